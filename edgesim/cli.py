@@ -1,0 +1,200 @@
+"""The ``edgesim`` command: parse, call the library, print. No logic of its own.
+
+Exit codes: 0 the function ran (or lint found nothing strict), 1 a function error, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import orjson
+
+from edgesim import limits
+from edgesim.errors import FunctionLoadError, InputError
+from edgesim.runtime.event import EVENT_TYPES, build_event
+from edgesim.runtime.function import BudgetPolicy, LoadedFunction
+from edgesim.runtime.source import read_function
+
+EXIT_OK, EXIT_FUNCTION_ERROR, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _parse_time(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"--now {text!r}: expected an ISO-8601 time such as 2026-01-01T00:00:00Z") from None
+    if moment.tzinfo is None:
+        raise InputError(f"--now {text!r}: add a time zone (Z or +hh:mm)")
+    return moment
+
+
+def _parse_rule_overrides(items: Sequence[str]) -> dict[str, str]:
+    overrides: dict[str, str] = {}
+    for item in items:
+        rule, sep, mode = item.partition("=")
+        if not sep or mode not in ("strict", "warn", "lenient"):
+            raise InputError(f"--rule {item!r}: expected RULE=strict|warn|lenient")
+        overrides[rule] = mode
+    return overrides
+
+
+def _read_event(path: str, event_type: str | None) -> dict[str, object]:
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the event: {exc.strerror}") from None
+    try:
+        doc = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InputError(f"{path}: not valid JSON: {exc}") from None
+    try:
+        return build_event(doc, event_type=event_type)
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from None
+
+
+def _budget(args: argparse.Namespace) -> BudgetPolicy:
+    if args.budget_ms <= 0 or args.ceiling <= 1:
+        raise InputError("--budget-ms must be positive and --ceiling greater than 1")
+    return BudgetPolicy(
+        budget_ns=int(args.budget_ms * 1_000_000),
+        ceiling_factor=args.ceiling,
+        fail_over_budget=args.fail_over_budget,
+        deterministic=args.deterministic,
+    )
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    from edgesim.kvs.importfile import load_import_file
+    from edgesim.kvs.reader import StaticKvs
+    from edgesim.runtime.testresult import load_failure_result, test_result
+
+    source = read_function(args.function)
+    event = _read_event(args.event, args.event_type)
+    now = _parse_time(args.now) if args.now else None
+    kvs = StaticKvs(load_import_file(args.kvs), name=Path(args.kvs).stem) if args.kvs else None
+    try:
+        fn = LoadedFunction(
+            source,
+            runtime=args.runtime,
+            kvs=kvs,
+            budget=_budget(args),
+            compat=args.compat,
+            compat_overrides=_parse_rule_overrides(args.rule),
+        )
+    except FunctionLoadError as exc:
+        _print_json(load_failure_result(source.name, args.runtime, _one_line(str(exc))))
+        print(f"edgesim: {exc}", file=sys.stderr)
+        return EXIT_FUNCTION_ERROR
+    for finding in fn.findings:
+        print(f"warning: {finding.format(source.filename)}", file=sys.stderr)
+    result = fn.invoke(event, now=now, seed=args.random_seed)
+    _print_json(test_result(fn, result))
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if result.error is not None:
+        print(f"edgesim: function {result.error.kind} error: {result.error.message}", file=sys.stderr)
+        return EXIT_FUNCTION_ERROR
+    return EXIT_OK
+
+
+def _one_line(message: str) -> str:
+    # CloudFront reports a syntax error as "SyntaxError: <text> in <line>".
+    head, _, rest = message.partition("\n")
+    rest = rest.strip()
+    if rest.startswith("at "):
+        return f"{head} in {rest[3:]}"
+    return " ".join(part.strip() for part in message.splitlines())
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    from edgesim.runtime.compat import check_source, has_errors
+
+    source = read_function(args.function)
+    try:
+        findings = check_source(
+            source.text, runtime=args.runtime, overrides=_parse_rule_overrides(args.rule)
+        )
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    if args.json:
+        rows = [
+            {
+                "file": source.filename,
+                "line": f.line,
+                "column": f.column,
+                "rule": f.rule,
+                "severity": f.severity,
+                "message": f.message,
+                "evidence": f.evidence,
+            }
+            for f in findings
+        ]
+        _print_json(rows)
+    else:
+        for finding in findings:
+            print(finding.format(source.filename))
+        errors = sum(1 for f in findings if f.severity == "error")
+        print(f"{source.filename}: {errors} error(s), {len(findings) - errors} warning(s)", file=sys.stderr)
+    return EXIT_FUNCTION_ERROR if has_errors(findings) else EXIT_OK
+
+
+def _print_json(value: object) -> None:
+    sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def _add_runtime_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--runtime", choices=limits.RUNTIMES, default=limits.RUNTIME_JS_2)
+    parser.add_argument(
+        "--rule",
+        action="append",
+        default=[],
+        metavar="RULE=MODE",
+        help="override one compatibility rule: strict, warn or lenient (repeatable)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="edgesim", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    test = sub.add_parser("test", help="run a function on one event, like TestFunction")
+    test.add_argument("function", help="the function's .js file")
+    test.add_argument("--event", required=True, help="event JSON (as for aws cloudfront test-function)")
+    test.add_argument("--event-type", choices=EVENT_TYPES, default=None)
+    test.add_argument("--kvs", help="KVS import file associated with the function")
+    test.add_argument("--now", help="invocation time, ISO-8601 (Date is frozen at it)")
+    test.add_argument("--random-seed", type=int, default=None, help="seed for Math.random")
+    test.add_argument("--compat", choices=("strict", "lenient"), default="strict")
+    test.add_argument("--budget-ms", type=float, default=1.0, help="what 100%% utilization means")
+    test.add_argument("--ceiling", type=float, default=10.0, help="runaway stop, × the budget")
+    test.add_argument("--fail-over-budget", action="store_true", help="fail runs over budget")
+    test.add_argument(
+        "--deterministic", action="store_true", help="count work instead of measuring CPU time"
+    )
+    _add_runtime_options(test)
+    test.set_defaults(handler=cmd_test)
+
+    lint = sub.add_parser("lint", help="report code CloudFront would reject")
+    lint.add_argument("function")
+    lint.add_argument("--json", action="store_true", help="print findings as a JSON array")
+    _add_runtime_options(lint)
+    lint.set_defaults(handler=cmd_lint)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except InputError as exc:
+        print(f"edgesim: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except FunctionLoadError as exc:
+        print(f"edgesim: {exc}", file=sys.stderr)
+        return EXIT_FUNCTION_ERROR
+    return code

@@ -1,0 +1,55 @@
+"""The exception tree. User errors (bad input, a failing function) are kept apart from edgesim bugs.
+
+EdgesimError
+ ├ InputError (ValueError)          a file, flag or config value the user gave is invalid
+ │  └ EventError                    the event JSON does not have CloudFront's shape
+ ├ FunctionError                    something about the user's function
+ │  ├ FunctionLoadError             unreadable source, size limit, syntax error, compat rule broken
+ │  ├ FunctionExecutionError        uncaught exception, rejected promise, runaway code, memory
+ │  └ FunctionValidationError       the function returned something CloudFront would reject
+ ├ KvsError
+ │  └ KvsImportError (InputError)   an import-format file that CloudFront would refuse
+ └ NotEmulated                      a platform feature edgesim does not reproduce
+"""
+
+from __future__ import annotations
+
+
+class EdgesimError(Exception):
+    """Base of every error edgesim raises on purpose."""
+
+
+class InputError(EdgesimError, ValueError):
+    """Invalid user input: the message names the file, flag or key and what was wrong."""
+
+
+class EventError(InputError):
+    """An event object that does not follow CloudFront's event structure."""
+
+
+class FunctionError(EdgesimError):
+    """A problem with the user's function (as opposed to a bug in edgesim)."""
+
+
+class FunctionLoadError(FunctionError):
+    """The function cannot be loaded: size limit, syntax error, or a broken compatibility rule."""
+
+
+class FunctionExecutionError(FunctionError):
+    """The function threw, rejected, ran away or ran out of memory (CloudFront: HTTP 503)."""
+
+
+class FunctionValidationError(FunctionError):
+    """The function returned an object CloudFront would reject (CloudFront: HTTP 502)."""
+
+
+class KvsError(EdgesimError):
+    """A KeyValueStore problem."""
+
+
+class KvsImportError(KvsError, InputError):
+    """A KeyValueStore import file that CloudFront would refuse."""
+
+
+class NotEmulated(EdgesimError):
+    """A CloudFront feature that edgesim does not reproduce (yet); the message says which."""

@@ -1,0 +1,1 @@
+"""KeyValueStore: store model, import format, and the read interface the runtime uses."""

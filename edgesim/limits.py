@@ -1,0 +1,34 @@
+"""CloudFront Functions and KeyValueStore quotas, in one place.
+
+Sources: AWS CloudFront Developer Guide, "Quotas" (cloudfront-limits) and
+"Restrictions on CloudFront Functions"; KVS figures from "Quotas on key value stores".
+"""
+
+from __future__ import annotations
+
+# Function code size: 10 KB, not adjustable (FunctionSizeLimitExceeded).
+FUNCTION_MAX_SOURCE_BYTES = 10_240
+# Function memory: 2 MB.
+FUNCTION_MAX_MEMORY_BYTES = 2 * 1024 * 1024
+# console.log output per invocation is truncated at 10 KB.
+FUNCTION_MAX_LOG_BYTES = 10 * 1024
+# logCustomData: URL-encoded, truncated to 800 bytes.
+FUNCTION_MAX_CUSTOM_LOG_BYTES = 800
+# URI plus query string must stay under 8,192 characters.
+MAX_URI_AND_QUERY_CHARS = 8_192
+# Compute budget behind ComputeUtilization. AWS documents only the percentage; about 1 ms is the
+# commonly quoted figure (unverified), so it is configurable.
+DEFAULT_COMPUTE_BUDGET_NS = 1_000_000
+# Runaway code is stopped at this multiple of the budget (an emulator choice, configurable).
+DEFAULT_HARD_CEILING_FACTOR = 10
+
+# KeyValueStore.
+KVS_MAX_KEY_BYTES = 512
+KVS_MAX_VALUE_BYTES = 1024
+KVS_MAX_STORE_BYTES = 5 * 1024 * 1024
+KVS_MAX_BATCH_OPERATIONS = 50
+KVS_MAX_BATCH_BYTES = 3 * 1024 * 1024
+
+RUNTIME_JS_1 = "cloudfront-js-1.0"
+RUNTIME_JS_2 = "cloudfront-js-2.0"
+RUNTIMES = (RUNTIME_JS_2, RUNTIME_JS_1)

@@ -1,0 +1,294 @@
+"""A loaded function: compatibility gate, QuickJS session, and one call per event.
+
+This is the runtime's public face; the CLI, ``serve`` and ``edgesim.testing`` all go through
+:class:`LoadedFunction`. It knows nothing of HTTP.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+import orjson
+
+from edgesim import limits
+from edgesim.errors import FunctionLoadError, InputError
+from edgesim.kvs.reader import KvsReader
+from edgesim.runtime.engine import JsSession, KvsAnswer, RawOutcome
+from edgesim.runtime.event import VIEWER_REQUEST
+from edgesim.runtime.origin_checks import check_origin_modifications
+from edgesim.runtime.result import classify, normalise, validate_request, validate_response
+from edgesim.runtime.source import FunctionSource, module_body
+
+CLOUDFRONT_ERROR_PREFIX = (
+    "The CloudFront function associated with the CloudFront distribution is invalid or could not run."
+)
+DEFAULT_EDGE = {"name": "IAD", "serverIp": "127.0.0.1", "region": "us-east-1"}
+
+
+@dataclass(frozen=True)
+class BudgetPolicy:
+    """How compute time is measured and enforced (see docs/fidelity.md, "Compute budget").
+
+    ``budget_ns`` is what 100 % ComputeUtilization means (AWS documents only the percentage; about
+    1 ms is the common figure). A run above the budget is reported, not failed, unless
+    ``fail_over_budget``; runaway code is stopped at ``ceiling_factor`` × the budget. In
+    ``deterministic`` mode the cost is counted work (function entries and loop iterations, each
+    charged ``tick_cost_ns``), so results do not depend on the machine's speed or load.
+    """
+
+    budget_ns: int = limits.DEFAULT_COMPUTE_BUDGET_NS
+    ceiling_factor: float = limits.DEFAULT_HARD_CEILING_FACTOR
+    fail_over_budget: bool = False
+    deterministic: bool = False
+    tick_cost_ns: int = 1_000
+
+    @property
+    def ceiling_ns(self) -> int:
+        return int(self.budget_ns * self.ceiling_factor)
+
+    @property
+    def tick_limit(self) -> int:
+        return max(1, self.ceiling_ns // self.tick_cost_ns) if self.deterministic else 0
+
+
+@dataclass
+class FunctionFailure:
+    kind: Literal["execution", "validation"]
+    message: str
+
+    @property
+    def cloudfront_message(self) -> str:
+        return f"{CLOUDFRONT_ERROR_PREFIX} {self.message}"
+
+
+@dataclass
+class InvocationResult:
+    event_type: str
+    kind: str | None = None
+    output: dict[str, Any] | None = None
+    error: FunctionFailure | None = None
+    logs: list[str] = field(default_factory=list)
+    compute_utilization: int = 0
+    cpu_ns: int = 0
+    origin_modifications: list[dict[str, Any]] = field(default_factory=list)
+    custom_log_data: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    over_budget: bool = False
+
+    @property
+    def request(self) -> dict[str, Any] | None:
+        return self.output if self.kind == "request" else None
+
+    @property
+    def response(self) -> dict[str, Any] | None:
+        return self.output if self.kind == "response" else None
+
+
+# QuickJS words some common errors differently from njs, the engine CloudFront's texts match.
+_NJS_WORDING = (
+    (re.compile(r"cannot read property '([^']*)' of (undefined|null)"), r'cannot get property "\1" of \2'),
+    (re.compile(r"cannot set property '([^']*)' of (undefined|null)"), r'cannot set property "\1" of \2'),
+    (re.compile(r"'([^']+)' is not defined"), r'"\1" is not defined'),
+)  # fmt: skip
+
+
+_REDEFINES_BUILTINS = re.compile(
+    r"\bprototype\b|defineProperty|setPrototypeOf|__proto__|__defineGetter__|__defineSetter__"
+)
+
+
+def njs_wording(message: str) -> str:
+    for pattern, replacement in _NJS_WORDING:
+        message = pattern.sub(replacement, message)
+    return message
+
+
+def _epoch_ms(now: datetime | float | None) -> float:
+    if now is None:
+        return time.time() * 1000.0
+    if isinstance(now, datetime):
+        if now.tzinfo is None:
+            raise InputError(f"time {now.isoformat()} has no time zone; add Z or an offset")
+        return now.timestamp() * 1000.0
+    return float(now)
+
+
+class LoadedFunction:
+    """One function ready to run. Not thread-safe: use it from one thread (the binding's rule)."""
+
+    def __init__(
+        self,
+        source: FunctionSource,
+        *,
+        runtime: str = limits.RUNTIME_JS_2,
+        kvs: KvsReader | None = None,
+        budget: BudgetPolicy | None = None,
+        compat: str = "strict",
+        compat_overrides: dict[str, str] | None = None,
+    ) -> None:
+        if runtime not in limits.RUNTIMES:
+            raise InputError(f"runtime {runtime!r}: expected one of {', '.join(limits.RUNTIMES)}")
+        if compat not in ("strict", "lenient"):
+            raise InputError(f"compat mode {compat!r}: expected 'strict' or 'lenient'")
+        self.source = source
+        self.runtime = runtime
+        self.kvs = kvs
+        self.budget = budget or BudgetPolicy()
+        self.findings = _compat_findings(source, runtime, compat, compat_overrides)
+        body = module_body(source.text)
+        if self.budget.deterministic:
+            from edgesim.runtime.instrument import instrument
+
+            body = instrument(body)
+        self._body = body
+        # Code that may redefine built-ins gets a new context per invocation (see prelude.js).
+        self.fresh_every_time = bool(_REDEFINES_BUILTINS.search(source.text))
+        self._session: JsSession | None = None
+        self.sessions_built = 0
+        self._session_for_use()  # compile now, so syntax errors surface at load time
+
+    def _session_for_use(self) -> JsSession:
+        if self._session is None:
+            self._session = JsSession(
+                self._body,
+                runtime=self.runtime,
+                filename=self.source.filename,
+                ceiling_ns=self.budget.ceiling_ns,
+                memory_bytes=limits.FUNCTION_MAX_MEMORY_BYTES,
+                fresh_every_time=self.fresh_every_time,
+            )
+            self.sessions_built += 1
+        return self._session
+
+    def _resolve_kvs(self, requests: list[dict[str, Any]]) -> list[KvsAnswer]:
+        answers: list[KvsAnswer] = []
+        store = self.kvs
+        for req in requests:
+            if store is None:
+                answers.append((req["id"], "error", "KVSNamespaceNotFound"))
+            elif req["op"] == "meta":
+                answers.append((req["id"], "ok", store.meta()))
+            else:
+                value = store.get(req["key"])
+                answers.append((req["id"], "missing" if value is None else "ok", value))
+        return answers
+
+    def invoke(
+        self,
+        event: dict[str, Any],
+        *,
+        now: datetime | float | None = None,
+        seed: int | None = None,
+        edge: dict[str, str] | None = None,
+        raw_query: str | None = "",
+    ) -> InvocationResult:
+        """Run the handler on an event built by :func:`edgesim.runtime.event.build_event`.
+
+        ``raw_query`` is what ``request.rawQueryString()`` returns (None: no ``?`` in the URL);
+        TestFunction returns ``""``, which is the default here.
+        """
+        event_type = event["context"]["eventType"]
+        now_ms = _epoch_ms(now)
+        options = {
+            "now": now_ms,
+            "seed": int(now_ms) & 0xFFFFFFFF if seed is None else seed & 0xFFFFFFFF,
+            "eventType": event_type,
+            "edge": (edge or DEFAULT_EDGE) if event_type == VIEWER_REQUEST else {},
+            "kvs": None if self.kvs is None else {"id": self.kvs.store_id},
+            "rawQuery": raw_query,
+        }
+        session = self._session_for_use()
+        raw = session.invoke(
+            orjson.dumps(event).decode(), options, self._resolve_kvs, self.budget.tick_limit
+        )
+        if raw.needs_rebuild:
+            self._session = None
+        return self._interpret(event, raw)
+
+    def _utilization(self, raw: RawOutcome) -> int:
+        spent = raw.ticks * self.budget.tick_cost_ns if self.budget.deterministic else raw.cpu_ns
+        return round(spent * 100 / self.budget.budget_ns)
+
+    def _interpret(self, event: dict[str, Any], raw: RawOutcome) -> InvocationResult:
+        event_type = event["context"]["eventType"]
+        result = InvocationResult(
+            event_type=event_type,
+            logs=raw.logs,
+            cpu_ns=raw.cpu_ns,
+            origin_modifications=raw.origin,
+            custom_log_data=raw.custom_log,
+        )
+        result.compute_utilization = self._utilization(raw)
+        result.over_budget = result.compute_utilization > 100
+        if raw.state != "ok":
+            result.error = FunctionFailure("execution", _execution_message(raw, self.budget))
+            return result
+        kind = classify(event_type, raw.value)
+        if kind is None:
+            wanted = "event.request or a response object" if event_type == VIEWER_REQUEST else "event.response"
+            result.error = FunctionFailure(
+                "validation", f"the handler returned {raw.value_type}; it must return {wanted}"
+            )
+            return result
+        warnings: list[str] = []
+        if kind == "request":
+            problems = validate_request(raw.value, event["request"], warnings)
+        else:
+            problems = validate_response(raw.value, event.get("response"), warnings)
+        result.kind = kind
+        result.output = normalise(kind, raw.value)
+        result.warnings = warnings + check_origin_modifications(event_type, raw.origin)
+        if problems:
+            result.error = FunctionFailure("validation", "; ".join(problems))
+        elif result.over_budget:
+            result.warnings.append(
+                f"compute utilization {result.compute_utilization} is over 100: CloudFront "
+                "throttles functions that keep exceeding their budget (FunctionThrottles)"
+            )
+            if self.budget.fail_over_budget:
+                result.error = FunctionFailure(
+                    "execution",
+                    f"ComputeBudgetExceeded: used {result.compute_utilization}% of the compute "
+                    "budget (failing because fail-over-budget is set)",
+                )
+        return result
+
+
+def _execution_message(raw: RawOutcome, budget: BudgetPolicy) -> str:
+    if raw.state == "runaway":
+        return (
+            f"InternalError: the function was stopped after {budget.ceiling_ns / 1e6:g} ms of "
+            f"compute, {budget.ceiling_factor:g}× its budget (edgesim's runaway limit)"
+        )
+    if raw.state == "memory":
+        return "MemoryError: the function exceeded CloudFront's 2 MB memory limit"
+    if raw.state == "unsettled":
+        return "Error: the handler's promise never settled"
+    error = raw.error or {}
+    name, message = error.get("name", ""), error.get("message", "")
+    if raw.state == "unserialisable":
+        return f"the returned object cannot be serialised: {name}: {message}"
+    text = f"{name}: {message}" if name else message
+    return njs_wording(text.split("\n    at ")[0].strip())
+
+
+def _compat_findings(
+    source: FunctionSource, runtime: str, compat: str, overrides: dict[str, str] | None
+) -> list[Any]:
+    from edgesim.runtime import compat as compat_rules
+
+    try:
+        findings = compat_rules.check_source(source.text, runtime=runtime, overrides=overrides)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    if compat == "strict" and compat_rules.has_errors(findings):
+        lines = [f.format(source.filename) for f in findings if f.severity == "error"]
+        raise FunctionLoadError(
+            "CloudFront would reject this function (strict compatibility; use --compat lenient "
+            "to run it anyway):\n" + "\n".join(lines)
+        )
+    return findings

@@ -1,0 +1,187 @@
+"""Validating and normalising what a handler returned.
+
+Validation applies CloudFront's production rules (AWS Developer Guide, "Restrictions on edge
+functions" and the event-structure page); each problem names the field. TestFunction itself does
+not apply them, which is why functions that pass the console test can still fail with a 502.
+Normalisation reproduces how TestFunction prints the output: missing ``headers`` / ``cookies`` /
+``querystring`` become ``{}`` and a string ``body`` becomes ``{"encoding": "text", "data": …}``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Any
+
+from edgesim import limits
+from edgesim.runtime.event import VIEWER_REQUEST
+
+# Disallowed headers: functions can neither see nor add them (exact list from the docs).
+DISALLOWED_HEADERS = frozenset(
+    {
+        "connection", "expect", "keep-alive", "proxy-authenticate", "proxy-authorization",
+        "proxy-connection", "trailer", "upgrade", "x-accel-buffering", "x-accel-charset",
+        "x-accel-limit-rate", "x-accel-redirect", "x-amzn-auth", "x-amzn-cf-billing",
+        "x-amzn-cf-id", "x-amzn-cf-xff", "x-amzn-errortype", "x-amzn-fle-profile",
+        "x-amzn-header-count", "x-amzn-header-order", "x-amzn-lambda-integration-tag",
+        "x-amzn-requestid", "x-cache", "x-forwarded-proto", "x-real-ip",
+    }
+)  # fmt: skip
+DISALLOWED_PREFIXES = ("x-amz-cf-", "x-edge-")
+READ_ONLY_REQUEST_HEADERS = frozenset({"cdn-loop", "content-length", "host", "transfer-encoding", "via"})
+READ_ONLY_RESPONSE_HEADERS = frozenset({"warning", "via"})
+_BAD_QUERY_CHARS = re.compile(r"[\x00-\x20\x7f#]")
+
+
+def is_disallowed(name: str) -> bool:
+    lower = name.lower()
+    return lower in DISALLOWED_HEADERS or lower.startswith(DISALLOWED_PREFIXES)
+
+
+def classify(event_type: str, value: Any) -> str | None:
+    """``"request"`` or ``"response"``, or None when the value is neither."""
+    if not isinstance(value, dict):
+        return None
+    if "statusCode" in value:
+        return "response"
+    return "request" if event_type == VIEWER_REQUEST else None
+
+
+def _check_entries(section: Any, where: str, problems: list[str], *, cookies: bool) -> None:
+    if section is None:
+        return
+    if not isinstance(section, dict):
+        problems.append(f"{where} must be an object")
+        return
+    for name, entry in section.items():
+        path = f"{where}.{name}"
+        if not isinstance(entry, dict):
+            problems.append(f"{path} must be an object like {{value: '…'}}")
+            continue
+        multi = entry.get("multiValue")
+        if "value" not in entry and multi is None:
+            problems.append(f"{path} has no value")
+        if "value" in entry and not isinstance(entry["value"], str):
+            problems.append(f"{path}.value must be a string")
+        if cookies and "attributes" in entry and not isinstance(entry["attributes"], str):
+            problems.append(f"{path}.attributes must be a string")
+        if multi is not None:
+            if not isinstance(multi, list) or not all(
+                isinstance(m, dict) and isinstance(m.get("value"), str) for m in multi
+            ):
+                problems.append(f"{path}.multiValue must be an array of {{value: '…'}} objects")
+
+
+def _check_headers(
+    headers: Any, original: dict[str, Any], read_only: frozenset[str], where: str,
+    problems: list[str], warnings: list[str],
+) -> None:  # fmt: skip
+    _check_entries(headers, where, problems, cookies=False)
+    if not isinstance(headers, dict):
+        return
+    for name in headers:
+        if is_disallowed(name):
+            problems.append(f"{where}.{name}: the function added the disallowed header '{name}'")
+        elif name != name.lower():
+            warnings.append(
+                f"{where}.{name}: header names must be lowercase on CloudFront; "
+                "behaviour with uppercase names is undocumented"
+            )
+    for name in read_only:
+        if headers.get(name) != original.get(name):
+            verb = "removed" if name not in headers else "added" if name not in original else "changed"
+            problems.append(f"{where}.{name}: the function {verb} the read-only header '{name}'")
+
+
+def validate_request(
+    returned: dict[str, Any], original: dict[str, Any], warnings: list[str]
+) -> list[str]:
+    problems: list[str] = []
+    if returned.get("method", original.get("method")) != original.get("method"):
+        problems.append(
+            f"request.method is read-only (was {original.get('method')!r}, "
+            f"returned {returned.get('method')!r})"
+        )
+    uri = returned.get("uri", original.get("uri", "/"))
+    if not isinstance(uri, str) or not uri.startswith("/"):
+        problems.append(f"request.uri must be a string starting with '/' (returned {uri!r})")
+        uri = ""
+    query = returned.get("querystring")
+    query_len = 0
+    if isinstance(query, str):
+        if _BAD_QUERY_CHARS.search(query):
+            problems.append(
+                "request.querystring contains a space, a control character or '#' (not allowed)"
+            )
+        query_len = len(query)
+    else:
+        _check_entries(query, "request.querystring", problems, cookies=False)
+        if isinstance(query, dict):
+            for name, entry in query.items():
+                text = name + str(entry.get("value", "") if isinstance(entry, dict) else "")
+                query_len += len(text) + 2
+                if _BAD_QUERY_CHARS.search(text):
+                    problems.append(
+                        f"request.querystring.{name} contains a space, a control character or '#'"
+                    )
+    if len(uri) + query_len >= limits.MAX_URI_AND_QUERY_CHARS:
+        problems.append(
+            f"request.uri plus query string must stay under {limits.MAX_URI_AND_QUERY_CHARS} "
+            "characters"
+        )
+    _check_headers(
+        returned.get("headers"), original.get("headers", {}), READ_ONLY_REQUEST_HEADERS,
+        "request.headers", problems, warnings,
+    )  # fmt: skip
+    _check_entries(returned.get("cookies"), "request.cookies", problems, cookies=False)
+    return problems
+
+
+def validate_response(
+    returned: dict[str, Any], original: dict[str, Any] | None, warnings: list[str]
+) -> list[str]:
+    problems: list[str] = []
+    status = returned.get("statusCode")
+    # The valid range is undocumented for CloudFront Functions; Lambda@Edge documents 200–599.
+    if not isinstance(status, int) or isinstance(status, bool) or not 200 <= status <= 599:
+        problems.append(f"response.statusCode must be an integer from 200 to 599 (got {status!r})")
+    if "statusDescription" in returned and not isinstance(returned["statusDescription"], str):
+        problems.append("response.statusDescription must be a string")
+    read_only = READ_ONLY_RESPONSE_HEADERS if original is not None else frozenset()
+    _check_headers(
+        returned.get("headers"), (original or {}).get("headers", {}), read_only,
+        "response.headers", problems, warnings,
+    )  # fmt: skip
+    _check_entries(returned.get("cookies"), "response.cookies", problems, cookies=True)
+    if "body" in returned:
+        problems.extend(_check_body(returned["body"]))
+    return problems
+
+
+def _check_body(body: Any) -> list[str]:
+    if isinstance(body, str):
+        return []
+    if not isinstance(body, dict) or not isinstance(body.get("data"), str):
+        return ["response.body must be a string or {encoding: 'text'|'base64', data: '…'}"]
+    encoding = body.get("encoding", "text")
+    if encoding not in ("text", "base64"):
+        return [f"response.body.encoding must be 'text' or 'base64' (got {encoding!r})"]
+    if encoding == "base64":
+        try:
+            base64.b64decode(body["data"], validate=True)
+        except (binascii.Error, ValueError):
+            return ["response.body.data is not valid base64"]
+    return []
+
+
+def normalise(kind: str, value: dict[str, Any]) -> dict[str, Any]:
+    """The returned object as TestFunction prints it (a new dict; the input is untouched)."""
+    out = dict(value)
+    sections = ("headers", "cookies") if kind == "response" else ("querystring", "headers", "cookies")
+    for name in sections:
+        if out.get(name) is None:
+            out[name] = {}
+    if kind == "response" and isinstance(out.get("body"), str):
+        out["body"] = {"encoding": "text", "data": out["body"]}
+    return out

@@ -1,0 +1,67 @@
+"""Rendering an invocation as the TestFunction API's ``TestResult`` members (reference notes §7)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from edgesim.kvs.reader import ACCOUNT_ID
+from edgesim.runtime.function import CLOUDFRONT_ERROR_PREFIX, InvocationResult, LoadedFunction
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def function_summary(fn: LoadedFunction) -> dict[str, Any]:
+    name = fn.source.name
+    try:
+        modified = datetime.fromtimestamp(Path(fn.source.filename).stat().st_mtime, UTC)
+    except OSError:
+        modified = datetime.now(UTC)
+    config: dict[str, Any] = {"Comment": "", "Runtime": fn.runtime}
+    if fn.kvs is not None:
+        config["KeyValueStoreAssociations"] = {
+            "Quantity": 1,
+            "Items": [{"KeyValueStoreARN": fn.kvs.arn}],
+        }
+    return {
+        "Name": name,
+        "Status": "UNPUBLISHED",
+        "FunctionConfig": config,
+        "FunctionMetadata": {
+            "FunctionARN": f"arn:aws:cloudfront::{ACCOUNT_ID}:function/{name}",
+            "Stage": "DEVELOPMENT",
+            "CreatedTime": _stamp(modified),
+            "LastModifiedTime": _stamp(modified),
+        },
+    }
+
+
+def test_result(fn: LoadedFunction, result: InvocationResult) -> dict[str, Any]:
+    output = ""
+    if result.output is not None and result.kind is not None:
+        output = orjson.dumps({result.kind: result.output}).decode()
+    return {
+        "FunctionSummary": function_summary(fn),
+        "ComputeUtilization": str(result.compute_utilization),
+        "FunctionExecutionLogs": result.logs,
+        "FunctionErrorMessage": result.error.cloudfront_message if result.error else "",
+        "FunctionOutput": output,
+        "OriginModifications": result.origin_modifications,
+    }
+
+
+def load_failure_result(name: str, runtime: str, message: str) -> dict[str, Any]:
+    """The result printed when the function could not even be loaded (syntax, size, compat)."""
+    return {
+        "FunctionSummary": {"Name": name, "Status": "UNPUBLISHED", "FunctionConfig": {"Comment": "", "Runtime": runtime}},
+        "ComputeUtilization": "0",
+        "FunctionExecutionLogs": [],
+        "FunctionErrorMessage": f"{CLOUDFRONT_ERROR_PREFIX} {message}",
+        "FunctionOutput": "",
+        "OriginModifications": [],
+    }

@@ -1,0 +1,30 @@
+import os
+import shutil
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("dev", max_examples=50, deadline=None)
+settings.register_profile(
+    "ci", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if shutil.which("node"):
+        return
+    skip = pytest.mark.skip(reason="node is not installed")
+    for item in items:
+        if "node" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def node():
+    """A Node.js oracle shared by the session (tests using it carry the ``node`` marker)."""
+    from tests.nodeoracle import NodeOracle
+
+    oracle = NodeOracle()
+    yield oracle
+    oracle.close()
