@@ -26,7 +26,9 @@ def _parse_time(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise InputError(f"--now {text!r}: expected an ISO-8601 time such as 2026-01-01T00:00:00Z") from None
+        raise InputError(
+            f"--now {text!r}: expected an ISO-8601 time such as 2026-01-01T00:00:00Z"
+        ) from None
     if moment.tzinfo is None:
         raise InputError(f"--now {text!r}: add a time zone (Z or +hh:mm)")
     return moment
@@ -97,7 +99,9 @@ def cmd_test(args: argparse.Namespace) -> int:
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if result.error is not None:
-        print(f"edgesim: function {result.error.kind} error: {result.error.message}", file=sys.stderr)
+        print(
+            f"edgesim: function {result.error.kind} error: {result.error.message}", file=sys.stderr
+        )
         return EXIT_FUNCTION_ERROR
     return EXIT_OK
 
@@ -139,7 +143,10 @@ def cmd_lint(args: argparse.Namespace) -> int:
         for finding in findings:
             print(finding.format(source.filename))
         errors = sum(1 for f in findings if f.severity == "error")
-        print(f"{source.filename}: {errors} error(s), {len(findings) - errors} warning(s)", file=sys.stderr)
+        print(
+            f"{source.filename}: {errors} error(s), {len(findings) - errors} warning(s)",
+            file=sys.stderr,
+        )
     return EXIT_FUNCTION_ERROR if has_errors(findings) else EXIT_OK
 
 
@@ -164,7 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     test = sub.add_parser("test", help="run a function on one event, like TestFunction")
     test.add_argument("function", help="the function's .js file")
-    test.add_argument("--event", required=True, help="event JSON (as for aws cloudfront test-function)")
+    test.add_argument(
+        "--event", required=True, help="event JSON (as for aws cloudfront test-function)"
+    )
     test.add_argument("--event-type", choices=EVENT_TYPES, default=None)
     test.add_argument("--kvs", help="KVS import file associated with the function")
     test.add_argument("--now", help="invocation time, ISO-8601 (Date is frozen at it)")

@@ -33,7 +33,8 @@ class NodeOracle:
         )
 
     def eval(self, expr: str) -> Any:
-        assert self._proc.stdin is not None and self._proc.stdout is not None
+        assert self._proc.stdin is not None
+        assert self._proc.stdout is not None
         self._proc.stdin.write(json.dumps({"expr": expr}) + "\n")
         self._proc.stdin.flush()
         reply = json.loads(self._proc.stdout.readline())

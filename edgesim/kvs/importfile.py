@@ -29,7 +29,9 @@ def validate_import(doc: Any, *, source: str = "<import>") -> dict[str, str]:
         raise KvsImportError(f'{source}: expected an object {{"data": [{{"key": …, "value": …}}]}}')
     extra = sorted(set(doc) - {"data"})
     if extra:
-        raise KvsImportError(f"{source}: unknown top-level key {extra[0]!r} (only 'data' is allowed)")
+        raise KvsImportError(
+            f"{source}: unknown top-level key {extra[0]!r} (only 'data' is allowed)"
+        )
     items: dict[str, str] = {}
     total = 0
     for index, entry in enumerate(doc["data"]):

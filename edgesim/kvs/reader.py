@@ -34,7 +34,9 @@ def store_arn(store_id: str) -> str:
 
 
 def iso_millis(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return (
+        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    )
 
 
 @dataclass
@@ -55,4 +57,8 @@ class StaticKvs:
 
     def meta(self) -> dict[str, object]:
         stamp = iso_millis(self.created)
-        return {"creationDateTime": stamp, "lastUpdatedDateTime": stamp, "keyCount": len(self.items)}
+        return {
+            "creationDateTime": stamp,
+            "lastUpdatedDateTime": stamp,
+            "keyCount": len(self.items),
+        }

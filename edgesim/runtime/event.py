@@ -1,6 +1,7 @@
 """Building the event object exactly as CloudFront hands it to a function.
 
-The input clean-up mirrors what the TestFunction API does with a test event (reference notes §1, §7):
+The input clean-up mirrors what the TestFunction API does with a test event (reference notes
+§1, §7):
 each header / cookie / query-string entry keeps only ``value`` and ``multiValue`` (plus
 ``attributes`` on response cookies), unknown keys are dropped, missing ``headers`` / ``cookies`` /
 ``querystring`` become ``{}``. Header names are passed through as given; CloudFront itself
@@ -131,7 +132,7 @@ def build_event(raw: Any, *, event_type: str | None = None) -> dict[str, Any]:
     kind = event_type_of(raw, event_type)
     version = raw.get("version", "1.0")
     if not isinstance(version, str):
-        raise EventError("event.version: expected a string such as \"1.0\"")
+        raise EventError('event.version: expected a string such as "1.0"')
     context_in = raw.get("context") or {}
     context_in = _expect_object(context_in, "event.context")
     context: dict[str, Any] = {k: context_in[k] for k in _CONTEXT_KEYS if k in context_in}

@@ -24,14 +24,15 @@ from edgesim.runtime.result import classify, normalise, validate_request, valida
 from edgesim.runtime.source import FunctionSource, module_body
 
 CLOUDFRONT_ERROR_PREFIX = (
-    "The CloudFront function associated with the CloudFront distribution is invalid or could not run."
+    "The CloudFront function associated with the CloudFront distribution is invalid"
+    " or could not run."
 )
 DEFAULT_EDGE = {"name": "IAD", "serverIp": "127.0.0.1", "region": "us-east-1"}
 
 
 @dataclass(frozen=True)
 class BudgetPolicy:
-    """How compute time is measured and enforced (see docs/fidelity.md, "Compute budget").
+    """How compute time is measured and enforced (see docs/runtime.md, "Compute budget").
 
     ``budget_ns`` is what 100 % ComputeUtilization means (AWS documents only the percentage; about
     1 ms is the common figure). A run above the budget is reported, not failed, unless
@@ -90,8 +91,8 @@ class InvocationResult:
 
 # QuickJS words some common errors differently from njs, the engine CloudFront's texts match.
 _NJS_WORDING = (
-    (re.compile(r"cannot read property '([^']*)' of (undefined|null)"), r'cannot get property "\1" of \2'),
-    (re.compile(r"cannot set property '([^']*)' of (undefined|null)"), r'cannot set property "\1" of \2'),
+    (re.compile(r"cannot read property '([^']*)' of (undefined|null)"), r'cannot get property "\1" of \2'),  # noqa: E501
+    (re.compile(r"cannot set property '([^']*)' of (undefined|null)"), r'cannot set property "\1" of \2'),  # noqa: E501
     (re.compile(r"'([^']+)' is not defined"), r'"\1" is not defined'),
 )  # fmt: skip
 
@@ -229,7 +230,11 @@ class LoadedFunction:
             return result
         kind = classify(event_type, raw.value)
         if kind is None:
-            wanted = "event.request or a response object" if event_type == VIEWER_REQUEST else "event.response"
+            wanted = (
+                "event.request or a response object"
+                if event_type == VIEWER_REQUEST
+                else "event.response"
+            )
             result.error = FunctionFailure(
                 "validation", f"the handler returned {raw.value_type}; it must return {wanted}"
             )

@@ -55,7 +55,9 @@ def _overrides(props: dict[str, Any], allowed: frozenset[str], where: str) -> li
         or len(names) > 20
         or not all(isinstance(n, str) and len(n) <= 64 for n in names)
     ):
-        problems.append(f"{where}.allowedCertificateNames must be up to 20 names of ≤ 64 characters")
+        problems.append(
+            f"{where}.allowedCertificateNames must be up to 20 names of ≤ 64 characters"
+        )
     return problems
 
 
@@ -68,13 +70,20 @@ def _update(props: Any) -> list[str]:
         _host_name(props["domainName"], f"{where}.domainName", problems)
     path = props.get("originPath")
     if path is not None and (
-        not isinstance(path, str) or not path.startswith("/") or path.endswith("/") or len(path) > 255
+        not isinstance(path, str)
+        or not path.startswith("/")
+        or path.endswith("/")
+        or len(path) > 255
     ):
-        problems.append(f"{where}.originPath must start with '/', not end with '/', ≤ 255 characters")
+        problems.append(
+            f"{where}.originPath must start with '/', not end with '/', ≤ 255 characters"
+        )
     headers = props.get("customHeaders")
     if headers is not None:
         if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
-            problems.append(f"{where}.customHeaders must be a flat {{name: value}} object of strings")
+            problems.append(
+                f"{where}.customHeaders must be a flat {{name: value}} object of strings"
+            )
         else:
             for name in headers:
                 if name != name.lower() or is_disallowed(name):
@@ -86,7 +95,11 @@ def _update(props: Any) -> list[str]:
         if not isinstance(timeouts, dict):
             problems.append(f"{where}.timeouts must be an object")
         else:
-            for key, high in (("readTimeout", 120), ("keepAliveTimeout", 120), ("connectionTimeout", 10)):
+            for key, high in (
+                ("readTimeout", 120),
+                ("keepAliveTimeout", 120),
+                ("connectionTimeout", 10),
+            ):
                 if key in timeouts:
                     _int_range(timeouts[key], 1, high, f"{where}.timeouts.{key}", problems)
     config = props.get("customOriginConfig")
@@ -108,7 +121,9 @@ def _update(props: Any) -> list[str]:
 
 def _select(argument: Any) -> list[str]:
     where = "selectRequestOriginById"
-    origin_id, overrides = (argument[0], argument[1]) if isinstance(argument, list) else (argument, None)
+    origin_id, overrides = (
+        (argument[0], argument[1]) if isinstance(argument, list) else (argument, None)
+    )
     problems = [] if isinstance(origin_id, str) and origin_id else [f"{where} needs an origin id"]
     if overrides is not None:
         if not isinstance(overrides, dict):
@@ -128,9 +143,13 @@ def _group(props: Any) -> list[str]:
         problems.append(f"{where}.originIds must list exactly two origins (primary, secondary)")
     else:
         for i, item in enumerate(ids):
-            ok = isinstance(item, str) or (isinstance(item, dict) and isinstance(item.get("originId"), str))
+            ok = isinstance(item, str) or (
+                isinstance(item, dict) and isinstance(item.get("originId"), str)
+            )
             if not ok:
-                problems.append(f"{where}.originIds[{i}] must be an id or {{originId, originOverrides}}")
+                problems.append(
+                    f"{where}.originIds[{i}] must be an id or {{originId, originOverrides}}"
+                )
     criteria = props.get("failoverCriteria")
     codes = criteria.get("statusCodes") if isinstance(criteria, dict) else None
     if not isinstance(codes, list) or not codes or not all(isinstance(c, int) for c in codes):

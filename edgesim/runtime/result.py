@@ -29,7 +29,9 @@ DISALLOWED_HEADERS = frozenset(
     }
 )  # fmt: skip
 DISALLOWED_PREFIXES = ("x-amz-cf-", "x-edge-")
-READ_ONLY_REQUEST_HEADERS = frozenset({"cdn-loop", "content-length", "host", "transfer-encoding", "via"})
+READ_ONLY_REQUEST_HEADERS = frozenset(
+    {"cdn-loop", "content-length", "host", "transfer-encoding", "via"}
+)
 READ_ONLY_RESPONSE_HEADERS = frozenset({"warning", "via"})
 _BAD_QUERY_CHARS = re.compile(r"[\x00-\x20\x7f#]")
 
@@ -66,11 +68,11 @@ def _check_entries(section: Any, where: str, problems: list[str], *, cookies: bo
             problems.append(f"{path}.value must be a string")
         if cookies and "attributes" in entry and not isinstance(entry["attributes"], str):
             problems.append(f"{path}.attributes must be a string")
-        if multi is not None:
-            if not isinstance(multi, list) or not all(
-                isinstance(m, dict) and isinstance(m.get("value"), str) for m in multi
-            ):
-                problems.append(f"{path}.multiValue must be an array of {{value: '…'}} objects")
+        if multi is not None and (
+            not isinstance(multi, list)
+            or not all(isinstance(m, dict) and isinstance(m.get("value"), str) for m in multi)
+        ):
+            problems.append(f"{path}.multiValue must be an array of {{value: '…'}} objects")
 
 
 def _check_headers(
@@ -90,7 +92,9 @@ def _check_headers(
             )
     for name in read_only:
         if headers.get(name) != original.get(name):
-            verb = "removed" if name not in headers else "added" if name not in original else "changed"
+            verb = (
+                "removed" if name not in headers else "added" if name not in original else "changed"
+            )
             problems.append(f"{where}.{name}: the function {verb} the read-only header '{name}'")
 
 
@@ -178,7 +182,9 @@ def _check_body(body: Any) -> list[str]:
 def normalise(kind: str, value: dict[str, Any]) -> dict[str, Any]:
     """The returned object as TestFunction prints it (a new dict; the input is untouched)."""
     out = dict(value)
-    sections = ("headers", "cookies") if kind == "response" else ("querystring", "headers", "cookies")
+    sections = (
+        ("headers", "cookies") if kind == "response" else ("querystring", "headers", "cookies")
+    )
     for name in sections:
         if out.get(name) is None:
             out[name] = {}

@@ -1,10 +1,11 @@
 """Locate the JavaScript half of the shims (``runtime_shims/``) and wrap each file for loading.
 
-Contract for every shim file ``runtime_shims/<name>.js``: it is evaluated once per QuickJS context as
-the body of ``function (exports, shims) { "use strict"; ... }``. It puts what it offers on ``exports``
-and may use the exports of shims loaded before it through ``shims.<name>`` (for example
-``shims.buffer.Buffer``). A shim never touches ``globalThis``: ``prelude.js`` decides which globals
-a runtime version exposes, so the same shim serves both ``cloudfront-js-1.0`` and ``-2.0``.
+Contract for every shim file ``runtime_shims/<name>.js``: it is evaluated once per QuickJS
+context as the body of ``function (exports, shims) { "use strict"; ... }``. It puts what it offers
+on ``exports`` and may use the exports of shims loaded before it through ``shims.<name>``
+(for example ``shims.buffer.Buffer``). A shim never touches ``globalThis``: ``prelude.js``
+decides which globals a runtime version exposes, so the same shim serves both
+``cloudfront-js-1.0`` and ``-2.0``.
 """
 
 from __future__ import annotations

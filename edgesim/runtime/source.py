@@ -25,7 +25,9 @@ _IMPORT = re.compile(
     re.MULTILINE | re.VERBOSE,
 )
 _EXPORT_LIST = re.compile(r"^[ \t]*export\s*\{[^}]*\}[ \t]*;?", re.MULTILINE)
-_EXPORT_DEFAULT_NAME = re.compile(r"^[ \t]*export\s+default\s+[A-Za-z_$][\w$]*[ \t]*;", re.MULTILINE)
+_EXPORT_DEFAULT_NAME = re.compile(
+    r"^[ \t]*export\s+default\s+[A-Za-z_$][\w$]*[ \t]*;", re.MULTILINE
+)
 _EXPORT_PREFIX = re.compile(
     r"^(?P<indent>[ \t]*)export\s+(?:default\s+)?(?=(?:async\s+)?function\b|const\b|let\b|var\b)",
     re.MULTILINE,
@@ -55,7 +57,9 @@ def read_function(path: str | Path) -> FunctionSource:
     return from_text(text, name=path.stem, filename=str(path))
 
 
-def from_text(text: str, *, name: str = "function", filename: str = "function.js") -> FunctionSource:
+def from_text(
+    text: str, *, name: str = "function", filename: str = "function.js"
+) -> FunctionSource:
     size = len(text.encode("utf-8"))
     if size > limits.FUNCTION_MAX_SOURCE_BYTES:
         raise FunctionLoadError(

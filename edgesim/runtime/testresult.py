@@ -58,7 +58,11 @@ def test_result(fn: LoadedFunction, result: InvocationResult) -> dict[str, Any]:
 def load_failure_result(name: str, runtime: str, message: str) -> dict[str, Any]:
     """The result printed when the function could not even be loaded (syntax, size, compat)."""
     return {
-        "FunctionSummary": {"Name": name, "Status": "UNPUBLISHED", "FunctionConfig": {"Comment": "", "Runtime": runtime}},
+        "FunctionSummary": {
+            "Name": name,
+            "Status": "UNPUBLISHED",
+            "FunctionConfig": {"Comment": "", "Runtime": runtime},
+        },
         "ComputeUtilization": "0",
         "FunctionExecutionLogs": [],
         "FunctionErrorMessage": f"{CLOUDFRONT_ERROR_PREFIX} {message}",

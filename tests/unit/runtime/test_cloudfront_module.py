@@ -1,0 +1,162 @@
+"""The `cloudfront` module: KVS handle, origin helpers, edge location, custom log data."""
+
+from __future__ import annotations
+
+import json
+
+from tests.unit.runtime.helpers import response_event, run
+
+KVS = {"plain": "hello", "config": '{"on": true, "n": 3}', "bad-json": "{nope", "utf": "caf\u00e9"}
+
+
+def header(result, name: str) -> str:  # type: ignore[no-untyped-def]
+    assert result.error is None, result.error
+    return result.request["headers"][name]["value"]
+
+
+def kvs_probe(expression: str, **kwargs):  # type: ignore[no-untyped-def]
+    code = (
+        "import cf from 'cloudfront';\nconst kvs = cf.kvs();\n"
+        "async function handler(e) { let out;"
+        f" try {{ out = JSON.stringify(await ({expression})); }} catch (err) {{ out = 'ERR ' + err.message; }}"
+        " e.request.headers.out = {value: String(out)}; return e.request; }"
+    )
+    return run(code, kvs=kwargs.pop("kvs", KVS), **kwargs)
+
+
+def test_get_defaults_to_string() -> None:
+    assert header(kvs_probe("kvs.get('plain')"), "out") == '"hello"'
+
+
+def test_get_json_parses_the_value() -> None:
+    assert json.loads(header(kvs_probe("kvs.get('config', {format: 'json'})"), "out")) == {
+        "on": True,
+        "n": 3,
+    }
+
+
+def test_get_bytes_gives_a_buffer_of_utf8() -> None:
+    out = header(
+        kvs_probe(
+            "kvs.get('utf', {format: 'bytes'}).then(b => [Buffer.isBuffer(b), b.toString('hex')])"
+        ),
+        "out",
+    )
+    assert json.loads(out) == [True, "636166c3a9"]
+
+
+def test_missing_key_rejects() -> None:
+    out = header(kvs_probe("kvs.get('absent')"), "out")
+    assert out.startswith("ERR KeyNotFound")
+    assert "absent" in out
+
+
+def test_malformed_json_rejects_with_syntax_error() -> None:
+    assert header(kvs_probe("kvs.get('bad-json', {format: 'json'})"), "out").startswith("ERR ")
+
+
+def test_exists_and_meta() -> None:
+    assert (
+        header(kvs_probe("Promise.all([kvs.exists('plain'), kvs.exists('absent')])"), "out")
+        == "[true,false]"
+    )
+    meta = json.loads(header(kvs_probe("kvs.meta()"), "out"))
+    assert meta["keyCount"] == len(KVS)
+    assert set(meta) == {"creationDateTime", "lastUpdatedDateTime", "keyCount"}
+
+
+def test_any_store_id_selects_the_associated_store() -> None:
+    code = (
+        "import cf from 'cloudfront';\nconst kvs = cf.kvs('a1b2c3d4-5678-90ab-cdef-EXAMPLE1');\n"
+        "async function handler(e) { e.request.headers.v = {value: await kvs.get('plain')}; return e.request; }"
+    )
+    assert header(run(code, kvs=KVS), "v") == "hello"
+
+
+def test_kvs_without_an_associated_store_throws() -> None:
+    code = "import cf from 'cloudfront';\nconst kvs = cf.kvs();\nfunction handler(e) { return e.request; }"
+    result = run(code, kvs=None)
+    assert result.error.kind == "execution"
+    assert "KVSNamespaceNotFound" in result.error.message
+
+
+def test_empty_store_is_associated_but_has_no_keys() -> None:
+    assert header(kvs_probe("kvs.exists('plain')", kvs={}), "out") == "false"
+
+
+def test_sequential_reads_settle_in_order() -> None:
+    expr = (
+        "(async () => [await kvs.get('plain'), await kvs.exists('utf'), await kvs.get('plain')])()"
+    )
+    assert json.loads(header(kvs_probe(expr), "out")) == ["hello", True, "hello"]
+
+
+def test_origin_helpers_are_recorded_verbatim() -> None:
+    code = (
+        "import cf from 'cloudfront';\nfunction handler(e) {"
+        " cf.updateRequestOrigin({domainName: 'api.example.com', originPath: '/v2'});"
+        " cf.selectRequestOriginById('blue');"
+        " cf.createRequestOriginGroup({originIds: ['a', 'b'], failoverCriteria: {statusCodes: [500, 503]}});"
+        " return e.request; }"
+    )
+    result = run(code)
+    assert result.error is None
+    assert result.warnings == []
+    assert result.origin_modifications == [
+        {
+            "helper": "updateRequestOrigin",
+            "argument": {"domainName": "api.example.com", "originPath": "/v2"},
+        },
+        {"helper": "selectRequestOriginById", "argument": "blue"},
+        {
+            "helper": "createRequestOriginGroup",
+            "argument": {"originIds": ["a", "b"], "failoverCriteria": {"statusCodes": [500, 503]}},
+        },
+    ]
+
+
+def test_invalid_origin_values_are_warnings_in_test_mode() -> None:
+    code = (
+        "import cf from 'cloudfront';\nfunction handler(e) {"
+        " cf.updateRequestOrigin({domainName: '10.0.0.1', originPath: 'v2/', connectionAttempts: 7});"
+        " return e.request; }"
+    )
+    result = run(code)
+    assert result.error is None
+    joined = " | ".join(result.warnings)
+    assert "domainName" in joined
+    assert "originPath" in joined
+    assert "connectionAttempts" in joined
+
+
+def test_edge_location_in_viewer_request_and_empty_in_viewer_response() -> None:
+    code = (
+        "import cf from 'cloudfront';\nfunction handler(e) { var loc = JSON.stringify(cf.edgeLocation);"
+        " if (e.response) { e.response.headers.loc = {value: loc}; return e.response; }"
+        " e.request.headers.loc = {value: loc}; return e.request; }"
+    )
+    assert json.loads(header(run(code), "loc"))["name"] == "IAD"
+    response = run(code, response_event())
+    assert response.response["headers"]["loc"]["value"] == "{}"
+
+
+def test_log_custom_data_keeps_the_last_call() -> None:
+    code = "import cf from 'cloudfront';\nfunction handler(e) { cf.logCustomData('a'); cf.logCustomData('b'); return e.request; }"
+    assert run(code).custom_log_data == "b"
+
+
+def test_crypto_and_querystring_modules_load() -> None:
+    code = (
+        "import crypto from 'crypto';\nvar qs = require('querystring');\n"
+        "function handler(e) { e.request.headers.h = {value: crypto.createHash('sha256').update('abc').digest('hex')"
+        " + ' ' + qs.stringify({a: ['1', '2']})}; return e.request; }"
+    )
+    assert header(run(code), "h") == (
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad a=1&a=2"
+    )
+
+
+def test_unknown_module_fails() -> None:
+    result = run("var fs = require('fs');\nfunction handler(e) { return e.request; }")
+    assert result.error.kind == "execution"
+    assert "fs" in result.error.message

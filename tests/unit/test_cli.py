@@ -1,0 +1,173 @@
+"""`edgesim test` and `edgesim lint` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from edgesim.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+FUNCTIONS = ROOT / "functions"
+EVENTS = ROOT / "fixtures" / "events"
+KVS = ROOT / "fixtures" / "kvs"
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict | list, str]:  # type: ignore[type-arg]
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, json.loads(out) if out.strip() else {}, err
+
+
+def test_ab_cohort_example(capsys: pytest.CaptureFixture[str]) -> None:
+    code, result, _ = run_cli(
+        capsys, "test", str(FUNCTIONS / "ab_cohort.js"), "--event", str(EVENTS / "ab_cohort.json"),
+        "--kvs", str(KVS / "ab_cohort.json"), "--now", "2026-01-01T00:00:00Z", "--random-seed", "1",
+    )  # fmt: skip
+    assert code == 0
+    assert set(result) == {
+        "FunctionSummary", "ComputeUtilization", "FunctionExecutionLogs", "FunctionErrorMessage",
+        "FunctionOutput", "OriginModifications",
+    }  # fmt: skip
+    assert result["FunctionErrorMessage"] == ""
+    assert result["ComputeUtilization"].isdigit()
+    output = json.loads(result["FunctionOutput"])
+    cohort = output["request"]["headers"]["x-cohort"]["value"]
+    assert output["request"]["uri"] == f"/{cohort}/checkout/cart"
+    config = result["FunctionSummary"]["FunctionConfig"]
+    assert config["Runtime"] == "cloudfront-js-2.0"
+    assert config["KeyValueStoreAssociations"]["Quantity"] == 1
+
+
+def test_country_redirect_example(capsys: pytest.CaptureFixture[str]) -> None:
+    code, result, _ = run_cli(
+        capsys, "test", str(FUNCTIONS / "country_redirect.js"),
+        "--event", str(EVENTS / "country_redirect.json"),
+    )  # fmt: skip
+    assert code == 0
+    response = json.loads(result["FunctionOutput"])["response"]
+    assert response["statusCode"] == 302
+    assert response["headers"]["location"]["value"] == "https://de.example.com/products/42"
+    assert response["cookies"] == {}
+
+
+def test_security_headers_example(capsys: pytest.CaptureFixture[str]) -> None:
+    code, result, _ = run_cli(
+        capsys, "test", str(FUNCTIONS / "security_headers.js"),
+        "--event", str(EVENTS / "security_headers.json"),
+    )  # fmt: skip
+    assert code == 0
+    headers = json.loads(result["FunctionOutput"])["response"]["headers"]
+    assert headers["x-frame-options"]["value"] == "SAMEORIGIN"
+    assert headers["x-content-type-options"]["value"] == "nosniff"
+
+
+def test_function_error_exits_1_and_still_prints_the_result(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    fn = tmp_path / "broken.js"
+    fn.write_text("function handler(e) { return e.request.nope.x; }")
+    code, result, err = run_cli(capsys, "test", str(fn), "--event", str(EVENTS / "ab_cohort.json"))
+    assert code == 1
+    assert result["FunctionErrorMessage"].endswith(
+        'TypeError: cannot get property "x" of undefined'
+    )
+    assert "execution error" in err
+
+
+def test_validation_error_names_the_header(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    fn = tmp_path / "bad.js"
+    fn.write_text(
+        "function handler(e) { e.request.headers['x-real-ip'] = {value: '1'}; return e.request; }"
+    )
+    code, result, _ = run_cli(capsys, "test", str(fn), "--event", str(EVENTS / "ab_cohort.json"))
+    assert code == 1
+    assert "x-real-ip" in result["FunctionErrorMessage"]
+
+
+def test_syntax_error_exits_1_with_position(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    fn = tmp_path / "syntax.js"
+    fn.write_text("function handler(e) {\n  return e.request\n  var = 3;\n}\n")
+    code, result, _ = run_cli(
+        capsys, "test", str(fn), "--event", str(EVENTS / "ab_cohort.json"), "--compat", "lenient"
+    )
+    assert code == 1
+    assert "SyntaxError" in result["FunctionErrorMessage"]
+    assert f"{fn}:3:" in result["FunctionErrorMessage"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--event", "missing.json"], "missing.json: cannot read the event"),
+        (["--event", "{events}/ab_cohort.json", "--now", "yesterday"], "--now 'yesterday'"),
+        (
+            ["--event", "{events}/ab_cohort.json", "--kvs", "{functions}/ab_cohort.js"],
+            "not valid JSON",
+        ),
+        (["--event", "{events}/ab_cohort.json", "--rule", "nope"], "--rule 'nope'"),
+    ],
+)
+def test_bad_input_exits_2_with_a_clear_message(
+    capsys: pytest.CaptureFixture[str], argv: list[str], needle: str
+) -> None:
+    argv = [a.format(events=EVENTS, functions=FUNCTIONS) for a in argv]
+    code = main(["test", str(FUNCTIONS / "ab_cohort.js"), *argv])
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert needle in err
+
+
+def test_bad_event_shape_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    event = tmp_path / "event.json"
+    event.write_text('{"request": {"headers": {"host": {"value": 7}}}}')
+    code = main(["test", str(FUNCTIONS / "country_redirect.js"), "--event", str(event)])
+    assert code == 2
+    assert "event.request.headers.host.value: expected a string" in capsys.readouterr().err
+
+
+def test_lint_clean_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    for path in sorted(FUNCTIONS.glob("*.js")):
+        assert main(["lint", str(path)]) == 0, capsys.readouterr()
+
+
+def test_lint_reports_rule_and_position(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    fn = tmp_path / "modern.js"
+    fn.write_text("function handler(e) {\n  const { uri } = e.request;\n  return e.request;\n}\n")
+    code = main(["lint", str(fn)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert f"{fn}:2:" in out
+    assert "destructuring" in out
+
+
+def test_strict_mode_refuses_to_run_incompatible_code(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    fn = tmp_path / "modern.js"
+    fn.write_text("function handler(e) {\n  for (const k of [1]) {}\n  return e.request;\n}\n")
+    code, result, _ = run_cli(capsys, "test", str(fn), "--event", str(EVENTS / "ab_cohort.json"))
+    assert code == 1
+    assert "for-of" in result["FunctionErrorMessage"]
+    lenient = main(
+        ["test", str(fn), "--event", str(EVENTS / "ab_cohort.json"), "--compat", "lenient"]
+    )
+    assert lenient == 0
+
+
+def test_console_script_end_to_end() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "edgesim", "test", str(FUNCTIONS / "country_redirect.js"),
+         "--event", str(EVENTS / "country_redirect.json")],
+        capture_output=True, text=True, check=False, cwd=ROOT,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["FunctionErrorMessage"] == ""
