@@ -46,3 +46,5 @@ class NodeOracle:
         if self._proc.stdin is not None:
             self._proc.stdin.close()
         self._proc.wait(timeout=5)
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
