@@ -1,0 +1,132 @@
+"""Source instrumentation for deterministic compute accounting.
+
+``instrument`` adds a tick call at the start of every function body and every loop body, so the
+number of ticks measures work (calls and iterations) independently of the machine's speed. Edits
+are insertions on existing lines only, never newlines, so line numbers in error messages still
+point into the user's file; columns shift only on lines that received a tick.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tree_sitter import Node
+
+from edgesim.runtime import jsparse
+
+_QUERY = """
+(function_declaration body: (statement_block) @block)
+(function_expression body: (statement_block) @block)
+(generator_function_declaration body: (statement_block) @block)
+(generator_function body: (statement_block) @block)
+(method_definition body: (statement_block) @block)
+(arrow_function body: (statement_block) @block)
+(arrow_function body: (_) @expression)
+(for_statement body: (_) @loop)
+(for_in_statement body: (_) @loop)
+(while_statement body: (_) @loop)
+(do_statement body: (_) @loop)
+"""
+
+
+@dataclass(frozen=True, order=True)
+class _Insertion:
+    """Text to insert at a byte offset.
+
+    Several insertions can share an offset only where constructs end together (``}`` and ``)``
+    closers); there the innermost construct, the one that started last, must close first.
+    """
+
+    offset: int
+    rank: tuple[int, int]  # closers before openers, inner closers before outer ones
+    text: bytes
+
+
+def _opener(offset: int, text: bytes) -> _Insertion:
+    return _Insertion(offset, (1, 0), text)
+
+
+def _closer(node: Node, text: bytes) -> _Insertion:
+    return _Insertion(_last_token(node).end_byte, (0, -node.start_byte), text)
+
+
+def _last_token(node: Node) -> Node:
+    """The node's last token that is not a comment.
+
+    A statement ended by ASI owns the comment that follows it on its line, so inserting at its
+    end_byte would land inside that comment.
+    """
+    while node.child_count:
+        children = node.children
+        index = len(children) - 1
+        while index > 0 and children[index].type == "comment":
+            index -= 1
+        node = children[index]
+    return node
+
+
+def _directive_end(block: Node) -> Node | None:
+    """The last statement of the block's directive prologue ('use strict' and the like)."""
+    last = None
+    for statement in block.named_children:
+        if statement.type == "comment":
+            continue
+        parts = [child for child in statement.named_children if child.type != "comment"]
+        if statement.type != "expression_statement" or len(parts) != 1 or parts[0].type != "string":
+            break
+        last = statement
+    return last
+
+
+def _block_tick(block: Node, tick: bytes) -> _Insertion:
+    directive = _directive_end(block)
+    if directive is None:
+        return _opener(block.start_byte + 1, tick + b";")  # just after "{"
+    # A directive without ";" ends by ASI; the explicit ";" keeps the tick out of the string.
+    last = _last_token(directive)
+    prefix = b"" if last.type == ";" else b";"
+    return _opener(last.end_byte, prefix + tick + b";")
+
+
+def _wrap_loop_body(body: Node, tick: bytes) -> list[_Insertion]:
+    if body.type == "statement_block":
+        return [_block_tick(body, tick)]
+    # A braced copy of a single statement behaves the same; "}" also ends an ASI statement.
+    return [_opener(body.start_byte, b"{" + tick + b"; "), _closer(body, b"}")]
+
+
+def _wrap_arrow_expression(body: Node, tick: bytes) -> list[_Insertion]:
+    # The comma operator evaluates the tick, then yields the body's value unchanged.
+    return [_opener(body.start_byte, b"(" + tick + b", "), _closer(body, b")")]
+
+
+def _insertions(root: Node, tick: bytes) -> list[_Insertion]:
+    captured = jsparse.captures(jsparse.query(_QUERY), root)
+    edits = [_block_tick(block, tick) for block in captured.get("block", ())]
+    for body in captured.get("expression", ()):
+        if body.type != "statement_block":
+            edits += _wrap_arrow_expression(body, tick)
+    for body in captured.get("loop", ()):
+        edits += _wrap_loop_body(body, tick)
+    return sorted(edits)
+
+
+def instrument(source: str, tick: str = "__edgesim_tick()") -> str:
+    """``source`` with ``tick;`` at the start of every function and loop body.
+
+    ``tick`` is an expression; arrow functions with an expression body become ``(tick, body)``.
+
+    Source that does not parse is returned unchanged, so the engine reports the syntax error at
+    the user's own position.
+    """
+    data = source.encode("utf-8")
+    root = jsparse.parse(data).root_node
+    if root.has_error:
+        return source
+    pieces: list[bytes] = []
+    position = 0
+    for edit in _insertions(root, tick.encode("utf-8")):
+        pieces += (data[position : edit.offset], edit.text)
+        position = edit.offset
+    pieces.append(data[position:])
+    return b"".join(pieces).decode("utf-8")
