@@ -193,6 +193,11 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("--json", action="store_true", help="print findings as a JSON array")
     _add_runtime_options(lint)
     lint.set_defaults(handler=cmd_lint)
+
+    from edgesim import kvs_cli, serve_cli
+
+    serve_cli.register(sub)
+    kvs_cli.register(sub)
     return parser
 
 

@@ -254,6 +254,9 @@ function makeRequire() {
 var moduleFn = null;
 
 function describeError(e) {
+  // quickjs-ng throws null when an allocation fails under the memory limit. (A function that
+  // throws null itself is reported the same way; CloudFront code has no reason to.)
+  if (e === null) return { name: 'MemoryError', message: 'out of memory', stack: '' };
   if (e !== null && typeof e === 'object' && typeof e.name === 'string') {
     return { name: e.name, message: String(e.message), stack: String(e.stack || '') };
   }
@@ -328,8 +331,14 @@ function serialiseOutcome() {
   return head + ',"s":"ok","type":"' + type + '","v":' + text + '}';
 }
 
+// Strings built by '+' are ropes in quickjs-ng, which the Python binding cannot convert
+// ("Unknown quickjs tag: -6"); Array.prototype.join always yields a flat string.
+function flat(text) {
+  return [text].join('');
+}
+
 function poll() {
-  if (st.outcome !== null) return serialiseOutcome();
+  if (st.outcome !== null) return flat(serialiseOutcome());
   var q = st.kvsQueue;
   st.kvsQueue = [];
   return jsonStringify({ s: 'pending', kvs: q });

@@ -58,14 +58,21 @@ class RawOutcome:
     needs_rebuild: bool = False
 
 
-def relocate(text: str, filename: str) -> str:
-    """Rewrite ``<input>:line:col`` positions to the user's file, undoing the wrapper's offset."""
+def relocate(text: str, filename: str, source: str | None = None) -> str:
+    """Rewrite ``<input>:line:col`` positions to the user's file, undoing the wrapper's offset.
+
+    A position in the wrapper's tail (e.g. an unclosed brace found at the end) becomes the end
+    of the user's last line when ``source`` is given.
+    """
+    lines = source.split("\n") if source is not None else None
 
     def fix(match: re.Match[str]) -> str:
         line = int(match[1])
-        if match[2] is None:
+        col = int(match[2]) if match[2] is not None else None
+        if lines is not None and line > len(lines):
+            return f"{filename}:{len(lines)}:{len(lines[-1]) + 1}"
+        if col is None:
             return f"{filename}:{line}"
-        col = int(match[2])
         if line == 1:
             col = max(1, col - len(_WRAPPER_HEAD))
         return f"{filename}:{line}:{col}"
@@ -104,7 +111,7 @@ class JsSession:
         try:
             ctx.eval(_WRAPPER_HEAD + body + _WRAPPER_TAIL)
         except quickjs.JSException as exc:
-            raise FunctionLoadError(relocate(str(exc).strip(), filename)) from None
+            raise FunctionLoadError(relocate(str(exc).strip(), filename, body)) from None
         ctx.eval("delete globalThis.__edgesim_internals;")
         snapshot()
         self._ctx = ctx
@@ -163,6 +170,9 @@ class JsSession:
         )
         if outcome.error is not None:
             outcome.error = {k: relocate(v, self.filename) for k, v in outcome.error.items()}
+            if outcome.error.get("name") == "MemoryError":
+                outcome.state = "memory"
+                outcome.needs_rebuild = True
         if cpu > self.ceiling_ns or (tick_limit and outcome.ticks > tick_limit):
             outcome.state = "runaway"
             outcome.needs_rebuild = True

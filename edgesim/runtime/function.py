@@ -165,9 +165,10 @@ class LoadedFunction:
             self.sessions_built += 1
         return self._session
 
-    def _resolve_kvs(self, requests: list[dict[str, Any]]) -> list[KvsAnswer]:
+    def _resolve_kvs(
+        self, store: KvsReader | None, requests: list[dict[str, Any]]
+    ) -> list[KvsAnswer]:
         answers: list[KvsAnswer] = []
-        store = self.kvs
         for req in requests:
             if store is None:
                 answers.append((req["id"], "error", "KVSNamespaceNotFound"))
@@ -186,12 +187,16 @@ class LoadedFunction:
         seed: int | None = None,
         edge: dict[str, str] | None = None,
         raw_query: str | None = "",
+        replica: KvsReader | None = None,
     ) -> InvocationResult:
         """Run the handler on an event built by :func:`edgesim.runtime.event.build_event`.
 
         ``raw_query`` is what ``request.rawQueryString()`` returns (None: no ``?`` in the URL);
-        TestFunction returns ``""``, which is the default here.
+        TestFunction returns ``""``, which is the default here. ``replica`` is the associated
+        store as one edge location sees it (``serve`` passes the POP's replica); by default the
+        store given at load time.
         """
+        store = self.kvs if replica is None else replica
         event_type = event["context"]["eventType"]
         now_ms = _epoch_ms(now)
         options = {
@@ -199,12 +204,15 @@ class LoadedFunction:
             "seed": int(now_ms) & 0xFFFFFFFF if seed is None else seed & 0xFFFFFFFF,
             "eventType": event_type,
             "edge": (edge or DEFAULT_EDGE) if event_type == VIEWER_REQUEST else {},
-            "kvs": None if self.kvs is None else {"id": self.kvs.store_id},
+            "kvs": None if store is None else {"id": store.store_id},
             "rawQuery": raw_query,
         }
         session = self._session_for_use()
         raw = session.invoke(
-            orjson.dumps(event).decode(), options, self._resolve_kvs, self.budget.tick_limit
+            orjson.dumps(event).decode(),
+            options,
+            lambda requests: self._resolve_kvs(store, requests),
+            self.budget.tick_limit,
         )
         if raw.needs_rebuild:
             self._session = None

@@ -1,0 +1,89 @@
+"""Counters behind the admin port's ``/metrics`` (Prometheus text format).
+
+Metric names follow CloudFront's CloudWatch metrics (AWS Developer Guide, "Viewing CloudFront and
+edge function metrics"): FunctionInvocations, FunctionExecutionErrors, FunctionValidationErrors,
+FunctionThrottles, FunctionComputeUtilization, plus Requests and the cache hit rate. Prometheus
+names are the CloudWatch names in snake case with an ``edgesim_`` prefix.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class FunctionStats:
+    invocations: int = 0
+    execution_errors: int = 0
+    validation_errors: int = 0
+    throttles: int = 0
+    utilization_sum: int = 0
+    utilization_max: int = 0
+
+
+@dataclass
+class Metrics:
+    requests: Counter[str] = field(default_factory=Counter)  # by x-cache result type
+    status: Counter[int] = field(default_factory=Counter)
+    functions: dict[str, FunctionStats] = field(default_factory=dict)
+    bytes_downloaded: int = 0
+
+    def record_request(self, result_type: str, status: int, size: int) -> None:
+        self.requests[result_type] += 1
+        self.status[status] += 1
+        self.bytes_downloaded += size
+
+    def record_function(self, name: str, *, utilization: int, error_kind: str | None) -> None:
+        stats = self.functions.setdefault(name, FunctionStats())
+        stats.invocations += 1
+        stats.utilization_sum += utilization
+        stats.utilization_max = max(stats.utilization_max, utilization)
+        if utilization > 100:
+            stats.throttles += 1
+        if error_kind == "execution":
+            stats.execution_errors += 1
+        elif error_kind == "validation":
+            stats.validation_errors += 1
+
+    @property
+    def cache_hit_rate(self) -> float:
+        hits = self.requests["Hit"] + self.requests["RefreshHit"]
+        cacheable = hits + self.requests["Miss"]
+        return hits / cacheable if cacheable else 0.0
+
+    def render(self) -> str:
+        lines = [
+            "# HELP edgesim_requests Viewer requests by x-cache result type.",
+            "# TYPE edgesim_requests counter",
+        ]
+        for result, count in sorted(self.requests.items()):
+            lines.append(f'edgesim_requests{{result_type="{result}"}} {count}')
+        lines += ["# TYPE edgesim_responses counter"]
+        for status, count in sorted(self.status.items()):
+            lines.append(f'edgesim_responses{{status="{status}"}} {count}')
+        lines += [
+            "# HELP edgesim_cache_hit_rate Hits (incl. RefreshHit) over hits plus misses.",
+            "# TYPE edgesim_cache_hit_rate gauge",
+            f"edgesim_cache_hit_rate {self.cache_hit_rate:.6f}",
+            "# TYPE edgesim_bytes_downloaded counter",
+            f"edgesim_bytes_downloaded {self.bytes_downloaded}",
+        ]
+        rows: tuple[tuple[str, str, Callable[[FunctionStats], int]], ...] = (
+            ("function_invocations", "counter", lambda s: s.invocations),
+            ("function_execution_errors", "counter", lambda s: s.execution_errors),
+            ("function_validation_errors", "counter", lambda s: s.validation_errors),
+            ("function_throttles", "counter", lambda s: s.throttles),
+            (
+                "function_compute_utilization",
+                "gauge",
+                lambda s: round(s.utilization_sum / s.invocations) if s.invocations else 0,
+            ),
+            ("function_compute_utilization_max", "gauge", lambda s: s.utilization_max),
+        )
+        for metric, kind, read in rows:
+            lines.append(f"# TYPE edgesim_{metric} {kind}")
+            for name, stats in sorted(self.functions.items()):
+                lines.append(f'edgesim_{metric}{{function="{name}"}} {read(stats)}')
+        return "\n".join(lines) + "\n"

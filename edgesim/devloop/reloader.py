@@ -1,0 +1,65 @@
+"""Hot reload: watch the config, function files and KVS seed files, and apply changes live.
+
+A function that no longer compiles keeps the last good version serving; an invalid config keeps
+the running one; a changed seed file goes through the normal KVS write path (so propagation lag
+applies). Uses watchfiles (Rust notify backend) rather than polling ourselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+from watchfiles import awatch
+
+from edgesim.distribution.config import load_config
+from edgesim.edge.server import EdgeServer
+from edgesim.errors import EdgesimError
+
+
+def watched_files(server: EdgeServer) -> set[Path]:
+    dist = server.dist
+    files = {decl.file.resolve() for decl in dist.functions.values()}
+    files |= {decl.data.resolve() for decl in dist.kvs.values() if decl.data is not None}
+    if dist.config_path is not None:
+        files.add(dist.config_path.resolve())
+    return files
+
+
+def apply_change(server: EdgeServer, path: Path) -> None:
+    """React to one changed file."""
+    dist = server.dist
+    if dist.config_path is not None and path == dist.config_path.resolve():
+        try:
+            new = load_config(dist.config_path)
+        except EdgesimError as exc:
+            server.say(f"config not reloaded, still serving the previous one: {exc}")
+            return
+        server.reload_config(new)
+        return
+    server.reload_function_file(path)
+    server.reload_seed_file(path)
+
+
+async def watch(
+    server: EdgeServer,
+    *,
+    stop: asyncio.Event | None = None,
+    on_applied: Callable[[Path], None] | None = None,
+) -> None:
+    """Run until ``stop`` is set (or cancelled)."""
+    while stop is None or not stop.is_set():
+        files = watched_files(server)
+        folders = sorted({str(f.parent) for f in files})
+        async for changes in awatch(*folders, stop_event=stop, debounce=50, step=20):
+            # watchfiles reports absolute paths; resolve() only normalises symlinks (cheap).
+            touched = {Path(p).resolve() for _, p in changes} & files  # noqa: ASYNC240
+            for path in sorted(touched):
+                apply_change(server, path)
+                if on_applied is not None:
+                    on_applied(path)
+            if watched_files(server) != files:
+                break  # the config changed which files matter: watch the new set
+        else:
+            return

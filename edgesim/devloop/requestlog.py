@@ -1,0 +1,123 @@
+"""One log line per viewer request, plus the functions' ``console.log`` lines.
+
+Text format for people, ``--log-format json`` for tools. An optional access log writes
+CloudFront's standard log fields (AWS Developer Guide, "Standard logging": tab-separated
+``date time x-edge-location sc-bytes c-ip cs-method … x-edge-result-type …
+x-edge-detailed-result-type``); only the fields edgesim knows are filled, others are ``-``.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+import orjson
+
+ACCESS_LOG_FIELDS = (
+    "date", "time", "x-edge-location", "sc-bytes", "c-ip", "cs-method", "cs(Host)",
+    "cs-uri-stem", "sc-status", "cs(Referer)", "cs(User-Agent)", "cs-uri-query", "cs(Cookie)",
+    "x-edge-result-type", "x-edge-request-id", "x-host-header", "cs-protocol", "cs-bytes",
+    "time-taken", "x-forwarded-for", "ssl-protocol", "ssl-cipher", "x-edge-response-result-type",
+    "cs-protocol-version", "fle-status", "fle-encrypted-fields", "c-port", "time-to-first-byte",
+    "x-edge-detailed-result-type", "sc-content-type", "sc-content-len", "sc-range-start",
+    "sc-range-end",
+)  # fmt: skip
+
+
+@dataclass
+class RequestRecord:
+    method: str
+    target: str
+    pop: str
+    behavior: str
+    x_cache: str
+    status: int
+    bytes: int
+    duration_ms: float
+    client_ip: str
+    origin_status: int | None = None
+    functions: list[tuple[str, int, str | None]] = field(default_factory=list)
+
+
+class RequestLog:
+    def __init__(
+        self,
+        *,
+        fmt: str = "text",
+        stream: TextIO | None = None,
+        access_log: Path | None = None,
+    ) -> None:
+        if fmt not in ("text", "json"):
+            raise ValueError(f"log format {fmt!r}: expected 'text' or 'json'")
+        self.fmt = fmt
+        self.stream = stream or sys.stderr
+        self._access = access_log.open("a", encoding="utf-8") if access_log else None
+        if self._access is not None and self._access.tell() == 0:
+            self._access.write("#Version: 1.0\n#Fields: " + " ".join(ACCESS_LOG_FIELDS) + "\n")
+
+    def close(self) -> None:
+        if self._access is not None:
+            self._access.close()
+            self._access = None
+
+    def function_log(self, function: str, line: str) -> None:
+        if self.fmt == "json":
+            self._emit(orjson.dumps({"function": function, "log": line}).decode())
+        else:
+            self._emit(f"  [{function}] {line}")
+
+    def request(self, record: RequestRecord) -> None:
+        if self.fmt == "json":
+            self._emit(orjson.dumps(asdict(record)).decode())
+        else:
+            functions = " ".join(
+                f"{name}={util}%" + (f"({err})" if err else "")
+                for name, util, err in record.functions
+            )
+            origin = "-" if record.origin_status is None else str(record.origin_status)
+            self._emit(
+                f"{record.pop} {record.method} {record.target} → {record.status} "
+                f"[{record.x_cache}] behavior={record.behavior} origin={origin} "
+                f"fn={functions or '-'} {record.bytes}B {record.duration_ms:.1f}ms"
+            )
+        if self._access is not None:
+            self._access.write(_access_line(record) + "\n")
+            self._access.flush()
+
+    def _emit(self, line: str) -> None:
+        print(line, file=self.stream, flush=True)
+
+
+def _access_line(record: RecordLike) -> str:
+    now = datetime.now(UTC)
+    stem, _, query = record.target.partition("?")
+    values = {
+        "date": now.strftime("%Y-%m-%d"),
+        "time": now.strftime("%H:%M:%S"),
+        "x-edge-location": record.pop,
+        "sc-bytes": str(record.bytes),
+        "c-ip": record.client_ip,
+        "cs-method": record.method,
+        "cs-uri-stem": stem,
+        "sc-status": str(record.status),
+        "cs-uri-query": query or "-",
+        "x-edge-result-type": _result_type(record.x_cache),
+        "x-edge-response-result-type": _result_type(record.x_cache),
+        "x-edge-detailed-result-type": record.x_cache,
+        "time-taken": f"{record.duration_ms / 1000:.3f}",
+        "cs-protocol": "http",
+    }
+    return "\t".join(values.get(name, "-") for name in ACCESS_LOG_FIELDS)
+
+
+RecordLike = RequestRecord
+
+
+def _result_type(x_cache: str) -> str:
+    # The detailed type (e.g. FunctionGeneratedResponse) maps to a documented result type.
+    if x_cache in ("Hit", "RefreshHit", "Miss", "Redirect", "LimitExceeded", "CapacityExceeded"):
+        return x_cache
+    return "Error" if "Error" in x_cache else "Miss"

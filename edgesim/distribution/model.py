@@ -1,0 +1,200 @@
+"""Typed model of one distribution, as ``edgesim serve`` runs it.
+
+``config.py`` builds these objects from ``edgesim.toml`` (validating every key); the edge pipeline
+only ever reads them. Field meanings follow the CloudFront API shapes they mirror
+(``CacheBehavior``, ``CachePolicyConfig``, ``OriginRequestPolicyConfig``,
+``ResponseHeadersPolicyConfig``, ``Origin``, ``OriginGroup``, ``CustomErrorResponse``).
+Header names are stored lower-cased; cookie and query-string names keep their case (CloudFront
+compares them case-sensitively).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+ALL_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"})
+GET_HEAD = frozenset({"GET", "HEAD"})
+GET_HEAD_OPTIONS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# Cache policy: headers none|whitelist; cookies and query strings none|whitelist|allExcept|all.
+# Origin request policy: headers none|whitelist|allViewer|allViewerAndWhitelistCloudFront|allExcept;
+# cookies and query strings none|whitelist|all|allExcept.
+SelectionBehavior = Literal[
+    "none", "whitelist", "allExcept", "all", "allViewer", "allViewerAndWhitelistCloudFront"
+]
+ViewerProtocolPolicy = Literal["allow-all", "redirect-to-https", "https-only"]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which headers / cookies / query strings a policy picks."""
+
+    behavior: SelectionBehavior = "none"
+    names: frozenset[str] = frozenset()
+
+    def picks(self, name: str) -> bool:
+        """Whether a viewer value called ``name`` is selected (names already normalised)."""
+        if self.behavior == "none":
+            return False
+        if self.behavior == "whitelist":
+            return name in self.names
+        if self.behavior == "allExcept":
+            return name not in self.names
+        # all / allViewer / allViewerAndWhitelistCloudFront: every viewer value.
+        return True
+
+
+@dataclass(frozen=True)
+class CachePolicy:
+    name: str
+    min_ttl: int = 0
+    default_ttl: int = 86_400
+    max_ttl: int = 31_536_000
+    headers: Selection = Selection()
+    cookies: Selection = Selection()
+    query_strings: Selection = Selection()
+    enable_gzip: bool = False
+    enable_brotli: bool = False
+    managed_id: str | None = None
+
+
+@dataclass(frozen=True)
+class OriginRequestPolicy:
+    name: str
+    headers: Selection = Selection()
+    cookies: Selection = Selection()
+    query_strings: Selection = Selection()
+    managed_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CustomHeader:
+    name: str  # as configured (case kept for the wire)
+    value: str
+    override: bool = True
+
+
+@dataclass(frozen=True)
+class CorsConfig:
+    allow_origins: tuple[str, ...] = ("*",)
+    allow_headers: tuple[str, ...] = ("*",)
+    allow_methods: tuple[str, ...] = ("ALL",)
+    allow_credentials: bool = False
+    expose_headers: tuple[str, ...] = ()
+    max_age_s: int | None = None
+    origin_override: bool = False
+
+
+@dataclass(frozen=True)
+class ResponseHeadersPolicy:
+    name: str
+    # Security headers: each (header name, value, override) once configured.
+    security_headers: tuple[CustomHeader, ...] = ()
+    custom_headers: tuple[CustomHeader, ...] = ()
+    remove_headers: frozenset[str] = frozenset()  # lower-case
+    cors: CorsConfig | None = None
+    managed_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Origin:
+    id: str
+    url: str  # scheme://host[:port], no path
+    origin_path: str = ""  # prefix CloudFront prepends to the request path (OriginPath)
+    custom_headers: tuple[CustomHeader, ...] = ()
+    connect_timeout_s: float = 10.0
+    response_timeout_s: float = 30.0
+    connection_attempts: int = 3
+
+
+@dataclass(frozen=True)
+class OriginGroup:
+    id: str
+    primary: str
+    secondary: str
+    failover_status_codes: frozenset[int] = frozenset({500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class KvsDecl:
+    name: str
+    data: Path | None = None  # CloudFront import-format seed file
+
+
+@dataclass(frozen=True)
+class FunctionDecl:
+    name: str
+    file: Path
+    runtime: str = "cloudfront-js-2.0"
+    kvs: str | None = None
+
+
+@dataclass(frozen=True)
+class Behavior:
+    path: str  # "*" for the default behaviour
+    origin: str  # an origin id or an origin group id
+    cache_policy: CachePolicy
+    origin_request_policy: OriginRequestPolicy | None = None
+    response_headers_policy: ResponseHeadersPolicy | None = None
+    viewer_request: str | None = None  # function name
+    viewer_response: str | None = None
+    allowed_methods: frozenset[str] = GET_HEAD
+    cached_methods: frozenset[str] = GET_HEAD
+    viewer_protocol_policy: ViewerProtocolPolicy = "allow-all"
+    compress: bool = True
+
+
+@dataclass(frozen=True)
+class CustomErrorResponse:
+    error_code: int
+    response_page_path: str | None = None
+    response_code: int | None = None
+    error_caching_min_ttl: int = 10
+
+
+@dataclass(frozen=True)
+class CidrRule:
+    network: str  # e.g. "10.0.0.0/8" or "2001:db8::/32"
+    value: str  # a POP code or an ISO country code
+
+
+@dataclass(frozen=True)
+class Edges:
+    pops: tuple[str, ...] = ("IAD",)
+    # Propagation model spec as written in the config; edgesim.kvs.propagation parses it.
+    propagation: dict[str, object] = field(default_factory=lambda: {"model": "fixed", "lag_ms": 0})
+    propagation_per_pop: dict[str, float] = field(default_factory=dict)  # POP → lag in ms
+    pop_cidrs: tuple[CidrRule, ...] = ()
+    country_cidrs: tuple[CidrRule, ...] = ()
+    default_country: str = "US"
+    geoip_database: Path | None = None
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    admin_port: int = 8081
+    state_dir: Path = Path(".edgesim")
+    ephemeral: bool = False
+    domain_name: str = "d111111abcdef8.cloudfront.net"
+    access_log: Path | None = None
+
+
+@dataclass(frozen=True)
+class Distribution:
+    server: ServerSettings
+    origins: dict[str, Origin]
+    origin_groups: dict[str, OriginGroup]
+    kvs: dict[str, KvsDecl]
+    functions: dict[str, FunctionDecl]
+    behaviors: tuple[Behavior, ...]
+    default_behavior: Behavior
+    edges: Edges = Edges()
+    custom_error_responses: dict[int, CustomErrorResponse] = field(default_factory=dict)
+    config_path: Path | None = None  # None: the bundled demo
+
+    def all_behaviors(self) -> tuple[Behavior, ...]:
+        return (*self.behaviors, self.default_behavior)

@@ -1,0 +1,425 @@
+"""The edge's HTTP object cache: LRU over memory, large bodies spilled to temporary files.
+
+The pipeline streams an origin body into a :class:`CacheWriter` while also streaming it to the
+viewer; :meth:`CacheWriter.commit` makes the object visible to :meth:`HttpCache.lookup`. Bodies
+up to ``spill_threshold_bytes`` live in memory; a writer that goes past it moves what it has to a
+temporary file and appends to that file from then on, so a big object is never held whole.
+
+Eviction is least-recently-used, separately for in-memory bodies (``memory_limit_bytes``) and
+spilled ones (``disk_limit_bytes``); an evicted entry disappears with its file. Expired entries
+are kept until evicted or replaced: CloudFront serves an expired object when the origin fails
+with a 5xx (reference B.8), so only the caller can tell whether a stale entry is still useful.
+
+Invalidation patterns follow CloudFront's documented rules (Developer Guide, "Invalidating
+files" / "Invalidation paths"): case-sensitive, relative to the distribution, starting with "/",
+and a ``*`` wildcard matching zero or more characters only as the last character. One pattern
+removes every cached variant of a path whatever its headers and cookies ("you can't selectively
+invalidate some versions"), and query-string variants need the query in the path or a ``*``.
+
+Single event loop, no locking. Each call does at most one chunk's worth of file I/O.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import time
+import urllib.parse
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from edgesim.edge.message import Headers
+from edgesim.edge.ttl import TtlDecision
+
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+DEFAULT_CHUNK = 65_536
+MAX_INVALIDATION_PATH = 4_000  # "The maximum length of a path is 4,000 characters"
+
+# Characters left as they are when a pattern is percent-encoded: the guide asks for non-ASCII and
+# unsafe characters to be URL-encoded and nothing else, so everything printable and ASCII stays.
+_PATTERN_SAFE = "".join(chr(c) for c in range(0x21, 0x7F))
+
+
+@dataclass
+class CachedObject:
+    """One stored response. Times are ``HttpCache`` clock seconds (monotonic by default)."""
+
+    status: int
+    headers: Headers
+    stored_at: float
+    ttl: float
+    stale_while_revalidate: float
+    stale_if_error: float
+    size: int
+    path: str  # what invalidation patterns are matched against (path plus keyed query)
+    key: str = ""
+    body: bytes | None = field(default=None, repr=False)  # in-memory body, or None if spilled
+    spill_file: Path | None = field(default=None, repr=False)
+
+    def age(self, now: float) -> int:
+        """Whole seconds since the object was stored, for the ``Age`` response header."""
+        return max(0, int(now - self.stored_at))
+
+    def is_fresh(self, now: float) -> bool:
+        return now - self.stored_at < self.ttl
+
+    def within_stale_while_revalidate(self, now: float) -> bool:
+        """Expired, but still servable while a background refresh runs."""
+        limit = self.ttl + self.stale_while_revalidate
+        return not self.is_fresh(now) and now - self.stored_at < limit
+
+    def within_stale_if_error(self, now: float) -> bool:
+        """Expired, but servable instead of an origin error per ``stale-if-error``."""
+        return not self.is_fresh(now) and now - self.stored_at < self.ttl + self.stale_if_error
+
+    @property
+    def spilled(self) -> bool:
+        return self.spill_file is not None
+
+    def body_chunks(self, chunk_size: int = DEFAULT_CHUNK) -> Iterator[bytes]:
+        """The body in chunks of at most ``chunk_size`` bytes.
+
+        A spilled body's file is opened here, before the first chunk is asked for, so a reader
+        keeps its data even if the entry is evicted meanwhile (POSIX unlink semantics). Close the
+        iterator (or exhaust it) to release the file.
+        """
+        if self.spill_file is not None:
+            return _FileChunks(self.spill_file, chunk_size)
+        return _memory_chunks(self.body or b"", chunk_size)
+
+
+def _memory_chunks(body: bytes, chunk_size: int) -> Iterator[bytes]:
+    view = memoryview(body)
+    for start in range(0, len(body), chunk_size):
+        yield bytes(view[start : start + chunk_size])
+
+
+class _FileChunks(Iterator[bytes]):
+    """Reads a spill file chunk by chunk; closes itself at the end or when dropped."""
+
+    def __init__(self, path: Path, chunk_size: int) -> None:
+        self._file: BinaryIO | None = path.open("rb")
+        self._chunk_size = chunk_size
+
+    def __next__(self) -> bytes:
+        if self._file is None:
+            raise StopIteration
+        chunk = self._file.read(self._chunk_size)
+        if not chunk:
+            self.close()
+            raise StopIteration
+        return chunk
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __del__(self) -> None:
+        self.close()
+
+
+def _remove_file(path: Path | None) -> None:
+    if path is None:
+        return
+    # Best effort: a spill file that cannot be removed now goes with the spill directory.
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)
+
+
+class CacheWriter:
+    """Collects one response body for the cache; returned by :meth:`HttpCache.begin`."""
+
+    def __init__(
+        self, cache: HttpCache, key: str, template: CachedObject, *, spill_threshold: int
+    ) -> None:
+        self._cache = cache
+        self._key = key
+        self._template = template
+        self._spill_threshold = spill_threshold
+        self._chunks: list[bytes] = []
+        self._size = 0
+        self._file: BinaryIO | None = None
+        self._file_path: Path | None = None
+        self._state = "open"  # open | committed | aborted
+
+    @property
+    def path(self) -> str:
+        return self._template.path
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def write(self, chunk: bytes) -> None:
+        """Append ``chunk``. Ignored once aborted (the viewer stream goes on regardless)."""
+        if self._state == "committed":
+            raise RuntimeError("cache writer already committed")
+        if self._state == "aborted" or not chunk:
+            return
+        self._size += len(chunk)
+        if self._size > self._cache.max_object_bytes:
+            self.abort()
+            return
+        if self._file is not None:
+            self._file.write(chunk)
+        else:
+            self._chunks.append(bytes(chunk))
+            if self._size > self._spill_threshold:
+                self._spill()
+
+    def _spill(self) -> None:
+        """Move the buffered chunks to a new temporary file; later chunks go straight there."""
+        fd, name = tempfile.mkstemp(prefix="obj-", suffix=".body", dir=self._cache.spill_dir())
+        self._file = os.fdopen(fd, "wb")
+        self._file_path = Path(name)
+        for buffered in self._chunks:
+            self._file.write(buffered)
+        self._chunks = []
+
+    def commit(self) -> CachedObject | None:
+        """Store the object; None if the writer was aborted or the cache has no room for it."""
+        if self._state != "open":
+            return None
+        self._state = "committed"
+        self._cache._writer_done(self)
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        obj = self._template
+        obj.size = self._size
+        if self._file_path is not None:
+            obj.spill_file = self._file_path
+        else:
+            obj.body = b"".join(self._chunks)
+        self._chunks = []
+        return self._cache._store(self._key, obj)
+
+    def abort(self) -> None:
+        """Drop what was written (origin error, viewer gone, object too large, invalidated)."""
+        if self._state != "open":
+            return
+        self._state = "aborted"
+        self._cache._writer_done(self)
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        _remove_file(self._file_path)
+        self._file_path = None
+        self._chunks = []
+
+
+class HttpCache:
+    """Cache entries by cache key (see :func:`edgesim.edge.policy_rules.cache_key`)."""
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        memory_limit_bytes: int = 256 * MiB,
+        spill_threshold_bytes: int = 1 * MiB,
+        spill_dir: Path | None = None,
+        max_object_bytes: int = 2 * GiB,
+        disk_limit_bytes: int = 8 * GiB,
+    ) -> None:
+        self.clock = clock
+        self.memory_limit_bytes = memory_limit_bytes
+        self.spill_threshold_bytes = spill_threshold_bytes
+        self.max_object_bytes = max_object_bytes
+        self.disk_limit_bytes = disk_limit_bytes
+        self._spill_dir = spill_dir
+        self._own_spill_dir: Path | None = None  # created (and removed) by us
+        self._entries: OrderedDict[str, CachedObject] = OrderedDict()
+        self._writers: set[CacheWriter] = set()
+        self._memory_bytes = 0
+        self._disk_bytes = 0
+        self._counters = {"hits": 0, "misses": 0, "evictions": 0, "invalidated": 0}
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def lookup(self, key: str) -> CachedObject | None:
+        """The stored object, fresh or stale (check ``is_fresh``); marks it recently used."""
+        obj = self._entries.get(key)
+        if obj is not None:
+            self._entries.move_to_end(key)
+        return obj
+
+    def record_hit(self) -> None:
+        self._counters["hits"] += 1
+
+    def record_miss(self) -> None:
+        self._counters["misses"] += 1
+
+    def stats(self) -> dict[str, int]:
+        spilled = sum(1 for obj in self._entries.values() if obj.spilled)
+        return {
+            "entries": len(self._entries),
+            "bytes": self._memory_bytes + self._disk_bytes,
+            "memory_bytes": self._memory_bytes,
+            "disk_bytes": self._disk_bytes,
+            "spilled_entries": spilled,
+            "writers": len(self._writers),
+            **self._counters,
+        }
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def begin(
+        self, key: str, *, status: int, headers: Headers, decision: TtlDecision, path: str
+    ) -> CacheWriter:
+        """Start storing a response. Its age counts from now: when the response headers arrived
+        (RFC 9111 section 4.2.3 ``response_time``), not when the body finished."""
+        stripped = set(decision.strip_headers)
+        template = CachedObject(
+            status=status,
+            headers=[(name, value) for name, value in headers if name not in stripped],
+            stored_at=self.clock(),
+            ttl=decision.ttl,
+            stale_while_revalidate=decision.stale_while_revalidate,
+            stale_if_error=decision.stale_if_error,
+            size=0,
+            path=path,
+            key=key,
+        )
+        writer = CacheWriter(self, key, template, spill_threshold=self.spill_threshold_bytes)
+        self._writers.add(writer)
+        return writer
+
+    def refresh(
+        self, key: str, decision: TtlDecision, headers: Headers | None = None
+    ) -> CachedObject | None:
+        """Restart an entry's lifetime after a revalidation (304) or to keep serving it stale
+        during an origin error; optionally replace its stored headers."""
+        obj = self._entries.get(key)
+        if obj is None:
+            return None
+        obj.stored_at = self.clock()
+        obj.ttl = decision.ttl
+        obj.stale_while_revalidate = decision.stale_while_revalidate
+        obj.stale_if_error = decision.stale_if_error
+        if headers is not None:
+            stripped = set(decision.strip_headers)
+            obj.headers = [(name, value) for name, value in headers if name not in stripped]
+        self._entries.move_to_end(key)
+        return obj
+
+    def discard(self, key: str) -> bool:
+        obj = self._entries.pop(key, None)
+        if obj is None:
+            return False
+        self._release(obj)
+        return True
+
+    def spill_dir(self) -> Path:
+        """Where spill files go; a private temporary directory unless one was given."""
+        if self._spill_dir is not None:
+            self._spill_dir.mkdir(parents=True, exist_ok=True)
+            return self._spill_dir
+        if self._own_spill_dir is None:
+            self._own_spill_dir = Path(tempfile.mkdtemp(prefix="edgesim-cache-"))
+        return self._own_spill_dir
+
+    def _writer_done(self, writer: CacheWriter) -> None:
+        self._writers.discard(writer)
+
+    def _store(self, key: str, obj: CachedObject) -> CachedObject | None:
+        limit = self.disk_limit_bytes if obj.spilled else self.memory_limit_bytes
+        if obj.size > limit:
+            _remove_file(obj.spill_file)
+            return None
+        self.discard(key)
+        self._entries[key] = obj
+        if obj.spilled:
+            self._disk_bytes += obj.size
+        else:
+            self._memory_bytes += obj.size
+        self._evict()
+        return obj
+
+    def _release(self, obj: CachedObject) -> None:
+        """Forget a removed entry's body: its bytes leave the accounting, its file is deleted."""
+        if obj.spill_file is not None:
+            self._disk_bytes -= obj.size
+            _remove_file(obj.spill_file)
+        else:
+            self._memory_bytes -= obj.size
+
+    def _evict(self) -> None:
+        """Drop least-recently-used entries until both budgets hold."""
+        self._evict_while(spilled=False, over=lambda: self._memory_bytes > self.memory_limit_bytes)
+        self._evict_while(spilled=True, over=lambda: self._disk_bytes > self.disk_limit_bytes)
+
+    def _evict_while(self, *, spilled: bool, over: Callable[[], bool]) -> None:
+        # Oldest first; the entry just stored is last and fits on its own (checked in _store).
+        victims = [key for key, obj in self._entries.items() if obj.spilled is spilled]
+        for key in victims:
+            if not over():
+                return
+            self.discard(key)
+            self._counters["evictions"] += 1
+
+    # --- invalidation ----------------------------------------------------------------------
+
+    def invalidate(self, pattern: str) -> int:
+        """Remove every entry whose path matches a CloudFront invalidation path; returns the count.
+
+        ``/images/logo.jpg`` matches that path exactly; ``/images/*`` or ``/images/logo*``
+        match by prefix (``*`` is zero or more characters, last character only). A missing
+        leading "/" is added, as the console does. Bodies being written for a matching path are
+        abandoned too, so an invalidation cannot be undone by a fill that started before it.
+        """
+        match = invalidation_matcher(pattern)
+        doomed = [key for key, obj in self._entries.items() if match(obj.path)]
+        for key in doomed:
+            self.discard(key)
+        for writer in [w for w in self._writers if match(w.path)]:
+            writer.abort()
+        self._counters["invalidated"] += len(doomed)
+        return len(doomed)
+
+    # --- shutdown --------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Drop every entry and writer and delete the spill files (and our spill directory)."""
+        for writer in list(self._writers):
+            writer.abort()
+        for key in list(self._entries):
+            self.discard(key)
+        if self._own_spill_dir is not None:
+            shutil.rmtree(self._own_spill_dir, ignore_errors=True)
+            self._own_spill_dir = None
+
+    def __enter__(self) -> HttpCache:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def invalidation_matcher(pattern: str) -> Callable[[str], bool]:
+    """A predicate for one invalidation path; ValueError for paths CloudFront would reject."""
+    if not pattern:
+        raise ValueError("empty invalidation path")
+    if not pattern.startswith("/"):
+        pattern = "/" + pattern
+    if len(pattern) > MAX_INVALIDATION_PATH:
+        raise ValueError("invalidation path longer than 4,000 characters")
+    if "*" in pattern[:-1]:
+        raise ValueError(f"'*' may only be the last character of an invalidation path: {pattern}")
+    pattern = urllib.parse.quote(pattern, safe=_PATTERN_SAFE)
+    if pattern.endswith("*"):
+        prefix = pattern[:-1]
+        return lambda path: path.startswith(prefix)
+    return lambda path: path == pattern

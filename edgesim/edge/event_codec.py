@@ -1,0 +1,232 @@
+"""Between the wire and the function: build CloudFront's event from a request or response, and
+turn what the function returned back into wire form.
+
+Facts (reference notes §1): header names are lower-case; ``Cookie`` / ``Set-Cookie`` appear only
+under ``cookies``; repeated names collapse to ``value`` (first) plus ``multiValue`` (all); query
+names and values reach the function exactly as the viewer spelled them, percent-encoding kept
+(field reports, e.g. KensioSoftware/yulin#1024: ``?q=%E5%AE%B6`` arrives as ``"%E5%AE%B6"``).
+Converting back: a changed ``multiValue`` wins; otherwise a changed ``value`` replaces only the
+first occurrence and the other duplicates stay.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from edgesim.edge.message import EdgeRequest, Headers
+
+Entries = dict[str, dict[str, Any]]
+
+
+def _collapse(pairs: list[tuple[str, str]]) -> Entries:
+    grouped: dict[str, list[str]] = {}
+    for name, value in pairs:
+        grouped.setdefault(name, []).append(value)
+    out: Entries = {}
+    for name, values in grouped.items():
+        entry: dict[str, Any] = {"value": values[0]}
+        if len(values) > 1:
+            entry["multiValue"] = [{"value": v} for v in values]
+        out[name] = entry
+    return out
+
+
+def parse_query(raw: str | None) -> list[tuple[str, str]]:
+    """Split a raw query string into (name, value) pairs without decoding anything."""
+    if not raw:
+        return []
+    pairs = []
+    for part in raw.split("&"):
+        if part == "":
+            continue
+        name, _, value = part.partition("=")
+        pairs.append((name, value))
+    return pairs
+
+
+def request_event(req: EdgeRequest, *, event_type: str, context: dict[str, str]) -> dict[str, Any]:
+    """The event a viewer-request function gets (and the ``request`` part of a response event)."""
+    headers = [(n, v) for n, v in req.headers if n != "cookie"]
+    return {
+        "version": "1.0",
+        "context": {**context, "eventType": event_type},
+        "viewer": {"ip": req.client_ip},
+        "request": {
+            "method": req.method,
+            "uri": req.path,
+            "querystring": _collapse(parse_query(req.query)),
+            "headers": _collapse(headers),
+            "cookies": _collapse(req.cookies()),
+        },
+    }
+
+
+def _values(out: dict[str, Any], before: dict[str, Any] | None) -> list[str]:
+    multi = out.get("multiValue")
+    if isinstance(multi, list) and multi:
+        listed = [str(item.get("value", "")) for item in multi if isinstance(item, dict)]
+        before_multi = (before or {}).get("multiValue")
+        if before is None or multi != before_multi:
+            return listed
+        # multiValue untouched: a changed value replaces only the first occurrence.
+        if out.get("value") != before.get("value"):
+            return [str(out.get("value", "")), *listed[1:]]
+        return listed
+    return [str(out.get("value", ""))]
+
+
+def _expand(section: Any, before: Entries) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    if not isinstance(section, dict):
+        return pairs
+    for name, entry in section.items():
+        if not isinstance(entry, dict):
+            continue
+        for value in _values(entry, before.get(name)):
+            pairs.append((name, value))
+    return pairs
+
+
+def query_from_output(section: Any, before: Entries) -> str | None:
+    # A function may assign a plain string to querystring (AWS sample
+    # normalize-query-string-parameters); it is used verbatim.
+    if isinstance(section, str):
+        return section or None
+    pairs = _expand(section, before)
+    if not pairs:
+        return None
+    return "&".join(f"{n}={v}" if v != "" else n for n, v in pairs)
+
+
+def cookie_header(pairs: list[tuple[str, str]]) -> str:
+    return "; ".join(f"{n}={v}" for n, v in pairs)
+
+
+def apply_request_output(
+    req: EdgeRequest, output: dict[str, Any], event: dict[str, Any]
+) -> EdgeRequest:
+    """The request after a viewer-request function returned ``output`` (already validated)."""
+    before = event["request"]
+    headers: Headers = _expand(output.get("headers"), before["headers"])
+    cookies = _expand(output.get("cookies"), before["cookies"])
+    if cookies:
+        headers.append(("cookie", cookie_header(cookies)))
+    return EdgeRequest(
+        method=req.method,
+        path=str(output.get("uri", req.path)),
+        query=query_from_output(output.get("querystring"), before["querystring"]),
+        headers=[(n.lower(), v) for n, v in headers],
+        client_ip=req.client_ip,
+        client_port=req.client_port,
+        http_version=req.http_version,
+        scheme=req.scheme,
+        pop=req.pop,
+        country=req.country,
+        extra=dict(req.extra),
+    )
+
+
+def parse_set_cookie(value: str) -> tuple[str, str, str]:
+    """``name=value; Attr…`` → (name, value, attributes)."""
+    pair, _, attributes = value.partition(";")
+    name, _, cookie_value = pair.partition("=")
+    return name.strip(), cookie_value.strip(), attributes.strip()
+
+
+def _collapse_set_cookies(values: list[str]) -> Entries:
+    grouped: dict[str, list[tuple[str, str]]] = {}
+    for raw in values:
+        name, value, attributes = parse_set_cookie(raw)
+        grouped.setdefault(name, []).append((value, attributes))
+    out: Entries = {}
+    for name, items in grouped.items():
+        entry: dict[str, Any] = {"value": items[0][0], "attributes": items[0][1]}
+        if len(items) > 1:
+            entry["multiValue"] = [{"value": v, "attributes": a} for v, a in items]
+        out[name] = entry
+    return out
+
+
+def response_event(
+    request_event_: dict[str, Any], status: int, headers: Headers, reason: str | None = None
+) -> dict[str, Any]:
+    """A viewer-response event: the request part as the viewer-request stage left it."""
+    plain = [(n, v) for n, v in headers if n != "set-cookie"]
+    response: dict[str, Any] = {
+        "statusCode": status,
+        "headers": _collapse(plain),
+        "cookies": _collapse_set_cookies([v for n, v in headers if n == "set-cookie"]),
+    }
+    if reason:
+        response["statusDescription"] = reason
+    event = dict(request_event_)
+    event["context"] = {**request_event_["context"], "eventType": "viewer-response"}
+    event["response"] = response
+    return event
+
+
+def _set_cookie_values(section: Any, before: Entries) -> list[str]:
+    out: list[str] = []
+    if not isinstance(section, dict):
+        return out
+    for name, entry in section.items():
+        if not isinstance(entry, dict):
+            continue
+        multi = entry.get("multiValue")
+        prior = before.get(name)
+        if (
+            isinstance(multi, list)
+            and multi
+            and (prior is None or multi != prior.get("multiValue"))
+        ):
+            items = [(str(m.get("value", "")), str(m.get("attributes", ""))) for m in multi]
+        elif isinstance(multi, list) and multi:
+            items = [(str(m.get("value", "")), str(m.get("attributes", ""))) for m in multi]
+            if prior is not None and (
+                entry.get("value") != prior.get("value")
+                or entry.get("attributes") != prior.get("attributes")
+            ):
+                items[0] = (str(entry.get("value", "")), str(entry.get("attributes", "")))
+        else:
+            items = [(str(entry.get("value", "")), str(entry.get("attributes", "")))]
+        for value, attributes in items:
+            out.append(f"{name}={value}; {attributes}" if attributes else f"{name}={value}")
+    return out
+
+
+def response_from_output(
+    output: dict[str, Any], before: dict[str, Any] | None
+) -> tuple[int, str | None, Headers, bytes | None]:
+    """(status, reason, headers, body or None to keep the original) from a returned response.
+
+    ``before`` is the event's ``response`` for viewer-response, None for a response generated
+    in viewer-request.
+    """
+    prior_headers: Entries = (before or {}).get("headers", {})
+    prior_cookies: Entries = (before or {}).get("cookies", {})
+    headers = [(n.lower(), v) for n, v in _expand(output.get("headers"), prior_headers)]
+    headers += [("set-cookie", v) for v in _set_cookie_values(output.get("cookies"), prior_cookies)]
+    status = int(output.get("statusCode", 200))
+    reason = output.get("statusDescription")
+    return status, reason if isinstance(reason, str) else None, headers, body_bytes(output)
+
+
+def body_bytes(output: dict[str, Any]) -> bytes | None:
+    """The returned body, or None when the function did not set one (keep the original)."""
+    if "body" not in output:
+        return None
+    body = output["body"]
+    if isinstance(body, str):
+        return body.encode()
+    if isinstance(body, dict):
+        data = str(body.get("data", ""))
+        if body.get("encoding") == "base64":
+            return base64.b64decode(data)
+        return data.encode()
+    return b""
+
+
+def wire_name(name: str) -> str:
+    """CloudFront re-capitalises each hyphen-separated word of a header name on the way out."""
+    return "-".join(part[:1].upper() + part[1:] for part in name.split("-"))

@@ -1,0 +1,101 @@
+"""The distribution's functions, loaded once and swapped on reload.
+
+A function that no longer compiles keeps its last good version serving (the error is kept for
+``/status`` and printed with file:line:col), as a developer expects from hot reload.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from edgesim.distribution.model import FunctionDecl
+from edgesim.errors import EdgesimError
+from edgesim.kvs.reader import KvsReader
+from edgesim.kvs.service import KvsService
+from edgesim.runtime.function import BudgetPolicy, LoadedFunction
+from edgesim.runtime.source import read_function
+
+
+@dataclass
+class FunctionSlot:
+    decl: FunctionDecl
+    function: LoadedFunction | None = None
+    last_error: str | None = None
+    loaded_at: float = 0.0
+    versions: int = 0
+    findings: list[str] = field(default_factory=list)
+
+
+class FunctionRegistry:
+    def __init__(
+        self,
+        decls: dict[str, FunctionDecl],
+        *,
+        kvs: KvsService | None,
+        budget: BudgetPolicy | None = None,
+        compat: str = "lenient",
+    ) -> None:
+        self._kvs = kvs
+        self._budget = budget or BudgetPolicy()
+        self._compat = compat
+        self.slots: dict[str, FunctionSlot] = {name: FunctionSlot(d) for name, d in decls.items()}
+
+    def load_all(self) -> list[str]:
+        """Load every function; returns the error messages (functions that failed stay unset)."""
+        errors = []
+        for name in self.slots:
+            error = self.reload(name)
+            if error:
+                errors.append(error)
+        return errors
+
+    def replica(self, name: str, pop: str) -> KvsReader | None:
+        store = self.slots[name].decl.kvs
+        if store is None or self._kvs is None:
+            return None
+        return self._kvs.replica(store, pop)
+
+    def reload(self, name: str) -> str | None:
+        """(Re)load one function; on failure keep the previous version and return the error."""
+        slot = self.slots[name]
+        try:
+            source = read_function(slot.decl.file)
+            first_pop = self._kvs.pops[0] if self._kvs is not None else ""
+            function = LoadedFunction(
+                source,
+                runtime=slot.decl.runtime,
+                kvs=self.replica(name, first_pop) if first_pop else None,
+                budget=self._budget,
+                compat=self._compat,
+            )
+        except EdgesimError as exc:
+            slot.last_error = (
+                f"{slot.decl.file}: {exc}" if str(slot.decl.file) not in str(exc) else str(exc)
+            )
+            return f"function {name}: {slot.last_error}"
+        slot.function = function
+        slot.last_error = None
+        slot.loaded_at = time.time()
+        slot.versions += 1
+        slot.findings = [f.format(source.filename) for f in function.findings]
+        return None
+
+    def get(self, name: str) -> LoadedFunction | None:
+        slot = self.slots.get(name)
+        return None if slot is None else slot.function
+
+    def status(self) -> list[dict[str, object]]:
+        return [
+            {
+                "name": name,
+                "file": str(slot.decl.file),
+                "runtime": slot.decl.runtime,
+                "kvs": slot.decl.kvs,
+                "loaded": slot.function is not None,
+                "versions": slot.versions,
+                "last_error": slot.last_error,
+                "warnings": slot.findings,
+            }
+            for name, slot in self.slots.items()
+        ]

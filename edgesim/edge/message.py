@@ -1,0 +1,64 @@
+"""The request as it moves through the edge pipeline, independent of aiohttp.
+
+Header names are lower-case (HTTP/1.1 header names are case-insensitive and CloudFront Functions
+see them lower-cased); order and repetitions are kept. Cookies travel in ``cookie`` headers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+Headers = list[tuple[str, str]]
+
+
+@dataclass
+class EdgeRequest:
+    method: str
+    path: str  # URI path, percent-encoded as on the wire (what a function sees as ``uri``)
+    query: str | None  # raw query string without '?'; None when the URL had no '?'
+    headers: Headers
+    client_ip: str = "127.0.0.1"
+    client_port: int = 0
+    http_version: str = "1.1"
+    scheme: str = "http"
+    # Filled in by the pipeline: edge location and viewer country for this request.
+    pop: str = ""
+    country: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def header(self, name: str) -> str | None:
+        """First value of header ``name`` (lower-case), or None."""
+        for key, value in self.headers:
+            if key == name:
+                return value
+        return None
+
+    def header_values(self, name: str) -> list[str]:
+        return [value for key, value in self.headers if key == name]
+
+    def cookies(self) -> list[tuple[str, str]]:
+        """(name, value) pairs from every ``cookie`` header, in order."""
+        return parse_cookie_headers(self.header_values("cookie"))
+
+    @property
+    def target(self) -> str:
+        return self.path if self.query is None else f"{self.path}?{self.query}"
+
+
+def parse_cookie_headers(values: Iterable[str]) -> list[tuple[str, str]]:
+    # RFC 6265 section 4.2: "name=value" pairs separated by "; ". A pair without '=' is kept with
+    # an empty value rather than dropped, so nothing a viewer sent disappears silently.
+    pairs: list[tuple[str, str]] = []
+    for header in values:
+        for part in header.split(";"):
+            part = part.strip()
+            if not part:
+                continue
+            name, _, value = part.partition("=")
+            pairs.append((name.strip(), value.strip()))
+    return pairs
+
+
+def lower_headers(pairs: Iterable[tuple[str, str]]) -> Headers:
+    return [(name.lower(), value) for name, value in pairs]

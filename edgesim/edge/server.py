@@ -1,0 +1,247 @@
+"""``edgesim serve``: wire the distribution, KVS, functions, cache and admin API together.
+
+Two listeners, both on 127.0.0.1 by default: the viewer port (the distribution) and the admin
+port (KVS control plane, ``/status``, ``/metrics``, cache invalidation).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TextIO
+
+from aiohttp import web
+
+from edgesim.controlplane.app import setup_admin
+from edgesim.devloop.metrics import Metrics
+from edgesim.devloop.requestlog import RequestLog
+from edgesim.distribution.model import Distribution
+from edgesim.edge.cache import HttpCache
+from edgesim.edge.functions import FunctionRegistry
+from edgesim.edge.origin import OriginClient
+from edgesim.edge.proxy import EdgeProxy, EdgeState
+from edgesim.kvs.importfile import parse_import
+from edgesim.kvs.propagation import lag_model_from_config
+from edgesim.kvs.service import KvsService
+from edgesim.runtime.function import BudgetPolicy
+
+EDGE_SERVER_KEY: web.AppKey[EdgeServer] = web.AppKey("edge_server")
+
+
+def kvs_service_for(dist: Distribution) -> KvsService:
+    spec: dict[str, Any] = dict(dist.edges.propagation)
+    if dist.edges.propagation_per_pop:
+        spec["per_pop_ms"] = dict(dist.edges.propagation_per_pop)
+    seed = spec.get("seed", 0)
+    path = None
+    if not dist.server.ephemeral:
+        dist.server.state_dir.mkdir(parents=True, exist_ok=True)
+        path = dist.server.state_dir / "kvs.sqlite3"
+    return KvsService(
+        path=path,
+        pops=dist.edges.pops,
+        lag=lag_model_from_config(spec),
+        seed=seed if isinstance(seed, int) else 0,
+    )
+
+
+def sync_kvs_seeds(service: KvsService, dist: Distribution) -> list[str]:
+    """Create declared stores and apply seed-file changes; returns one line per change."""
+    notes = []
+    existing = {info.name for info in service.list_stores()}
+    for decl in dist.kvs.values():
+        if decl.data is None:
+            if decl.name not in existing:
+                service.create_store(decl.name)
+                notes.append(f"kvs {decl.name}: created (empty)")
+            continue
+        items = parse_import(decl.data.read_bytes(), source=str(decl.data))
+        before = service.describe(decl.name).etag if decl.name in existing else None
+        info = service.sync_seed(decl.name, items, source=str(decl.data))
+        if before != info.etag:
+            notes.append(f"kvs {decl.name}: seeded from {decl.data} ({info.item_count} keys)")
+    return notes
+
+
+class EdgeServer:
+    def __init__(
+        self,
+        dist: Distribution,
+        *,
+        log_format: str = "text",
+        stream: TextIO | None = None,
+        budget: BudgetPolicy | None = None,
+        kvs: KvsService | None = None,
+    ) -> None:
+        self.stream = stream or sys.stderr
+        self.budget = budget or BudgetPolicy()
+        self.kvs = kvs or kvs_service_for(dist)
+        self._owns_kvs = kvs is None
+        for note in sync_kvs_seeds(self.kvs, dist):
+            self.say(note)
+        functions = FunctionRegistry(dist.functions, kvs=self.kvs, budget=self.budget)
+        for error in functions.load_all():
+            self.say(f"error: {error}")
+        self.metrics = Metrics()
+        self.request_log = RequestLog(
+            fmt=log_format, stream=self.stream, access_log=dist.server.access_log
+        )
+        self.cache = HttpCache()
+        self.origins = OriginClient()
+        self.proxy = EdgeProxy(
+            EdgeState(dist, functions),
+            cache=self.cache,
+            origins=self.origins,
+            metrics=self.metrics,
+            request_log=self.request_log,
+        )
+        self._runners: list[web.AppRunner] = []
+        self.viewer_port = 0
+        self.admin_port = 0
+
+    @property
+    def dist(self) -> Distribution:
+        return self.proxy.state.dist
+
+    def say(self, line: str) -> None:
+        print(f"edgesim: {line}", file=self.stream, flush=True)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    async def start(self, *, port: int | None = None, admin_port: int | None = None) -> None:
+        server = self.dist.server
+        viewer = web.Application(client_max_size=0)
+        viewer.router.add_route("*", "/{tail:.*}", self.proxy.handle)
+        admin = web.Application()
+        admin[EDGE_SERVER_KEY] = self
+        admin.router.add_get("/status", _status)
+        admin.router.add_get("/metrics", _metrics)
+        admin.router.add_post("/cache/invalidations", _invalidate)
+        setup_admin(admin, self.kvs)
+        self.viewer_port = await self._listen(
+            viewer, server.host, server.port if port is None else port
+        )
+        self.admin_port = await self._listen(
+            admin, server.host, server.admin_port if admin_port is None else admin_port
+        )
+
+    async def _listen(self, app: web.Application, host: str, port: int) -> int:
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        self._runners.append(runner)
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        return int(runner.addresses[0][1])
+
+    async def stop(self) -> None:
+        for runner in reversed(self._runners):
+            await runner.cleanup()
+        self._runners.clear()
+        await self.origins.close()
+        self.cache.close()
+        self.request_log.close()
+        if self._owns_kvs:
+            self.kvs.close()
+
+    # -- hot reload ----------------------------------------------------------------------------
+    def reload_function_file(self, path: Path) -> bool:
+        """Reload every function whose file is ``path``; True if one matched."""
+        state = self.proxy.state
+        matched = False
+        for name, slot in state.functions.slots.items():
+            if slot.decl.file.resolve() == path.resolve():
+                matched = True
+                error = state.functions.reload(name)
+                if error:
+                    self.say(f"reload failed, still serving the last good version: {error}")
+                else:
+                    self.say(f"function {name}: reloaded from {path}")
+        return matched
+
+    def reload_seed_file(self, path: Path) -> bool:
+        matched = False
+        for decl in self.dist.kvs.values():
+            if decl.data is not None and decl.data.resolve() == path.resolve():
+                matched = True
+                try:
+                    for note in sync_kvs_seeds(self.kvs, replace(self.dist, kvs={decl.name: decl})):
+                        self.say(note + " (propagating to POPs)")
+                except Exception as exc:
+                    self.say(f"kvs seed {path}: not applied, the store keeps its data: {exc}")
+        return matched
+
+    def reload_config(self, dist: Distribution) -> None:
+        """Swap in a new distribution (already validated); functions are reloaded."""
+        for note in sync_kvs_seeds(self.kvs, dist):
+            self.say(note)
+        functions = FunctionRegistry(dist.functions, kvs=self.kvs, budget=self.budget)
+        for error in functions.load_all():
+            self.say(f"error: {error}")
+        self.proxy.swap(EdgeState(dist, functions))
+        self.say("configuration reloaded")
+
+    def status(self) -> dict[str, Any]:
+        stores = []
+        for info in self.kvs.list_stores():
+            stores.append(
+                {
+                    "name": info.name,
+                    "id": info.id,
+                    "etag": info.etag,
+                    "items": info.item_count,
+                    "pops": [
+                        {
+                            "pop": p.pop,
+                            "version": p.version,
+                            "etag": p.etag,
+                            "pending": [
+                                {"version": v, "lands_in_s": round(s, 3)} for v, s in p.pending
+                            ],
+                        }
+                        for p in self.kvs.propagation_status(info.name)
+                    ],
+                }
+            )
+        return {
+            "viewer_port": self.viewer_port,
+            "admin_port": self.admin_port,
+            "config": str(self.dist.config_path) if self.dist.config_path else "(bundled demo)",
+            "pops": list(self.dist.edges.pops),
+            "functions": self.proxy.state.functions.status(),
+            "kvs": stores,
+            "cache": self.cache.stats(),
+        }
+
+
+async def _status(request: web.Request) -> web.Response:
+    return web.json_response(request.app[EDGE_SERVER_KEY].status())
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    text = request.app[EDGE_SERVER_KEY].metrics.render()
+    return web.Response(text=text, content_type="text/plain", charset="utf-8")
+
+
+async def _invalidate(request: web.Request) -> web.Response:
+    try:
+        doc = await request.json()
+    except ValueError:
+        return web.json_response({"message": 'body must be JSON: {"paths": [...]}'}, status=400)
+    paths = doc.get("paths") if isinstance(doc, dict) else None
+    if not isinstance(paths, list) or not all(isinstance(p, str) and p for p in paths):
+        return web.json_response(
+            {"message": 'expected {"paths": ["/images/*", ...]} with at least one path'},
+            status=400,
+        )
+    server = request.app[EDGE_SERVER_KEY]
+    removed = {path: server.cache.invalidate(path) for path in paths}
+    return web.json_response({"invalidated": removed})
+
+
+async def serve_forever(server: EdgeServer) -> None:
+    await server.start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await server.stop()

@@ -1,0 +1,132 @@
+"""``edgesim serve`` and ``edgesim cache invalidate``: parse, call the library, print."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+import urllib.error
+import urllib.request
+from dataclasses import replace
+from pathlib import Path
+
+import orjson
+
+from edgesim.errors import InputError
+
+DEFAULT_CONFIG = "edgesim.toml"
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = sub.add_parser("serve", help="run the distribution in front of your dev origin")
+    serve.add_argument(
+        "--config", help=f"distribution config (default ./{DEFAULT_CONFIG}; none: bundled demo)"
+    )
+    serve.add_argument("--port", type=int, help="viewer port (overrides [server].port)")
+    serve.add_argument("--admin-port", type=int, help="admin port (overrides [server].admin_port)")
+    serve.add_argument("--ephemeral", action="store_true", help="keep KVS state in memory only")
+    serve.add_argument("--log-format", choices=("text", "json"), default="text")
+    serve.add_argument("--no-reload", action="store_true", help="do not watch files for changes")
+    serve.add_argument("--no-tour", action="store_true", help="demo only: skip the request tour")
+    serve.set_defaults(handler=cmd_serve)
+
+    cache = sub.add_parser("cache", help="cache operations on a running serve")
+    cache_sub = cache.add_subparsers(dest="cache_command", required=True)
+    invalidate = cache_sub.add_parser("invalidate", help="remove cached objects by path pattern")
+    invalidate.add_argument("paths", nargs="+", help="paths such as /index.html or '/images/*'")
+    invalidate.add_argument("--endpoint", default="http://127.0.0.1:8081", help="admin endpoint")
+    invalidate.set_defaults(handler=cmd_cache_invalidate)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(args))
+    return 0
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    from edgesim.distribution.config import load_config
+    from edgesim.edge.server import EdgeServer
+
+    config = Path(args.config) if args.config else Path(DEFAULT_CONFIG)
+    if args.config and not config.is_file():
+        raise InputError(f"--config {args.config}: no such file")
+    if not config.is_file():
+        await _serve_demo(args)
+        return
+    dist = load_config(config)
+    if args.ephemeral:
+        dist = replace(dist, server=replace(dist.server, ephemeral=True))
+    server = EdgeServer(dist, log_format=args.log_format)
+    await _run(server, args, tour=None)
+
+
+async def _serve_demo(args: argparse.Namespace) -> None:
+    from edgesim.demo import demo_config, start_demo_origin, tour
+    from edgesim.edge.server import EdgeServer
+
+    origin_runner, origin_url = await start_demo_origin()
+    try:
+        dist = demo_config(
+            origin_url,
+            port=8080 if args.port is None else args.port,
+            admin_port=8081 if args.admin_port is None else args.admin_port,
+            ephemeral=True,  # the demo never leaves state behind
+        )
+        server = EdgeServer(dist, log_format=args.log_format)
+        server.say(f"no {DEFAULT_CONFIG} here: running the bundled demo (origin {origin_url})")
+
+        async def run_tour() -> None:
+            base = f"http://127.0.0.1:{server.viewer_port}"
+            admin = f"http://127.0.0.1:{server.admin_port}"
+            await tour(base, admin, server.say)
+            server.say(f"tour done; still serving on {base} (Ctrl-C to stop)")
+
+        await _run(server, args, tour=None if args.no_tour else run_tour)
+    finally:
+        await origin_runner.cleanup()
+
+
+async def _run(server: object, args: argparse.Namespace, tour: object) -> None:
+    from edgesim.devloop.reloader import watch
+    from edgesim.edge.server import EdgeServer
+
+    assert isinstance(server, EdgeServer)
+    await server.start(port=args.port, admin_port=args.admin_port)
+    server.say(
+        f"viewers: http://127.0.0.1:{server.viewer_port}  admin (KVS API, /status, /metrics): "
+        f"http://127.0.0.1:{server.admin_port}"
+    )
+    tasks = []
+    if not args.no_reload:
+        tasks.append(asyncio.create_task(watch(server)))
+    if tour is not None:
+        tasks.append(asyncio.create_task(tour()))  # type: ignore[operator]
+    try:
+        await asyncio.Event().wait()
+    finally:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await server.stop()
+
+
+def cmd_cache_invalidate(args: argparse.Namespace) -> int:
+    body = orjson.dumps({"paths": args.paths})
+    url = args.endpoint.rstrip("/") + "/cache/invalidations"
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            doc = orjson.loads(reply.read())
+    except urllib.error.HTTPError as exc:
+        raise InputError(f"{url}: {exc.code} {exc.read().decode(errors='replace')}") from None
+    except urllib.error.URLError as exc:
+        raise InputError(f"cannot reach the admin endpoint {args.endpoint}: {exc.reason}") from None
+    for path, count in doc.get("invalidated", {}).items():
+        print(f"{path}: {count} object(s) removed")
+    sys.stdout.flush()
+    return 0

@@ -1,0 +1,421 @@
+"""``serve`` from the outside: what a viewer and the origin see, as CloudFront would show it."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import StartEdge
+
+BASIC = """
+[[origins]]
+id = "app"
+url = "{origin}"
+
+[edges]
+pops = ["IAD", "FRA"]
+
+[default_behavior]
+origin = "app"
+cache_policy = "CachingOptimized"
+"""
+
+
+async def test_miss_then_hit_with_cloudfront_headers(start_edge: StartEdge) -> None:
+    edge = await start_edge(BASIC)
+    status, headers, body = await edge.get("/index.html")
+    assert (status, body) == (200, b"hello from origin")
+    assert headers["X-Cache"] == "Miss from cloudfront"
+    assert re.fullmatch(r"1\.1 [0-9a-f]{32}\.cloudfront\.net \(CloudFront\)", headers["Via"])
+    assert headers["X-Amz-Cf-Pop"].startswith("IAD")
+    assert len(headers["X-Amz-Cf-Id"]) == 56
+    status, headers, body = await edge.get("/index.html")
+    assert (status, body) == (200, b"hello from origin")
+    assert headers["X-Cache"] == "Hit from cloudfront"
+    assert "Age" in headers
+    assert len(edge.origin.seen) == 1
+
+
+async def test_origin_gets_cloudfront_request_headers(start_edge: StartEdge) -> None:
+    edge = await start_edge(BASIC)
+    await edge.get("/a", **{"x-edgesim-pop": "FRA", "x-edgesim-viewer-country": "DE"})
+    seen = edge.origin.seen[0]["headers"]
+    assert "x-edgesim-pop" not in seen and "x-edgesim-viewer-country" not in seen
+    assert seen["x-forwarded-for"] == "127.0.0.1"
+    assert len(seen["x-amz-cf-id"]) == 56
+    assert seen["user-agent"] == "Amazon CloudFront"  # CachingOptimized forwards no headers
+    assert seen["host"] == edge.origin.url.removeprefix("http://")
+
+
+async def test_pop_header_selects_pop_and_bad_pop_is_400(start_edge: StartEdge) -> None:
+    edge = await start_edge(BASIC)
+    _, headers, _ = await edge.get("/a", **{"x-edgesim-pop": "fra"})
+    assert headers["X-Amz-Cf-Pop"].startswith("FRA")
+    status, _, body = await edge.get("/a", **{"x-edgesim-pop": "XYZ"})
+    assert status == 400
+    assert b"XYZ" in body
+
+
+GENERATED = """
+[[origins]]
+id = "app"
+url = "{origin}"
+
+[[functions]]
+name = "gate"
+file = "gate.js"
+
+[default_behavior]
+origin = "app"
+cache_policy = "CachingDisabled"
+origin_request_policy = "AllViewer"
+viewer_request = "gate"
+"""
+
+GATE_JS = """
+function handler(event) {
+  var request = event.request;
+  if (request.uri === '/deny') {
+    return { statusCode: 403, statusDescription: 'Forbidden',
+             headers: { 'x-reason': { value: 'denied' } } };
+  }
+  if (request.uri === '/boom') {
+    throw new Error('kaboom');
+  }
+  if (request.uri === '/bad') {
+    request.headers['x-amz-cf-id'] = { value: 'nope' };
+  }
+  request.headers['x-gate'] = { value: 'passed' };
+  return request;
+}
+"""
+
+
+async def test_viewer_request_function_paths(start_edge: StartEdge) -> None:
+    edge = await start_edge(GENERATED, files={"gate.js": GATE_JS})
+    status, headers, _ = await edge.get("/deny")
+    assert status == 403
+    assert headers["X-Cache"] == "FunctionGeneratedResponse from cloudfront"
+    assert headers["Server"] == "CloudFront"
+    assert headers["X-Reason"] == "denied"
+
+    status, headers, body = await edge.get("/boom")
+    assert status == 503
+    assert headers["X-Cache"] == "FunctionExecutionError from cloudfront"
+    assert b"kaboom" in body
+
+    status, headers, _ = await edge.get("/bad")
+    assert status == 502
+    assert headers["X-Cache"] == "FunctionValidationError from cloudfront"
+
+    status, headers, _ = await edge.get("/ok")
+    assert status == 200
+    assert edge.origin.seen[-1]["headers"]["x-gate"] == "passed"
+    assert headers["X-Cache"] == "Miss from cloudfront"
+    assert len(edge.origin.seen) == 1  # generated and failed requests never reach the origin
+
+
+async def test_function_added_header_needs_a_policy_to_reach_origin(start_edge: StartEdge) -> None:
+    config = GENERATED.replace('origin_request_policy = "AllViewer"\n', "")
+    edge = await start_edge(config, files={"gate.js": GATE_JS})
+    await edge.get("/ok")
+    assert "x-gate" not in edge.origin.seen[-1]["headers"]
+
+
+VIEWER_RESPONSE = """
+[[origins]]
+id = "app"
+url = "{origin}"
+
+[[functions]]
+name = "stamp"
+file = "stamp.js"
+
+[default_behavior]
+origin = "app"
+cache_policy = "CachingDisabled"
+viewer_response = "stamp"
+"""
+
+STAMP_JS = """
+function handler(event) {
+  var response = event.response;
+  response.headers['x-stamped'] = { value: String(response.statusCode) };
+  return response;
+}
+"""
+
+
+async def test_viewer_response_runs_below_400_only(start_edge: StartEdge) -> None:
+    edge = await start_edge(VIEWER_RESPONSE, files={"stamp.js": STAMP_JS})
+    _, headers, body = await edge.get("/page")
+    assert headers["X-Stamped"] == "200"
+    assert body == b"hello from origin"
+    status, headers, _ = await edge.get("/status/404")
+    assert status == 404
+    assert "X-Stamped" not in headers
+    assert headers["X-Cache"] == "Error from cloudfront"
+
+
+KVS_CONFIG = """
+[[origins]]
+id = "app"
+url = "{origin}"
+
+[[kvs]]
+name = "flags"
+data = "flags.json"
+
+[[functions]]
+name = "flag"
+file = "flag.js"
+kvs = "flags"
+
+[default_behavior]
+origin = "app"
+cache_policy = "CachingDisabled"
+viewer_request = "flag"
+
+[edges]
+pops = ["IAD", "FRA"]
+propagation = { model = "fixed", lag_ms = 2000 }
+
+[edges.propagation_per_pop]
+FRA = 5000
+"""
+
+FLAG_JS = """
+import cf from 'cloudfront';
+const kvs = cf.kvs();
+async function handler(event) {
+  const request = event.request;
+  let value;
+  try {
+    value = await kvs.get('mode');
+  } catch (err) {
+    value = 'missing';
+  }
+  return { statusCode: 200, headers: { 'x-mode': { value: value } } };
+}
+"""
+
+
+async def test_kvs_write_reaches_each_pop_after_its_lag(start_edge: StartEdge) -> None:
+    edge = await start_edge(
+        KVS_CONFIG,
+        files={"flag.js": FLAG_JS, "flags.json": '{"data": [{"key": "mode", "value": "old"}]}'},
+    )
+
+    async def modes() -> tuple[str, str]:
+        out = []
+        for pop in ("IAD", "FRA"):
+            _, headers, _ = await edge.get("/", **{"x-edgesim-pop": pop})
+            out.append(headers["X-Mode"])
+        return out[0], out[1]
+
+    assert await modes() == ("old", "old")  # seed data is everywhere from the start
+    kvs = edge.server.kvs
+    kvs.put_key("flags", "mode", "new", if_match=kvs.describe("flags").etag)
+    assert await modes() == ("old", "old")
+    edge.clock.advance(2.5)
+    assert await modes() == ("new", "old")
+    edge.clock.advance(3)
+    assert await modes() == ("new", "new")
+
+
+async def test_hot_reload_keeps_last_good_version(start_edge: StartEdge, tmp_path: Path) -> None:
+    edge = await start_edge(GENERATED, files={"gate.js": GATE_JS})
+    gate = tmp_path / "gate.js"
+    gate.write_text(GATE_JS.replace("'denied'", "'denied-v2'"))
+    assert edge.server.reload_function_file(gate)
+    _, headers, _ = await edge.get("/deny")
+    assert headers["X-Reason"] == "denied-v2"
+    gate.write_text("function handler(event) {\n  return event.request\n  var = ;\n}\n")
+    edge.server.reload_function_file(gate)
+    _, headers, _ = await edge.get("/deny")
+    assert headers["X-Reason"] == "denied-v2"
+    status = edge.server.status()
+    error = status["functions"][0]["last_error"]
+    assert "SyntaxError" in error and "gate.js:3" in error
+
+
+async def test_unreachable_origin_is_502_and_slow_origin_504(start_edge: StartEdge) -> None:
+    edge = await start_edge(
+        """
+        [[origins]]
+        id = "dead"
+        url = "http://127.0.0.1:9"
+        connection_attempts = 1
+
+        [[origins]]
+        id = "slow"
+        url = "{origin}"
+        response_timeout_s = 1
+
+        [[behaviors]]
+        path = "/slow*"
+        origin = "slow"
+        cache_policy = "CachingDisabled"
+
+        [default_behavior]
+        origin = "dead"
+        cache_policy = "CachingDisabled"
+        """
+    )
+    status, headers, _ = await edge.get("/x")
+    assert status == 502
+    assert headers["X-Cache"] == "Error from cloudfront"
+    edge.origin.delay_s = 1.5
+    status, _, _ = await edge.get("/slow")
+    assert status == 504
+
+
+async def test_origin_group_fails_over_on_configured_status(start_edge: StartEdge) -> None:
+    edge = await start_edge(
+        """
+        [[origins]]
+        id = "primary"
+        url = "http://127.0.0.1:9"
+        connection_attempts = 1
+
+        [[origins]]
+        id = "secondary"
+        url = "{origin}"
+
+        [[origin_groups]]
+        id = "group"
+        primary = "primary"
+        secondary = "secondary"
+        failover_status_codes = [502, 503]
+
+        [default_behavior]
+        origin = "group"
+        cache_policy = "CachingDisabled"
+        """
+    )
+    status, _, body = await edge.get("/x")
+    assert (status, body) == (200, b"hello from origin")
+
+
+async def test_large_download_streams_and_caches_intact(start_edge: StartEdge) -> None:
+    edge = await start_edge(BASIC)
+    size = 20 * 1024 * 1024
+    status, headers, body = await edge.get(f"/big/{size}")
+    expected = (bytes(range(256)) * 256 * (size // 65536 + 1))[:size]
+    assert status == 200 and body == expected
+    status, headers, body = await edge.get(f"/big/{size}")
+    assert headers["X-Cache"] == "Hit from cloudfront"
+    assert body == expected
+
+
+async def test_upload_streams_to_origin(start_edge: StartEdge) -> None:
+    edge = await start_edge(
+        """
+        [[origins]]
+        id = "app"
+        url = "{origin}"
+
+        [default_behavior]
+        origin = "app"
+        cache_policy = "CachingDisabled"
+        allowed_methods = ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"]
+        """
+    )
+
+    async def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(64):
+            yield b"x" * 65536
+
+    status, _, _ = await edge.get("/upload", method="POST", data=chunks())
+    assert status == 200
+    assert edge.origin.seen[-1]["body_len"] == 64 * 65536
+
+
+async def test_post_not_allowed_by_default_is_403(start_edge: StartEdge) -> None:
+    edge = await start_edge(BASIC)
+    status, _, _ = await edge.get("/form", method="POST", data=b"a=1")
+    assert status == 403
+    assert edge.origin.seen == []
+
+
+async def test_viewer_country_reaches_function_only_when_a_policy_names_it(
+    start_edge: StartEdge,
+) -> None:
+    files = {
+        "echo.js": """
+        function handler(event) {
+          var c = event.request.headers['cloudfront-viewer-country'];
+          return { statusCode: 200, headers: { 'x-country': { value: c ? c.value : 'none' } } };
+        }
+        """
+    }
+    edge = await start_edge(
+        """
+        [[origins]]
+        id = "app"
+        url = "{origin}"
+
+        [[functions]]
+        name = "echo"
+        file = "echo.js"
+
+        [[behaviors]]
+        path = "/with*"
+        origin = "app"
+        viewer_request = "echo"
+        cache_policy = "CachingDisabled"
+        origin_request_policy = "AllViewerAndCloudFrontHeaders-2022-06"
+
+        [default_behavior]
+        origin = "app"
+        viewer_request = "echo"
+        cache_policy = "CachingDisabled"
+        origin_request_policy = "AllViewer"
+        """,
+        files=files,
+    )
+    _, headers, _ = await edge.get("/with", **{"x-edgesim-viewer-country": "jp"})
+    assert headers["X-Country"] == "JP"
+    _, headers, _ = await edge.get("/plain", **{"x-edgesim-viewer-country": "JP"})
+    assert headers["X-Country"] == "none"
+
+
+async def test_invalidation_and_metrics(start_edge: StartEdge) -> None:
+    edge = await start_edge(BASIC)
+    await edge.get("/images/a.png")
+    await edge.get("/images/a.png")
+    async with edge.session.post(
+        edge.admin + "/cache/invalidations", json={"paths": ["/images/*"]}
+    ) as response:
+        assert (await response.json())["invalidated"]["/images/*"] == 1
+    _, headers, _ = await edge.get("/images/a.png")
+    assert headers["X-Cache"] == "Miss from cloudfront"
+    async with edge.session.get(edge.admin + "/metrics") as response:
+        text = await response.text()
+    assert 'edgesim_requests{result_type="Hit"} 1' in text
+    assert 'edgesim_requests{result_type="Miss"} 2' in text
+
+
+async def test_function_generated_responses_are_not_cached(start_edge: StartEdge) -> None:
+    edge = await start_edge(GENERATED, files={"gate.js": GATE_JS})
+    for _ in range(2):
+        _, headers, _ = await edge.get("/deny")
+        assert headers["X-Cache"] == "FunctionGeneratedResponse from cloudfront"
+    await asyncio.sleep(0)
+
+
+@pytest.mark.parametrize("path", ["/a b", "/%E5%AE%B6?q=%E5%AE%B6"])
+async def test_paths_reach_origin_as_sent(start_edge: StartEdge, path: str) -> None:
+    edge = await start_edge(BASIC + 'origin_request_policy = "AllViewer"\n')
+    quoted = path.replace(" ", "%20")
+    await edge.get(quoted)
+    assert edge.origin.seen[0]["path_qs"] == quoted
+
+
+async def test_query_string_not_forwarded_unless_a_policy_names_it(start_edge: StartEdge) -> None:
+    edge = await start_edge(BASIC)
+    await edge.get("/p?utm=1")
+    assert edge.origin.seen[0]["path_qs"] == "/p"
