@@ -188,15 +188,16 @@ class LoadedFunction:
         edge: dict[str, str] | None = None,
         raw_query: str | None = "",
         replica: KvsReader | None = None,
+        no_store: bool = False,
     ) -> InvocationResult:
         """Run the handler on an event built by :func:`edgesim.runtime.event.build_event`.
 
         ``raw_query`` is what ``request.rawQueryString()`` returns (None: no ``?`` in the URL);
         TestFunction returns ``""``, which is the default here. ``replica`` is the associated
         store as one edge location sees it (``serve`` passes the POP's replica); by default the
-        store given at load time.
+        store given at load time. ``no_store`` runs as if no store were associated.
         """
-        store = self.kvs if replica is None else replica
+        store = None if no_store else self.kvs if replica is None else replica
         event_type = event["context"]["eventType"]
         now_ms = _epoch_ms(now)
         options = {

@@ -1,0 +1,124 @@
+"""``load_function``: a user's function, ready to run on events in a test."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from edgesim import limits
+from edgesim.kvs.importfile import load_import_file
+from edgesim.kvs.reader import KvsReader, StaticKvs
+from edgesim.runtime.event import build_event
+from edgesim.runtime.function import BudgetPolicy, InvocationResult, LoadedFunction
+from edgesim.runtime.source import read_function
+from edgesim.testing.stores import FaultyKvs, ReplicatedKvs
+
+KvsArg = Mapping[str, str] | str | Path | ReplicatedKvs | KvsReader | None
+
+
+class EdgeFunction:
+    """A loaded function. ``run(event)`` returns an :class:`InvocationResult`
+    (``.kind``, ``.request``, ``.response``, ``.error``, ``.logs``, ``.compute_utilization``,
+    ``.origin_modifications``)."""
+
+    def __init__(self, loaded: LoadedFunction, kvs: ReplicatedKvs | KvsReader | None) -> None:
+        self.loaded = loaded
+        self.kvs = kvs
+
+    @property
+    def runtime(self) -> str:
+        return self.loaded.runtime
+
+    def run(
+        self,
+        event: Mapping[str, Any],
+        *,
+        pop: str | None = None,
+        now: datetime | float | None = None,
+        seed: int | None = None,
+        kvs: KvsReader | None = None,
+        raw_query: str | None = None,
+    ) -> InvocationResult:
+        """Run on ``event`` (as built by :func:`viewer_request` / :func:`viewer_response`).
+
+        ``pop`` picks the replica of a :class:`ReplicatedKvs`; ``kvs`` overrides the store for
+        this run (e.g. a :class:`FaultyKvs`); ``raw_query`` is what ``rawQueryString()`` gives
+        (default: rebuilt from the event's query string).
+        """
+        clean = build_event(dict(event))
+        replica = kvs if kvs is not None else self._replica(pop)
+        if raw_query is None:
+            raw_query = _raw_query(clean["request"].get("querystring", {}))
+        edge = {"name": pop or "IAD", "serverIp": "127.0.0.1", "region": "us-east-1"}
+        no_store = isinstance(replica, FaultyKvs) and replica.fault == "not-associated"
+        return self.loaded.invoke(
+            clean,
+            now=now,
+            seed=seed,
+            edge=edge,
+            raw_query=raw_query,
+            replica=replica,
+            no_store=no_store,
+        )
+
+    def with_fault(self, fault: str, *, keys: frozenset[str] = frozenset()) -> KvsReader:
+        """A :class:`FaultyKvs` over this function's store, to pass as ``run(..., kvs=...)``."""
+        base = self._replica(None)
+        return FaultyKvs(base, fault, keys)  # type: ignore[arg-type]
+
+    def _replica(self, pop: str | None) -> KvsReader | None:
+        if isinstance(self.kvs, ReplicatedKvs):
+            return self.kvs.replica(pop or self.kvs.pops[0])
+        return self.kvs
+
+
+def _raw_query(entries: Mapping[str, Any]) -> str:
+    parts = []
+    for name, entry in entries.items():
+        values = [m["value"] for m in entry.get("multiValue", [])] or [entry.get("value", "")]
+        parts += [f"{name}={v}" if v != "" else name for v in values]
+    return "&".join(parts)
+
+
+def _store(kvs: KvsArg) -> ReplicatedKvs | KvsReader | None:
+    if kvs is None or isinstance(kvs, ReplicatedKvs):
+        return kvs
+    if isinstance(kvs, str | Path):
+        return StaticKvs(load_import_file(kvs), name=Path(kvs).stem)
+    if isinstance(kvs, Mapping):
+        from edgesim.kvs.importfile import validate_import
+
+        items = validate_import(
+            {"data": [{"key": k, "value": v} for k, v in kvs.items()]}, source="kvs={...}"
+        )
+        return StaticKvs(items)
+    return kvs
+
+
+def load_function(
+    path: str | Path,
+    *,
+    kvs: KvsArg = None,
+    runtime: str | None = None,
+    compat: str | None = None,
+    budget: BudgetPolicy | None = None,
+) -> EdgeFunction:
+    """Load ``path`` as CloudFront would deploy it.
+
+    ``kvs``: ``None`` (no associated store), a dict (``{}`` is an empty store), a path to an
+    import-format file, a :class:`ReplicatedKvs`, or any reader. ``compat`` defaults to
+    ``"strict"``: code CloudFront would reject fails to load, as the deploy would.
+    """
+    store = _store(kvs)
+    source = read_function(path)
+    first = store.replica(store.pops[0]) if isinstance(store, ReplicatedKvs) else store
+    loaded = LoadedFunction(
+        source,
+        runtime=runtime or limits.RUNTIME_JS_2,
+        kvs=first,
+        budget=budget,
+        compat=compat or "strict",
+    )
+    return EdgeFunction(loaded, store)
