@@ -8,7 +8,12 @@ EdgesimError
  │  ├ FunctionExecutionError        uncaught exception, rejected promise, runaway code, memory
  │  └ FunctionValidationError       the function returned something CloudFront would reject
  ├ KvsError
- │  └ KvsImportError (InputError)   an import-format file that CloudFront would refuse
+ │  ├ KvsImportError (InputError)   an import-format file that CloudFront would refuse
+ │  └ KvsApiError                   a KVS API call refused; carries the AWS error code and status
+ │     ├ KvsValidationError         ValidationException, 400
+ │     ├ KvsQuotaExceeded           ServiceQuotaExceededException, 402
+ │     ├ KvsNotFound                ResourceNotFoundException, 404
+ │     └ KvsConflict                ConflictException, 409
  └ NotEmulated                      a platform feature edgesim does not reproduce
 """
 
@@ -49,6 +54,51 @@ class KvsError(EdgesimError):
 
 class KvsImportError(KvsError, InputError):
     """A KeyValueStore import file that CloudFront would refuse."""
+
+
+class KvsApiError(KvsError):
+    """A KVS API call that AWS would refuse; ``code`` and ``status`` are its wire form.
+
+    Codes and statuses from the ``cloudfront-keyvaluestore`` service model (2022-07-26).
+    """
+
+    code: str = "InternalServerException"
+    status: int = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class KvsValidationError(KvsApiError):
+    """Malformed request: key or value too long, bad batch shape, bad name or MaxResults."""
+
+    code = "ValidationException"
+    status = 400
+
+
+class KvsQuotaExceeded(KvsApiError):
+    """The write would take the store past its size quota (5 MB)."""
+
+    code = "ServiceQuotaExceededException"
+    status = 402
+
+
+class KvsNotFound(KvsApiError):
+    """No such store (or key, for GetKey)."""
+
+    code = "ResourceNotFoundException"
+    status = 404
+
+
+class KvsConflict(KvsApiError):
+    """Stale or wrong If-Match, or a store name that is already taken."""
+
+    code = "ConflictException"
+    status = 409
 
 
 class NotEmulated(EdgesimError):

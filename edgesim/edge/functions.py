@@ -54,7 +54,8 @@ class FunctionRegistry:
         store = self.slots[name].decl.kvs
         if store is None or self._kvs is None:
             return None
-        return self._kvs.replica(store, pop)
+        # A frozen view for the whole invocation: AWS applies writes between invocations.
+        return self._kvs.replica_of(store, pop).snapshot()
 
     def reload(self, name: str) -> str | None:
         """(Re)load one function; on failure keep the previous version and return the error."""

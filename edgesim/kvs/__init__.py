@@ -1,1 +1,36 @@
-"""KeyValueStore: store model, import format, and the read interface the runtime uses."""
+"""KeyValueStore: store model and limits, persistence, per-POP replicas, and the read interface.
+
+Knows nothing of HTTP (``edgesim.controlplane``) or QuickJS (``edgesim.runtime``).
+"""
+
+from edgesim.kvs.clock import Clock, RealClock, VirtualClock
+from edgesim.kvs.propagation import (
+    FixedLag,
+    LagModel,
+    PerPopLag,
+    UniformLag,
+    lag_model_from_config,
+)
+from edgesim.kvs.reader import KvsReader, StaticKvs, store_arn
+from edgesim.kvs.replicas import Replica, ReplicaSnapshot
+from edgesim.kvs.service import KvsService, PopStatus, StoreInfo, WriteResult
+
+__all__ = [
+    "Clock",
+    "FixedLag",
+    "KvsReader",
+    "KvsService",
+    "LagModel",
+    "PerPopLag",
+    "PopStatus",
+    "RealClock",
+    "Replica",
+    "ReplicaSnapshot",
+    "StaticKvs",
+    "StoreInfo",
+    "UniformLag",
+    "VirtualClock",
+    "WriteResult",
+    "lag_model_from_config",
+    "store_arn",
+]

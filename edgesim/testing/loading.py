@@ -70,7 +70,7 @@ class EdgeFunction:
 
     def _replica(self, pop: str | None) -> KvsReader | None:
         if isinstance(self.kvs, ReplicatedKvs):
-            return self.kvs.replica(pop or self.kvs.pops[0])
+            return self.kvs.service.replica_of(self.kvs.name, pop or self.kvs.pops[0]).snapshot()
         return self.kvs
 
 
