@@ -21,6 +21,11 @@ MAX_URI_AND_QUERY_CHARS = 8_192
 DEFAULT_COMPUTE_BUDGET_NS = 1_000_000
 # Runaway code is stopped at this multiple of the budget (an emulator choice, configurable).
 DEFAULT_HARD_CEILING_FACTOR = 10
+# Modelled cost of a native crypto call (hash/HMAC), which edgesim runs as JavaScript: a fixed
+# overhead per call plus a per-byte rate of about 250 MB/s. An emulator estimate, configurable
+# through BudgetPolicy; the measured JavaScript time of those calls is not charged.
+NATIVE_CRYPTO_CALL_NS = 500
+NATIVE_CRYPTO_BYTE_NS = 4.0
 
 # KeyValueStore.
 KVS_MAX_KEY_BYTES = 512

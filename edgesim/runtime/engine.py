@@ -56,6 +56,8 @@ class RawOutcome:
     cpu_ns: int = 0
     ticks: int = 0
     needs_rebuild: bool = False
+    # Metered crypto calls: (measured milliseconds, calls, input bytes); see prelude.js.
+    native: tuple[float, int, int] = (0.0, 0, 0)
 
 
 def relocate(text: str, filename: str, source: str | None = None) -> str:
@@ -166,6 +168,7 @@ class JsSession:
             custom_log=state["custom"],
             cpu_ns=cpu,
             ticks=state["ticks"],
+            native=tuple(state["native"]),  # type: ignore[arg-type]
             needs_rebuild=state["dirty"] or self.fresh_every_time,
         )
         if outcome.error is not None:
