@@ -168,7 +168,7 @@ class JsSession:
             custom_log=state["custom"],
             cpu_ns=cpu,
             ticks=state["ticks"],
-            native=tuple(state["native"]),  # type: ignore[arg-type]
+            native=tuple(state["native"]),
             needs_rebuild=state["dirty"] or self.fresh_every_time,
         )
         if outcome.error is not None:
