@@ -12,8 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The bundled demo: its own origin, example functions and a seeded KVS on three POPs, a short
+# tour of requests, then it keeps serving on 127.0.0.1:8080 (admin 8081) until Ctrl-C.
 demo: $(STAMP)
-	$(BIN)/edgesim test functions/ab_cohort.js --event fixtures/events/ab_cohort.json --kvs fixtures/kvs/ab_cohort.json --now 2026-01-01T00:00:00Z --random-seed 1
+	$(BIN)/edgesim serve
 
 test: $(STAMP)
 	HYPOTHESIS_PROFILE=ci $(BIN)/pytest
@@ -29,6 +31,8 @@ fmt: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/runtime.py
+	$(BIN)/python benchmarks/kvs.py
+	$(BIN)/python benchmarks/serve.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

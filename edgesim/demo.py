@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -98,8 +99,17 @@ async def start_demo_origin() -> tuple[web.AppRunner, str]:
 
 
 # -- the tour ------------------------------------------------------------------------------------
-async def tour(viewer: str, admin: str, say: Any) -> None:
-    """A few requests that show what the emulator does; printed for the person at the terminal."""
+async def tour(
+    viewer: str,
+    admin: str,
+    say: Callable[[str], None],
+    *,
+    wait: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> None:
+    """A few requests that show what the emulator does; printed for the person at the terminal.
+
+    ``wait`` lets time pass between propagation checks (tests pass one that moves a virtual
+    clock instead of sleeping)."""
     async with aiohttp.ClientSession() as session:
 
         async def get(path: str, **headers: str) -> tuple[int, dict[str, str], str]:
@@ -142,4 +152,4 @@ async def tour(viewer: str, admin: str, say: Any) -> None:
                 _, _, body = await get("/checkout", Cookie="uid=alice", **{"x-edgesim-pop": pop})
                 states.append(f"{pop}={json.loads(body).get('cohort')}")
             say("  " + " ".join(states))
-            await asyncio.sleep(1.0)
+            await wait(1.0)

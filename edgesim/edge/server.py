@@ -22,6 +22,7 @@ from edgesim.edge.cache import HttpCache
 from edgesim.edge.functions import FunctionRegistry
 from edgesim.edge.origin import OriginClient
 from edgesim.edge.proxy import EdgeProxy, EdgeState
+from edgesim.kvs.clock import Clock
 from edgesim.kvs.importfile import parse_import
 from edgesim.kvs.propagation import lag_model_from_config
 from edgesim.kvs.service import KvsService
@@ -30,7 +31,7 @@ from edgesim.runtime.function import BudgetPolicy
 EDGE_SERVER_KEY: web.AppKey[EdgeServer] = web.AppKey("edge_server")
 
 
-def kvs_service_for(dist: Distribution) -> KvsService:
+def kvs_service_for(dist: Distribution, *, clock: Clock | None = None) -> KvsService:
     spec: dict[str, Any] = dict(dist.edges.propagation)
     if dist.edges.propagation_per_pop:
         spec["per_pop_ms"] = dict(dist.edges.propagation_per_pop)
@@ -44,6 +45,7 @@ def kvs_service_for(dist: Distribution) -> KvsService:
         pops=dist.edges.pops,
         lag=lag_model_from_config(spec),
         seed=seed if isinstance(seed, int) else 0,
+        clock=clock,
     )
 
 

@@ -1,0 +1,190 @@
+"""Proxy throughput and latency: edgesim serve next to a bare aiohttp reverse proxy.
+
+Everything runs in one process on loopback: a tiny origin, the baseline proxy (aiohttp server
+plus one aiohttp client session, no logic), and edgesim serve in three set-ups (pass-through
+with caching disabled, the same with a viewer-request function reading the KVS, and cache hits).
+Prints requests/s and p50/p99 latency for each.
+
+    python benchmarks/serve.py [--requests 2000] [--concurrency 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+from edgesim.distribution.config import load_config
+from edgesim.edge.server import EdgeServer
+
+FUNCTION = """
+import cf from 'cloudfront';
+const kvs = cf.kvs();
+async function handler(event) {
+  const request = event.request;
+  let mode = 'off';
+  try {
+    mode = await kvs.get('mode');
+  } catch (err) {
+    mode = 'missing';
+  }
+  request.headers['x-mode'] = { value: mode };
+  return request;
+}
+"""
+
+CONFIG = """
+[server]
+port = 0
+admin_port = 0
+ephemeral = true
+
+[[origins]]
+id = "app"
+url = "{origin}"
+
+[[kvs]]
+name = "flags"
+data = "flags.json"
+
+[[functions]]
+name = "flag"
+file = "flag.js"
+kvs = "flags"
+
+[[behaviors]]
+path = "/fn/*"
+origin = "app"
+viewer_request = "flag"
+cache_policy = "CachingDisabled"
+
+[[behaviors]]
+path = "/cached/*"
+origin = "app"
+cache_policy = "CachingOptimized"
+
+[default_behavior]
+origin = "app"
+cache_policy = "CachingDisabled"
+"""
+
+
+async def start_app(app: web.Application) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+
+def origin_app() -> web.Application:
+    body = b"x" * 2048
+
+    async def handle(request: web.Request) -> web.Response:
+        return web.Response(body=body, headers={"Cache-Control": "max-age=600"})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    return app
+
+
+def bare_proxy_app(origin: str) -> web.Application:
+    """The baseline: forward method, path and headers, stream the answer back."""
+    session: dict[str, aiohttp.ClientSession] = {}
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        if "s" not in session:
+            session["s"] = aiohttp.ClientSession(auto_decompress=False)
+        async with session["s"].request(
+            request.method, origin + request.raw_path, headers=request.headers
+        ) as upstream:
+            response = web.StreamResponse(status=upstream.status)
+            for name, value in upstream.headers.items():
+                if name.lower() not in ("transfer-encoding", "connection", "content-length"):
+                    response.headers[name] = value
+            await response.prepare(request)
+            async for chunk in upstream.content.iter_chunked(65536):
+                await response.write(chunk)
+            await response.write_eof()
+            return response
+
+    async def close(_: web.Application) -> None:
+        if "s" in session:
+            await session["s"].close()
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    app.on_cleanup.append(close)
+    return app
+
+
+async def load(url: str, requests: int, concurrency: int) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+    queue = iter(range(requests))
+    async with aiohttp.ClientSession() as client:
+
+        async def worker() -> None:
+            for _ in queue:
+                started = time.perf_counter()
+                async with client.get(url) as response:
+                    await response.read()
+                    assert response.status == 200, response.status
+                latencies.append(time.perf_counter() - started)
+
+        # Warm up connections and caches first.
+        for _ in range(20):
+            async with client.get(url) as response:
+                await response.read()
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return requests / elapsed, latencies
+
+
+def row(name: str, rate: float, latencies: list[float]) -> str:
+    cuts = statistics.quantiles(latencies, n=100)
+    return f"{name:<44} {rate:>9.0f} {cuts[49] * 1000:>9.2f} {cuts[98] * 1000:>9.2f}"
+
+
+async def main(requests: int, concurrency: int) -> None:
+    origin_runner, origin = await start_app(origin_app())
+    proxy_runner, proxy = await start_app(bare_proxy_app(origin))
+    with tempfile.TemporaryDirectory() as folder:
+        base = Path(folder)
+        (base / "flag.js").write_text(FUNCTION)
+        (base / "flags.json").write_text('{"data": [{"key": "mode", "value": "on"}]}')
+        (base / "edgesim.toml").write_text(CONFIG.replace("{origin}", origin))
+        server = EdgeServer(load_config(base / "edgesim.toml"), stream=io.StringIO())
+        await server.start()
+        edge = f"http://127.0.0.1:{server.viewer_port}"
+        try:
+            print(f"{requests} requests, concurrency {concurrency}, 2 KB bodies, loopback")
+            print(f"{'set-up':<44} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9}")
+            cases = [
+                ("origin direct", origin + "/x"),
+                ("baseline: bare aiohttp proxy", proxy + "/x"),
+                ("edgesim: pass-through, CachingDisabled", edge + "/x"),
+                ("edgesim: viewer-request function + KVS get", edge + "/fn/x"),
+                ("edgesim: cache hit", edge + "/cached/x"),
+            ]
+            for name, url in cases:
+                rate, latencies = await load(url, requests, concurrency)
+                print(row(name, rate, latencies))
+        finally:
+            await server.stop()
+    await proxy_runner.cleanup()
+    await origin_runner.cleanup()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    options = parser.parse_args()
+    asyncio.run(main(options.requests, options.concurrency))
