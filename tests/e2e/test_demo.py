@@ -33,7 +33,8 @@ async def test_demo_tour_shows_cohorts_redirect_cache_and_propagation() -> None:
         kvs.close()
         await origin_runner.cleanup()
     text = "\n".join(lines)
-    assert "IAD: 200 cohort=a" in text and "NRT: 200 cohort=a" in text
+    assert "IAD: 200 cohort=a" in text
+    assert "NRT: 200 cohort=a" in text
     assert "location=https://de.example.com/shop/shoes" in text
     assert "x-cache=Hit from cloudfront" in text
     assert "PutKey → 200" in text
