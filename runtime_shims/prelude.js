@@ -260,10 +260,12 @@ function metered(fn, dataArg) {
     }
   };
 }
+var cryptoProtos = [];
 function meteredCrypto(crypto) {
   var hashProto = Object.getPrototypeOf(crypto.createHash('md5'));
   var hmacProto = Object.getPrototypeOf(crypto.createHmac('md5', ''));
-  [hashProto, hmacProto].forEach(function (proto) {
+  cryptoProtos = [hashProto, hmacProto];
+  cryptoProtos.forEach(function (proto) {
     defineProperty(proto, 'update', { value: metered(proto.update, 0), writable: true,
       configurable: true });
     defineProperty(proto, 'digest', { value: metered(proto.digest, -1), writable: true,
@@ -409,7 +411,7 @@ var watched = [Object, Object.prototype, Array, Array.prototype, String, String.
   Number, Number.prototype, Boolean.prototype, Function.prototype, JSON, Math, Promise,
   Promise.prototype, RegExp, RegExp.prototype, Error, Error.prototype, FrozenDate,
   RealDate.prototype, Uint8Array.prototype, Object.getPrototypeOf(Uint8Array.prototype),
-  Buffer, Buffer.prototype, consoleObject];
+  Buffer, Buffer.prototype, consoleObject].concat(cryptoProtos);
 var baselineKeys = null;
 var baselineNames = null;
 var baselineGlobals = null;

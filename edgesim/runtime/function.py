@@ -101,8 +101,18 @@ _NJS_WORDING = (
 )  # fmt: skip
 
 
+# Source that may change shared built-ins in ways the cheap after-run check (prelude.js isDirty:
+# enumerable keys and global identities) cannot see: assignments or deletes on a built-in's
+# prototype, defineProperty and friends. Reading a prototype (Array.prototype.push.apply) is fine.
+_BUILTINS = (
+    r"Object|Array|String|Number|Boolean|Function|Promise|RegExp|Date|Error|Symbol|Buffer"
+    r"|ArrayBuffer|DataView|TextEncoder|TextDecoder|\w*Error|\w*Array"
+)
 _REDEFINES_BUILTINS = re.compile(
-    r"\bprototype\b|defineProperty|setPrototypeOf|__proto__|__defineGetter__|__defineSetter__"
+    rf"\b(?:{_BUILTINS})\s*\.\s*prototype\s*(?:(?:\.\s*\w+|\[[^\]]*\])\s*)*"
+    r"(?:[-+*/%&|^]|<<|>>>?|\*\*|&&|\|\||\?\?)?=(?!=)"
+    rf"|\bdelete\s+(?:{_BUILTINS})\s*\.\s*prototype\b"
+    r"|defineProperty|setPrototypeOf|__proto__|__defineGetter__|__defineSetter__"
 )
 
 

@@ -330,3 +330,32 @@ def test_compute_time_excludes_kvs_lookups() -> None:
     result = run(code, kvs=SlowKvs())
     assert result.error is None
     assert result.cpu_ns < 40_000_000
+
+
+def test_reading_a_builtin_prototype_keeps_the_fast_path() -> None:
+    code = (
+        "function handler(e) { var a = []; Array.prototype.push.apply(a, [1, 2]);"
+        " e.request.headers.n = {value: String(a.length)}; return e.request; }"
+    )
+    fn = load(code)
+    values = [
+        fn.invoke(request_event(), now=NOW).request["headers"]["n"]["value"] for _ in range(3)
+    ]
+    assert values == ["2", "2", "2"]
+    assert not fn.fresh_every_time
+    assert fn.sessions_built == 1
+
+
+def test_changes_to_crypto_prototypes_do_not_leak() -> None:
+    code = (
+        "const crypto = require('crypto');\n"
+        "function handler(e) { var h = crypto.createHash('sha1');"
+        " var seen = typeof Object.getPrototypeOf(h).extra;"
+        " Object.getPrototypeOf(h).extra = 1; e.request.headers.seen = {value: seen};"
+        " return e.request; }"
+    )
+    fn = load(code)
+    values = [
+        fn.invoke(request_event(), now=NOW).request["headers"]["seen"]["value"] for _ in range(2)
+    ]
+    assert values == ["undefined", "undefined"]
