@@ -1,0 +1,355 @@
+"""The edgesim pytest plugin: fixtures that load functions, build stores and run ``serve``.
+
+pytest loads it through the ``pytest11`` entry point in every project where edgesim is
+installed, so this module imports only pytest (and pytest-asyncio, already loaded as a plugin
+when installed); edgesim itself is imported inside the fixtures, when a test asks for one.
+
+* ``edgesim_load(path, *, kvs=None, pops=None, lag=None, ...)`` → an
+  :class:`~edgesim.testing.EdgeFunction`, as :func:`~edgesim.testing.load_function`;
+* ``edgesim_kvs(items=None, *, pops=..., lag=2.0, seed=0)`` → a
+  :class:`~edgesim.testing.ReplicatedKvs` on a virtual clock;
+* ``await edgesim_server(config, *, origin=None)`` → an :class:`EdgesimServer`: a real
+  ``serve`` on free loopback ports (needs an asyncio test, e.g. with pytest-asyncio).
+
+Relative paths are relative to pytest's rootdir. Every store and server a fixture made is
+closed or stopped after the test.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from edgesim.distribution.model import Distribution
+    from edgesim.edge.server import EdgeServer
+    from edgesim.kvs.clock import VirtualClock
+    from edgesim.kvs.propagation import LagModel
+    from edgesim.kvs.service import KvsService
+    from edgesim.testing import EdgeFunction, ReplicatedKvs
+
+    LagSpec = float | LagModel | Mapping[str, float]
+
+try:
+    # pytest-asyncio's decorator makes the async fixture work in its strict and auto modes.
+    from pytest_asyncio import fixture as _async_fixture
+except ImportError:  # pragma: no cover - without pytest-asyncio, an async runner must take it
+    _async_fixture = pytest.fixture  # type: ignore[assignment]
+
+__all__ = ["EdgesimServer", "edgesim_kvs", "edgesim_load", "edgesim_server"]
+
+ORIGIN_PLACEHOLDER = "{origin}"
+LOOPBACK = "127.0.0.1"
+
+
+def _resolve(root: Path, path: str | os.PathLike[str]) -> Path:
+    """``path`` as given if absolute, else under pytest's rootdir (not the working directory,
+    which depends on where pytest was started)."""
+    given = Path(path)
+    return given if given.is_absolute() else root / given
+
+
+def _lag_model(lag: LagSpec) -> float | LagModel:
+    """A mapping ``{pop: seconds}`` pins each POP's delay (others receive writes at once)."""
+    if isinstance(lag, Mapping):
+        from edgesim.kvs.propagation import FixedLag, PerPopLag
+
+        return PerPopLag({str(pop): float(s) for pop, s in lag.items()}, FixedLag(0.0))
+    return lag
+
+
+def _items(root: Path, items: Mapping[str, str] | str | os.PathLike[str] | None) -> dict[str, str]:
+    if items is None:
+        return {}
+    if isinstance(items, Mapping):
+        return dict(items)
+    from edgesim.kvs.importfile import load_import_file
+
+    return load_import_file(_resolve(root, items))
+
+
+# -- edgesim_load / edgesim_kvs ---------------------------------------------------------------
+
+
+@pytest.fixture
+def edgesim_kvs(request: pytest.FixtureRequest) -> Iterator[Callable[..., ReplicatedKvs]]:
+    """Factory: ``edgesim_kvs(items=None, *, pops=("IAD", "FRA", "NRT"), lag=2.0, seed=0,
+    name="test-store")`` → a :class:`~edgesim.testing.ReplicatedKvs` on a virtual clock.
+
+    ``items`` is a dict or a KVS import file; ``lag`` is seconds, a lag model, or
+    ``{pop: seconds}``. Writes land only when the test advances the clock
+    (``kvs.advance(s)``, ``kvs.settle()``). Closed after the test.
+    """
+    from edgesim.testing import ReplicatedKvs
+
+    root = request.config.rootpath
+    made: list[ReplicatedKvs] = []
+
+    def make(
+        items: Mapping[str, str] | str | os.PathLike[str] | None = None,
+        *,
+        pops: tuple[str, ...] = ("IAD", "FRA", "NRT"),
+        lag: LagSpec = 2.0,
+        seed: int = 0,
+        name: str = "test-store",
+    ) -> ReplicatedKvs:
+        store = ReplicatedKvs(
+            _items(root, items), pops=pops, lag=_lag_model(lag), seed=seed, name=name
+        )
+        made.append(store)
+        return store
+
+    yield make
+    for store in made:
+        store.close()
+
+
+@pytest.fixture
+def edgesim_load(request: pytest.FixtureRequest) -> Iterator[Callable[..., EdgeFunction]]:
+    """Factory like :func:`~edgesim.testing.load_function`: ``edgesim_load(path, *, kvs=None,
+    pops=None, lag=None, runtime=None, compat=None, budget=None)``.
+
+    ``kvs`` is a dict, an import file, a store or ``None`` (no store associated). Giving
+    ``pops`` or ``lag`` turns a dict or file into a :class:`~edgesim.testing.ReplicatedKvs`
+    (reachable as ``fn.kvs``), closed after the test.
+    """
+    from edgesim.testing import ReplicatedKvs, load_function
+
+    root = request.config.rootpath
+    made: list[ReplicatedKvs] = []
+
+    def load(
+        path: str | os.PathLike[str],
+        *,
+        kvs: Any = None,
+        pops: tuple[str, ...] | None = None,
+        lag: LagSpec | None = None,
+        **options: Any,
+    ) -> EdgeFunction:
+        if isinstance(kvs, str | os.PathLike):
+            kvs = _resolve(root, kvs)
+        if pops is not None or lag is not None:
+            if isinstance(kvs, ReplicatedKvs) or not (
+                kvs is None or isinstance(kvs, Mapping | Path)
+            ):
+                raise TypeError("pops= and lag= replicate a dict or import file given as kvs=")
+            settings: dict[str, Any] = {"pops": pops} if pops is not None else {}
+            if lag is not None:
+                settings["lag"] = _lag_model(lag)
+            kvs = ReplicatedKvs(_items(root, kvs), **settings)
+            made.append(kvs)  # before loading, so a load error still closes it
+        return load_function(_resolve(root, path), kvs=kvs, **options)
+
+    yield load
+    for store in made:
+        store.close()
+
+
+# -- edgesim_server ---------------------------------------------------------------------------
+
+
+@dataclass
+class EdgesimServer:
+    """A running ``serve``: ``url`` (viewers), ``admin`` (KVS API, ``/status``), the
+    :class:`~edgesim.edge.server.EdgeServer`, its :class:`~edgesim.kvs.service.KvsService`
+    and the virtual ``clock`` that KVS propagation runs on."""
+
+    server: EdgeServer
+    kvs: KvsService
+    clock: VirtualClock
+    stream: io.StringIO
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.server.viewer_port}"
+
+    @property
+    def admin(self) -> str:
+        return f"http://{LOOPBACK}:{self.server.admin_port}"
+
+    @property
+    def logs(self) -> list[str]:
+        """What ``serve`` printed (load notes, errors, access log lines)."""
+        return self.stream.getvalue().splitlines()
+
+    def advance(self, seconds: float) -> None:
+        """Move the KVS clock: writes whose lag has passed land at their POPs."""
+        self.clock.advance(seconds)
+
+    def settle(self) -> None:
+        """Advance the clock until every store's latest write has landed at every POP."""
+        waits = [
+            wait
+            for info in self.kvs.list_stores()
+            for status in self.kvs.propagation_status(info.name)
+            for _, wait in status.pending
+        ]
+        if waits:
+            self.clock.advance(max(0.0, max(waits)) + 1e-6)
+
+
+def _mentions(value: Any, text: str) -> bool:
+    if isinstance(value, str):
+        return text in value
+    if isinstance(value, Mapping):
+        return any(_mentions(v, text) for v in value.values())
+    if isinstance(value, list):
+        return any(_mentions(v, text) for v in value)
+    return False
+
+
+def _substitute(value: Any, origin: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(ORIGIN_PLACEHOLDER, origin)
+    if isinstance(value, Mapping):
+        return {k: _substitute(v, origin) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, origin) for v in value]
+    return value
+
+
+def _with_origin(doc: dict[str, Any], origin: str | None) -> dict[str, Any]:
+    """Put ``origin`` where the config says ``{origin}``; a config without ``[[origins]]`` gets
+    one origin with id "origin" (and a default behaviour pointing at it)."""
+    used = _mentions(doc, ORIGIN_PLACEHOLDER)
+    if origin is None:
+        if used:
+            raise ValueError(f"the config uses {ORIGIN_PLACEHOLDER!r} but no origin= was given")
+        return doc
+    doc = _substitute(doc, origin)
+    if "origins" not in doc:
+        doc["origins"] = [{"id": "origin", "url": origin}]
+        doc.setdefault("default_behavior", {"origin": "origin"})
+    elif not used:
+        raise ValueError(
+            "origin= was given, but the config declares its own [[origins]] and none uses "
+            f'{ORIGIN_PLACEHOLDER!r} (write url = "{ORIGIN_PLACEHOLDER}" where it belongs)'
+        )
+    return doc
+
+
+def _parse_toml(text: str, source: str) -> dict[str, Any]:
+    import tomllib
+
+    from edgesim.errors import InputError
+
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        hint = ""
+        if "\n" not in text and text.strip().endswith(".toml"):
+            hint = " (to load a file, pass a pathlib.Path)"
+        raise InputError(f"{source}: invalid TOML: {exc}{hint}") from None
+
+
+def _distribution(
+    config: str | os.PathLike[str] | Mapping[str, Any],
+    origin: str | None,
+    base_dir: Path,
+    root: Path,
+) -> Distribution:
+    from edgesim.distribution.config import parse_config
+
+    config_path = None
+    source = "edgesim_server config"
+    if isinstance(config, os.PathLike):
+        config_path = _resolve(root, config).resolve()
+        source = str(config_path)
+        doc = _parse_toml(config_path.read_text(encoding="utf-8"), source)
+        base_dir = config_path.parent
+    elif isinstance(config, str):
+        doc = _parse_toml(config, source)
+    else:
+        doc = copy.deepcopy(dict(config))
+    doc = _with_origin(doc, origin)
+    # Free loopback ports and no state on disk, whatever the config says: one test, one server.
+    doc["server"] = {
+        **doc.get("server", {}),
+        "host": LOOPBACK,
+        "port": 0,
+        "admin_port": 0,
+        "ephemeral": True,
+    }
+    return parse_config(doc, base_dir=base_dir, source=source, config_path=config_path)
+
+
+def _kvs_for(dist: Distribution) -> tuple[KvsService, VirtualClock]:
+    """The store service ``serve`` would build, but on a virtual clock the test drives."""
+    from edgesim.kvs.clock import VirtualClock
+    from edgesim.kvs.propagation import lag_model_from_config
+    from edgesim.kvs.service import KvsService
+
+    spec: dict[str, Any] = dict(dist.edges.propagation)
+    if dist.edges.propagation_per_pop:
+        spec["per_pop_ms"] = dict(dist.edges.propagation_per_pop)
+    seed = spec.get("seed", 0)
+    clock = VirtualClock()
+    service = KvsService(
+        pops=dist.edges.pops,
+        clock=clock,
+        lag=lag_model_from_config(spec),
+        seed=seed if isinstance(seed, int) else 0,
+    )
+    return service, clock
+
+
+def _load_errors(server: EdgeServer) -> list[str]:
+    slots = server.proxy.state.functions.slots
+    return [f"function {name}: {s.last_error}" for name, s in slots.items() if s.last_error]
+
+
+@_async_fixture
+async def edgesim_server(
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[Callable[..., Awaitable[EdgesimServer]]]:
+    """Async factory: ``await edgesim_server(config, *, origin=None, base_dir=None)`` starts a
+    real ``serve`` on free loopback ports and returns an :class:`EdgesimServer`.
+
+    ``config`` is TOML text, a parsed TOML dict, or a ``pathlib.Path`` to ``edgesim.toml``.
+    ``origin`` (a URL) replaces ``{origin}`` in the config; a config without ``[[origins]]``
+    gets that origin as its default. Relative paths in text or a dict are relative to
+    ``base_dir`` (default: the rootdir), in a file to the file's directory. A function that
+    fails to load fails the call. Servers are stopped after the test.
+    """
+    from edgesim.edge.server import EdgeServer
+    from edgesim.errors import FunctionLoadError
+
+    root = request.config.rootpath
+    started: list[EdgesimServer] = []
+
+    async def start(
+        config: str | os.PathLike[str] | Mapping[str, Any],
+        *,
+        origin: str | None = None,
+        base_dir: str | os.PathLike[str] | None = None,
+    ) -> EdgesimServer:
+        base = root if base_dir is None else _resolve(root, base_dir)
+        dist = _distribution(config, origin, base, root)
+        kvs, clock = _kvs_for(dist)
+        stream = io.StringIO()
+        try:
+            server = EdgeServer(dist, kvs=kvs, stream=stream)
+        except BaseException:
+            kvs.close()
+            raise
+        handle = EdgesimServer(server, kvs, clock, stream)
+        started.append(handle)  # from here on, teardown stops it whatever happens
+        errors = _load_errors(server)
+        if errors:
+            raise FunctionLoadError("edgesim_server: " + "\n".join(errors))
+        await server.start(port=0, admin_port=0)
+        return handle
+
+    yield start
+    for handle in reversed(started):
+        try:
+            await handle.server.stop()
+        finally:
+            handle.kvs.close()
