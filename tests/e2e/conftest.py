@@ -58,6 +58,16 @@ async def _start_origin() -> tuple[web.AppRunner, Origin]:
                 sent += len(piece)
             await response.write_eof()
             return response
+        if request.path.startswith("/geo"):
+            # An origin that redirects by country, as many geo set-ups do.
+            country = request.headers.get("cloudfront-viewer-country", "XX").lower()
+            return web.Response(
+                status=302,
+                headers={
+                    "Location": f"https://{country}.example.com/",
+                    "Cache-Control": "max-age=60",
+                },
+            )
         if request.path.startswith("/status/"):
             code = int(request.path.rsplit("/", 1)[1])
             return web.Response(status=code, body=f"origin says {code}".encode())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 from pathlib import Path
 
@@ -422,3 +423,185 @@ async def test_query_string_not_forwarded_unless_a_policy_names_it(start_edge: S
     edge = await start_edge(BASIC)
     await edge.get("/p?utm=1")
     assert edge.origin.seen[0]["path_qs"] == "/p"
+
+
+GEO = """
+[[origins]]
+id = "app"
+url = "{origin}"
+
+[[cache_policies]]
+name = "ByCountry"
+min_ttl = 0
+default_ttl = 60
+max_ttl = 3600
+headers = ["cloudfront-viewer-country"]
+
+[[behaviors]]
+path = "/geo-keyed*"
+origin = "app"
+cache_policy = "ByCountry"
+origin_request_policy = "AllViewerAndCloudFrontHeaders-2022-06"
+
+[default_behavior]
+origin = "app"
+cache_policy = "CachingOptimized"
+origin_request_policy = "AllViewerAndCloudFrontHeaders-2022-06"
+"""
+
+
+async def test_cached_redirect_reaches_the_wrong_country_unless_country_is_keyed(
+    start_edge: StartEdge,
+) -> None:
+    edge = await start_edge(GEO)
+    country = "x-edgesim-viewer-country"
+    status, headers, _ = await edge.get("/geo", **{country: "DE"})
+    assert (status, headers["Location"]) == (302, "https://de.example.com/")
+    # The country reaches the origin but is not in CachingOptimized's key: France gets Germany's.
+    status, headers, _ = await edge.get("/geo", **{country: "FR"})
+    assert headers["X-Cache"] == "Hit from cloudfront"
+    assert headers["Location"] == "https://de.example.com/"
+    # Keyed on the country, each country gets its own cached redirect.
+    _, headers, _ = await edge.get("/geo-keyed", **{country: "DE"})
+    assert headers["Location"] == "https://de.example.com/"
+    _, headers, _ = await edge.get("/geo-keyed", **{country: "FR"})
+    assert headers["X-Cache"] == "Miss from cloudfront"
+    assert headers["Location"] == "https://fr.example.com/"
+
+
+KILL_SWITCH_JS = """
+import cf from 'cloudfront';
+async function handler(event) {
+  let state = 'off';
+  try {
+    state = await cf.kvs().get('kill-switch');
+  } catch (err) {
+    state = 'off';
+  }
+  if (state === 'on') {
+    return { statusCode: 503, statusDescription: 'Service Unavailable',
+             headers: { 'retry-after': { value: '30' } } };
+  }
+  return event.request;
+}
+"""
+
+KILL_SWITCH = """
+[[origins]]
+id = "app"
+url = "{origin}"
+
+[[kvs]]
+name = "switches"
+data = "switches.json"
+
+[[functions]]
+name = "kill"
+file = "kill.js"
+kvs = "switches"
+
+[default_behavior]
+origin = "app"
+cache_policy = "CachingDisabled"
+viewer_request = "kill"
+
+[edges]
+pops = ["IAD", "FRA", "NRT"]
+propagation = { model = "uniform", min_ms = 500, max_ms = 3000, seed = 7 }
+"""
+
+
+async def test_kill_switch_flips_at_every_pop_within_the_configured_lag(
+    start_edge: StartEdge,
+) -> None:
+    edge = await start_edge(
+        KILL_SWITCH,
+        files={
+            "kill.js": KILL_SWITCH_JS,
+            "switches.json": '{"data": [{"key": "kill-switch", "value": "off"}]}',
+        },
+    )
+
+    async def statuses() -> list[int]:
+        return [(await edge.get("/", **{"x-edgesim-pop": pop}))[0] for pop in ("IAD", "FRA", "NRT")]
+
+    assert await statuses() == [200, 200, 200]
+    # Flip it through the control plane, as an operator would (the AWS wire API).
+    async with edge.session.get(edge.admin + "/__edgesim/kvs/stores/switches") as response:
+        store = await response.json()
+    arn = store["arn"].replace(":", "%3A").replace("/", "%2F")
+    async with edge.session.put(
+        f"{edge.admin}/key-value-stores/{arn}/keys/kill-switch",
+        json={"Value": "on"},
+        headers={"If-Match": store["etag"]},
+    ) as response:
+        assert response.status == 200
+    assert await statuses() == [200, 200, 200]  # nothing lands before the minimum lag
+    seen = []
+    for _ in range(30):  # 100 ms steps up to the 3 s maximum
+        edge.clock.advance(0.1)
+        seen.append(await statuses())
+    assert seen[-1] == [503, 503, 503]
+    assert any(0 < row.count(503) < 3 for row in seen), "POPs should disagree for a while"
+    for earlier, later in itertools.pairwise(seen):
+        assert all(a <= b for a, b in zip(earlier, later, strict=True)), "a POP went back"
+
+
+REPO_ROOT = str(Path(__file__).resolve().parents[2])
+
+NORMALISE = """
+[[origins]]
+id = "app"
+url = "{origin}"
+
+[[kvs]]
+name = "rules"
+data = "{root}/fixtures/kvs/cache_key_normalise.json"
+
+[[functions]]
+name = "normalise"
+file = "{root}/functions/cache_key_normalise.js"
+kvs = "rules"
+
+[[cache_policies]]
+name = "AllQueryStrings"
+min_ttl = 1
+default_ttl = 86400
+max_ttl = 31536000
+query_strings = "all"
+
+[[behaviors]]
+path = "/normalised/*"
+origin = "app"
+viewer_request = "normalise"
+cache_policy = "AllQueryStrings"
+
+[default_behavior]
+origin = "app"
+cache_policy = "AllQueryStrings"
+"""
+
+VARIANTS = [
+    "q=Shoes&page=2",
+    "page=2&q=shoes",
+    "q=shoes&page=2&utm_source=mail",
+    "Page=2&q=SHOES&gclid=abc",
+    "page=2&fbclid=x&q=Shoes&utm_campaign=spring",
+]
+
+
+async def test_kvs_driven_cache_key_normalisation_raises_the_hit_rate(
+    start_edge: StartEdge,
+) -> None:
+    edge = await start_edge(NORMALISE.replace("{root}", REPO_ROOT))
+
+    async def hits(prefix: str) -> int:
+        count = 0
+        for query in VARIANTS:
+            _, headers, _ = await edge.get(f"{prefix}?{query}")
+            count += headers["X-Cache"] == "Hit from cloudfront"
+        return count
+
+    assert await hits("/raw/list") == 0  # every spelling is its own cache key
+    assert await hits("/normalised/list") == len(VARIANTS) - 1  # one miss, then one object
+    assert edge.origin.seen[-1]["path_qs"] == "/normalised/list?page=2&q=shoes"
