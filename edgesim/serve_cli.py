@@ -13,6 +13,7 @@ from pathlib import Path
 
 import orjson
 
+from edgesim.distribution.model import Distribution
 from edgesim.errors import InputError
 
 DEFAULT_CONFIG = "edgesim.toml"
@@ -22,6 +23,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = sub.add_parser("serve", help="run the distribution in front of your dev origin")
     serve.add_argument(
         "--config", help=f"distribution config (default ./{DEFAULT_CONFIG}; none: bundled demo)"
+    )
+    serve.add_argument(
+        "--host", help="address to bind (overrides [server].host; default 127.0.0.1)"
     )
     serve.add_argument("--port", type=int, help="viewer port (overrides [server].port)")
     serve.add_argument("--admin-port", type=int, help="admin port (overrides [server].admin_port)")
@@ -55,9 +59,7 @@ async def _serve(args: argparse.Namespace) -> None:
     if not config.is_file():
         await _serve_demo(args)
         return
-    dist = load_config(config)
-    if args.ephemeral:
-        dist = replace(dist, server=replace(dist.server, ephemeral=True))
+    dist = _with_overrides(load_config(config), args)
     server = EdgeServer(dist, log_format=args.log_format)
     await _run(server, args, tour=None)
 
@@ -74,6 +76,7 @@ async def _serve_demo(args: argparse.Namespace) -> None:
             admin_port=8081 if args.admin_port is None else args.admin_port,
             ephemeral=True,  # the demo never leaves state behind
         )
+        dist = _with_overrides(dist, args)
         server = EdgeServer(dist, log_format=args.log_format)
         server.say(f"no {DEFAULT_CONFIG} here: running the bundled demo (origin {origin_url})")
 
@@ -88,15 +91,25 @@ async def _serve_demo(args: argparse.Namespace) -> None:
         await origin_runner.cleanup()
 
 
+def _with_overrides(dist: Distribution, args: argparse.Namespace) -> Distribution:
+    server = dist.server
+    if args.ephemeral:
+        server = replace(server, ephemeral=True)
+    if args.host:
+        server = replace(server, host=args.host)
+    return replace(dist, server=server)
+
+
 async def _run(server: object, args: argparse.Namespace, tour: object) -> None:
     from edgesim.devloop.reloader import watch
     from edgesim.edge.server import EdgeServer
 
     assert isinstance(server, EdgeServer)
     await server.start(port=args.port, admin_port=args.admin_port)
+    host = server.dist.server.host
     server.say(
-        f"viewers: http://127.0.0.1:{server.viewer_port}  admin (KVS API, /status, /metrics): "
-        f"http://127.0.0.1:{server.admin_port}"
+        f"viewers: http://{host}:{server.viewer_port}  admin (KVS API, /status, /metrics): "
+        f"http://{host}:{server.admin_port}"
     )
     tasks = []
     if not args.no_reload:
