@@ -12,6 +12,7 @@ first occurrence and the other duplicates stay.
 from __future__ import annotations
 
 import base64
+import functools
 from typing import Any
 
 from edgesim.edge.message import EdgeRequest, Headers
@@ -227,6 +228,7 @@ def body_bytes(output: dict[str, Any]) -> bytes | None:
     return b""
 
 
+@functools.lru_cache(maxsize=1024)
 def wire_name(name: str) -> str:
     """CloudFront re-capitalises each hyphen-separated word of a header name on the way out."""
     return "-".join(part[:1].upper() + part[1:] for part in name.split("-"))

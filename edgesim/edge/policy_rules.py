@@ -151,6 +151,16 @@ def _names_cloudfront_header(name: str, selection: Selection) -> bool:
     return False
 
 
+def names_any_cloudfront_header(cache_policy: CachePolicy, orp: OriginRequestPolicy | None) -> bool:
+    """Whether either policy lists at least one ``CloudFront-*`` header (else none is added)."""
+    selections = [cache_policy.headers] + ([orp.headers] if orp is not None else [])
+    return any(
+        _is_cloudfront_header(name) and _names_cloudfront_header(name, sel)
+        for sel in selections
+        for name in sel.names
+    )
+
+
 def policy_names_header(
     name: str, cache_policy: CachePolicy, orp: OriginRequestPolicy | None
 ) -> bool:

@@ -10,6 +10,7 @@ headers → viewer.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -38,6 +39,7 @@ from edgesim.edge.policy_rules import (
     cache_key,
     host_forwarded,
     invalidation_path,
+    names_any_cloudfront_header,
     origin_forward,
     policy_names_header,
 )
@@ -208,6 +210,8 @@ class EdgeProxy:
     def _add_viewer_headers(self, req: EdgeRequest, behavior: Behavior) -> None:
         # CloudFront-* headers exist for the function and the origin only when a policy names
         # them (reference notes B.6).
+        if not _names_cloudfront_headers(behavior):
+            return
         for name, value in cloudfront_viewer_headers(req):
             if policy_names_header(name, behavior.cache_policy, behavior.origin_request_policy):
                 req.headers.append((name, value))
@@ -653,6 +657,11 @@ def _origin_by_domain(dist: Distribution, domain: str) -> str:
         f"updateRequestOrigin({{domainName: {domain!r}}}): no configured origin has that id or "
         "host; add an [[origins]] entry with id = the domain name to route it locally"
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _names_cloudfront_headers(behavior: Behavior) -> bool:
+    return names_any_cloudfront_header(behavior.cache_policy, behavior.origin_request_policy)
 
 
 def _cache_host(req: EdgeRequest, state: EdgeState) -> str:

@@ -14,6 +14,7 @@ doc_source/adding-cloudfront-headers.md) and from the shared reference notes, pa
 
 from __future__ import annotations
 
+import functools
 import importlib
 import ipaddress
 import re
@@ -65,6 +66,7 @@ def strip_control_headers(headers: Headers) -> Headers:
 # Addresses and CIDR tables
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_client_ip(text: str) -> IpAddress | None:
     """The client address as an ``ipaddress`` object, or None when it is not an IP literal.
 
@@ -546,6 +548,11 @@ def pop_code(pop: str) -> str:
 
 
 def edge_location_info(pop: str, client_ip: str) -> dict[str, str]:
+    return dict(_edge_location_info(pop, client_ip))
+
+
+@functools.lru_cache(maxsize=1024)
+def _edge_location_info(pop: str, client_ip: str) -> tuple[tuple[str, str], ...]:
     """``cf.edgeLocation`` for a request served by ``pop``: ``{name, serverIp, region}``.
 
     ``name`` is the IATA code, ``region`` the expected Regional Edge Cache Region (see
@@ -555,4 +562,5 @@ def edge_location_info(pop: str, client_ip: str) -> dict[str, str]:
     code = pop_code(pop)
     address = parse_client_ip(client_ip)
     server_ip = "::1" if address is not None and address.version == 6 else "127.0.0.1"
-    return {"name": code, "serverIp": server_ip, "region": POP_REGIONS.get(code, DEFAULT_REGION)}
+    region = POP_REGIONS.get(code, DEFAULT_REGION)
+    return (("name", code), ("serverIp", server_ip), ("region", region))
