@@ -262,12 +262,15 @@ class EdgeProxy:
         cacheable = req.method in behavior.cached_methods and policy.max_ttl > 0
         key = cache_key(req, policy, host=_cache_host(req, state)) if cacheable else None
         cached = self.cache.lookup(key) if key is not None else None
-        now = time.monotonic()
+        now = self.cache.clock()
         if cached is not None and cached.is_fresh(now):
             return _from_cache(cached, "Hit", now)
+        # An expired object is revalidated with a conditional request; a 304 refreshes it
+        # (x-cache RefreshHit: "expired, revalidated with the origin", reference B.7).
+        conditional = _revalidation_headers(cached, req) if cached is not None else []
         try:
             response, used_origin = await self._origin_response(
-                request, req, behavior, state, origin_id, request_id
+                request, req, behavior, state, origin_id, request_id, conditional
             )
         except OriginFailure as failure:
             if cached is not None and now - cached.stored_at <= cached.ttl + cached.stale_if_error:
@@ -275,6 +278,20 @@ class EdgeProxy:
             return _error_page(state.dist, failure.status, failure.reason)
         status = response.status
         headers = _response_headers(response)
+        if status == 304 and conditional and cached is not None and key is not None:
+            response.release()
+            merged = _merge_headers(cached.headers, headers)
+            decision = decide_ttl(
+                cached.status,
+                merged,
+                policy,
+                now=_utc_now(),
+                method=req.method,
+                error_min_ttl=_error_ttl(state.dist, cached.status),
+            )
+            refreshed = self.cache.refresh(key, decision, headers=merged)
+            if refreshed is not None:
+                return _from_cache(refreshed, "RefreshHit", self.cache.clock())
         if status >= 500 and cached is not None:
             # Expired object + origin 5xx: CloudFront serves the stale copy (reference B.8).
             response.release()
@@ -320,6 +337,7 @@ class EdgeProxy:
         state: EdgeState,
         origin_id: str,
         request_id: str,
+        conditional: Headers | None = None,
     ) -> tuple[aiohttp.ClientResponse, Origin]:
         dist = state.dist
         group = dist.origin_groups.get(origin_id)
@@ -331,6 +349,8 @@ class EdgeProxy:
         for index, member in enumerate(members):
             origin = dist.origins[member]
             outgoing = self._origin_request(req, behavior, origin, request_id, body)
+            if conditional:
+                outgoing.headers += [(wire_name(n), v) for n, v in conditional]
             try:
                 response = await self.origins.send(origin, outgoing)
             except OriginFailure as failure:
@@ -597,6 +617,29 @@ def _function_error_text(
     outcome = _generated(status, f"{x_cache}: {detail}\n", x_cache)
     outcome.functions = functions
     return outcome
+
+
+def _revalidation_headers(cached: CachedObject, req: EdgeRequest) -> Headers:
+    """If-None-Match / If-Modified-Since from the stored validators, unless the viewer sent its
+    own conditional headers (then the origin's 304 belongs to the viewer)."""
+    if req.header("if-none-match") is not None or req.header("if-modified-since") is not None:
+        return []
+    out: Headers = []
+    for name, value in cached.headers:
+        if name == "etag":
+            out.append(("if-none-match", value))
+        elif name == "last-modified":
+            out.append(("if-modified-since", value))
+    return out
+
+
+def _merge_headers(stored: Headers, fresh: Headers) -> Headers:
+    """A 304's headers update the stored ones (RFC 9111 §4.3.4), body headers excepted."""
+    keep_stored = {"content-length", "content-encoding", "content-type", "transfer-encoding"}
+    replaced = {n for n, _ in fresh if n not in keep_stored}
+    merged = [(n, v) for n, v in stored if n not in replaced]
+    merged += [(n, v) for n, v in fresh if n not in keep_stored]
+    return merged
 
 
 def _from_cache(cached: CachedObject, x_cache: str, now: float) -> Outcome:

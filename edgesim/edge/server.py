@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
@@ -76,6 +77,7 @@ class EdgeServer:
         stream: TextIO | None = None,
         budget: BudgetPolicy | None = None,
         kvs: KvsService | None = None,
+        cache_clock: Callable[[], float] | None = None,
     ) -> None:
         self.stream = stream or sys.stderr
         self.budget = budget or BudgetPolicy()
@@ -90,7 +92,8 @@ class EdgeServer:
         self.request_log = RequestLog(
             fmt=log_format, stream=self.stream, access_log=dist.server.access_log
         )
-        self.cache = HttpCache()
+        # The cache's clock is injectable so tests can let objects expire without sleeping.
+        self.cache = HttpCache() if cache_clock is None else HttpCache(clock=cache_clock)
         self.origins = OriginClient()
         self.proxy = EdgeProxy(
             EdgeState(dist, functions),

@@ -68,6 +68,11 @@ async def _start_origin() -> tuple[web.AppRunner, Origin]:
                     "Cache-Control": "max-age=60",
                 },
             )
+        if request.path.startswith("/etag"):
+            headers = {"ETag": '"v1"', "Cache-Control": "max-age=10"}
+            if request.headers.get("If-None-Match") == '"v1"':
+                return web.Response(status=304, headers=headers)
+            return web.Response(body=b"validated body", headers=headers)
         if request.path.startswith("/status/"):
             code = int(request.path.rsplit("/", 1)[1])
             return web.Response(status=code, body=f"origin says {code}".encode())
@@ -134,7 +139,7 @@ async def start_edge(tmp_path: Path) -> AsyncIterator[StartEdge]:
         if dist.edges.propagation_per_pop:
             spec["per_pop_ms"] = dict(dist.edges.propagation_per_pop)
         kvs = KvsService(pops=dist.edges.pops, clock=clock, lag=lag_model_from_config(spec))
-        server = EdgeServer(dist, kvs=kvs, stream=_Sink())
+        server = EdgeServer(dist, kvs=kvs, stream=_Sink(), cache_clock=clock.monotonic)
         await server.start()
         session = aiohttp.ClientSession(auto_decompress=False)
         started.append((runner, server, session, kvs))

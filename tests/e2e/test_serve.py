@@ -605,3 +605,17 @@ async def test_kvs_driven_cache_key_normalisation_raises_the_hit_rate(
     assert await hits("/raw/list") == 0  # every spelling is its own cache key
     assert await hits("/normalised/list") == len(VARIANTS) - 1  # one miss, then one object
     assert edge.origin.seen[-1]["path_qs"] == "/normalised/list?page=2&q=shoes"
+
+
+async def test_expired_object_is_revalidated_and_refreshed(start_edge: StartEdge) -> None:
+    edge = await start_edge(BASIC)
+    _, headers, body = await edge.get("/etag")
+    assert headers["X-Cache"] == "Miss from cloudfront"
+    edge.clock.advance(11)  # past max-age=10
+    status, headers, body = await edge.get("/etag")
+    assert (status, body) == (200, b"validated body")
+    assert headers["X-Cache"] == "RefreshHit from cloudfront"
+    assert edge.origin.seen[-1]["headers"]["if-none-match"] == '"v1"'
+    _, headers, _ = await edge.get("/etag")
+    assert headers["X-Cache"] == "Hit from cloudfront"  # the refresh restarted its lifetime
+    assert len(edge.origin.seen) == 2
