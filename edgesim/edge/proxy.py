@@ -260,7 +260,12 @@ class EdgeProxy:
     ) -> Outcome:
         policy = behavior.cache_policy
         cacheable = req.method in behavior.cached_methods and policy.max_ttl > 0
-        key = cache_key(req, policy, host=_cache_host(req, state)) if cacheable else None
+        # Every edge location has its own cache: the POP is part of where an object lives.
+        key = (
+            f"{req.pop}|{cache_key(req, policy, host=_cache_host(req, state))}"
+            if cacheable
+            else None
+        )
         cached = self.cache.lookup(key) if key is not None else None
         now = self.cache.clock()
         if cached is not None and cached.is_fresh(now):

@@ -619,3 +619,124 @@ async def test_expired_object_is_revalidated_and_refreshed(start_edge: StartEdge
     _, headers, _ = await edge.get("/etag")
     assert headers["X-Cache"] == "Hit from cloudfront"  # the refresh restarted its lifetime
     assert len(edge.origin.seen) == 2
+
+
+async def test_each_pop_has_its_own_cache(start_edge: StartEdge) -> None:
+    edge = await start_edge(BASIC)
+    await edge.get("/shared", **{"x-edgesim-pop": "IAD"})
+    _, headers, _ = await edge.get("/shared", **{"x-edgesim-pop": "IAD"})
+    assert headers["X-Cache"] == "Hit from cloudfront"
+    _, headers, _ = await edge.get("/shared", **{"x-edgesim-pop": "FRA"})
+    assert headers["X-Cache"] == "Miss from cloudfront"
+    assert len(edge.origin.seen) == 2
+
+
+ERRORS_AND_POLICIES = """
+[[origins]]
+id = "app"
+url = "{origin}"
+
+[[custom_error_responses]]
+error_code = 404
+response_page_path = "/errors/not-found.html"
+response_code = 404
+error_caching_min_ttl = 5
+
+[[custom_error_responses]]
+error_code = 503
+error_caching_min_ttl = 0
+
+[default_behavior]
+origin = "app"
+cache_policy = "CachingOptimized"
+response_headers_policy = "SecurityHeadersPolicy"
+"""
+
+
+async def test_custom_error_page_and_response_headers_policy(start_edge: StartEdge) -> None:
+    edge = await start_edge(ERRORS_AND_POLICIES)
+    status, headers, body = await edge.get("/status/404")
+    assert status == 404
+    assert body == b"hello from origin"  # the page fetched from /errors/not-found.html
+    assert edge.origin.seen[-1]["path_qs"] == "/errors/not-found.html"
+    assert headers["X-Cache"] == "Error from cloudfront"
+    # SecurityHeadersPolicy adds its headers to every response, error pages included.
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert "Strict-Transport-Security" in headers
+    _, headers, _ = await edge.get("/ok.html")
+    assert headers["X-Frame-Options"] == "SAMEORIGIN"
+
+
+async def test_one_log_line_per_request_with_function_logs(start_edge: StartEdge) -> None:
+    files = {
+        "log.js": "function handler(e) { console.log('saw ' + e.request.uri); return e.request; }"
+    }
+    edge = await start_edge(
+        """
+        [[origins]]
+        id = "app"
+        url = "{origin}"
+
+        [[functions]]
+        name = "logger"
+        file = "log.js"
+
+        [default_behavior]
+        origin = "app"
+        cache_policy = "CachingDisabled"
+        viewer_request = "logger"
+        """,
+        files=files,
+    )
+    await edge.get("/page", **{"x-edgesim-pop": "IAD"})
+    lines = edge.server.stream.lines  # type: ignore[attr-defined]
+    assert "  [logger] saw /page" in lines
+    request_line = next(line for line in lines if "GET /page" in line)
+    assert request_line.startswith("IAD GET /page → 200 [Miss] behavior=* origin=200 fn=logger=")
+
+
+async def test_saving_files_reloads_function_seed_and_config(
+    start_edge: StartEdge, tmp_path: Path
+) -> None:
+    from edgesim.devloop.reloader import watch
+
+    edge = await start_edge(
+        KVS_CONFIG,
+        files={"flag.js": FLAG_JS, "flags.json": '{"data": [{"key": "mode", "value": "old"}]}'},
+    )
+    applied: asyncio.Queue[Path] = asyncio.Queue()
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(watch(edge.server, stop=stop, on_applied=applied.put_nowait))
+    try:
+        await asyncio.sleep(0.2)  # let the watcher subscribe before the first save
+
+        async def save(name: str, text: str) -> None:
+            (tmp_path / name).write_text(text)
+            while (await asyncio.wait_for(applied.get(), timeout=10)).name != name:
+                pass
+
+        await save("flag.js", FLAG_JS.replace("value: value", "value: 'v2:' + value"))
+        _, headers, _ = await edge.get("/")
+        assert headers["X-Mode"] == "v2:old"
+
+        # A seed change is an ordinary write: it lands after the configured lag.
+        await save("flags.json", '{"data": [{"key": "mode", "value": "new"}]}')
+        _, headers, _ = await edge.get("/")
+        assert headers["X-Mode"] == "v2:old"
+        edge.clock.advance(2.5)
+        _, headers, _ = await edge.get("/")
+        assert headers["X-Mode"] == "v2:new"
+
+        # An invalid config keeps the running one; a valid change takes effect.
+        config = edge.config.read_text()
+        await save("edgesim.toml", config.replace("[default_behavior]", "[default_behaviour]"))
+        assert any("config not reloaded" in line for line in edge.server.stream.lines)  # type: ignore[attr-defined]
+        _, headers, _ = await edge.get("/")
+        assert headers["X-Mode"] == "v2:new"
+        await save("edgesim.toml", config.replace('viewer_request = "flag"\n', ""))
+        _status, headers, body = await edge.get("/")
+        assert "X-Mode" not in headers
+        assert body == b"hello from origin"
+    finally:
+        stop.set()
+        await asyncio.wait_for(watcher, timeout=10)
