@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import io
 import multiprocessing
+import resource
 import statistics
 import tempfile
 import time
@@ -72,6 +73,17 @@ viewer_request = "flag"
 cache_policy = "CachingDisabled"
 
 [[behaviors]]
+path = "/big/*"
+origin = "app"
+cache_policy = "CachingDisabled"
+allowed_methods = ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"]
+
+[[behaviors]]
+path = "/bigcached/*"
+origin = "app"
+cache_policy = "CachingOptimized"
+
+[[behaviors]]
 path = "/cached/*"
 origin = "app"
 cache_policy = "CachingOptimized"
@@ -80,6 +92,46 @@ cache_policy = "CachingOptimized"
 origin = "app"
 cache_policy = "CachingDisabled"
 """
+
+
+BIG = 200 * 1024 * 1024
+
+
+async def _transfer(url: str, upload: bool) -> float:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=600)) as client:
+        started = time.perf_counter()
+        if upload:
+
+            async def body():  # type: ignore[no-untyped-def]
+                chunk = b"u" * (1 << 16)
+                for _ in range(BIG // len(chunk)):
+                    yield chunk
+
+            async with client.post(url, data=body()) as response:
+                assert int(await response.text()) == BIG
+        else:
+            size = 0
+            async with client.get(url) as response:
+                async for chunk in response.content.iter_chunked(1 << 16):
+                    size += len(chunk)
+            assert size == BIG, size
+        return BIG / (time.perf_counter() - started) / 1e6
+
+
+def _transfer_process(url: str, upload: bool, out: multiprocessing.Queue) -> None:
+    out.put(asyncio.run(_transfer(url, upload)))
+
+
+async def transfer(url: str, *, upload: bool = False) -> tuple[float, float]:
+    """(MB/s, growth of this process's peak RSS in MB) for one 200 MB transfer."""
+    results: multiprocessing.Queue = multiprocessing.Queue()
+    child = multiprocessing.Process(target=_transfer_process, args=(url, upload, results))
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    child.start()
+    rate = await asyncio.to_thread(results.get)
+    child.join()
+    peak_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rate, (peak_after - peak_before) / 1024
 
 
 async def start_app(app: web.Application) -> tuple[web.AppRunner, str]:
@@ -92,10 +144,28 @@ async def start_app(app: web.Application) -> tuple[web.AppRunner, str]:
 def origin_app() -> web.Application:
     body = b"x" * 2048
 
-    async def handle(request: web.Request) -> web.Response:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        if request.path.startswith(("/big", "/bigcached")):
+            return await big(request)
         return web.Response(body=body, headers={"Cache-Control": "max-age=600"})
 
-    app = web.Application()
+    async def big(request: web.Request) -> web.StreamResponse:
+        if request.method == "POST":
+            received = 0
+            async for chunk in request.content.iter_chunked(1 << 16):
+                received += len(chunk)
+            return web.Response(text=str(received))
+        size = BIG
+        response = web.StreamResponse(headers={"Cache-Control": "max-age=600"})
+        response.content_length = size
+        await response.prepare(request)
+        chunk = b"z" * (1 << 16)
+        for _ in range(size // len(chunk)):
+            await response.write(chunk)
+        await response.write_eof()
+        return response
+
+    app = web.Application(client_max_size=0)
     app.router.add_route("*", "/{tail:.*}", handle)
     return app
 
@@ -228,6 +298,14 @@ async def main(requests: int, concurrency: int) -> None:
             for name, url in cases:
                 rate, latencies, cpu_us = await load(url, requests, concurrency)
                 print(row(name, rate, latencies, cpu_us))
+            print("200 MB through edgesim (peak RSS growth of the server process):")
+            for label, url, upload in (
+                ("download, CachingDisabled", edge + "/big/x", False),
+                ("download, cached (spills to disk)", edge + "/bigcached/x", False),
+                ("upload, streamed to the origin", edge + "/big/x", True),
+            ):
+                rate, growth = await transfer(url, upload=upload)
+                print(f"  {label:<40} {rate:>7.0f} MB/s   peak RSS +{growth:.0f} MB")
             delays = sorted(await reload_latency(server, base, edge + "/fn/x", rounds=20))
             p95 = delays[int(len(delays) * 0.95) - 1]
             p50 = statistics.median(delays)
