@@ -22,7 +22,7 @@ from aiohttp import web
 
 from edgesim.devloop.metrics import Metrics
 from edgesim.devloop.requestlog import RequestLog, RequestRecord
-from edgesim.distribution.model import Behavior, Distribution, Origin
+from edgesim.distribution.model import Behavior, Distribution, Origin, OriginGroup
 from edgesim.distribution.patterns import select_behavior
 from edgesim.edge.cache import CachedObject, CacheWriter, HttpCache
 from edgesim.edge.event_codec import (
@@ -162,7 +162,7 @@ class EdgeProxy:
             "requestId": request_id,
         }
         event = request_event(req, event_type=VIEWER_REQUEST, context=context)
-        origin_id = behavior.origin
+        origin_id: str | OriginGroup = behavior.origin
         functions: list[tuple[str, int, str | None]] = []
         if behavior.viewer_request:
             result = self._invoke(state, behavior.viewer_request, event, req, functions)
@@ -255,7 +255,7 @@ class EdgeProxy:
         req: EdgeRequest,
         behavior: Behavior,
         state: EdgeState,
-        origin_id: str,
+        origin_id: str | OriginGroup,
         request_id: str,
     ) -> Outcome:
         policy = behavior.cache_policy
@@ -340,13 +340,15 @@ class EdgeProxy:
         req: EdgeRequest,
         behavior: Behavior,
         state: EdgeState,
-        origin_id: str,
+        origin_id: str | OriginGroup,
         request_id: str,
         conditional: Headers | None = None,
     ) -> tuple[aiohttp.ClientResponse, Origin]:
         dist = state.dist
-        group = dist.origin_groups.get(origin_id)
-        members = [group.primary, group.secondary] if group else [origin_id]
+        group = (
+            origin_id if isinstance(origin_id, OriginGroup) else dist.origin_groups.get(origin_id)
+        )
+        members = [group.primary, group.secondary] if group else [str(origin_id)]
         body: AsyncIterator[bytes] | None = None
         if req.method not in _NO_BODY and request.can_read_body:
             body = request.content.iter_chunked(64 * 1024)
@@ -668,7 +670,9 @@ def _discard(outcome: Outcome) -> None:
     outcome.cached = None
 
 
-def _origin_after_helpers(dist: Distribution, origin_id: str, result: InvocationResult) -> str:
+def _origin_after_helpers(
+    dist: Distribution, origin_id: str | OriginGroup, result: InvocationResult
+) -> str | OriginGroup:
     """Apply selectRequestOriginById / updateRequestOrigin to the configured origins.
 
     Locally an origin is reached by its configured URL, so a helper call must name a configured
@@ -689,11 +693,24 @@ def _origin_after_helpers(dist: Distribution, origin_id: str, result: Invocation
             if domain:
                 origin_id = _origin_by_domain(dist, str(domain))
         elif helper == "createRequestOriginGroup":
-            raise InputError(
-                "createRequestOriginGroup is not emulated by serve yet; configure an "
-                "[[origin_groups]] entry and select it with selectRequestOriginById"
-            )
+            origin_id = _group_from_helper(dist, argument)
     return origin_id
+
+
+def _group_from_helper(dist: Distribution, argument: dict[str, Any]) -> OriginGroup:
+    """An origin group made by createRequestOriginGroup (argument already validated) out of
+    configured origins."""
+    ids = []
+    for item in argument["originIds"]:
+        origin = item if isinstance(item, str) else item["originId"]
+        if origin not in dist.origins:
+            raise InputError(
+                f"createRequestOriginGroup: no origin {origin!r} is configured "
+                f"(configured: {', '.join(sorted(dist.origins))})"
+            )
+        ids.append(origin)
+    codes = frozenset(int(c) for c in argument["failoverCriteria"]["statusCodes"])
+    return OriginGroup("function-group", ids[0], ids[1], codes)
 
 
 def _origin_by_domain(dist: Distribution, domain: str) -> str:

@@ -740,3 +740,54 @@ async def test_saving_files_reloads_function_seed_and_config(
     finally:
         stop.set()
         await asyncio.wait_for(watcher, timeout=10)
+
+
+ROUTER_JS = """
+import cf from 'cloudfront';
+function handler(event) {
+  const uri = event.request.uri;
+  if (uri.indexOf('/select') === 0) {
+    cf.selectRequestOriginById('backup');
+  } else if (uri.indexOf('/group') === 0) {
+    cf.createRequestOriginGroup({
+      originIds: ['dead', 'backup'],
+      failoverCriteria: { statusCodes: [502, 503] },
+    });
+  } else if (uri.indexOf('/unknown') === 0) {
+    cf.selectRequestOriginById('nowhere');
+  }
+  return event.request;
+}
+"""
+
+
+async def test_origin_helpers_switch_origin_and_build_groups(start_edge: StartEdge) -> None:
+    edge = await start_edge(
+        """
+        [[origins]]
+        id = "dead"
+        url = "http://127.0.0.1:9"
+        connection_attempts = 1
+
+        [[origins]]
+        id = "backup"
+        url = "{origin}"
+
+        [[functions]]
+        name = "router"
+        file = "router.js"
+
+        [default_behavior]
+        origin = "dead"
+        cache_policy = "CachingDisabled"
+        viewer_request = "router"
+        """,
+        files={"router.js": ROUTER_JS},
+    )
+    assert (await edge.get("/plain"))[0] == 502  # the behaviour's own origin is down
+    assert (await edge.get("/select"))[0] == 200
+    assert (await edge.get("/group"))[0] == 200  # primary unreachable, secondary answers
+    status, headers, body = await edge.get("/unknown")
+    assert status == 502
+    assert headers["X-Cache"] == "FunctionValidationError from cloudfront"
+    assert b"nowhere" in body
