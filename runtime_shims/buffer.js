@@ -15,56 +15,51 @@
 // `"ascii" encoding is not supported`. Names are case-insensitive as in Node (njs 0.7.9 matches
 // them case-sensitively: Buffer.from('x', 'UTF8') throws there). See ENCODING_NAMES_IGNORE_CASE.
 
+var I = shims.intrinsics;
 var text = shims.text;
 var utf8 = text.utf8;
-var uncurry = utf8.uncurry;
-var isUint8Array = utf8.isUint8Array;
-var asArrayBuffer = utf8.asArrayBuffer;
+var uncurry = I.uncurry;
+var isUint8Array = I.isUint8Array;
+var asArrayBuffer = I.asArrayBuffer;
 var utf8Encode = utf8.encode;
 var utf8Decode = utf8.decode;
 var utf8Length = utf8.length;
 var latin1String = utf8.latin1;
 
-var U8 = Uint8Array;
-var TypeErrorCtor = TypeError;
-var RangeErrorCtor = RangeError;
+var U8 = I.U8;
+var TypeErrorCtor = I.TypeErrorCtor;
+var RangeErrorCtor = I.RangeErrorCtor;
 var NumberCtor = Number;
-var fromCharCode = String.fromCharCode;
-var isArray = Array.isArray;
-var isView = ArrayBuffer.isView;
-var mathTrunc = Math.trunc;
-var defineProperty = Object.defineProperty;
+var fromCharCode = I.fromCharCode;
+var isArray = I.isArray;
+var isView = I.isView;
+var mathTrunc = I.mathTrunc;
+var defineProperty = I.defineProperty;
 var setPrototypeOf = Object.setPrototypeOf;
-var getOwnDescriptor = Object.getOwnPropertyDescriptor;
-var getProto = Object.getPrototypeOf;
 var isPrototypeOf = uncurry(Object.prototype.isPrototypeOf);
 var callFn = uncurry(Function.prototype.call);
-var charCodeAt = uncurry(String.prototype.charCodeAt);
-var strSlice = uncurry(String.prototype.slice);
-var strIndexOf = uncurry(String.prototype.indexOf);
+var charCodeAt = I.charCodeAt;
+var strSlice = I.strSlice;
+var strIndexOf = I.strIndexOf;
 var strLastIndexOf = uncurry(String.prototype.lastIndexOf);
-var toLowerCase = uncurry(String.prototype.toLowerCase);
-var regexExec = uncurry(RegExp.prototype.exec);
-var TypedArrayProto = getProto(U8.prototype);
-var taSet = uncurry(TypedArrayProto.set);
-var taFill = uncurry(TypedArrayProto.fill);
-var taCopyWithin = uncurry(TypedArrayProto.copyWithin);
-var toHex = uncurry(U8.prototype.toHex);
-var toBase64 = uncurry(U8.prototype.toBase64);
+var toLowerCase = I.toLowerCase;
+var regexExec = I.regexExec;
+var taSet = I.taSet;
+var taFill = I.taFill;
+var taCopyWithin = uncurry(I.TypedArrayProto.copyWithin);
+var toHex = I.toHex;
+var toBase64 = I.toBase64;
 var setFromHex = uncurry(U8.prototype.setFromHex);
-var setFromBase64 = uncurry(U8.prototype.setFromBase64);
-function getter(proto, key) {
-  return uncurry(getOwnDescriptor(proto, key).get);
-}
-var taBuffer = getter(TypedArrayProto, 'buffer');
-var taByteOffset = getter(TypedArrayProto, 'byteOffset');
-var taByteLength = getter(TypedArrayProto, 'byteLength');
-var taLength = getter(TypedArrayProto, 'length');
-var taTag = getter(TypedArrayProto, Symbol.toStringTag);
-var abByteLength = getter(ArrayBuffer.prototype, 'byteLength');
-var dvBuffer = getter(DataView.prototype, 'buffer');
-var dvByteOffset = getter(DataView.prototype, 'byteOffset');
-var dvByteLength = getter(DataView.prototype, 'byteLength');
+var setFromBase64 = I.setFromBase64;
+var taBuffer = I.taBuffer;
+var taByteOffset = I.taByteOffset;
+var taByteLength = I.taByteLength;
+var taLength = I.taLength;
+var taTag = I.taTag;
+var abByteLength = I.abByteLength;
+var dvBuffer = I.dvBuffer;
+var dvByteOffset = I.dvByteOffset;
+var dvByteLength = I.dvByteLength;
 var symToPrimitive = Symbol.toPrimitive;
 var symSpecies = Symbol.species;
 

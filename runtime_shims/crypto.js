@@ -28,43 +28,37 @@
 // its sixteen message words in locals). Strings become bytes through native routines, and HMAC
 // remembers the pad states of recent keys (see makeKeyCache).
 
+var I = shims.intrinsics;
 var text = shims.text;
 var utf8 = text.utf8;
-var uncurry = utf8.uncurry;
-var isUint8Array = utf8.isUint8Array;
-var asArrayBuffer = utf8.asArrayBuffer;
+var isUint8Array = I.isUint8Array;
+var asArrayBuffer = I.asArrayBuffer;
 var utf8Write = utf8.write;
 var latin1String = utf8.latin1;
 var Buffer = shims.buffer.Buffer;
 var bufferFrom = Buffer.from;
 
-var U8 = Uint8Array;
+var U8 = I.U8;
 var I32 = Int32Array;
-var TypeErrorCtor = TypeError;
+var TypeErrorCtor = I.TypeErrorCtor;
 var ErrorCtor = Error;
-var defineProperty = Object.defineProperty;
-var getOwnDescriptor = Object.getOwnPropertyDescriptor;
-var getProto = Object.getPrototypeOf;
-var isView = ArrayBuffer.isView;
-var charCodeAt = uncurry(String.prototype.charCodeAt);
-var regexExec = uncurry(RegExp.prototype.exec);
-var TypedArrayProto = getProto(U8.prototype);
-var taSet = uncurry(TypedArrayProto.set);
-var taFill = uncurry(TypedArrayProto.fill);
-var toHex = uncurry(U8.prototype.toHex);
-var toBase64 = uncurry(U8.prototype.toBase64);
-function getter(proto, key) {
-  return uncurry(getOwnDescriptor(proto, key).get);
-}
-var taBuffer = getter(TypedArrayProto, 'buffer');
-var taByteOffset = getter(TypedArrayProto, 'byteOffset');
-var taByteLength = getter(TypedArrayProto, 'byteLength');
-var taLength = getter(TypedArrayProto, 'length');
-var taTag = getter(TypedArrayProto, Symbol.toStringTag);
-var abByteLength = getter(ArrayBuffer.prototype, 'byteLength');
-var dvBuffer = getter(DataView.prototype, 'buffer');
-var dvByteOffset = getter(DataView.prototype, 'byteOffset');
-var dvByteLength = getter(DataView.prototype, 'byteLength');
+var defineProperty = I.defineProperty;
+var isView = I.isView;
+var charCodeAt = I.charCodeAt;
+var regexExec = I.regexExec;
+var taSet = I.taSet;
+var taFill = I.taFill;
+var toHex = I.toHex;
+var toBase64 = I.toBase64;
+var taBuffer = I.taBuffer;
+var taByteOffset = I.taByteOffset;
+var taByteLength = I.taByteLength;
+var taLength = I.taLength;
+var taTag = I.taTag;
+var abByteLength = I.abByteLength;
+var dvBuffer = I.dvBuffer;
+var dvByteOffset = I.dvByteOffset;
+var dvByteLength = I.dvByteLength;
 var symToStringTag = Symbol.toStringTag;
 
 var B64 = { alphabet: 'base64', omitPadding: false };
@@ -503,13 +497,14 @@ function finish(st, out) {
 // go through native routines: btoa() of a Latin-1 string and setFromBase64() give its bytes, and
 // unescape(encodeURIComponent(s)) first turns any other string into the Latin-1 string of its
 // UTF-8 bytes. Lone surrogates (encodeURIComponent throws) take the loop in text.js, which writes
-// U+FFFD for them. The natives are captured here, before the prelude removes `unescape`.
+// U+FFFD for them. The natives are captured at load time (unescape and encodeURIComponent in
+// intrinsics.js), before the prelude removes `unescape` and installs its own btoa.
 
 var G = globalThis;
 var nativeBtoa = typeof G.btoa === 'function' ? G.btoa : null;
-var nativeUnescape = typeof G.unescape === 'function' ? G.unescape : null;
-var nativeEncodeURIComponent = G.encodeURIComponent;
-var setFromBase64 = uncurry(U8.prototype.setFromBase64);
+var nativeUnescape = I.nativeUnescape;
+var nativeEncodeURIComponent = I.nativeEncodeURIComponent;
+var setFromBase64 = I.setFromBase64;
 var NON_ASCII = /[^\x00-\x7f]/;
 var B64_DECODE = { alphabet: 'base64', lastChunkHandling: 'loose' };
 

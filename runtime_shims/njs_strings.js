@@ -20,39 +20,31 @@
 // 8 bits; a typed array or ArrayBuffer contributes all bytes of its ArrayBuffer (njs ignores the
 // view's offset and length); any other object is read through its `length`.
 
+var I = shims.intrinsics;
 var text = shims.text;
 var utf8 = text.utf8;
-var uncurry = utf8.uncurry;
 var latin1String = utf8.latin1;
 var utf8Decode = utf8.decode;
 var utf8Encode = utf8.encode;
-var asArrayBuffer = utf8.asArrayBuffer;
+var asArrayBuffer = I.asArrayBuffer;
 
-var U8 = Uint8Array;
-var TypeErrorCtor = TypeError;
-var isArray = Array.isArray;
-var isView = ArrayBuffer.isView;
-var getOwnDescriptor = Object.getOwnPropertyDescriptor;
-var getProto = Object.getPrototypeOf;
-var charCodeAt = uncurry(String.prototype.charCodeAt);
-var strSlice = uncurry(String.prototype.slice);
-var stringValueOf = uncurry(String.prototype.valueOf);
-var regexExec = uncurry(RegExp.prototype.exec);
-var TypedArrayProto = getProto(U8.prototype);
-var taTag = uncurry(getOwnDescriptor(TypedArrayProto, Symbol.toStringTag).get);
-var taBuffer = uncurry(getOwnDescriptor(TypedArrayProto, 'buffer').get);
-var taLength = uncurry(getOwnDescriptor(TypedArrayProto, 'length').get);
+var U8 = I.U8;
+var TypeErrorCtor = I.TypeErrorCtor;
+var isArray = I.isArray;
+var isView = I.isView;
+var charCodeAt = I.charCodeAt;
+var strSlice = I.strSlice;
+var stringValueOf = I.uncurry(String.prototype.valueOf);
+var regexTest = I.regexTest;
+var taTag = I.taTag;
+var taBuffer = I.taBuffer;
+var taLength = I.taLength;
 var mathMin = Math.min;
-var G = globalThis;
-var nativeEncodeURIComponent = G.encodeURIComponent;
-var nativeUnescape = typeof G.unescape === 'function' ? G.unescape : null;
+var nativeEncodeURIComponent = I.nativeEncodeURIComponent;
+var nativeUnescape = I.nativeUnescape;
 
 var NON_LATIN1 = /[^\x00-\xff]/;
 var NON_ASCII = /[^\x00-\x7f]/;
-
-function hasMatch(re, s) {
-  return regexExec(re, s) !== null;
-}
 
 // `this` of the String.prototype methods, as njs_string_object_validate does it.
 function thisString(value) {
@@ -196,7 +188,7 @@ function bytesFrom(value, encoding) {
 
 // UTF-8 bytes of s as a byte string.
 function utf8ByteString(s) {
-  if (!hasMatch(NON_ASCII, s)) return s;
+  if (!regexTest(NON_ASCII, s)) return s;
   if (nativeUnescape !== null) {
     try {
       return nativeUnescape(nativeEncodeURIComponent(s));
@@ -216,7 +208,7 @@ function fromUTF8(start, end) {
   var s = thisString(this);
   var part = strSlice(s, start, end);
   // A string with a character above U+00FF is a Unicode string: njs returns the slice.
-  if (hasMatch(NON_LATIN1, s) || !hasMatch(NON_ASCII, part)) return part;
+  if (regexTest(NON_LATIN1, s) || !regexTest(NON_ASCII, part)) return part;
   var bytes = bytesOf(part);
   try {
     return utf8Decode(bytes, 0, taLength(bytes), true);
@@ -227,7 +219,7 @@ function fromUTF8(start, end) {
 
 function toBytes(start, end) {
   var part = strSlice(thisString(this), start, end);
-  return hasMatch(NON_LATIN1, part) ? null : part;
+  return regexTest(NON_LATIN1, part) ? null : part;
 }
 
 function toUTF8(start, end) {

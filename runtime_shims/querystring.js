@@ -31,28 +31,26 @@
 // work. A lone surrogate is written as U+FFFD (%EF%BF%BD); Node throws URIError (njs strings
 // cannot hold one: unverified).
 
-var text = shims.text;
-var utf8 = text.utf8;
-var uncurry = utf8.uncurry;
+var I = shims.intrinsics;
+var uncurry = I.uncurry;
 
-var U8 = Uint8Array;
-var U16 = Uint16Array;
-var TypeErrorCtor = TypeError;
+var U8 = I.U8;
+var U16 = I.U16;
+var TypeErrorCtor = I.TypeErrorCtor;
 var objectKeys = Object.keys;
-var isArray = Array.isArray;
-var defineProperty = Object.defineProperty;
-var mathTrunc = Math.trunc;
-var fromCharCode = String.fromCharCode;
+var isArray = I.isArray;
+var defineProperty = I.defineProperty;
+var mathTrunc = I.mathTrunc;
+var fromCharCode = I.fromCharCode;
 var hasOwn = uncurry(Object.prototype.hasOwnProperty);
-var charCodeAt = uncurry(String.prototype.charCodeAt);
-var strSlice = uncurry(String.prototype.slice);
-var strIndexOf = uncurry(String.prototype.indexOf);
-var regexExec = uncurry(RegExp.prototype.exec);
+var charCodeAt = I.charCodeAt;
+var strSlice = I.strSlice;
+var strIndexOf = I.strIndexOf;
+var regexExec = I.regexExec;
 var strReplaceAll = uncurry(String.prototype.replaceAll);
-var applyFn = uncurry(Function.prototype.apply);
-var taBuffer = uncurry(Object.getOwnPropertyDescriptor(Object.getPrototypeOf(U8.prototype),
-  'buffer').get);
-var nativeEncodeURIComponent = encodeURIComponent;
+var applyFn = I.applyFn;
+var taBuffer = I.taBuffer;
+var nativeEncodeURIComponent = I.nativeEncodeURIComponent;
 var nativeDecodeURIComponent = decodeURIComponent;
 
 var PERCENT_OR_PLUS = /[%+]/;

@@ -1,73 +1,48 @@
 // Text codecs of runtime cloudfront-js-2.0: atob, btoa, TextEncoder, TextDecoder, plus the UTF-8
 // helpers buffer.js builds on (exports.utf8; never installed as a global).
 //
-// Everything this file calls later is captured here, at load time: the prelude deletes globals
-// CloudFront lacks, and user code may reassign built-in methods during an invocation.
+// Everything this file calls later is captured at load time, most of it in intrinsics.js: the
+// prelude deletes globals CloudFront lacks, and user code may reassign built-in methods during an
+// invocation.
 // QuickJS's own atob/btoa are deliberately not used: CloudFront follows njs, whose rules differ.
 //
 // QuickJS interprets every bytecode, so loops over single characters are the slow part. Where a
 // native routine does the job (Uint8Array.prototype.toBase64, fromCharCode over a whole typed
 // array, regular expressions) it is preferred over a loop in JavaScript.
 
-var U8 = Uint8Array;
-var U16 = Uint16Array;
+var I = shims.intrinsics;
+var U8 = I.U8;
+var U16 = I.U16;
 var StringCtor = String;
-var TypeErrorCtor = TypeError;
-var RangeErrorCtor = RangeError;
-var fromCharCode = String.fromCharCode;
-var getOwnDescriptor = Object.getOwnPropertyDescriptor;
-var getProto = Object.getPrototypeOf;
-var isView = ArrayBuffer.isView;
-
-// uncurry(f)(thisArg, ...args) is f.call(thisArg, ...args) without looking anything up at call time.
-var uncurry = Function.prototype.bind.bind(Function.prototype.call);
-var charCodeAt = uncurry(String.prototype.charCodeAt);
-var strSlice = uncurry(String.prototype.slice);
-var toLowerCase = uncurry(String.prototype.toLowerCase);
-// Only RegExp.prototype.exec is called: test() and replace() look `exec` up again at call time.
-var regexExec = uncurry(RegExp.prototype.exec);
-var applyFn = uncurry(Function.prototype.apply);
-var TypedArrayProto = getProto(U8.prototype);
-var taSet = uncurry(TypedArrayProto.set);
-var toBase64 = uncurry(U8.prototype.toBase64);
-var setFromBase64 = uncurry(U8.prototype.setFromBase64);
-function getter(proto, key) {
-  return uncurry(getOwnDescriptor(proto, key).get);
-}
-var taBuffer = getter(TypedArrayProto, 'buffer');
-var taByteOffset = getter(TypedArrayProto, 'byteOffset');
-var taByteLength = getter(TypedArrayProto, 'byteLength');
-var taLength = getter(TypedArrayProto, 'length');
-var taTag = getter(TypedArrayProto, Symbol.toStringTag);
-var abByteLength = getter(ArrayBuffer.prototype, 'byteLength');
-var dvBuffer = getter(DataView.prototype, 'buffer');
-var dvByteOffset = getter(DataView.prototype, 'byteOffset');
-var dvByteLength = getter(DataView.prototype, 'byteLength');
+var TypeErrorCtor = I.TypeErrorCtor;
+var RangeErrorCtor = I.RangeErrorCtor;
+var fromCharCode = I.fromCharCode;
+var isView = I.isView;
+var charCodeAt = I.charCodeAt;
+var strSlice = I.strSlice;
+var toLowerCase = I.toLowerCase;
+var regexExec = I.regexExec;
+var regexTest = I.regexTest;
+var applyFn = I.applyFn;
+var taSet = I.taSet;
+var toBase64 = I.toBase64;
+var setFromBase64 = I.setFromBase64;
+var taBuffer = I.taBuffer;
+var taByteOffset = I.taByteOffset;
+var taByteLength = I.taByteLength;
+var taLength = I.taLength;
+var taTag = I.taTag;
+var dvBuffer = I.dvBuffer;
+var dvByteOffset = I.dvByteOffset;
+var dvByteLength = I.dvByteLength;
+var isUint8Array = I.isUint8Array;
+var asArrayBuffer = I.asArrayBuffer;
 
 var NON_ASCII = /[^\x00-\x7f]/;
 var NON_LATIN1 = /[^\x00-\xff]/;
 var HIGH_BYTE_RUN = /[\x80-\xff]+/g;
 // fromCharCode.apply takes at most 65535 arguments in QuickJS.
 var CHUNK = 32768;
-
-function regexTest(re, s) {
-  return regexExec(re, s) !== null;
-}
-
-function isUint8Array(value) {
-  return isView(value) && taTag(value) === 'Uint8Array';
-}
-
-// `value` if it is an ArrayBuffer, else null (the byteLength getter throws for anything else).
-function asArrayBuffer(value) {
-  if (value === null || typeof value !== 'object') return null;
-  try {
-    abByteLength(value);
-    return value;
-  } catch (e) {
-    return null;
-  }
-}
 
 // A plain Uint8Array over the bytes of an ArrayBuffer, typed array or DataView; null otherwise.
 function bytesView(value) {
@@ -588,7 +563,4 @@ exports.utf8 = {
   write: writeUtf8,
   decode: utf8Decode,
   latin1: latin1String,
-  isUint8Array: isUint8Array,
-  asArrayBuffer: asArrayBuffer,
-  uncurry: uncurry,
 };

@@ -10,8 +10,13 @@ from edgesim.runtime.shims import wrapped_shim
 
 
 def shim_context(*names: str) -> quickjs.Context:
-    """A fresh context where ``__edgesim_shims.<name>`` holds each named shim's exports."""
+    """A fresh context where ``__edgesim_shims.<name>`` holds each named shim's exports.
+
+    ``intrinsics``, which every other shim builds on, is loaded first unless it is named.
+    """
     ctx = quickjs.Context()
+    if "intrinsics" not in names:
+        names = ("intrinsics", *names)
     for name in names:
         ctx.eval(wrapped_shim(name))
     return ctx

@@ -29,8 +29,16 @@ from edgesim.errors import FunctionLoadError
 from edgesim.runtime.shims import shim_source, wrapped_shim
 
 SHIMS_BY_RUNTIME = {
-    limits.RUNTIME_JS_2: ("text", "buffer", "crypto", "querystring", "cloudfront"),
-    limits.RUNTIME_JS_1: ("text", "buffer", "crypto", "querystring", "njs_strings", "cloudfront"),
+    limits.RUNTIME_JS_2: ("intrinsics", "text", "buffer", "crypto", "querystring", "cloudfront"),
+    limits.RUNTIME_JS_1: (
+        "intrinsics",
+        "text",
+        "buffer",
+        "crypto",
+        "querystring",
+        "njs_strings",
+        "cloudfront",
+    ),
 }
 
 _WRAPPER_HEAD = "__edgesim_internals.install(function (require, __edgesim_tick) {'use strict';"
