@@ -10,6 +10,7 @@ headers → viewer.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import time
@@ -25,6 +26,13 @@ from edgesim.devloop.requestlog import RequestLog, RequestRecord
 from edgesim.distribution.model import Behavior, Distribution, Origin, OriginGroup
 from edgesim.distribution.patterns import select_behavior
 from edgesim.edge.cache import CachedObject, CacheWriter, HttpCache
+from edgesim.edge.compression import (
+    StreamEncoder,
+    choose_encoding,
+    compressible,
+    response_headers_for,
+    revalidated_headers,
+)
 from edgesim.edge.event_codec import (
     apply_request_output,
     request_event,
@@ -87,6 +95,7 @@ class Outcome:
     stream: aiohttp.ClientResponse | None = None
     cached: CachedObject | None = None
     writer: CacheWriter | None = None
+    encoder: StreamEncoder | None = None  # CloudFront compresses ``stream`` on the way through
     reason: str | None = None
     generated: bool = False  # made by CloudFront or a function (Server: CloudFront)
     origin_status: int | None = None
@@ -259,6 +268,13 @@ class EdgeProxy:
         request_id: str,
     ) -> Outcome:
         policy = behavior.cache_policy
+        if req.http_version == "1.0" and req.header("accept-encoding") is not None:
+            # "If a request to CloudFront uses HTTP 1.0, CloudFront removes the Accept-Encoding
+            # header" (Developer Guide, "Serve compressed files"): neither keyed nor forwarded.
+            # Done after the viewer-request function; whether functions see it is unverified.
+            req = dataclasses.replace(
+                req, headers=[(n, v) for n, v in req.headers if n != "accept-encoding"]
+            )
         cacheable = req.method in behavior.cached_methods and policy.max_ttl > 0
         # Every edge location has its own cache: the POP is part of where an object lives.
         key = (
@@ -285,7 +301,8 @@ class EdgeProxy:
         headers = _response_headers(response)
         if status == 304 and conditional and cached is not None and key is not None:
             response.release()
-            merged = _merge_headers(cached.headers, headers)
+            # No compression on a 304: the stored copy (compressed or not) is kept as it is.
+            merged = _merge_headers(cached.headers, revalidated_headers(cached.headers, headers))
             decision = decide_ttl(
                 cached.status,
                 merged,
@@ -301,11 +318,23 @@ class EdgeProxy:
             # Expired object + origin 5xx: CloudFront serves the stale copy (reference B.8).
             response.release()
             return _from_cache(cached, "RefreshHit", now)
+        encoder: StreamEncoder | None = None
+        encoding = choose_encoding(
+            behavior,
+            req.header("accept-encoding"),
+            http_version=req.http_version,
+            method=req.method,
+        )
+        if encoding is not None and compressible(status, headers):
+            # CloudFront compresses before caching: the compressed copy is what later hits get.
+            headers = response_headers_for(headers, encoding)
+            encoder = StreamEncoder(encoding)
         outcome = Outcome(
             status,
             headers,
             "Miss" if status < 400 else "Error",
             stream=response,
+            encoder=encoder,
             reason=response.reason,
             origin_status=status,
         )
@@ -462,6 +491,11 @@ class EdgeProxy:
             return _function_error(result, outcome.functions)
         assert result.output is not None
         status, reason, new_headers, body = response_from_output(result.output, rev["response"])
+        if body is not None and _same_values(outcome.headers, new_headers, "content-encoding"):
+            # A replacement body is sent as the function wrote it: a Content-Encoding the
+            # function left as it was (CloudFront's own compression of a miss or of the cached
+            # copy, or the origin's) no longer describes it, so it is dropped (unverified).
+            new_headers = [(n, v) for n, v in new_headers if n != "content-encoding"]
         outcome.status, outcome.reason = status, reason or outcome.reason
         content_length = [(n, v) for n, v in outcome.headers if n == "content-length"]
         outcome.headers = new_headers + ([] if body is not None else content_length)
@@ -526,13 +560,23 @@ class EdgeProxy:
                     size += len(chunk)
         elif outcome.stream is not None:
             writer = outcome.writer
+            encoder = outcome.encoder
+
+            async def emit(chunk: bytes) -> None:
+                nonlocal size
+                if not chunk:
+                    return
+                if writer is not None:
+                    writer.write(chunk)
+                if not head:
+                    await response.write(chunk)
+                size += len(chunk)
+
             try:
                 async for chunk in outcome.stream.content.iter_chunked(64 * 1024):
-                    if writer is not None:
-                        writer.write(chunk)
-                    if not head:
-                        await response.write(chunk)
-                    size += len(chunk)
+                    await emit(encoder.feed(chunk) if encoder is not None else chunk)
+                if encoder is not None:
+                    await emit(encoder.finish())
             except BaseException:
                 if writer is not None:
                     writer.abort()
@@ -660,6 +704,12 @@ def _error_page(dist: Distribution, status: int, reason: str) -> Outcome:
     return _generated(status, f"{reason}\n", "Error")
 
 
+def _same_values(before: Headers, after: Headers, name: str) -> bool:
+    """Whether header ``name`` is present in ``before`` and unchanged in ``after``."""
+    old = [v for n, v in before if n == name]
+    return bool(old) and old == [v for n, v in after if n == name]
+
+
 def _discard(outcome: Outcome) -> None:
     if outcome.stream is not None:
         outcome.stream.release()
@@ -667,6 +717,7 @@ def _discard(outcome: Outcome) -> None:
     if outcome.writer is not None:
         outcome.writer.abort()
         outcome.writer = None
+    outcome.encoder = None
     outcome.cached = None
 
 
