@@ -500,7 +500,11 @@ class EdgeProxy:
         content_length = [(n, v) for n, v in outcome.headers if n == "content-length"]
         outcome.headers = new_headers + ([] if body is not None else content_length)
         if body is not None:
-            _discard(outcome)
+            # The viewer gets the function's body, but the origin's response is still cached
+            # (the function runs on every response, cached or not).
+            if outcome.writer is None:
+                _discard(outcome)
+            outcome.cached = None
             outcome.body = body
         return outcome
 
@@ -544,12 +548,14 @@ class EdgeProxy:
     ) -> int:
         head = request.method == "HEAD"
         if outcome.body is not None:
-            _discard(outcome)
             response.headers["Content-Length"] = str(len(outcome.body))
             await response.prepare(request)
             if not head:
                 await response.write(outcome.body)
             await response.write_eof()
+            if outcome.stream is not None and outcome.writer is not None:
+                await _pump(outcome, None)  # still cache the origin's response
+            _discard(outcome)
             return len(outcome.body)
         size = 0
         await response.prepare(request)
@@ -559,32 +565,7 @@ class EdgeProxy:
                     await response.write(chunk)
                     size += len(chunk)
         elif outcome.stream is not None:
-            writer = outcome.writer
-            encoder = outcome.encoder
-
-            async def emit(chunk: bytes) -> None:
-                nonlocal size
-                if not chunk:
-                    return
-                if writer is not None:
-                    writer.write(chunk)
-                if not head:
-                    await response.write(chunk)
-                size += len(chunk)
-
-            try:
-                async for chunk in outcome.stream.content.iter_chunked(64 * 1024):
-                    await emit(encoder.feed(chunk) if encoder is not None else chunk)
-                if encoder is not None:
-                    await emit(encoder.finish())
-            except BaseException:
-                if writer is not None:
-                    writer.abort()
-                raise
-            finally:
-                outcome.stream.release()
-            if writer is not None:
-                writer.commit()
+            size = await _pump(outcome, None if head else response)
         await response.write_eof()
         return size
 
@@ -708,6 +689,41 @@ def _same_values(before: Headers, after: Headers, name: str) -> bool:
     """Whether header ``name`` is present in ``before`` and unchanged in ``after``."""
     old = [v for n, v in before if n == name]
     return bool(old) and old == [v for n, v in after if n == name]
+
+
+async def _pump(outcome: Outcome, response: web.StreamResponse | None) -> int:
+    """Stream the origin body (compressed on the way if CloudFront would) into the cache writer
+    and, unless ``response`` is None, to the viewer; returns the bytes produced."""
+    assert outcome.stream is not None
+    writer, encoder = outcome.writer, outcome.encoder
+    size = 0
+
+    async def emit(chunk: bytes) -> None:
+        nonlocal size
+        if not chunk:
+            return
+        if writer is not None:
+            writer.write(chunk)
+        if response is not None:
+            await response.write(chunk)
+        size += len(chunk)
+
+    try:
+        async for chunk in outcome.stream.content.iter_chunked(64 * 1024):
+            await emit(encoder.feed(chunk) if encoder is not None else chunk)
+        if encoder is not None:
+            await emit(encoder.finish())
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        outcome.writer = None
+        raise
+    finally:
+        outcome.stream.release()
+    if writer is not None:
+        writer.commit()
+        outcome.writer = None
+    return size
 
 
 def _discard(outcome: Outcome) -> None:

@@ -791,3 +791,37 @@ async def test_origin_helpers_switch_origin_and_build_groups(start_edge: StartEd
     assert status == 502
     assert headers["X-Cache"] == "FunctionValidationError from cloudfront"
     assert b"nowhere" in body
+
+
+REPLACE_BODY_JS = """
+function handler(event) {
+  var response = event.response;
+  response.body = { encoding: 'text', data: 'replaced' };
+  return response;
+}
+"""
+
+
+async def test_replaced_body_still_caches_the_origin_response(start_edge: StartEdge) -> None:
+    edge = await start_edge(
+        """
+        [[origins]]
+        id = "app"
+        url = "{origin}"
+
+        [[functions]]
+        name = "replace"
+        file = "replace.js"
+
+        [default_behavior]
+        origin = "app"
+        cache_policy = "CachingOptimized"
+        viewer_response = "replace"
+        """,
+        files={"replace.js": REPLACE_BODY_JS},
+    )
+    for expected in ("Miss from cloudfront", "Hit from cloudfront"):
+        _, headers, body = await edge.get("/page")
+        assert body == b"replaced"
+        assert headers["X-Cache"] == expected
+    assert len(edge.origin.seen) == 1
