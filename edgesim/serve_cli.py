@@ -105,7 +105,11 @@ async def _run(server: object, args: argparse.Namespace, tour: object) -> None:
     from edgesim.edge.server import EdgeServer
 
     assert isinstance(server, EdgeServer)
-    await server.start(port=args.port, admin_port=args.admin_port)
+    try:
+        await server.start(port=args.port, admin_port=args.admin_port)
+    except BaseException:
+        await server.stop()
+        raise
     host = server.dist.server.host
     server.say(
         f"viewers: http://{host}:{server.viewer_port}  admin (KVS API, /status, /metrics): "

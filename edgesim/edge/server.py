@@ -23,6 +23,7 @@ from edgesim.edge.cache import HttpCache
 from edgesim.edge.functions import FunctionRegistry
 from edgesim.edge.origin import OriginClient
 from edgesim.edge.proxy import EdgeProxy, EdgeState
+from edgesim.errors import InputError
 from edgesim.kvs.clock import Clock
 from edgesim.kvs.importfile import parse_import
 from edgesim.kvs.propagation import lag_model_from_config
@@ -136,7 +137,13 @@ class EdgeServer:
         await runner.setup()
         self._runners.append(runner)
         site = web.TCPSite(runner, host, port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            raise InputError(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc} (another process may be "
+                "using it; choose another with --port / --admin-port or [server] port)"
+            ) from None
         return int(runner.addresses[0][1])
 
     async def stop(self) -> None:

@@ -825,3 +825,29 @@ async def test_replaced_body_still_caches_the_origin_response(start_edge: StartE
         assert body == b"replaced"
         assert headers["X-Cache"] == expected
     assert len(edge.origin.seen) == 1
+
+
+async def test_port_in_use_is_a_clear_input_error(tmp_path: Path) -> None:
+    import io
+    import socket
+
+    from edgesim.distribution.config import load_config
+    from edgesim.edge.server import EdgeServer
+    from edgesim.errors import InputError
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        config = tmp_path / "edgesim.toml"
+        config.write_text(
+            f"[server]\nport = {port}\nadmin_port = 0\nephemeral = true\n"
+            '[[origins]]\nid = "app"\nurl = "http://127.0.0.1:9"\n'
+            '[default_behavior]\norigin = "app"\n'
+        )
+        server = EdgeServer(load_config(config), stream=io.StringIO())
+        try:
+            with pytest.raises(InputError, match=f"cannot listen on 127.0.0.1:{port}"):
+                await server.start()
+        finally:
+            await server.stop()
