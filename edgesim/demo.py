@@ -149,7 +149,10 @@ async def tour(
         for _ in range(4):
             states = []
             for pop in ("IAD", "FRA", "NRT"):
-                _, _, body = await get("/checkout", Cookie="uid=alice", **{"x-edgesim-pop": pop})
-                states.append(f"{pop}={json.loads(body).get('cohort')}")
+                status, _, body = await get(
+                    "/checkout", Cookie="uid=alice", **{"x-edgesim-pop": pop}
+                )
+                cohort = json.loads(body).get("cohort") if status == 200 else f"HTTP {status}"
+                states.append(f"{pop}={cohort}")
             say("  " + " ".join(states))
             await wait(1.0)

@@ -15,7 +15,8 @@ import base64
 import functools
 from typing import Any
 
-from edgesim.edge.message import EdgeRequest, Headers
+from edgesim.edge.message import HOP_BY_HOP, EdgeRequest, Headers
+from edgesim.runtime.result import is_disallowed
 
 Entries = dict[str, dict[str, Any]]
 
@@ -46,9 +47,15 @@ def parse_query(raw: str | None) -> list[tuple[str, str]]:
     return pairs
 
 
+def hidden_from_functions(name: str) -> bool:
+    """Headers a function neither sees nor may set (AWS: "Restrictions on edge functions",
+    disallowed headers), plus hop-by-hop headers, which belong to one connection only."""
+    return name in HOP_BY_HOP or is_disallowed(name)
+
+
 def request_event(req: EdgeRequest, *, event_type: str, context: dict[str, str]) -> dict[str, Any]:
     """The event a viewer-request function gets (and the ``request`` part of a response event)."""
-    headers = [(n, v) for n, v in req.headers if n != "cookie"]
+    headers = [(n, v) for n, v in req.headers if n != "cookie" and not hidden_from_functions(n)]
     return {
         "version": "1.0",
         "context": {**context, "eventType": event_type},
@@ -97,7 +104,7 @@ def query_from_output(section: Any, before: Entries) -> str | None:
     pairs = _expand(section, before)
     if not pairs:
         return None
-    return "&".join(f"{n}={v}" if v != "" else n for n, v in pairs)
+    return "&".join(f"{n}={v}" for n, v in pairs)
 
 
 def cookie_header(pairs: list[tuple[str, str]]) -> str:
@@ -107,17 +114,30 @@ def cookie_header(pairs: list[tuple[str, str]]) -> str:
 def apply_request_output(
     req: EdgeRequest, output: dict[str, Any], event: dict[str, Any]
 ) -> EdgeRequest:
-    """The request after a viewer-request function returned ``output`` (already validated)."""
+    """The request after a viewer-request function returned ``output`` (already validated).
+
+    AWS: if the function does not change the query string or cookies, CloudFront forwards the
+    originals, so untouched sections keep the viewer's exact spelling and order. Headers the
+    function could not see are carried over unchanged.
+    """
     before = event["request"]
-    headers: Headers = _expand(output.get("headers"), before["headers"])
-    cookies = _expand(output.get("cookies"), before["cookies"])
-    if cookies:
-        headers.append(("cookie", cookie_header(cookies)))
+    headers: Headers = [
+        (n.lower(), v) for n, v in _expand(output.get("headers"), before["headers"])
+    ]
+    if output.get("cookies") == before["cookies"]:
+        headers += [(n, v) for n, v in req.headers if n == "cookie"]
+    else:
+        cookies = _expand(output.get("cookies"), before["cookies"])
+        if cookies:
+            headers.append(("cookie", cookie_header(cookies)))
+    headers += [(n, v) for n, v in req.headers if hidden_from_functions(n)]
+    section = output.get("querystring")
+    same_query = section == before["querystring"]
     return EdgeRequest(
         method=req.method,
         path=str(output.get("uri", req.path)),
-        query=query_from_output(output.get("querystring"), before["querystring"]),
-        headers=[(n.lower(), v) for n, v in headers],
+        query=req.query if same_query else query_from_output(section, before["querystring"]),
+        headers=headers,
         client_ip=req.client_ip,
         client_port=req.client_port,
         http_version=req.http_version,

@@ -11,6 +11,21 @@ from dataclasses import dataclass, field
 
 Headers = list[tuple[str, str]]
 
+# Hop-by-hop headers (RFC 9110 §7.6.1) never travel between the two connections.
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+
 
 @dataclass
 class EdgeRequest:

@@ -15,24 +15,10 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import aiohttp
+import yarl
 
 from edgesim.distribution.model import Origin
 from edgesim.edge.message import Headers
-
-# Hop-by-hop headers (RFC 9110 §7.6.1) never travel between the two connections.
-HOP_BY_HOP = frozenset(
-    {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-    }
-)
 
 
 class OriginFailure(Exception):
@@ -88,7 +74,9 @@ class OriginClient:
         timeout = aiohttp.ClientTimeout(
             sock_connect=origin.connect_timeout_s, sock_read=origin.response_timeout_s
         )
-        url = origin_url(origin, request.path, request.query)
+        # encoded=True: the path and query go out byte for byte as the pipeline has them (no dot
+        # segment removal or unescaping), so the origin sees what the behaviour matched.
+        url = yarl.URL(origin_url(origin, request.path, request.query), encoded=True)
         last: OriginFailure | None = None
         for _ in range(max(1, origin.connection_attempts)):
             try:
@@ -109,5 +97,7 @@ class OriginClient:
                 raise OriginFailure(504, f"origin {origin.id} timed out: {exc!r}") from None
             except aiohttp.ClientError as exc:
                 raise OriginFailure(502, f"origin {origin.id}: {exc}") from None
+            except ValueError as exc:  # e.g. a header value aiohttp refuses to send
+                raise OriginFailure(502, f"origin {origin.id}: invalid request: {exc}") from None
         assert last is not None
         raise last

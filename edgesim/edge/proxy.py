@@ -16,11 +16,13 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
+from edgesim import limits
 from edgesim.devloop.metrics import Metrics
 from edgesim.devloop.requestlog import RequestLog, RequestRecord
 from edgesim.distribution.model import Behavior, Distribution, Origin, OriginGroup
@@ -41,8 +43,8 @@ from edgesim.edge.event_codec import (
     wire_name,
 )
 from edgesim.edge.functions import FunctionRegistry
-from edgesim.edge.message import EdgeRequest, Headers
-from edgesim.edge.origin import HOP_BY_HOP, OriginClient, OriginFailure, OriginRequest, origin_host
+from edgesim.edge.message import HOP_BY_HOP, EdgeRequest, Headers
+from edgesim.edge.origin import OriginClient, OriginFailure, OriginRequest, origin_host
 from edgesim.edge.policy_rules import (
     cache_key,
     host_forwarded,
@@ -72,7 +74,8 @@ log = logging.getLogger("edgesim.serve")
 
 DISTRIBUTION_ID = "EDFDVBD6EXAMPLE"
 # Methods CloudFront never sends a body for; others stream the viewer's body to the origin.
-_NO_BODY = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
+_NO_BODY = frozenset({"GET", "HEAD"})
+_BODY_HEADERS = frozenset({"content-length", "content-type", "content-encoding"})
 _FAILOVER_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -98,6 +101,7 @@ class Outcome:
     encoder: StreamEncoder | None = None  # CloudFront compresses ``stream`` on the way through
     reason: str | None = None
     generated: bool = False  # made by CloudFront or a function (Server: CloudFront)
+    skip_viewer_response: bool = False  # custom error pages: no viewer-response function
     origin_status: int | None = None
     functions: list[tuple[str, int, str | None]] = field(default_factory=list)
 
@@ -123,6 +127,7 @@ class EdgeProxy:
     def swap(self, state: EdgeState) -> None:
         self.state = state
         self.viewer = ViewerResolver(state.dist.edges)
+        self.via_id = _via_id(state.dist.server.domain_name)
 
     # -- entry point ---------------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -137,7 +142,14 @@ class EdgeProxy:
             req.pop = state.dist.edges.pops[0]
             outcome = _generated(400, str(exc), "Error")
             return await self._send(request, req, None, outcome, request_id, started)
-        req.headers = strip_control_headers(req.headers)
+        if len(req.target) >= limits.MAX_URI_AND_QUERY_CHARS:
+            outcome = _generated(414, "Request-URI Too Long", "Error")
+            return await self._send(request, req, None, outcome, request_id, started)
+        # Control headers never go further; CloudFront-* viewer headers are CloudFront's to set,
+        # so a viewer cannot spoof them (their values come from _add_viewer_headers only).
+        req.headers = [
+            (n, v) for n, v in strip_control_headers(req.headers) if not _cloudfront_generated(n)
+        ]
         behavior = select_behavior(state.dist, req.path)
         outcome = await self._process(request, req, behavior, state, request_id)
         return await self._send(request, req, behavior, outcome, request_id, started)
@@ -157,12 +169,16 @@ class EdgeProxy:
                 "request method that was used for this request.",
                 "Error",
             )
+        if req.method == "GET" and request.body_exists:
+            # Developer Guide, "HTTP status codes": CloudFront returns 403 for a GET request
+            # that includes a body.
+            return _generated(403, "GET requests with a body are not allowed.", "Error")
         if behavior.viewer_protocol_policy == "https-only" and req.scheme != "https":
             return _generated(403, "HTTPS is required for this path.", "Error")
         if behavior.viewer_protocol_policy == "redirect-to-https" and req.scheme != "https":
             host = req.header("host") or state.dist.server.domain_name
             outcome = _generated(301, "", "Redirect")
-            outcome.headers.append(("location", f"https://{host.split(':')[0]}{req.target}"))
+            outcome.headers.append(("location", f"https://{_host_without_port(host)}{req.target}"))
             return outcome
         self._add_viewer_headers(req, behavior)
         context = {
@@ -211,7 +227,12 @@ class EdgeProxy:
                     return _function_error_text("FunctionValidationError", 502, str(exc), functions)
         outcome = await self._fetch(request, req, behavior, state, origin_id, request_id)
         outcome.functions = functions
-        if behavior.viewer_response and outcome.status < 400 and not outcome.generated:
+        if (
+            behavior.viewer_response
+            and outcome.status < 400
+            and not outcome.generated
+            and not outcome.skip_viewer_response
+        ):
             # AWS: viewer-response functions are not invoked when the origin returns ≥ 400.
             outcome = self._viewer_response(state, behavior, event, req, outcome)
         return outcome
@@ -266,6 +287,8 @@ class EdgeProxy:
         state: EdgeState,
         origin_id: str | OriginGroup,
         request_id: str,
+        *,
+        custom_errors: bool = True,
     ) -> Outcome:
         policy = behavior.cache_policy
         if req.http_version == "1.0" and req.header("accept-encoding") is not None:
@@ -285,6 +308,13 @@ class EdgeProxy:
         cached = self.cache.lookup(key) if key is not None else None
         now = self.cache.clock()
         if cached is not None and cached.is_fresh(now):
+            if cached.status in state.dist.custom_error_responses and custom_errors:
+                return await self._custom_error(request, req, state, cached.status, request_id)
+            if _not_modified(cached, req):
+                outcome = _from_cache(cached, "Hit", now)
+                outcome.cached, outcome.status, outcome.body = None, 304, b""
+                outcome.headers = [(n, v) for n, v in outcome.headers if n not in _BODY_HEADERS]
+                return outcome
             return _from_cache(cached, "Hit", now)
         # An expired object is revalidated with a conditional request; a 304 refreshes it
         # (x-cache RefreshHit: "expired, revalidated with the origin", reference B.7).
@@ -294,8 +324,11 @@ class EdgeProxy:
                 request, req, behavior, state, origin_id, request_id, conditional
             )
         except OriginFailure as failure:
-            if cached is not None and now - cached.stored_at <= cached.ttl + cached.stale_if_error:
+            if cached is not None:
+                # Reference B.8: an origin timeout counts as a 5xx, so the stale copy is served.
                 return _from_cache(cached, "RefreshHit", now)
+            if failure.status in state.dist.custom_error_responses and custom_errors:
+                return await self._custom_error(request, req, state, failure.status, request_id)
             return _error_page(state.dist, failure.status, failure.reason)
         status = response.status
         headers = _response_headers(response)
@@ -355,10 +388,12 @@ class EdgeProxy:
                     decision=decision,
                     path=invalidation_path(req, policy),
                 )
-        if status >= 400 and status in state.dist.custom_error_responses:
-            response.release()
+        if status >= 400 and status in state.dist.custom_error_responses and custom_errors:
+            # The origin's error is cached as usual (for the error caching TTL); the viewer gets
+            # the custom page, now and on hits.
             if outcome.writer is not None:
-                outcome.writer.abort()
+                await _pump(outcome, None)
+            response.release()
             return await self._custom_error(request, req, state, status, request_id)
         del used_origin
         return outcome
@@ -423,13 +458,16 @@ class EdgeProxy:
             headers.append(("host", req.header("host") or origin_host(origin)))
         else:
             headers.append(("host", origin_host(origin)))
-        prior_xff = req.header("x-forwarded-for")
+        # X-Forwarded-For and Via: the viewer's values (all of them) with CloudFront's appended.
+        xff = [*req.header_values("x-forwarded-for"), req.client_ip]
+        via = [
+            *req.header_values("via"),
+            f"{req.http_version} {self.via_id}.cloudfront.net (CloudFront)",
+        ]
         headers = [(n, v) for n, v in headers if n not in ("x-forwarded-for", "via")]
-        headers.append(
-            ("x-forwarded-for", f"{prior_xff}, {req.client_ip}" if prior_xff else req.client_ip)
-        )
+        headers.append(("x-forwarded-for", ", ".join(xff)))
         headers.append(("x-amz-cf-id", request_id))
-        headers.append(("via", f"{req.http_version} {self.via_id}.cloudfront.net (CloudFront)"))
+        headers.append(("via", ", ".join(via)))
         if not any(n == "user-agent" for n, _ in headers):
             headers.append(("user-agent", "Amazon CloudFront"))
         for custom in origin.custom_headers:
@@ -447,10 +485,15 @@ class EdgeProxy:
         status: int,
         request_id: str,
     ) -> Outcome:
+        """The configured error page, fetched through the behaviour its path matches (and that
+        behaviour's cache), with the configured status. Viewer-response functions do not run for
+        it (reference §1.6)."""
         rule = state.dist.custom_error_responses[status]
         code = rule.response_code or status
         if not rule.response_page_path:
-            return _generated(code, "", "Error")
+            outcome = _generated(code, "", "Error")
+            outcome.skip_viewer_response = True
+            return outcome
         behavior = select_behavior(state.dist, rule.response_page_path)
         page = EdgeRequest(
             "GET",
@@ -461,16 +504,15 @@ class EdgeProxy:
             pop=req.pop,
             country=req.country,
         )
-        try:
-            response, _ = await self._origin_response(
-                request, page, behavior, state, behavior.origin, request_id
-            )
-        except OriginFailure:
-            return _generated(code, "", "Error")
-        body = await response.read()
-        response.release()
-        headers = [(n, v) for n, v in _response_headers(response) if n != "content-length"]
-        return Outcome(code, headers, "Error", body=body)
+        outcome = await self._fetch(
+            request, page, behavior, state, behavior.origin, request_id, custom_errors=False
+        )
+        if outcome.status >= 400 and outcome.status != code:
+            _discard(outcome)
+            outcome = _generated(code, "", "Error")
+        outcome.status, outcome.reason, outcome.x_cache = code, None, "Error"
+        outcome.skip_viewer_response = True
+        return outcome
 
     def _viewer_response(
         self,
@@ -518,6 +560,20 @@ class EdgeProxy:
         request_id: str,
         started: float,
     ) -> web.StreamResponse:
+        size = 0
+        try:
+            response = self._response_head(req, behavior, outcome, request_id)
+            size = await self._write_body(request, response, outcome)
+        finally:
+            # Whatever happened, the origin response is released and an unfinished cache write
+            # abandoned (no-ops when the body was fully written).
+            _discard(outcome)
+            self._finish(req, behavior, outcome, size, started)
+        return response
+
+    def _response_head(
+        self, req: EdgeRequest, behavior: Behavior | None, outcome: Outcome, request_id: str
+    ) -> web.StreamResponse:
         headers = outcome.headers
         if behavior is not None and behavior.response_headers_policy is not None:
             headers = apply_response_headers_policy(
@@ -536,11 +592,6 @@ class EdgeProxy:
         response = web.StreamResponse(status=outcome.status, reason=outcome.reason)
         for name, value in wire:
             response.headers.add(name, value)
-        size = 0
-        try:
-            size = await self._write_body(request, response, outcome)
-        finally:
-            self._finish(req, behavior, outcome, size, started)
         return response
 
     async def _write_body(
@@ -601,10 +652,7 @@ def _edge_request(request: web.Request) -> EdgeRequest:
     path, mark, query = raw.partition("?")
     peer = request.transport.get_extra_info("peername") if request.transport else None
     port = int(peer[1]) if isinstance(peer, tuple) and len(peer) > 1 else 0
-    headers = [
-        (name.decode("latin-1").lower(), value.decode("latin-1"))
-        for name, value in request.raw_headers
-    ]
+    headers = [(_text(name).lower(), _text(value)) for name, value in request.raw_headers]
     return EdgeRequest(
         method=request.method,
         path=path or "/",
@@ -618,11 +666,17 @@ def _edge_request(request: web.Request) -> EdgeRequest:
 
 
 def _response_headers(response: aiohttp.ClientResponse) -> Headers:
-    return [
-        (name.decode("latin-1").lower(), value.decode("latin-1"))
-        for name, value in response.raw_headers
-        if name.decode("latin-1").lower() not in HOP_BY_HOP
-    ]
+    pairs = [(_text(name).lower(), _text(value)) for name, value in response.raw_headers]
+    return [(name, value) for name, value in pairs if name not in HOP_BY_HOP]
+
+
+def _text(raw: bytes) -> str:
+    """Header bytes as text the way CloudFront treats them (Developer Guide, "Restrictions on
+    edge functions"): UTF-8 when valid, otherwise ISO-8859-1."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
 
 
 def _generated(status: int, text: str, x_cache: str) -> Outcome:
@@ -649,6 +703,37 @@ def _function_error_text(
     outcome = _generated(status, f"{x_cache}: {detail}\n", x_cache)
     outcome.functions = functions
     return outcome
+
+
+def _cloudfront_generated(name: str) -> bool:
+    return name.startswith(("cloudfront-viewer-", "cloudfront-is-")) or name == (
+        "cloudfront-forwarded-proto"
+    )
+
+
+def _host_without_port(host: str) -> str:
+    if host.startswith("["):  # [IPv6]:port
+        return host.split("]")[0] + "]"
+    return host.split(":")[0]
+
+
+def _not_modified(cached: CachedObject, req: EdgeRequest) -> bool:
+    """A fresh hit whose validators match the viewer's conditional headers gets a 304."""
+    etag = next((v for n, v in cached.headers if n == "etag"), None)
+    wanted = req.header("if-none-match")
+    if wanted is not None:
+        if etag is None:
+            return False
+        tags = [t.strip().removeprefix("W/") for t in wanted.split(",")]
+        return "*" in tags or etag.removeprefix("W/") in tags
+    since = req.header("if-modified-since")
+    modified = next((v for n, v in cached.headers if n == "last-modified"), None)
+    if since is None or modified is None:
+        return False
+    try:
+        return parsedate_to_datetime(modified) <= parsedate_to_datetime(since)
+    except (TypeError, ValueError):
+        return False
 
 
 def _revalidation_headers(cached: CachedObject, req: EdgeRequest) -> Headers:

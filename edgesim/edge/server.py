@@ -125,15 +125,24 @@ class EdgeServer:
         admin.router.add_get("/metrics", _metrics)
         admin.router.add_post("/cache/invalidations", _invalidate)
         setup_admin(admin, self.kvs)
-        self.viewer_port = await self._listen(
+        self.viewer_port = await self._listen_viewer(
             viewer, server.host, server.port if port is None else port
         )
         self.admin_port = await self._listen(
             admin, server.host, server.admin_port if admin_port is None else admin_port
         )
 
-    async def _listen(self, app: web.Application, host: str, port: int) -> int:
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+    async def _listen_viewer(self, app: web.Application, host: str, port: int) -> int:
+        # Request lines up to 64 KB are read so that edgesim, not the HTTP parser, answers an
+        # over-long URI as CloudFront does (414, with CloudFront's headers).
+        return await self._listen(app, host, port, max_line_size=65536)
+
+    async def _listen(
+        self, app: web.Application, host: str, port: int, *, max_line_size: int = 8190
+    ) -> int:
+        runner = web.AppRunner(
+            app, access_log=None, shutdown_timeout=1.0, max_line_size=max_line_size
+        )
         await runner.setup()
         self._runners.append(runner)
         site = web.TCPSite(runner, host, port)
@@ -184,7 +193,23 @@ class EdgeServer:
         return matched
 
     def reload_config(self, dist: Distribution) -> None:
-        """Swap in a new distribution (already validated); functions are reloaded."""
+        """Swap in a new distribution (already validated); functions are reloaded.
+
+        The POP list and the listeners are fixed for the life of the process (every store has a
+        replica per POP): changing them needs a restart, and the running config is kept."""
+        current = self.dist
+        fixed = (
+            ("[edges] pops", current.edges.pops, dist.edges.pops),
+            ("[edges] propagation", current.edges.propagation, dist.edges.propagation),
+            ("[server]", current.server, dist.server),
+        )
+        changed = [label for label, old, new in fixed if old != new]
+        if changed:
+            self.say(
+                f"config not reloaded: {', '.join(changed)} changed; restart edgesim serve to "
+                "apply that (still serving the previous configuration)"
+            )
+            return
         for note in sync_kvs_seeds(self.kvs, dist):
             self.say(note)
         functions = FunctionRegistry(dist.functions, kvs=self.kvs, budget=self.budget)
@@ -247,7 +272,10 @@ async def _invalidate(request: web.Request) -> web.Response:
             status=400,
         )
     server = request.app[EDGE_SERVER_KEY]
-    removed = {path: server.cache.invalidate(path) for path in paths}
+    try:
+        removed = {path: server.cache.invalidate(path) for path in paths}
+    except ValueError as exc:  # e.g. '*' not at the end, as CloudFront requires
+        return web.json_response({"message": str(exc)}, status=400)
     return web.json_response({"invalidated": removed})
 
 

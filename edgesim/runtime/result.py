@@ -34,6 +34,9 @@ READ_ONLY_REQUEST_HEADERS = frozenset(
 )
 READ_ONLY_RESPONSE_HEADERS = frozenset({"warning", "via"})
 _BAD_QUERY_CHARS = re.compile(r"[\x00-\x20\x7f#]")
+_LINE_BREAK = re.compile(r"[\r\n\x00]")
+# RFC 9110 §5.6.2 token: the characters a header name may have.
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
 def is_disallowed(name: str) -> bool:
@@ -68,6 +71,15 @@ def _check_entries(section: Any, where: str, problems: list[str], *, cookies: bo
             problems.append(f"{path}.value must be a string")
         if cookies and "attributes" in entry and not isinstance(entry["attributes"], str):
             problems.append(f"{path}.attributes must be a string")
+        texts = [entry.get("value"), entry.get("attributes")]
+        if isinstance(multi, list):
+            texts += [
+                m.get(k) for m in multi if isinstance(m, dict) for k in ("value", "attributes")
+            ]
+        if any(isinstance(t, str) and _LINE_BREAK.search(t) for t in texts):
+            # Not valid in an HTTP field (RFC 9110 §5.5); how CloudFront words the rejection
+            # is unverified, that it cannot forward it is not.
+            problems.append(f"{path} contains a line break or NUL character")
         if multi is not None and (
             not isinstance(multi, list)
             or not all(isinstance(m, dict) and isinstance(m.get("value"), str) for m in multi)
@@ -83,7 +95,9 @@ def _check_headers(
     if not isinstance(headers, dict):
         return
     for name in headers:
-        if is_disallowed(name):
+        if not _TOKEN.fullmatch(name):
+            problems.append(f"{where}.{name!r} is not a valid HTTP header name")
+        elif is_disallowed(name):
             problems.append(f"{where}.{name}: the function added the disallowed header '{name}'")
         elif name != name.lower():
             warnings.append(
@@ -150,8 +164,11 @@ def validate_response(
     # The valid range is undocumented for CloudFront Functions; Lambda@Edge documents 200–599.
     if not isinstance(status, int) or isinstance(status, bool) or not 200 <= status <= 599:
         problems.append(f"response.statusCode must be an integer from 200 to 599 (got {status!r})")
-    if "statusDescription" in returned and not isinstance(returned["statusDescription"], str):
+    description = returned.get("statusDescription")
+    if "statusDescription" in returned and not isinstance(description, str):
         problems.append("response.statusDescription must be a string")
+    elif isinstance(description, str) and _LINE_BREAK.search(description):
+        problems.append("response.statusDescription contains a line break or NUL character")
     read_only = READ_ONLY_RESPONSE_HEADERS if original is not None else frozenset()
     _check_headers(
         returned.get("headers"), (original or {}).get("headers", {}), read_only,

@@ -11,6 +11,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import yarl
 from aiohttp import web
 
 from edgesim.distribution.config import load_config
@@ -107,8 +108,10 @@ class Edge:
     async def get(
         self, path: str, *, method: str = "GET", data: Any = None, **headers: str
     ) -> tuple[int, Any, bytes]:
+        # encoded=True: send the target exactly as written (no client-side normalisation).
+        url = yarl.URL(self.url + path, encoded=True)
         async with self.session.request(
-            method, self.url + path, headers=headers, data=data, allow_redirects=False
+            method, url, headers=headers, data=data, allow_redirects=False
         ) as response:
             return response.status, response.headers, await response.read()
 
