@@ -5,6 +5,7 @@
 
 var KVS_FORMATS = ['string', 'json', 'bytes'];
 var jsonParse = JSON.parse;
+var makeCwt = shims.cwt.makeCwt;
 
 function kvsError(message) {
   return new Error(message);
@@ -86,11 +87,9 @@ exports.makeCloudfront = function makeCloudfront(host) {
       throw new TypeError('distributionTenant module is not available');
     },
   });
+  // CBOR Web Tokens (AWS docs: "CWT support for CloudFront Functions"); see runtime_shims/cwt.js.
   Object.defineProperty(cf, 'cwt', {
-    enumerable: true,
-    get: function () {
-      throw new Error('NotEmulated: cf.cwt (CBOR Web Tokens) is not emulated by edgesim yet');
-    },
+    enumerable: true, writable: true, configurable: true, value: makeCwt(),
   });
   return cf;
 };

@@ -29,12 +29,22 @@ from edgesim.errors import FunctionLoadError
 from edgesim.runtime.shims import shim_source, wrapped_shim
 
 SHIMS_BY_RUNTIME = {
-    limits.RUNTIME_JS_2: ("intrinsics", "text", "buffer", "crypto", "querystring", "cloudfront"),
+    limits.RUNTIME_JS_2: (
+        "intrinsics",
+        "text",
+        "buffer",
+        "crypto",
+        "cwt",
+        "querystring",
+        "cloudfront",
+    ),
+    # 1.0 has no `cloudfront` module, but cloudfront.js (loaded for both) builds on cwt.js.
     limits.RUNTIME_JS_1: (
         "intrinsics",
         "text",
         "buffer",
         "crypto",
+        "cwt",
         "querystring",
         "njs_strings",
         "cloudfront",
