@@ -286,7 +286,13 @@ function makeRequire() {
   var cf = null;
   return function require(name) {
     if (name === 'cloudfront' && !is1) {
-      if (cf === null) cf = shims.cloudfront.makeCloudfront(host);
+      if (cf === null) {
+        cf = shims.cloudfront.makeCloudfront(host);
+        // CWT validation and generation are native in CloudFront too: metered like crypto.
+        var cwt = cf.cwt;
+        cwt.validateToken = metered(cwt.validateToken, 0);
+        cwt.generateToken = metered(cwt.generateToken, -1);
+      }
       return cf;
     }
     if (Object.prototype.hasOwnProperty.call(moduleFactories, name)) return moduleFactories[name];

@@ -747,3 +747,29 @@ def test_runtime_1_still_loads() -> None:
     code = "function handler(e) { return e.request; }"
     result = run(code, runtime="cloudfront-js-1.0")
     assert result.error is None, result.error
+
+
+def test_cwt_calls_are_charged_at_the_modelled_native_cost() -> None:
+    from edgesim.runtime.function import BudgetPolicy
+
+    code = (
+        "import cf from 'cloudfront';\n"
+        "const KEY = 'k'.repeat(32);\n"
+        "function handler(e) {\n"
+        "  for (let i = 0; i < 20; i++) {\n"
+        "    const t = cf.cwt.generateToken({protected: {}, unprotected: {}, payload: {1: 'x'}},"
+        " {coseTag: 'MAC0', key: KEY});\n"
+        "    cf.cwt.validateToken(t, {key: KEY});\n"
+        "  }\n"
+        "  return e.request;\n"
+        "}\n"
+    )
+    # Deterministic mode counts the function's own work; the 40 metered CWT calls add the
+    # native model on top (25 µs each with these settings: 100 % of a 1 ms budget in all),
+    # independent of machine speed.
+    base = BudgetPolicy(deterministic=True, native_call_ns=25_000, native_byte_ns=0)
+    free = BudgetPolicy(deterministic=True, native_call_ns=0, native_byte_ns=0)
+    charged = load(code, budget=base).invoke(request_event())
+    uncharged = load(code, budget=free).invoke(request_event())
+    assert charged.error is None, charged.error
+    assert abs(charged.compute_utilization - uncharged.compute_utilization - 100) <= 1
