@@ -246,19 +246,41 @@ function inputBytes(value) {
   return value !== null && typeof value === 'object' && typeof value.byteLength === 'number'
     ? value.byteLength : 0;
 }
+// dataArg: index of the argument whose size is charged, -1 for none, THIS for the receiver.
+var THIS = -2;
+var meterDepth = 0;
 function metered(fn, dataArg) {
   return function () {
+    // A metered call made from inside another is part of the outer one's native work.
+    if (meterDepth > 0) return fn.apply(this, arguments);
+    meterDepth += 1;
     var t0 = perfNow();
     try {
       return fn.apply(this, arguments);
     } finally {
+      meterDepth -= 1;
       if (st !== null) {
         st.nativeMs += perfNow() - t0;
         st.nativeCalls += 1;
         if (dataArg >= 0) st.nativeBytes += inputBytes(arguments[dataArg]);
+        else if (dataArg === THIS) st.nativeBytes += inputBytes(this);
       }
     }
   };
+}
+function replaceMethod(target, name, dataArg) {
+  defineProperty(target, name, { value: metered(target[name], dataArg), writable: true,
+    configurable: true });
+}
+// Buffer and the text codecs are native in CloudFront too (njs): the common conversions are
+// metered the same way, so base64/UTF-8 work is charged at the modelled native cost.
+if (typeof G.Buffer === 'function') {
+  replaceMethod(Buffer, 'from', 0);
+  replaceMethod(Buffer.prototype, 'toString', THIS);
+  replaceMethod(G.TextEncoder.prototype, 'encode', 0);
+  replaceMethod(G.TextDecoder.prototype, 'decode', 0);
+  G.atob = metered(G.atob, 0);
+  G.btoa = metered(G.btoa, 0);
 }
 var cryptoProtos = [];
 function meteredCrypto(crypto) {

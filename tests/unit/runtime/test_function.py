@@ -359,3 +359,20 @@ def test_changes_to_crypto_prototypes_do_not_leak() -> None:
         fn.invoke(request_event(), now=NOW).request["headers"]["seen"]["value"] for _ in range(2)
     ]
     assert values == ["undefined", "undefined"]
+
+
+def test_codec_calls_are_charged_at_the_modelled_native_cost() -> None:
+    code = (
+        "function handler(e) { var s = 'x'.repeat(1000);"
+        " for (var i = 0; i < 10; i++) { Buffer.from(s).toString('base64'); atob(btoa(s)); }"
+        " return e.request; }"
+    )
+    # 40 metered calls; with 25 µs per call they add 100 % of the 1 ms budget, whatever the
+    # machine (deterministic mode counts the function's own work in ticks).
+    charged = load(
+        code, budget=BudgetPolicy(deterministic=True, native_call_ns=25_000, native_byte_ns=0)
+    )
+    free = load(code, budget=BudgetPolicy(deterministic=True, native_call_ns=0, native_byte_ns=0))
+    a = charged.invoke(request_event(), now=NOW).compute_utilization
+    b = free.invoke(request_event(), now=NOW).compute_utilization
+    assert abs(a - b - 100) <= 1
