@@ -89,9 +89,12 @@ def _check_entries(section: Any, where: str, problems: list[str], *, cookies: bo
 
 def _check_headers(
     headers: Any, original: dict[str, Any], read_only: frozenset[str], where: str,
-    problems: list[str], warnings: list[str],
+    problems: list[str], warnings: list[str], *, missing_is_empty: bool = False,
 ) -> None:  # fmt: skip
     _check_entries(headers, where, problems, cookies=False)
+    if headers is None and missing_is_empty:
+        # A request without `headers` is forwarded without any: read-only ones count as removed.
+        headers = {}
     if not isinstance(headers, dict):
         return
     for name in headers:
@@ -99,17 +102,36 @@ def _check_headers(
             problems.append(f"{where}.{name!r} is not a valid HTTP header name")
         elif is_disallowed(name):
             problems.append(f"{where}.{name}: the function added the disallowed header '{name}'")
-        elif name != name.lower():
+        elif name != name.lower() and name.lower() not in read_only:
             warnings.append(
                 f"{where}.{name}: header names must be lowercase on CloudFront; "
                 "behaviour with uppercase names is undocumented"
             )
-    for name in read_only:
-        if headers.get(name) != original.get(name):
-            verb = (
-                "removed" if name not in headers else "added" if name not in original else "changed"
-            )
+    for name in sorted(read_only):
+        # Header names are case-insensitive: 'Host' next to 'host' changes the host too.
+        now = {k: v for k, v in headers.items() if k.lower() == name}
+        before = {k: v for k, v in original.items() if k.lower() == name}
+        if now != before:
+            verb = "removed" if not now else "added" if not before else "changed"
             problems.append(f"{where}.{name}: the function {verb} the read-only header '{name}'")
+
+
+def _query_values(entry: Any) -> tuple[list[str], list[str]]:
+    """What one query-string entry sends: (every value to check, the values to count).
+
+    ``multiValue`` holds all values, the first one included, so when it is there it is what the
+    URL carries; ``value`` is checked either way.
+    """
+    if not isinstance(entry, dict):
+        return [], [""]
+    single = [entry["value"]] if isinstance(entry.get("value"), str) else []
+    multi = entry.get("multiValue")
+    many = (
+        [m["value"] for m in multi if isinstance(m, dict) and isinstance(m.get("value"), str)]
+        if isinstance(multi, list)
+        else []
+    )
+    return single + many, (many or single or [""])
 
 
 def validate_request(
@@ -137,9 +159,9 @@ def validate_request(
         _check_entries(query, "request.querystring", problems, cookies=False)
         if isinstance(query, dict):
             for name, entry in query.items():
-                text = name + str(entry.get("value", "") if isinstance(entry, dict) else "")
-                query_len += len(text) + 2
-                if _BAD_QUERY_CHARS.search(text):
+                checked, sent = _query_values(entry)
+                query_len += sum(len(name) + len(v) + 2 for v in sent)
+                if any(_BAD_QUERY_CHARS.search(name + v) for v in checked or [""]):
                     problems.append(
                         f"request.querystring.{name} contains a space, a control character or '#'"
                     )
@@ -150,7 +172,7 @@ def validate_request(
         )
     _check_headers(
         returned.get("headers"), original.get("headers", {}), READ_ONLY_REQUEST_HEADERS,
-        "request.headers", problems, warnings,
+        "request.headers", problems, warnings, missing_is_empty=True,
     )  # fmt: skip
     _check_entries(returned.get("cookies"), "request.cookies", problems, cookies=False)
     return problems
