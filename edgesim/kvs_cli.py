@@ -20,13 +20,14 @@ from typing import Any
 
 import orjson
 
+from edgesim import limits
 from edgesim.controlplane.client import (
     DEFAULT_ENDPOINT,
     ControlPlaneClient,
     ControlPlaneError,
     EndpointUnreachable,
 )
-from edgesim.controlplane.plan import Plan, batches, compute_plan
+from edgesim.controlplane.plan import Plan, batches, compute_plan, size_after
 from edgesim.errors import InputError, KvsError
 from edgesim.kvs.importfile import dump_import, load_import_file
 
@@ -230,6 +231,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         store = client.create_store(args.store, items=items)
         _report_writes(args, f"created {store['name']} with {len(items)} keys", store["etag"], 0)
         return EXIT_OK
+    live = client.export(store["arn"])
+    _check_final_size(args.store, size_after(live, compute_plan(live, items, prune=False)))
     etag, done = _send(client, store, batches(items))
     _report_writes(args, f"imported {len(items)} keys", etag, done)
     return EXIT_OK
@@ -251,7 +254,9 @@ def cmd_apply(args: argparse.Namespace) -> int:
     # The ETag is read before the data: a write landing in between makes the first batch
     # conflict instead of being silently overwritten.
     store = client.store(args.store)
-    plan = compute_plan(client.export(store["arn"]), desired, prune=args.prune)
+    live = client.export(store["arn"])
+    plan = compute_plan(live, desired, prune=args.prune)
+    _check_final_size(args.store, size_after(live, plan))
     work = batches(plan.puts, plan.deletes)
     if not args.json:
         _show_plan(args, plan, header=f"{store['name']} → {args.file}")
@@ -271,18 +276,30 @@ def cmd_apply(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _check_final_size(store: str, size: int) -> None:
+    """Refuse before the first batch a change that would end over CloudFront's store limit, so
+    that a quota error never leaves the store half-updated."""
+    if size > limits.KVS_MAX_STORE_BYTES:
+        raise InputError(
+            f"{store}: after this change the store would hold {size} bytes of keys and values, "
+            f"over the {limits.KVS_MAX_STORE_BYTES}-byte limit; nothing was sent"
+        )
+
+
 def _send(client: ControlPlaneClient, store: dict[str, Any], work: list[Any]) -> tuple[str, int]:
     etag: str = store["etag"]
     for done, batch in enumerate(work):
         try:
             reply = client.update_keys(store["arn"], batch, if_match=etag)
         except ControlPlaneError as exc:
+            # Only a conflict (someone else wrote) is cured by running the command again.
+            retry = exc.code == "ConflictException"
             if done:
                 exc.message += (
-                    f" (after {done} of {len(work)} batches were applied: "
-                    "the store is partly updated; re-run to finish)"
+                    f" (after {done} of {len(work)} batches were applied: the store is partly "
+                    + ("updated; re-run to finish)" if retry else "updated)")
                 )
-            elif exc.code == "ConflictException":
+            elif retry:
                 exc.message += " (the store changed since it was read; re-run)"
             raise
         assert reply.etag is not None
@@ -352,8 +369,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     pops = parse_pops(args.pops)
     if not 0 <= args.port <= 65535:
         raise InputError(f"--port {args.port}: expected 0-65535 (0 picks a free port)")
-    if args.lag_ms is not None and not args.lag_ms >= 0:
-        raise InputError(f"--lag-ms {args.lag_ms}: must be a number of milliseconds >= 0")
+    if args.lag_ms is not None and not 0 <= args.lag_ms < float("inf"):
+        raise InputError(f"--lag-ms {args.lag_ms}: must be a finite number of milliseconds >= 0")
     lag = None if args.lag_ms is None else FixedLag(args.lag_ms / 1000)
     path = None if args.ephemeral else Path(args.state_dir) / STATE_FILE
     try:

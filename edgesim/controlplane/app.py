@@ -79,7 +79,8 @@ async def run_admin_server(
 class BackgroundServer:
     """The admin app on its own event loop in a daemon thread; ``with BackgroundServer(s) as srv``.
 
-    Service calls then run in that thread only, so the service needs no locking.
+    The service is still shared with whoever else holds it (an edge reading replicas, a test):
+    it guards its own state with a lock.
     """
 
     def __init__(self, service: KvsService, host: str = DEFAULT_HOST, port: int = 0) -> None:

@@ -8,6 +8,7 @@ so the CLI exercises it too). Proxies from the environment are ignored: the endp
 
 from __future__ import annotations
 
+import http.client
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -146,15 +147,25 @@ class ControlPlaneClient:
         try:
             with self._opener.open(request, timeout=self.timeout) as response:
                 raw = response.read()
-                return Reply(
-                    response.status, orjson.loads(raw) if raw else None, response.headers["ETag"]
-                )
+                return Reply(response.status, self._json(raw), response.headers["ETag"])
         except urllib.error.HTTPError as exc:
             with exc:
                 raise _error(exc.code, exc.headers.get("x-amzn-ErrorType"), exc.read()) from None
         except (urllib.error.URLError, OSError) as exc:
             reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
             raise EndpointUnreachable(self.endpoint, reason) from None
+        except http.client.HTTPException as exc:
+            raise EndpointUnreachable(
+                self.endpoint, f"it does not speak HTTP: {type(exc).__name__}"
+            ) from None
+
+    def _json(self, raw: bytes) -> Any:
+        try:
+            return orjson.loads(raw) if raw else None
+        except orjson.JSONDecodeError:
+            raise EndpointUnreachable(
+                self.endpoint, "the answer is not JSON: is this an edgesim control plane?"
+            ) from None
 
 
 def _error(status: int, error_type: str | None, raw: bytes) -> ControlPlaneError:

@@ -303,6 +303,7 @@ class KvsApi:
     async def put_key(
         self, request: web.Request, service: KvsService, path: KvsPath
     ) -> web.Response:
+        service.describe(path.arn)  # 404 before request checks, the service's documented order
         etag = if_match(request)
         value = parse_put_body(await read_json_object(request, what='{"Value": "..."}'))
         return write_response(service.put_key(path.arn, _key(path), value, if_match=etag))
@@ -310,12 +311,14 @@ class KvsApi:
     async def delete_key(
         self, request: web.Request, service: KvsService, path: KvsPath
     ) -> web.Response:
+        service.describe(path.arn)
         etag = if_match(request)
         return write_response(service.delete_key(path.arn, _key(path), if_match=etag))
 
     async def update_keys(
         self, request: web.Request, service: KvsService, path: KvsPath
     ) -> web.Response:
+        service.describe(path.arn)
         etag = if_match(request)
         doc = await read_json_object(
             request, what='{"Puts": [{"Key": …, "Value": …}], "Deletes": [{"Key": …}]}'

@@ -45,6 +45,15 @@ def compute_plan(live: Mapping[str, str], desired: Mapping[str, str], *, prune: 
     return Plan(added, changed, removed, unchanged, prune)
 
 
+def size_after(live: Mapping[str, str], plan: Plan) -> int:
+    """TotalSizeInBytes of the store once ``plan`` is applied (key + value UTF-8 bytes)."""
+    items = dict(live)
+    for key in plan.deletes:
+        items.pop(key, None)
+    items.update(plan.puts)
+    return sum(item_size(k, v) for k, v in items.items())
+
+
 @dataclass
 class Batch:
     puts: list[tuple[str, str]] = field(default_factory=list)

@@ -60,7 +60,9 @@ def pop_json(status: PopStatus, latest_etag: str) -> dict[str, Any]:
         "etag": status.etag,
         "in_sync": status.etag == latest_etag,
         "pending": pending,
-        "next_in_seconds": pending[0]["lands_in_seconds"] if pending else None,
+        # The soonest landing, not the lowest version: with random lags a later version can
+        # land first (and the POP then skips the earlier one).
+        "next_in_seconds": min(p["lands_in_seconds"] for p in pending) if pending else None,
     }
 
 

@@ -66,7 +66,12 @@ class SqliteStorage:
         self.path = path
         target = ":memory:" if path is None else str(path)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise KvsError(
+                    f"{path.parent}: cannot create the state directory: {exc.strerror or exc}"
+                ) from None
         # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE … COMMIT) below. Only this
         # connection ever touches the file, so waiting on a lock means another process has it.
         self._conn = sqlite3.connect(

@@ -94,6 +94,11 @@ def _store(kvs: KvsArg) -> ReplicatedKvs | KvsReader | None:
             {"data": [{"key": k, "value": v} for k, v in kvs.items()]}, source="kvs={...}"
         )
         return StaticKvs(items)
+    if not all(hasattr(kvs, member) for member in ("store_id", "get", "meta")):
+        raise TypeError(
+            f"kvs={kvs!r}: expected None, a dict, a path to an import file, a ReplicatedKvs or "
+            "a store reader (with store_id, get and meta)"
+        )
     return kvs
 
 

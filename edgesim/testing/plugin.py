@@ -136,10 +136,12 @@ def edgesim_load(request: pytest.FixtureRequest) -> Iterator[Callable[..., EdgeF
         if isinstance(kvs, str | os.PathLike):
             kvs = _resolve(root, kvs)
         if pops is not None or lag is not None:
-            if isinstance(kvs, ReplicatedKvs) or not (
-                kvs is None or isinstance(kvs, Mapping | Path)
-            ):
-                raise TypeError("pops= and lag= replicate a dict or import file given as kvs=")
+            if not isinstance(kvs, Mapping | Path):
+                # kvs=None means "no store associated": replicating nothing would silently
+                # associate an empty store instead.
+                raise TypeError(
+                    "pops= and lag= replicate a dict (even {}) or an import file given as kvs="
+                )
             settings: dict[str, Any] = {"pops": pops} if pops is not None else {}
             if lag is not None:
                 settings["lag"] = _lag_model(lag)

@@ -303,7 +303,13 @@ def assert_split(
         if failure is not None:
             raise AssertionError(f"event #{index}: {failure}\nevent: {_describe_event(event)}")
         value = _call(cohort, result, note=f"reading the cohort of event #{index}")
-        counts[value] = counts.get(value, 0) + 1
+        try:
+            counts[value] = counts.get(value, 0) + 1
+        except TypeError:
+            raise TypeError(
+                f"cohort() must return a hashable value such as a string; got {value!r} "
+                f"for event #{index}"
+            ) from None
         total += 1
     if total == 0:
         raise ValueError("assert_split needs at least one event")

@@ -59,10 +59,11 @@ class ReplicatedKvs:
         self.clock.advance(seconds)
 
     def settle(self) -> None:
-        """Advance the clock until every POP holds the latest version."""
-        for status in self.service.propagation_status(self.name):
-            for _, wait in status.pending:
-                self.clock.advance(max(0.0, wait) + 1e-6)
+        """Advance the clock just until every POP holds the latest version."""
+        waits = [wait for s in self.service.propagation_status(self.name) for _, wait in s.pending]
+        if waits:
+            # Every wait is measured from now: the longest one covers all the others.
+            self.clock.advance(max(0.0, max(waits)) + 1e-6)
 
     def items(self) -> dict[str, str]:
         return self.service.export(self.name)
@@ -103,6 +104,13 @@ class FaultyKvs:
     base: KvsReader | None
     fault: FaultKind
     keys: frozenset[str] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        # A misspelt fault must fail where it is written, not inside the function's run.
+        if self.fault not in FAULTS:
+            raise ValueError(f"unknown KVS fault {self.fault!r}; expected one of {FAULTS}")
+        if isinstance(self.keys, str):
+            self.keys = frozenset({self.keys})
 
     @property
     def store_id(self) -> str:

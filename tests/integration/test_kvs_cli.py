@@ -358,3 +358,50 @@ def test_serve_reports_a_busy_port(capsys: pytest.CaptureFixture[str]) -> None:
 def test_serve_rejects_bad_pops(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["kvs", "serve", "--ephemeral", "--pops", "IAD,,FRA"]) == 2
     assert "--pops" in capsys.readouterr().err
+
+
+def test_apply_over_the_store_limit_sends_nothing(cli: Cli, name: str, tmp_path: Path) -> None:
+    # 3 MB live, then 3 MB of other keys applied without --prune: 6 MB, over the 5 MB limit.
+    live = {f"a{i:05d}": "v" * 1000 for i in range(3000)}
+    more = {f"b{i:05d}": "w" * 1000 for i in range(3000)}
+    assert cli("import", name, import_file(tmp_path, live), "--create")[0] == 0
+    code, _, err = cli("apply", name, import_file(tmp_path, more, "more.json"))
+    assert code == 2
+    assert "over the 5242880-byte limit; nothing was sent" in err
+    assert len(cli.json("export", name)["data"]) == 3000
+
+
+def test_a_server_that_is_not_edgesim_is_named(capsys: pytest.CaptureFixture[str]) -> None:
+    import http.server
+    import threading
+
+    class Html(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(b"<html>hello</html>")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Html) as httpd:
+        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+        thread.start()
+        try:
+            code = main(["kvs", "list", "--endpoint", f"http://127.0.0.1:{httpd.server_port}"])
+        finally:
+            httpd.shutdown()
+            thread.join()
+    assert code == 1
+    assert "is this an edgesim control plane?" in capsys.readouterr().err
+
+
+def test_state_dir_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
+    from edgesim.errors import KvsError
+    from edgesim.kvs.service import KvsService
+
+    blocker = tmp_path / "state"
+    blocker.write_text("not a directory")
+    with pytest.raises(KvsError, match="cannot create the state directory"):
+        KvsService(path=blocker / "kvs.sqlite3")

@@ -51,3 +51,11 @@ def test_batch_body_is_the_update_keys_shape() -> None:
     (batch,) = batches({"a": "1"}, ["b"])
     assert batch.body() == {"Puts": [{"Key": "a", "Value": "1"}], "Deletes": [{"Key": "b"}]}
     assert batches({}) == []
+
+
+def test_next_landing_is_the_soonest_not_the_lowest_version() -> None:
+    from edgesim.controlplane.stores_api import pop_json
+    from edgesim.kvs.replicas import PopStatus
+
+    status = PopStatus(pop="FRA", version=1, etag="KV1", pending=((2, 8.444), (3, 7.58)))
+    assert pop_json(status, "KV3")["next_in_seconds"] == 7.58

@@ -74,8 +74,13 @@ def test_load_with_pops_replicates_the_store(edgesim_load: LoadFn) -> None:
 def test_load_refuses_to_replicate_a_store_object(
     edgesim_load: LoadFn, edgesim_kvs: MakeKvs
 ) -> None:
-    with pytest.raises(TypeError, match="replicate a dict or import file"):
+    with pytest.raises(TypeError, match="replicate a dict"):
         edgesim_load("functions/ab_cohort.js", kvs=edgesim_kvs(), pops=("IAD",))
+
+
+def test_load_refuses_to_invent_a_store_for_kvs_none(edgesim_load: LoadFn) -> None:
+    with pytest.raises(TypeError, match="replicate a dict"):
+        edgesim_load("functions/ab_cohort.js", kvs=None, lag=1)
 
 
 def test_kvs_factory_takes_files_and_per_pop_lags(edgesim_kvs: MakeKvs) -> None:
