@@ -171,3 +171,66 @@ def test_console_script_end_to_end() -> None:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["FunctionErrorMessage"] == ""
+
+
+@pytest.mark.parametrize(
+    ("utilizations", "printed", "exit_code"),
+    [([50, 96, 40, 110, 130], "96", 0), ([110, 40, 130, 120, 96], "110", 1)],
+)
+def test_the_reported_run_is_the_median_one_in_every_respect(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    utilizations: list[int],
+    printed: str,
+    exit_code: int,
+) -> None:
+    from edgesim.runtime.function import FunctionFailure, InvocationResult, LoadedFunction
+
+    figures = iter(utilizations)
+
+    def fake_invoke(self, event, **kwargs):  # type: ignore[no-untyped-def]
+        used = next(figures)
+        result = InvocationResult(
+            event_type="viewer-request", kind="request", output=event["request"],
+            compute_utilization=used, over_budget=used > 100,
+        )  # fmt: skip
+        if used > 100:
+            result.warnings.append(f"compute utilization {used} is over 100")
+            result.error = FunctionFailure("execution", f"ComputeBudgetExceeded: used {used}%")
+        return result
+
+    monkeypatch.setattr(LoadedFunction, "invoke", fake_invoke)
+    code, result, err = run_cli(
+        capsys, "test", str(FUNCTIONS / "country_redirect.js"),
+        "--event", str(EVENTS / "country_redirect.json"), "--fail-over-budget",
+    )  # fmt: skip
+    assert result["ComputeUtilization"] == printed
+    assert code == exit_code
+    others = {str(u) for u in utilizations} - {printed}
+    assert not any(f"used {u}%" in err or f"utilization {u} " in err for u in others), err
+    if exit_code:
+        assert f"used {printed}%" in result["FunctionErrorMessage"]
+    else:
+        assert result["FunctionErrorMessage"] == ""
+
+
+def test_a_source_that_is_not_utf8_still_prints_a_result(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    fn = tmp_path / "latin1.js"
+    fn.write_bytes(b"// caf\xe9\nfunction handler(e) { return e.request; }\n")
+    code, result, err = run_cli(capsys, "test", str(fn), "--event", str(EVENTS / "ab_cohort.json"))
+    assert code == 1
+    assert "not valid UTF-8" in result["FunctionErrorMessage"]
+    assert result["FunctionSummary"]["Name"] == "latin1"
+    assert "not valid UTF-8" in err
+
+
+def test_a_source_over_10_kb_still_prints_a_result(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    fn = tmp_path / "big.js"
+    fn.write_text("function handler(e) { return e.request; }\n//" + "x" * 10_240)
+    code, result, _ = run_cli(capsys, "test", str(fn), "--event", str(EVENTS / "ab_cohort.json"))
+    assert code == 1
+    assert "10240 bytes" in result["FunctionErrorMessage"]
