@@ -6,6 +6,7 @@ This is the runtime's public face; the CLI, ``serve`` and ``edgesim.testing`` al
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -98,6 +99,8 @@ _NJS_WORDING = (
     (re.compile(r"cannot read property '([^']*)' of (undefined|null)"), r'cannot get property "\1" of \2'),  # noqa: E501
     (re.compile(r"cannot set property '([^']*)' of (undefined|null)"), r'cannot set property "\1" of \2'),  # noqa: E501
     (re.compile(r"'([^']+)' is not defined"), r'"\1" is not defined'),
+    # quickjs-ng: "URL is not defined"; njs: "\"URL\" is not defined".
+    (re.compile(r"^ReferenceError: ([A-Za-z_$][\w$]*) is not defined"), r'ReferenceError: "\1" is not defined'),  # noqa: E501
 )  # fmt: skip
 
 
@@ -123,13 +126,14 @@ def njs_wording(message: str) -> str:
 
 
 def _epoch_ms(now: datetime | float | None) -> float:
+    """Milliseconds since the epoch, whole: a JS time value has no fractions of a millisecond."""
     if now is None:
-        return time.time() * 1000.0
+        return float(time.time_ns() // 1_000_000)
     if isinstance(now, datetime):
         if now.tzinfo is None:
             raise InputError(f"time {now.isoformat()} has no time zone; add Z or an offset")
-        return now.timestamp() * 1000.0
-    return float(now)
+        return float(math.floor(now.timestamp() * 1000.0))
+    return float(math.floor(now))
 
 
 class LoadedFunction:

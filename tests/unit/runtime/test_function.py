@@ -376,3 +376,16 @@ def test_codec_calls_are_charged_at_the_modelled_native_cost() -> None:
     a = charged.invoke(request_event(), now=NOW).compute_utilization
     b = free.invoke(request_event(), now=NOW).compute_utilization
     assert abs(a - b - 100) <= 1
+
+
+def test_date_now_is_a_whole_number_of_milliseconds_without_now() -> None:
+    fn = load(
+        "function handler(e) { e.request.headers.t = {value: String(Date.now())}; return e.request; }"
+    )
+    value = fn.invoke(request_event()).request["headers"]["t"]["value"]
+    assert value.isdigit(), value
+
+
+def test_reference_errors_use_njs_quoting() -> None:
+    result = run("function handler(e) { return URL; }")
+    assert result.error.message == 'ReferenceError: "URL" is not defined'
