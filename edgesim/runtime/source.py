@@ -10,11 +10,16 @@ number and error positions stay right.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from edgesim import limits
 from edgesim.errors import FunctionLoadError, InputError
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
 
 _IMPORT = re.compile(
     r"""^(?P<indent>[ \t]*)import\s+(?:
@@ -98,3 +103,86 @@ def module_body(text: str) -> str:
     text = _EXPORT_LIST.sub(lambda m: _same_lines("", m.group(0)), text)
     text = _EXPORT_DEFAULT_NAME.sub(lambda m: _same_lines("", m.group(0)), text)
     return _EXPORT_PREFIX.sub(lambda m: m["indent"], text)
+
+
+_WRITES = """
+(assignment_expression left: (_) @target)
+(augmented_assignment_expression left: (_) @target)
+(update_expression argument: (_) @target)
+(unary_expression argument: (_) @deleted)
+(for_in_statement left: (_) @target)
+"""
+
+
+def written_properties(text: str) -> frozenset[str] | None:
+    """Every property name the code can write or delete, or None when that cannot be known.
+
+    A property of a shared object changes only through an assignment, an update or a ``delete``
+    whose target names it (``Math.random = …``, ``x['max'] = …``), or through a built-in that
+    the prelude watches (``Object.assign``, ``Object.defineProperty`` and friends) or that only
+    creates new properties (indices, ``length``, ``lastIndex``). So the names in write positions
+    bound what the isolation check must restore after each invocation; a computed key that is
+    not a plain literal (``x[name] = …``) could be anything, and so could code that does not
+    parse: None.
+    """
+    from edgesim.runtime import jsparse
+
+    data = text.encode("utf-8")
+    root = jsparse.parse(data).root_node
+    if root.has_error:
+        return None
+    captured = jsparse.captures(jsparse.query(_WRITES), root)
+    names: set[str] = set()
+    targets = list(captured.get("target", ()))
+    for node in captured.get("deleted", ()):
+        operator = node.parent.child_by_field_name("operator") if node.parent else None
+        if operator is not None and operator.type == "delete":
+            targets.append(node)
+    for target in targets:
+        for place in _write_places(target):
+            name = _static_name(place, data)
+            if name is None:
+                return None
+            names.add(name)
+    names.discard("")
+    return frozenset(names)
+
+
+def _write_places(node: Node) -> Iterator[Node]:
+    """The member and subscript expressions a write target (or a pattern of them) assigns to."""
+    kind = node.type
+    if kind in ("member_expression", "subscript_expression"):
+        yield node
+        return
+    if kind in ("assignment_pattern", "object_assignment_pattern"):
+        left = node.child_by_field_name("left")
+        if left is not None:
+            yield from _write_places(left)
+        return
+    if kind == "pair_pattern":
+        value = node.child_by_field_name("value")
+        if value is not None:
+            yield from _write_places(value)
+        return
+    if kind in ("parenthesized_expression", "array_pattern", "object_pattern", "rest_pattern"):
+        for child in node.named_children:
+            yield from _write_places(child)
+
+
+def _static_name(place: Node, data: bytes) -> str | None:
+    """The property name a member or subscript target writes; "" for names that cannot matter."""
+    if place.type == "member_expression":
+        prop = place.child_by_field_name("property")
+        if prop is None or prop.type != "property_identifier":
+            return ""  # a private name (#x) is no property of a shared object
+        return data[prop.start_byte : prop.end_byte].decode("utf-8")
+    index = place.child_by_field_name("index")
+    if index is None:
+        return None
+    if index.type == "number":
+        return ""  # indices: always new, enumerable properties, which the check finds anyway
+    if index.type == "string" and all(c.type == "string_fragment" for c in index.named_children):
+        return "".join(
+            data[c.start_byte : c.end_byte].decode("utf-8") for c in index.named_children
+        )
+    return None
