@@ -5,6 +5,9 @@
 
 var KVS_FORMATS = ['string', 'json', 'bytes'];
 var jsonParse = JSON.parse;
+// Captured: the prelude wraps Object.defineProperty, and user code may replace either.
+var defineProperty = shims.intrinsics.defineProperty;
+var promiseReject = Promise.reject.bind(Promise);
 var makeCwt = shims.cwt.makeCwt;
 
 function kvsError(message) {
@@ -14,7 +17,7 @@ function kvsError(message) {
 function makeHandle(host) {
   function checkKey(key) {
     if (typeof key !== 'string') {
-      return Promise.reject(new TypeError('key must be a string, got ' + typeof key));
+      return promiseReject(new TypeError('key must be a string, got ' + typeof key));
     }
     return null;
   }
@@ -25,12 +28,12 @@ function makeHandle(host) {
       var format = 'string';
       if (options !== undefined && options !== null) {
         if (typeof options !== 'object') {
-          return Promise.reject(new TypeError('options must be an object'));
+          return promiseReject(new TypeError('options must be an object'));
         }
         if (options.format !== undefined) format = options.format;
       }
       if (KVS_FORMATS.indexOf(format) < 0) {
-        return Promise.reject(new TypeError('unknown format "' + format +
+        return promiseReject(new TypeError('unknown format "' + format +
           '": expected "string", "json" or "bytes"'));
       }
       return host.kvsRequest('get', key, format);
@@ -73,14 +76,14 @@ exports.makeCloudfront = function makeCloudfront(host) {
       host.logCustomData(value);
     },
   };
-  Object.defineProperty(cf, 'edgeLocation', {
+  defineProperty(cf, 'edgeLocation', {
     enumerable: true,
     get: function () {
       // AWS docs: available in viewer-request events; empty in viewer-response.
       return host.eventType() === 'viewer-request' ? host.edgeLocation() : {};
     },
   });
-  Object.defineProperty(cf, 'distributionTenant', {
+  defineProperty(cf, 'distributionTenant', {
     enumerable: true,
     get: function () {
       // AWS docs (SaaS Manager): on a standard distribution this is the error users see.
@@ -88,7 +91,7 @@ exports.makeCloudfront = function makeCloudfront(host) {
     },
   });
   // CBOR Web Tokens (AWS docs: "CWT support for CloudFront Functions"); see runtime_shims/cwt.js.
-  Object.defineProperty(cf, 'cwt', {
+  defineProperty(cf, 'cwt', {
     enumerable: true, writable: true, configurable: true, value: makeCwt(),
   });
   return cf;

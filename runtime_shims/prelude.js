@@ -6,16 +6,50 @@
 var G = globalThis;
 var is1 = runtime === 'cloudfront-js-1.0';
 
-// Built-ins the internals keep using after user code may have shadowed or removed globals.
+// Built-ins the internals keep using after user code may have shadowed, replaced or removed them.
+// Everything the prelude runs after user code has started (logging, serialising the outcome, the
+// isolation check) goes through these captures only.
+var I = shims.intrinsics;
+var uncurry = I.uncurry;
 var RealDate = Date;
+var ErrorCtor = Error;
+var StringCtor = String;
 var jsonParse = JSON.parse;
 var jsonStringify = JSON.stringify;
 var PromiseCtor = Promise;
+var promiseResolve = Promise.resolve.bind(Promise);
+var promiseThen = uncurry(Promise.prototype.then);
+var ObjectProto = Object.prototype;
 var objectKeys = Object.keys;
 var ownNames = Object.getOwnPropertyNames;
+var ownSymbols = Object.getOwnPropertySymbols;
+var getOwnDescriptor = Object.getOwnPropertyDescriptor;
 var defineProperty = Object.defineProperty;
-var sameValue = Object.is;
-var isExtensible = Object.isExtensible;
+var defineProperties = Object.defineProperties;
+var getPrototypeOf = Object.getPrototypeOf;
+var setPrototypeOf = Object.setPrototypeOf;
+var preventExtensions = Object.preventExtensions;
+var objectFreeze = Object.freeze;
+var objectSeal = Object.seal;
+var isFrozen = Object.isFrozen;
+var objectCreate = Object.create;
+var objectAssign = Object.assign;
+var isArray = Array.isArray;
+// Object.hasOwn is removed from user view below; a direct native call is the cheapest lookup.
+var hasOwn = Object.hasOwn;
+var arrayJoin = uncurry(Array.prototype.join);
+var arrayPush = uncurry(Array.prototype.push);
+var applyFn = I.applyFn;
+var strSlice = I.strSlice;
+var strIndexOf = I.strIndexOf;
+var charCodeAt = I.charCodeAt;
+var regexExec = I.regexExec;
+var mathImul = Math.imul;
+// Set and Iterator are removed from user view below; the isolation check keeps using Set.
+var SetCtor = Set;
+var setHas = uncurry(Set.prototype.has);
+var setAdd = uncurry(Set.prototype.add);
+var IteratorCtor = G.Iterator;
 var InternalErrorCtor = G.InternalError || Error;
 
 // ---------------------------------------------------------------------------------------------
@@ -60,23 +94,29 @@ removeGlobals(absent);
 removeMethods(absentMethods);
 
 // ---------------------------------------------------------------------------------------------
-// Globals CloudFront has.
+// Globals CloudFront has. Like every built-in global they are not enumerable.
+function setGlobal(name, value) {
+  defineProperty(G, name, { value: value, writable: true, enumerable: false, configurable: true });
+}
 var Buffer = shims.buffer.Buffer;
-G.Buffer = Buffer;
-G.atob = shims.text.atob;
-G.btoa = shims.text.btoa;
-G.TextEncoder = shims.text.TextEncoder;
-G.TextDecoder = shims.text.TextDecoder;
-// AWS's docs: eval() and the Function constructor throw. The message follows njs.
+setGlobal('Buffer', Buffer);
+setGlobal('atob', shims.text.atob);
+setGlobal('btoa', shims.text.btoa);
+setGlobal('TextEncoder', shims.text.TextEncoder);
+setGlobal('TextDecoder', shims.text.TextDecoder);
+// AWS's docs: eval() and the Function constructor throw. The message follows njs. Every function
+// kind's constructor is reachable from its instances (`(function* () {}).constructor`), so all
+// four are blocked.
 function notImplemented() {
   throw new InternalErrorCtor('Not implemented');
 }
-G.eval = notImplemented;
-var FunctionProto = Object.getPrototypeOf(function () {});
-var AsyncFunctionProto = Object.getPrototypeOf(async function () {});
-defineProperty(FunctionProto, 'constructor', { value: notImplemented, writable: false });
-defineProperty(AsyncFunctionProto, 'constructor', { value: notImplemented, writable: false });
-G.Function = notImplemented;
+setGlobal('eval', notImplemented);
+var FunctionProto = getPrototypeOf(function () {});
+[FunctionProto, getPrototypeOf(async function () {}), getPrototypeOf(function* () {}),
+  getPrototypeOf(async function* () {})].forEach(function (proto) {
+  defineProperty(proto, 'constructor', { value: notImplemented, writable: false });
+});
+setGlobal('Function', notImplemented);
 notImplemented.prototype = FunctionProto;
 
 if (is1) {
@@ -91,7 +131,8 @@ if (is1) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Per-invocation state.
+// Per-invocation state. Every field exists from the start, so that recording the outcome assigns
+// existing properties and allocates nothing (it must work when memory has run out).
 var st = null;
 function freshState(opts) {
   return {
@@ -104,10 +145,18 @@ function freshState(opts) {
     nativeMs: 0,
     nativeCalls: 0,
     nativeBytes: 0,
+    plumbMs: 0,
+    plumbCalls: 0,
     kvsQueue: [],
     kvsWaiting: {},
     nextKvsId: 1,
-    outcome: null,
+    done: false,
+    failed: false,
+    promise: null,
+    rechecked: false,
+    value: undefined,
+    valueHead: null,
+    valueText: null,
     eventType: opts.eventType,
     edge: opts.edge,
     kvs: opts.kvs,
@@ -125,12 +174,13 @@ function FrozenDate(a, b, c, d, e, f, g) {
     n > 6 ? g : 0);
 }
 FrozenDate.prototype = RealDate.prototype;
-FrozenDate.now = function now() { return st ? st.now : RealDate.now(); };
-FrozenDate.parse = RealDate.parse;
-FrozenDate.UTC = RealDate.UTC;
+[['now', function now() { return st ? st.now : RealDate.now(); }], ['parse', RealDate.parse],
+  ['UTC', RealDate.UTC]].forEach(function (entry) {
+  defineProperty(FrozenDate, entry[0], { value: entry[1], writable: true, configurable: true });
+});
 defineProperty(RealDate.prototype, 'constructor', { value: FrozenDate, writable: true,
   configurable: true });
-G.Date = FrozenDate;
+setGlobal('Date', FrozenDate);
 
 // Math.random: seeded per invocation (CloudFront seeds it with the invocation timestamp).
 // xoshiro128** seeded through a splitmix-style mixer: fast, 32-bit, reproducible.
@@ -139,16 +189,16 @@ function seedRandom(seed) {
   var s = (seed >>> 0) ^ 0x9e3779b9;
   function next() {
     s = (s + 0x6d2b79f5) | 0;
-    var t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    var t = mathImul(s ^ (s >>> 15), 1 | s);
+    t = (t + mathImul(t ^ (t >>> 7), 61 | t)) ^ t;
     return (t ^ (t >>> 14)) >>> 0;
   }
   rs0 = next(); rs1 = next(); rs2 = next(); rs3 = next();
 }
 function random() {
   // xoshiro128** step.
-  var m = Math.imul(rs1, 5);
-  var r = Math.imul((m << 7) | (m >>> 25), 9);
+  var m = mathImul(rs1, 5);
+  var r = mathImul((m << 7) | (m >>> 25), 9);
   var t = rs1 << 9;
   rs2 ^= rs0; rs3 ^= rs1; rs1 ^= rs2; rs0 ^= rs3; rs2 ^= t;
   rs3 = (rs3 << 11) | (rs3 >>> 21);
@@ -156,57 +206,81 @@ function random() {
 }
 Math.random = random;
 
-// console: only log() (AWS docs). Lines are buffered per invocation and capped at 10 KB.
+// console: only log() (AWS docs). Lines are buffered per invocation and capped at 10 KB of UTF-8.
+// In CloudFront console.log is native code: the capture below (byte counting, truncation) is
+// metered like crypto and charged the modelled native cost (see "Compute budget" in
+// docs/runtime.md); turning the arguments into text is charged as measured.
 var LOG_CAP = 10 * 1024;
+var NON_ASCII = /[^\x00-\x7f]/;
 function log() {
-  var parts = [];
-  for (var i = 0; i < arguments.length; i++) parts.push(logText(arguments[i]));
-  appendLog(parts.join(' '));
+  var n = arguments.length;
+  var line;
+  if (n === 1) {
+    line = logText(arguments[0]);
+  } else {
+    var parts = [];
+    for (var i = 0; i < n; i++) parts[i] = logText(arguments[i]);
+    line = arrayJoin(parts, ' ');
+  }
+  capture(line);
 }
 function logText(v) {
   if (typeof v === 'string') return v;
-  if (v !== null && typeof v === 'object' && !(v instanceof Error)) {
+  if (v !== null && typeof v === 'object' && !(v instanceof ErrorCtor)) {
     try {
       var s = jsonStringify(v);
       if (s !== undefined) return s;
     } catch (e) { /* fall through to String() */ }
   }
-  return String(v);
+  return StringCtor(v);
 }
+// Linear in the part of the line that can still fit: every UTF-16 unit is at least one byte, so
+// only the first `room` units are ever looked at. A lone surrogate counts as the 3 bytes of the
+// U+FFFD that replaces it; a line is never cut inside a surrogate pair.
 function appendLog(line) {
-  if (!st || st.logFull) return;
-  var bytes = utf8Length(line);
-  if (st.logBytes + bytes > LOG_CAP) {
-    st.logFull = true;
-    var room = LOG_CAP - st.logBytes;
-    if (room > 0) st.logs.push(truncateUtf8(line, room));
-    st.logBytes = LOG_CAP;
-    return;
+  if (st === null || st.logFull) return;
+  var room = LOG_CAP - st.logBytes;
+  var fits = line.length <= room;
+  var bytes = fits && regexExec(NON_ASCII, line) === null ? line.length : -1;
+  if (bytes < 0) {
+    var end = utf8Prefix(line, room);
+    if (end === line.length) {
+      bytes = utf8Bytes;
+    } else {
+      st.logFull = true;
+      st.logBytes = LOG_CAP;
+      if (end > 0) st.logs[st.logs.length] = strSlice(line, 0, end);
+      return;
+    }
   }
   st.logBytes += bytes;
-  st.logs.push(line);
+  st.logs[st.logs.length] = line;
 }
-function utf8Length(s) {
-  var n = 0;
-  for (var i = 0; i < s.length; i++) {
-    var c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < s.length) { n += 4; i++; }
-    else n += 3;
+// The number of UTF-16 units of `s` whose UTF-8 form fits in maxBytes; their byte count is left
+// in utf8Bytes.
+var utf8Bytes = 0;
+function utf8Prefix(s, maxBytes) {
+  var n = 0, i = 0, len = s.length;
+  while (i < len) {
+    var c = charCodeAt(s, i);
+    var size = 1, units = 1;
+    if (c >= 0x80) {
+      size = c < 0x800 ? 2 : 3;
+      if (c >= 0xd800 && c < 0xdc00 && i + 1 < len) {
+        var d = charCodeAt(s, i + 1);
+        if (d >= 0xdc00 && d < 0xe000) { size = 4; units = 2; }
+      }
+    }
+    if (n + size > maxBytes) break;
+    n += size;
+    i += units;
   }
-  return n;
+  utf8Bytes = n;
+  return i;
 }
-function truncateUtf8(s, maxBytes) {
-  var lo = 0, hi = s.length;
-  while (lo < hi) {
-    var mid = (lo + hi + 1) >> 1;
-    if (utf8Length(s.slice(0, mid)) <= maxBytes) lo = mid; else hi = mid - 1;
-  }
-  return s.slice(0, lo);
-}
+var capture = metered(appendLog, 0);
 var consoleObject = { log: log };
-G.console = consoleObject;
+setGlobal('console', consoleObject);
 
 // ---------------------------------------------------------------------------------------------
 // Host services for the cloudfront module: KVS reads are queued here and settled by the host
@@ -220,19 +294,30 @@ var host = {
     var p = new PromiseCtor(function (resolve, reject) {
       waiting[id] = { resolve: resolve, reject: reject, op: op, key: key, format: format };
     });
-    st.kvsQueue.push({ id: id, op: op, key: key });
+    var queue = st.kvsQueue;
+    queue[queue.length] = '{"id":' + id + ',"op":"' + op + '","key":' +
+      (key === null ? 'null' : jsonStringify(key)) + '}';
     return p;
   },
+  // The argument is recorded as JSON text at the call, as CloudFront takes it then.
   recordOrigin: function (helper, argument) {
-    var copy;
+    var text;
     try {
-      copy = argument === undefined ? null : jsonParse(jsonStringify(argument));
+      text = argument === undefined ? 'null' : jsonStringify(argument);
     } catch (e) {
-      copy = String(argument);
+      text = undefined;
     }
-    st.origin.push({ helper: helper, argument: copy });
+    if (typeof text !== 'string') {
+      try {
+        text = jsonStringify(StringCtor(argument));
+      } catch (e) {
+        text = '"[unprintable value]"';
+      }
+    }
+    st.origin[st.origin.length] = '{"helper":' + jsonStringify(helper) + ',"argument":' + text +
+      '}';
   },
-  logCustomData: function (value) { st.customLog = String(value); },
+  logCustomData: function (value) { st.customLog = StringCtor(value); },
   edgeLocation: function () { return st.edge; },
   eventType: function () { return st.eventType; },
   Buffer: Buffer,
@@ -252,11 +337,11 @@ var meterDepth = 0;
 function metered(fn, dataArg) {
   return function () {
     // A metered call made from inside another is part of the outer one's native work.
-    if (meterDepth > 0) return fn.apply(this, arguments);
+    if (meterDepth > 0) return applyFn(fn, this, arguments);
     meterDepth += 1;
     var t0 = perfNow();
     try {
-      return fn.apply(this, arguments);
+      return applyFn(fn, this, arguments);
     } finally {
       meterDepth -= 1;
       if (st !== null) {
@@ -279,19 +364,40 @@ if (typeof G.Buffer === 'function') {
   replaceMethod(Buffer.prototype, 'toString', THIS);
   replaceMethod(G.TextEncoder.prototype, 'encode', 0);
   replaceMethod(G.TextDecoder.prototype, 'decode', 0);
-  G.atob = metered(G.atob, 0);
-  G.btoa = metered(G.btoa, 0);
+  setGlobal('atob', metered(G.atob, 0));
+  setGlobal('btoa', metered(G.btoa, 0));
 }
-var cryptoProtos = [];
+
+// Modules are shared by every invocation and users do not change them, so they are frozen,
+// functions, prototypes and all: nothing can be stored on them.
+function deepFreeze(value) {
+  var stack = [value];
+  while (stack.length > 0) {
+    var o = stack.pop();
+    if (!isObjectLike(o) || isFrozen(o)) continue;
+    objectFreeze(o);
+    var keys = ownKeysOf(o);
+    for (var i = 0; i < keys.length; i++) {
+      var d = getOwnDescriptor(o, keys[i]);
+      if (hasOwn(d, 'value')) arrayPush(stack, d.value);
+    }
+    if (typeof o === 'function' || getPrototypeOf(o) !== ObjectProto) {
+      // A function's own prototype chain is Function.prototype: shared and watched, not frozen.
+      var proto = getPrototypeOf(o);
+      if (proto !== null && proto !== FunctionProto && proto !== ObjectProto) arrayPush(stack, proto);
+    }
+  }
+  return value;
+}
 function meteredCrypto(crypto) {
-  var hashProto = Object.getPrototypeOf(crypto.createHash('md5'));
-  var hmacProto = Object.getPrototypeOf(crypto.createHmac('md5', ''));
-  cryptoProtos = [hashProto, hmacProto];
-  cryptoProtos.forEach(function (proto) {
+  var hashProto = getPrototypeOf(crypto.createHash('md5'));
+  var hmacProto = getPrototypeOf(crypto.createHmac('md5', ''));
+  [hashProto, hmacProto].forEach(function (proto) {
     defineProperty(proto, 'update', { value: metered(proto.update, 0), writable: true,
       configurable: true });
     defineProperty(proto, 'digest', { value: metered(proto.digest, -1), writable: true,
       configurable: true });
+    deepFreeze(proto);
   });
   return {
     createHash: metered(crypto.createHash, -1),
@@ -299,10 +405,9 @@ function meteredCrypto(crypto) {
   };
 }
 
-var moduleFactories = {
-  crypto: Object.freeze(meteredCrypto(shims.crypto.makeCrypto(runtime))),
-  querystring: Object.freeze(shims.querystring),
-};
+var moduleFactories = objectCreate(null);
+moduleFactories.crypto = deepFreeze(meteredCrypto(shims.crypto.makeCrypto(runtime)));
+moduleFactories.querystring = deepFreeze(shims.querystring);
 
 function makeRequire() {
   var cf = null;
@@ -317,29 +422,71 @@ function makeRequire() {
       }
       return cf;
     }
-    if (Object.prototype.hasOwnProperty.call(moduleFactories, name)) return moduleFactories[name];
-    throw new Error('Cannot find module "' + name + '"');
+    if (typeof name === 'string' && hasOwn(moduleFactories, name)) return moduleFactories[name];
+    throw new ErrorCtor('Cannot find module "' + name + '"');
   };
 }
 
 // ---------------------------------------------------------------------------------------------
-// Invocation.
+// Invocation. The host calls begin(), then runs pending jobs, settles KVS reads and polls until
+// the outcome is known (see edgesim/runtime/engine.py).
 var moduleFn = null;
+var OUT_OF_MEMORY = { name: 'MemoryError', message: 'out of memory', stack: '' };
 
+// quickjs-ng throws null when an allocation fails under the memory limit and it cannot even
+// build the error object, and InternalError "out of memory" when it can. (A function that
+// throws null itself is reported as out of memory too: once the stack has unwound, the engine
+// offers no way to tell the two apart.)
 function describeError(e) {
-  // quickjs-ng throws null when an allocation fails under the memory limit. (A function that
-  // throws null itself is reported the same way; CloudFront code has no reason to.)
-  if (e === null) return { name: 'MemoryError', message: 'out of memory', stack: '' };
-  if (e !== null && typeof e === 'object' && typeof e.name === 'string') {
-    return { name: e.name, message: String(e.message), stack: String(e.stack || '') };
+  if (e === null) return OUT_OF_MEMORY;
+  try {
+    if (typeof e === 'object' || typeof e === 'function') {
+      var name = e.name;
+      if (typeof name === 'string') {
+        var message = readText(e, 'message');
+        if (name === 'InternalError' && message === 'out of memory') return OUT_OF_MEMORY;
+        return { name: name, message: message, stack: readText(e, 'stack') };
+      }
+    }
+  } catch (x) {
+    if (x === null) return OUT_OF_MEMORY;
   }
   var text;
-  try { text = String(e); } catch (x) { text = '[unprintable value]'; }
+  try {
+    text = StringCtor(e);
+  } catch (x) {
+    if (x === null) return OUT_OF_MEMORY;
+    text = '[unprintable value]';
+  }
   return { name: '', message: text, stack: '' };
 }
+function readText(e, key) {
+  try {
+    var v = e[key];
+    return key === 'stack' && !v ? '' : StringCtor(v);
+  } catch (x) {
+    if (x === null) throw x;
+    return '[unreadable ' + key + ']';
+  }
+}
 
-function finish(kind, value) {
-  st.outcome = { s: kind, v: value };
+// Recording the outcome allocates nothing, so it works when memory has run out.
+function succeed(value) {
+  if (st.done) return;
+  st.done = true;
+  st.value = value;
+}
+function fail(error) {
+  if (st.done) return;
+  var described;
+  try {
+    described = describeError(error);
+  } catch (x) {
+    described = OUT_OF_MEMORY;
+  }
+  st.done = true;
+  st.failed = true;
+  st.value = described;
 }
 
 function attachRawQueryString(request) {
@@ -351,29 +498,49 @@ function attachRawQueryString(request) {
   });
 }
 
+// Time the prelude spends as emulator plumbing (parsing the event, settling KVS reads, serialising
+// the outcome, the isolation check) is measured with the engine's clock and reported, so that the
+// host does not charge it to the function.
+function plumbed(t0) {
+  st.plumbMs += perfNow() - t0;
+  st.plumbCalls += 1;
+}
+
 function begin(eventJson, optsJson) {
+  var t0 = perfNow();
   var opts = jsonParse(optsJson);
   st = freshState(opts);
+  touched = false;
+  ticks = 0;
+  tickLimit = opts.tickLimit;
   seedRandom(opts.seed);
   var event = jsonParse(eventJson);
   attachRawQueryString(event.request);
+  var require = makeRequire();
+  plumbed(t0);
   try {
-    var handler = moduleFn(makeRequire(), tick);
+    var handler = moduleFn(require, tick);
     if (typeof handler !== 'function') {
-      throw new Error('handler is not defined');
+      throw new ErrorCtor('handler is not defined');
     }
     var result = handler(event);
     if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
-      PromiseCtor.resolve(result).then(
-        function (v) { finish('ok', v); },
-        function (e) { finish('error', describeError(e)); });
+      st.promise = promiseResolve(result);
+      watchPromise(st);
     } else {
-      finish('ok', result);
+      succeed(result);
     }
   } catch (e) {
-    finish('error', describeError(e));
+    fail(e);
   }
   return poll();
+}
+
+// Bound to one invocation's state: a settlement can never land in a later invocation.
+function watchPromise(mine) {
+  promiseThen(mine.promise,
+    function (v) { if (st === mine) succeed(v); },
+    function (e) { if (st === mine) fail(e); });
 }
 
 // Deterministic compute mode: instrumented code calls tick() at function entries and loop heads.
@@ -387,81 +554,409 @@ function tick() {
   }
 }
 
-// The outcome crosses to the host as one JSON text, built without a parse/stringify round trip.
-function serialiseOutcome() {
-  var o = st.outcome;
-  var head = '{"logs":' + jsonStringify(st.logs) + ',"origin":' + jsonStringify(st.origin) +
-    ',"custom":' + jsonStringify(st.customLog) + ',"ticks":' + ticks + ',"dirty":' + isDirty() + ',"native":[' + st.nativeMs + ',' +
-    st.nativeCalls + ',' + st.nativeBytes + ']';
-  if (o.s !== 'ok') return head + ',"s":"error","error":' + jsonStringify(o.v) + '}';
-  var type = o.v === null ? 'null' : (Array.isArray(o.v) ? 'array' : typeof o.v);
-  var text;
-  try {
-    text = o.v === undefined ? 'null' : jsonStringify(o.v);
-  } catch (e) {
-    return head + ',"s":"unserialisable","error":' + jsonStringify(describeError(e)) + '}';
+// JSON.stringify escapes a lone surrogate as \udxxx, which strict JSON decoders (and UTF-8)
+// reject: such escapes become U+FFFD. An escaped backslash (\\udxxx) is text, not an escape.
+var LONE_SURROGATE = /(?<!\\)((?:\\\\)*)\\u[dD][89a-fA-F][0-9a-fA-F]{2}/g;
+function wellFormed(text) {
+  if (strIndexOf(text, '\\ud') < 0 && strIndexOf(text, '\\uD') < 0) return text;
+  var parts = [];
+  var last = 0;
+  var m;
+  LONE_SURROGATE.lastIndex = 0;
+  while ((m = regexExec(LONE_SURROGATE, text)) !== null) {
+    parts[parts.length] = strSlice(text, last, m.index) + m[1] + '\\ufffd';
+    last = LONE_SURROGATE.lastIndex;
   }
-  if (text === undefined) text = 'null';
-  return head + ',"s":"ok","type":"' + type + '","v":' + text + '}';
+  parts[parts.length] = strSlice(text, last);
+  return arrayJoin(parts, '');
 }
 
-// Strings built by '+' are ropes in quickjs-ng, which the Python binding cannot convert
-// ("Unknown quickjs tag: -6"); Array.prototype.join always yields a flat string.
-function flat(text) {
-  return [text].join('');
+// The outcome crosses to the host as one text: a JSON head, a line break, and the JSON of the
+// returned value, which the host decodes separately (so that a value it cannot decode still
+// leaves the logs). The prelude's own parts are assembled from quoted strings, so no toJSON or
+// other change user code made to the built-ins can alter their shape. Strings built by '+' are
+// ropes in quickjs-ng, which the Python binding cannot convert ("Unknown quickjs tag: -6"):
+// joining flattens them.
+function quoteAll(list) {
+  var parts = [];
+  for (var i = 0; i < list.length; i++) parts[i] = jsonStringify(list[i]);
+  return '[' + arrayJoin(parts, ',') + ']';
+}
+function serialiseValue() {
+  if (st.valueHead !== null) return;
+  var v = st.value;
+  if (st.failed) {
+    var e = st.value;
+    st.valueHead = ',"s":"error","error":{"name":' + jsonStringify(e.name) + ',"message":' +
+      jsonStringify(e.message) + ',"stack":' + jsonStringify(e.stack) + '}';
+    st.valueText = 'null';
+    return;
+  }
+  var type = v === null ? 'null' : (isArray(v) ? 'array' : typeof v);
+  var text;
+  try {
+    text = v === undefined ? 'null' : jsonStringify(v);
+  } catch (x) {
+    var d = describeError(x);
+    st.valueHead = ',"s":"unserialisable","error":{"name":' + jsonStringify(d.name) +
+      ',"message":' + jsonStringify(d.message) + ',"stack":""}';
+    st.valueText = 'null';
+    return;
+  }
+  st.valueHead = ',"s":"ok","type":"' + type + '"';
+  st.valueText = typeof text === 'string' ? text : 'null';
 }
 
 function poll() {
-  if (st.outcome !== null) return flat(serialiseOutcome());
-  var q = st.kvsQueue;
-  st.kvsQueue = [];
-  return jsonStringify({ s: 'pending', kvs: q });
+  var t0 = perfNow();
+  var head;
+  var tail = '';
+  if (st.done) {
+    // The value is serialised once: jobs the function left behind may still run (and log)
+    // after it returned, but cannot change what it returned.
+    serialiseValue();
+    head = '{"logs":' + quoteAll(st.logs) + ',"origin":[' + arrayJoin(st.origin, ',') +
+      '],"custom":' + (st.customLog === null ? 'null' : jsonStringify(st.customLog)) +
+      ',"ticks":' + ticks + ',"native":[' + st.nativeMs + ',' + st.nativeCalls + ',' +
+      st.nativeBytes + ']' + st.valueHead + ',"dirty":' + leftSomethingBehind();
+    tail = '\n' + st.valueText;
+  } else {
+    var q = st.kvsQueue;
+    st.kvsQueue = [];
+    head = '{"s":"pending","kvs":[' + arrayJoin(q, ',') + ']';
+    if (q.length === 0 && st.promise !== null && !st.rechecked) {
+      // Nothing left to wait for, yet no outcome: when the handler's promise settled while
+      // memory was exhausted, the engine could not queue the reaction. Reacting once more now
+      // tells a lost settlement from a promise that never settles.
+      st.rechecked = true;
+      watchPromise(st);
+      head += ',"recheck":true';
+    }
+  }
+  st.plumbCalls += 1;
+  var text = arrayJoin([head, ',"plumb":[', st.plumbMs + (perfNow() - t0), ',', st.plumbCalls,
+    ']}', tail], '');
+  return wellFormed(text);
 }
 
 // Settle queued KVS calls: answers is [[id, found, value-or-meta], ...].
 function settle(answersJson) {
-  var answers = jsonParse(answersJson);
-  for (var i = 0; i < answers.length; i++) {
-    var a = answers[i];
-    var w = st.kvsWaiting[a[0]];
-    if (!w) continue;
-    delete st.kvsWaiting[a[0]];
-    shims.cloudfront.settleKvs(host, w, a[1], a[2]);
+  var t0 = perfNow();
+  try {
+    var answers = jsonParse(answersJson);
+    for (var i = 0; i < answers.length; i++) {
+      var a = answers[i];
+      var w = st.kvsWaiting[a[0]];
+      if (!w) continue;
+      delete st.kvsWaiting[a[0]];
+      shims.cloudfront.settleKvs(host, w, a[1], a[2]);
+    }
+  } finally {
+    plumbed(t0);
   }
 }
 
-// Isolation check: anything user code leaves on shared objects makes the host rebuild the context.
-// Cheap enough to run after every invocation: global identities, plus enumerable own keys of the
-// shared built-ins (built-in methods are non-enumerable, so plain assignments show up here). Code
-// that redefines built-ins in other ways (defineProperty, prototype edits) is found by the host's
-// source scan and gets a fresh context for every invocation instead.
-var watched = [Object, Object.prototype, Array, Array.prototype, String, String.prototype,
-  Number, Number.prototype, Boolean.prototype, Function.prototype, JSON, Math, Promise,
-  Promise.prototype, RegExp, RegExp.prototype, Error, Error.prototype, FrozenDate,
-  RealDate.prototype, Uint8Array.prototype, Object.getPrototypeOf(Uint8Array.prototype),
-  Buffer, Buffer.prototype, consoleObject].concat(cryptoProtos);
-var baselineKeys = null;
-var baselineNames = null;
-var baselineGlobals = null;
-function snapshot() {
-  baselineKeys = watched.map(function (o) { return objectKeys(o).length; });
-  baselineNames = ownNames(G);
-  baselineGlobals = baselineNames.map(function (k) { return G[k]; });
+// ---------------------------------------------------------------------------------------------
+// Isolation between invocations. Each context serves many invocations, so whatever user code
+// leaves on shared objects (built-ins, the shims' globals) must not reach the next one. After
+// the prelude has set up everything, snapshot() walks every object reachable from the global
+// object (and the intrinsics only reachable through syntax, such as generator prototypes) and:
+// - freezes leaf functions (functions with no own properties but length, name and a plain
+//   prototype: Math.max, Buffer.prototype.write) and module objects (crypto, querystring):
+//   nothing can be stored on them;
+// - makes the non-writable data properties of the other objects (namespaces, constructors,
+//   prototypes: the ones polyfills extend) non-configurable: `name`, `length`,
+//   Symbol.toStringTag and the like can no longer be deleted or redefined;
+// - records their writable data properties, their accessors, and the values behind the
+//   accessors that keep engine state (Error.stackTraceLimit, Error.prepareStackTrace).
+// After every invocation leftSomethingBehind() writes the recorded values back (a replaced
+// Math.random or console.log is undone, cheaply, in native code) and then looks for enumerable
+// own properties on those objects: assignment creates enumerable properties, so a new global, a
+// new method or a deleted-and-restored one shows up there; a deleted accessor is missed there,
+// so accessors are looked up one by one. Everything else that can change a
+// shared object (defineProperty and friends, prototype and extensibility changes) goes through
+// the wrappers below (Object.assign among them, as it writes any name it is given), which note
+// when their target is a shared object. When anything was left behind, the host builds a new
+// context before the next invocation.
+var touched = false;
+var watchedSet = null;
+var restoreTargets = [];
+var restoreValues = [];
+var scanArgs = [null];
+var countedObjects = [];
+var countedKeys = [];
+var countedSymbols = [];
+var accessorObjects = [];
+var accessorKeys = [];
+var stateObjects = [];
+var stateGetters = [];
+var stateSetters = [];
+var stateValues = [];
+
+function isObjectLike(v) {
+  return (typeof v === 'object' && v !== null) || typeof v === 'function';
 }
-function isDirty() {
-  var names = ownNames(G);
-  if (names.length !== baselineNames.length) return true;
-  for (var i = 0; i < names.length; i++) {
-    if (!sameValue(G[baselineNames[i]], baselineGlobals[i])) return true;
+function ownKeysOf(o) {
+  var keys = ownNames(o);
+  var symbols = ownSymbols(o);
+  for (var i = 0; i < symbols.length; i++) keys[keys.length] = symbols[i];
+  return keys;
+}
+function touch(target) {
+  if (!touched && watchedSet !== null && isObjectLike(target) && setHas(watchedSet, target)) {
+    touched = true;
   }
-  for (var j = 0; j < watched.length; j++) {
-    if (objectKeys(watched[j]).length !== baselineKeys[j] || !isExtensible(watched[j])) return true;
+}
+function wrapTarget(owner, name, fn, argIndex) {
+  var wrapper = argIndex < 0
+    ? function () { touch(this); return applyFn(fn, this, arguments); }
+    : function () { touch(arguments[argIndex]); return applyFn(fn, this, arguments); };
+  defineProperty(wrapper, 'name', { value: name });
+  defineProperty(wrapper, 'length', { value: fn.length });
+  defineProperty(owner, name, { value: wrapper, writable: true, configurable: true });
+}
+wrapTarget(Object, 'assign', objectAssign, 0);
+wrapTarget(Object, 'defineProperty', defineProperty, 0);
+wrapTarget(Object, 'defineProperties', defineProperties, 0);
+wrapTarget(Object, 'setPrototypeOf', setPrototypeOf, 0);
+wrapTarget(Object, 'preventExtensions', preventExtensions, 0);
+wrapTarget(Object, 'freeze', objectFreeze, 0);
+wrapTarget(Object, 'seal', objectSeal, 0);
+wrapTarget(ObjectProto, '__defineGetter__', ObjectProto.__defineGetter__, -1);
+wrapTarget(ObjectProto, '__defineSetter__', ObjectProto.__defineSetter__, -1);
+if (typeof ErrorCtor.captureStackTrace === 'function') {
+  wrapTarget(ErrorCtor, 'captureStackTrace', ErrorCtor.captureStackTrace, 0);
+}
+(function () {
+  var proto = getOwnDescriptor(ObjectProto, '__proto__');
+  var setProto = proto.set;
+  defineProperty(ObjectProto, '__proto__', {
+    get: proto.get,
+    set: function (value) { touch(this); return applyFn(setProto, this, [value]); },
+    enumerable: false,
+    configurable: true,
+  });
+})();
+
+// Intrinsics that only syntax or built-in methods reach (not a property path from the global).
+function hiddenRoots() {
+  var makers = [
+    function () { return getPrototypeOf(function* () {}); },
+    function () { return getPrototypeOf(async function () {}); },
+    function () { return getPrototypeOf(async function* () {}); },
+    function () { return getPrototypeOf([][Symbol.iterator]()); },
+    function () { return getPrototypeOf(''[Symbol.iterator]()); },
+    function () { return getPrototypeOf(/x/[Symbol.matchAll]('')); },
+    function () { return getPrototypeOf([].values().map(function (x) { return x; })); },
+    function () { return getPrototypeOf(IteratorCtor.from({ next: function () {} })); },
+    function () { return getPrototypeOf(IteratorCtor.concat()); },
+    function () { return getPrototypeOf(IteratorCtor.zip([])); },
+    function () { return IteratorCtor; },
+  ];
+  var roots = [];
+  for (var i = 0; i < makers.length; i++) {
+    try {
+      var root = makers[i]();
+      if (isObjectLike(root)) roots[roots.length] = root;
+    } catch (e) { /* not in this engine version */ }
   }
-  return false;
+  return roots;
+}
+
+// Every object reachable from the roots through properties (values, getters, setters) and
+// prototypes, with its own keys and their descriptors (looked at again below).
+// (Runs once, before any user code: plain method calls are safe here.)
+function reachable(roots, keysOf, descriptorsOf) {
+  var seen = new SetCtor();
+  var list = [];
+  var stack = roots;
+  while (stack.length > 0) {
+    var o = stack.pop();
+    if ((typeof o !== 'object' || o === null) && typeof o !== 'function') continue;
+    if (seen.has(o)) continue;
+    seen.add(o);
+    var keys = ownNames(o);
+    var symbols = ownSymbols(o);
+    for (var s = 0; s < symbols.length; s++) keys.push(symbols[s]);
+    var descriptors = [];
+    list.push(o);
+    keysOf.push(keys);
+    descriptorsOf.push(descriptors);
+    stack.push(getPrototypeOf(o));
+    if (typeof o === 'function' && onlyNameLengthPrototype(keys)) {
+      // A method (the common case): its name and length are primitives.
+      if (keys.indexOf('prototype') >= 0) stack.push(getOwnDescriptor(o, 'prototype').value);
+      continue;
+    }
+    for (var i = 0; i < keys.length; i++) {
+      var d = getOwnDescriptor(o, keys[i]);
+      descriptors.push(d);
+      if ('value' in d) stack.push(d.value);
+      else stack.push(d.get, d.set);
+    }
+  }
+  return list;
+}
+
+// A function with nothing of its own but length, name and a prototype object that only points
+// back at it: a method, not a namespace or a class.
+function onlyNameLengthPrototype(keys) {
+  for (var i = 0; i < keys.length; i++) {
+    if (keys[i] !== 'length' && keys[i] !== 'name' && keys[i] !== 'prototype') return false;
+  }
+  return true;
+}
+function isLeafFunction(f, keys) {
+  if (typeof f !== 'function' || !onlyNameLengthPrototype(keys)) return false;
+  if (!hasOwn(f, 'prototype')) return true;
+  var p = getOwnDescriptor(f, 'prototype').value;
+  if (!isObjectLike(p) || typeof p === 'function' || getPrototypeOf(p) !== ObjectProto) {
+    return false;
+  }
+  var own = ownKeysOf(p);
+  return own.length === 0 || (own.length === 1 && own[0] === 'constructor' &&
+    getOwnDescriptor(p, 'constructor').value === f);
+}
+
+// Shared objects no CloudFront function extends or replaces parts of: frozen like leaf functions,
+// which keeps the per-invocation check short (each object it looks at has a fixed cost).
+function rarelyTouched() {
+  var list = [];
+  [Int8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array,
+    Float64Array].forEach(function (ctor) {
+    list[list.length] = ctor;
+    list[list.length] = ctor.prototype;
+  });
+  var hidden = hiddenRoots();
+  for (var i = 0; i < hidden.length; i++) {
+    // Iterator and generator prototypes (and Iterator with its helpers): reached through
+    // syntax only, except for Iterator, which CloudFront does not have.
+    for (var o = hidden[i]; o !== null && o !== ObjectProto && o !== FunctionProto;
+      o = getPrototypeOf(o)) {
+      list[list.length] = o;
+      if (typeof o === 'function' && isObjectLike(o.prototype)) list[list.length] = o.prototype;
+      if (typeof o !== 'function' && hasOwn(o, 'prototype') && isObjectLike(o.prototype)) {
+        list[list.length] = o.prototype;
+      }
+    }
+  }
+  return list;
+}
+
+// written: the property names the function's source can write or delete (null: any name; see
+// written_properties in edgesim/runtime/source.py). Only those can change on a shared object
+// outside the wrappers, so only those are put back after each invocation. Built-ins also write
+// `length` and `lastIndex` on whatever object they are given.
+function snapshot(writtenJson) {
+  var written = jsonParse(writtenJson);
+  var only = null;
+  if (written !== null) {
+    only = new SetCtor(written);
+    setAdd(only, 'length');
+    setAdd(only, 'lastIndex');
+  }
+  var frozenAnyway = rarelyTouched();
+  var i, j;
+  for (i = 0; i < frozenAnyway.length; i++) objectFreeze(frozenAnyway[i]);
+  var roots = hiddenRoots();
+  roots[roots.length] = G;
+  roots[roots.length] = moduleFactories.crypto;
+  roots[roots.length] = moduleFactories.querystring;
+  var keysOf = [];
+  var descriptorsOf = [];
+  var list = reachable(roots, keysOf, descriptorsOf);
+  for (i = 0; i < list.length; i++) {
+    var fn = list[i];
+    if (!isFrozen(fn) && isLeafFunction(fn, keysOf[i])) {
+      if (hasOwn(fn, 'prototype') && isObjectLike(fn.prototype)) objectFreeze(fn.prototype);
+      objectFreeze(fn);
+    }
+  }
+  watchedSet = new SetCtor();
+  for (i = 0; i < list.length; i++) {
+    var o = list[i];
+    if (isFrozen(o)) continue;
+    setAdd(watchedSet, o);
+    var keys = keysOf[i];
+    var values = objectCreate(null);
+    var writable = 0;
+    for (j = 0; j < keys.length; j++) {
+      var d = descriptorsOf[i][j] || getOwnDescriptor(o, keys[j]);
+      var named = only === null || (typeof keys[j] === 'string' && setHas(only, keys[j]));
+      if (hasOwn(d, 'value')) {
+        if (d.writable) {
+          if (named) {
+            values[keys[j]] = d.value;
+            writable++;
+          }
+        } else if (d.configurable) {
+          defineProperty(o, keys[j], { configurable: false });
+        }
+      } else if (d.configurable) {
+        // Accessors stay configurable (user code may replace a getter, as polyfills do; that
+        // goes through defineProperty and is noticed); a deleted one is looked for each time.
+        if (named) {
+          accessorObjects[accessorObjects.length] = o;
+          accessorKeys[accessorKeys.length] = keys[j];
+        }
+        if (d.get !== undefined && d.set !== undefined && d.get !== d.set && o !== ObjectProto) {
+          // A setter that may keep engine state (Error.stackTraceLimit, Error.prepareStackTrace):
+          // its value is put back after each invocation. (Getters that throw here, such as
+          // Function.prototype.caller's, keep no state.)
+          try {
+            var current = applyFn(d.get, o, []);
+            stateObjects[stateObjects.length] = o;
+            stateGetters[stateGetters.length] = d.get;
+            stateSetters[stateSetters.length] = d.set;
+            stateValues[stateValues.length] = current;
+          } catch (e) { /* not a state accessor */ }
+        }
+      }
+    }
+    if (writable > 0) {
+      restoreTargets[restoreTargets.length] = o;
+      restoreValues[restoreValues.length] = values;
+    }
+    var enumerable = objectKeys(o).length;
+    if (enumerable === 0) {
+      scanArgs[scanArgs.length] = o;
+    } else {
+      countedObjects[countedObjects.length] = o;
+      countedKeys[countedKeys.length] = enumerable;
+      countedSymbols[countedSymbols.length] = ownSymbols(o).length;
+    }
+  }
+}
+
+// True when the context must not serve another invocation. Runs after every invocation.
+function leftSomethingBehind() {
+  if (touched) return true;
+  try {
+    for (var i = 0; i < restoreTargets.length; i++) objectAssign(restoreTargets[i], restoreValues[i]);
+    scanArgs[0] = objectCreate(null);
+    var found = applyFn(objectAssign, null, scanArgs);
+    if (ownNames(found).length > 0 || ownSymbols(found).length > 0) return true;
+    for (var j = 0; j < countedObjects.length; j++) {
+      var o = countedObjects[j];
+      if (objectKeys(o).length !== countedKeys[j] || ownSymbols(o).length !== countedSymbols[j]) {
+        return true;
+      }
+    }
+    for (var k = 0; k < accessorObjects.length; k++) {
+      if (!hasOwn(accessorObjects[k], accessorKeys[k])) return true;
+    }
+    for (var m = 0; m < stateObjects.length; m++) {
+      if (applyFn(stateGetters[m], stateObjects[m], []) !== stateValues[m]) {
+        applyFn(stateSetters[m], stateObjects[m], [stateValues[m]]);
+      }
+    }
+  } catch (e) {
+    return true;
+  }
+  return touched;
 }
 
 function install(fn) { moduleFn = fn; }
-function setTickLimit(n) { ticks = 0; tickLimit = n; }
 
 delete G.__edgesim_shims;
 return {
@@ -470,6 +965,4 @@ return {
   poll: poll,
   settle: settle,
   snapshot: snapshot,
-  isDirty: isDirty,
-  setTickLimit: setTickLimit,
 };

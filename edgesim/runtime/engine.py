@@ -2,13 +2,16 @@
 
 A :class:`JsSession` is one QuickJS context holding the shims, the prelude and one function's
 module body. The module body runs inside a wrapper function on every invocation, so top-level
-``let``/``const`` state is fresh each time without paying for a new context (about 270 µs per
-request against about 40 µs). Anything user code leaves behind on shared objects is caught by the
-prelude's isolation check, and the owner then rebuilds the session.
+``let``/``const`` state is fresh each time without paying for a new context (building one with
+the shims takes milliseconds). Whatever user code leaves on shared objects is undone or detected
+by the prelude's isolation check (``leftSomethingBehind`` in prelude.js), and the owner then
+rebuilds the session.
 
-Budget: the binding's time limit counts the whole process's CPU time and restarts at every entry
-call, so it only serves as the hard stop for runaway code. The function's compute time is this
-thread's CPU time, summed over every entry call of one invocation (KVS lookups in Python excluded).
+Budget: the function's compute time is this thread's CPU time, summed over every entry call of
+one invocation (KVS lookups in Python excluded), minus the prelude's own plumbing, which it
+measures with the engine's clock. The binding's time limit counts the whole process's CPU time
+and restarts at every entry call; it is the hard stop for runaway code, armed before each entry
+with the time the invocation has left.
 
 Sessions are thread-confined: the binding crashes when one runtime is used from several threads.
 """
@@ -74,8 +77,13 @@ class RawOutcome:
     cpu_ns: int = 0
     ticks: int = 0
     needs_rebuild: bool = False
-    # Metered crypto calls: (measured milliseconds, calls, input bytes); see prelude.js.
+    # Metered native-code calls: (measured milliseconds, calls, input bytes); see prelude.js.
     native: tuple[float, int, int] = (0.0, 0, 0)
+    # The prelude's plumbing (event parsing, KVS settling, serialising, the isolation check):
+    # (measured milliseconds, sections). Not the function's compute.
+    plumbing: tuple[float, int] = (0.0, 0)
+    # The session had served an earlier invocation (whose garbage may still fill memory).
+    reused: bool = False
 
 
 def relocate(text: str, filename: str, source: str | None = None) -> str:
@@ -103,6 +111,12 @@ def relocate(text: str, filename: str, source: str | None = None) -> str:
 class JsSession:
     """A QuickJS context ready to run one function (see the module docstring)."""
 
+    # After an invocation that ran this long, memory is checked (ctx.memory() walks the heap, so
+    # it costs about 15 µs, worth it only after heavy work) and collected when cyclic garbage
+    # takes more than half the function's allowance: QuickJS's own collector may otherwise not
+    # run before the next invocation reaches the limit.
+    GC_CHECK_AFTER_NS = 200_000
+
     def __init__(
         self,
         body: str,
@@ -111,10 +125,16 @@ class JsSession:
         filename: str,
         ceiling_ns: int,
         memory_bytes: int,
-        fresh_every_time: bool = False,
+        safety_ns: int | None = None,
+        written: frozenset[str] | None = None,
     ) -> None:
         self.filename = filename
         self.ceiling_ns = ceiling_ns
+        # The real-time stop: the ceiling itself, or (deterministic mode, where the ceiling is
+        # counted in ticks) a much larger safety limit.
+        self.stop_ns = max(ceiling_ns, safety_ns or 0)
+        self.memory_bytes = memory_bytes
+        self.invocations = 0
         ctx = quickjs.Context()
         for name in SHIMS_BY_RUNTIME[runtime]:
             ctx.eval(wrapped_shim(name))
@@ -126,85 +146,148 @@ class JsSession:
         self._begin = ctx.eval("__edgesim_internals.begin")
         self._poll = ctx.eval("__edgesim_internals.poll")
         self._settle = ctx.eval("__edgesim_internals.settle")
-        self._set_tick_limit = ctx.eval("__edgesim_internals.setTickLimit")
         snapshot = ctx.eval("__edgesim_internals.snapshot")
         try:
             ctx.eval(_WRAPPER_HEAD + body + _WRAPPER_TAIL)
         except quickjs.JSException as exc:
             raise FunctionLoadError(relocate(str(exc).strip(), filename, body)) from None
         ctx.eval("delete globalThis.__edgesim_internals;")
-        snapshot()
+        # Names the source can write (None: any): see written_properties in source.py.
+        snapshot(orjson.dumps(None if written is None else sorted(written)).decode())
         self._ctx = ctx
-        self.fresh_every_time = fresh_every_time
         ctx.gc()
-        ctx.set_memory_limit(int(ctx.memory()["malloc_size"]) + memory_bytes)
-        # The binding's limit is in seconds of process CPU time; it is the runaway stop only.
-        ctx.set_time_limit(ceiling_ns / 1e9)
+        self.baseline_bytes = int(ctx.memory()["malloc_size"])
+        ctx.set_memory_limit(self.baseline_bytes + memory_bytes)
 
     def invoke(
         self, event_json: str, options: dict[str, Any], resolve_kvs: KvsResolver, tick_limit: int
     ) -> RawOutcome:
-        """Run the handler once; JS exceptions become outcomes, never Python exceptions."""
+        """Run the handler once; nothing it does raises here, everything becomes an outcome."""
+        reused = self.invocations > 0
+        self.invocations += 1
+        outcome = self._run(event_json, options, resolve_kvs, tick_limit)
+        outcome.reused = reused
+        if outcome.cpu_ns >= self.GC_CHECK_AFTER_NS and not outcome.needs_rebuild:
+            self._collect_if_needed()
+        return outcome
+
+    def _collect_if_needed(self) -> None:
+        used = int(self._ctx.memory()["malloc_size"]) - self.baseline_bytes
+        if used > self.memory_bytes // 2:
+            self._ctx.gc()
+
+    def _run(
+        self, event_json: str, options: dict[str, Any], resolve_kvs: KvsResolver, tick_limit: int
+    ) -> RawOutcome:
         clock = time.thread_time_ns
-        run_job = self._ctx.execute_pending_job
+        ctx = self._ctx
+        run_job = ctx.execute_pending_job
+        arm = ctx.set_time_limit
+        stop = self.stop_ns
+        options_json = orjson.dumps({**options, "tickLimit": tick_limit}).decode()
         cpu = 0
         started = clock()
         try:
-            self._set_tick_limit(tick_limit)
-            reply = self._begin(event_json, orjson.dumps(options).decode())
-            cpu += clock() - started
-            state = orjson.loads(reply)
-            while state["s"] == "pending":
-                requests = state["kvs"]
-                if requests:
+            arm(stop / 1e9)
+            reply = self._begin(event_json, options_json)
+            cpu = clock() - started
+            while True:
+                head_text, _, value_text = reply.partition("\n")
+                head = orjson.loads(head_text)
+                requests = head.get("kvs")
+                if head["s"] != "pending":
+                    # The outcome is known. Jobs the function left queued (a `.then` it did not
+                    # wait for) still run now, in this invocation and on its clock.
+                    started = clock()
+                    arm(max(stop - cpu, 0) / 1e9)
+                    if not run_job():
+                        cpu += clock() - started
+                        break
+                    progress = True
+                elif requests:
                     answers = resolve_kvs(requests)  # Python time: not the function's compute
                     started = clock()
+                    arm(max(stop - cpu, 0) / 1e9)
                     self._settle(orjson.dumps(answers).decode())
+                    progress = False
                 else:
                     started = clock()
-                ran = False
-                while run_job():
-                    ran = True
-                    if cpu + clock() - started > self.ceiling_ns:
-                        return RawOutcome(state="runaway", cpu_ns=cpu, needs_rebuild=True)
+                    progress = False
+                while True:
+                    if cpu + clock() - started > stop:
+                        return self._runaway(cpu + clock() - started)
+                    arm(max(stop - cpu - (clock() - started), 0) / 1e9)
+                    if not run_job():
+                        break
+                    progress = True
+                arm(max(stop - cpu - (clock() - started), 0) / 1e9)
                 reply = self._poll()
                 cpu += clock() - started
-                state = orjson.loads(reply)
-                if state["s"] == "pending" and not requests and not ran and not state["kvs"]:
+                if cpu > stop:
+                    return self._runaway(cpu)
+                if (
+                    not progress
+                    and not requests
+                    and reply.startswith('{"s":"pending","kvs":[]')
+                    and '"recheck":true' not in reply
+                ):
                     return RawOutcome(state="unsettled", cpu_ns=cpu, needs_rebuild=True)
         except quickjs.JSException as exc:
             return self._engine_failure(str(exc), cpu + clock() - started)
-        except quickjs.StackOverflow:
-            return self._engine_failure("RangeError: stack overflow", cpu + clock() - started)
+        except orjson.JSONDecodeError as exc:  # what the prelude sent is unreadable
+            return RawOutcome(
+                state="unserialisable",
+                error={"name": "", "message": f"the outcome cannot be decoded ({exc})"},
+                cpu_ns=cpu,
+                needs_rebuild=True,
+            )
+        return self._outcome(head, value_text, cpu, tick_limit)
+
+    def _outcome(
+        self, head: dict[str, Any], value_text: str, cpu: int, tick_limit: int
+    ) -> RawOutcome:
+        plumb_ms, sections = head["plumb"]
         outcome = RawOutcome(
-            state=state["s"],
-            value=state.get("v"),
-            value_type=state.get("type", "undefined"),
-            error=state.get("error"),
-            logs=state["logs"],
-            origin=state["origin"],
-            custom_log=state["custom"],
+            state=head["s"],
+            value_type=head.get("type", "undefined"),
+            error=head.get("error"),
+            logs=head["logs"],
+            origin=head["origin"],
+            custom_log=head["custom"],
             cpu_ns=cpu,
-            ticks=state["ticks"],
-            native=tuple(state["native"]),
-            needs_rebuild=state["dirty"] or self.fresh_every_time,
+            ticks=head["ticks"],
+            native=tuple(head["native"]),
+            plumbing=(float(plumb_ms), int(sections)),
+            needs_rebuild=bool(head["dirty"]),
         )
+        if outcome.state == "ok":
+            try:
+                outcome.value = orjson.loads(value_text)
+            except orjson.JSONDecodeError as exc:
+                # Nested deeper than the decoder allows (orjson stops at 1,024 levels).
+                outcome.state = "unserialisable"
+                outcome.error = {"name": "", "message": f"the value cannot be decoded ({exc})"}
         if outcome.error is not None:
-            outcome.error = {k: relocate(v, self.filename) for k, v in outcome.error.items()}
+            outcome.error = {k: relocate(str(v), self.filename) for k, v in outcome.error.items()}
             if outcome.error.get("name") == "MemoryError":
                 outcome.state = "memory"
                 outcome.needs_rebuild = True
-        if cpu > self.ceiling_ns or (tick_limit and outcome.ticks > tick_limit):
+        if tick_limit and outcome.ticks > tick_limit:
             outcome.state = "runaway"
             outcome.needs_rebuild = True
         return outcome
 
+    def _runaway(self, cpu: int) -> RawOutcome:
+        return RawOutcome(state="runaway", cpu_ns=max(cpu, self.stop_ns), needs_rebuild=True)
+
     def _engine_failure(self, text: str, cpu: int) -> RawOutcome:
         """An exception JS code could not catch: interrupt (runaway), out of memory, or other."""
-        if "out of memory" in text:
+        first = text.strip().split("\n", 1)[0]
+        if "out of memory" in first or first == "null":
+            # null: the engine could not even allocate the error object.
             kind = "memory"
-        elif "interrupted" in text:
-            kind = "runaway"
+        elif "interrupted" in first:
+            return self._runaway(cpu)
         else:
             kind = "error"
         message = relocate(text.strip(), self.filename)

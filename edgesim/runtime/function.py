@@ -22,13 +22,15 @@ from edgesim.runtime.engine import JsSession, KvsAnswer, RawOutcome
 from edgesim.runtime.event import VIEWER_REQUEST
 from edgesim.runtime.origin_checks import check_origin_modifications
 from edgesim.runtime.result import classify, normalise, validate_request, validate_response
-from edgesim.runtime.source import FunctionSource, module_body
+from edgesim.runtime.source import FunctionSource, module_body, written_properties
 
 CLOUDFRONT_ERROR_PREFIX = (
     "The CloudFront function associated with the CloudFront distribution is invalid"
     " or could not run."
 )
 DEFAULT_EDGE = {"name": "IAD", "serverIp": "127.0.0.1", "region": "us-east-1"}
+# In deterministic mode, real CPU time only stops code at this multiple of the (tick) ceiling.
+DETERMINISTIC_SAFETY_FACTOR = 10
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,18 @@ class BudgetPolicy:
     @property
     def ceiling_ns(self) -> int:
         return int(self.budget_ns * self.ceiling_factor)
+
+    @property
+    def safety_ceiling_ns(self) -> int:
+        """The real CPU time after which code is stopped whatever the mode.
+
+        The ceiling itself when time is measured; in deterministic mode, where the ceiling is
+        counted in ticks, a much larger safety stop (``DETERMINISTIC_SAFETY_FACTOR`` × the
+        ceiling), so that ordinary code never depends on the machine's speed or load.
+        """
+        if self.deterministic:
+            return self.ceiling_ns * DETERMINISTIC_SAFETY_FACTOR
+        return self.ceiling_ns
 
     @property
     def tick_limit(self) -> int:
@@ -104,21 +118,6 @@ _NJS_WORDING = (
 )  # fmt: skip
 
 
-# Source that may change shared built-ins in ways the cheap after-run check (prelude.js isDirty:
-# enumerable keys and global identities) cannot see: assignments or deletes on a built-in's
-# prototype, defineProperty and friends. Reading a prototype (Array.prototype.push.apply) is fine.
-_BUILTINS = (
-    r"Object|Array|String|Number|Boolean|Function|Promise|RegExp|Date|Error|Symbol|Buffer"
-    r"|ArrayBuffer|DataView|TextEncoder|TextDecoder|\w*Error|\w*Array"
-)
-_REDEFINES_BUILTINS = re.compile(
-    rf"\b(?:{_BUILTINS})\s*\.\s*prototype\s*(?:(?:\.\s*\w+|\[[^\]]*\])\s*)*"
-    r"(?:[-+*/%&|^]|<<|>>>?|\*\*|&&|\|\||\?\?)?=(?!=)"
-    rf"|\bdelete\s+(?:{_BUILTINS})\s*\.\s*prototype\b"
-    r"|defineProperty|setPrototypeOf|__proto__|__defineGetter__|__defineSetter__"
-)
-
-
 def njs_wording(message: str) -> str:
     for pattern, replacement in _NJS_WORDING:
         message = pattern.sub(replacement, message)
@@ -164,8 +163,8 @@ class LoadedFunction:
 
             body = instrument(body)
         self._body = body
-        # Code that may redefine built-ins gets a new context per invocation (see prelude.js).
-        self.fresh_every_time = bool(_REDEFINES_BUILTINS.search(source.text))
+        # What the isolation check must put back after each invocation (see prelude.js).
+        self._written = written_properties(source.text)
         self._session: JsSession | None = None
         self.sessions_built = 0
         self._session_for_use()  # compile now, so syntax errors surface at load time
@@ -178,7 +177,8 @@ class LoadedFunction:
                 filename=self.source.filename,
                 ceiling_ns=self.budget.ceiling_ns,
                 memory_bytes=limits.FUNCTION_MAX_MEMORY_BYTES,
-                fresh_every_time=self.fresh_every_time,
+                safety_ns=self.budget.safety_ceiling_ns,
+                written=self._written,
             )
             self.sessions_built += 1
         return self._session
@@ -226,16 +226,40 @@ class LoadedFunction:
             "kvs": None if store is None else {"id": store.store_id},
             "rawQuery": raw_query,
         }
+        event_json = orjson.dumps(event).decode()
+        raw = self._run(event_json, options, store)
+        if raw.state == "memory" and raw.reused:
+            # Garbage left by earlier invocations may be what filled the memory: the run is
+            # repeated once on a new engine (its logs and time replace the failed attempt's).
+            raw = self._run(event_json, options, store)
+        try:
+            return self._interpret(event, raw)
+        except Exception as exc:  # whatever the function returned, invoke answers
+            self._session = None
+            result = InvocationResult(event_type=event_type, logs=list(raw.logs), cpu_ns=raw.cpu_ns)
+            result.error = FunctionFailure(
+                "execution", f"the returned object cannot be serialised: {exc}"
+            )
+            return result
+
+    def _run(self, event_json: str, options: dict[str, Any], store: KvsReader | None) -> RawOutcome:
         session = self._session_for_use()
-        raw = session.invoke(
-            orjson.dumps(event).decode(),
-            options,
-            lambda requests: self._resolve_kvs(store, requests),
-            self.budget.tick_limit,
-        )
+        try:
+            raw = session.invoke(
+                event_json,
+                options,
+                lambda requests: self._resolve_kvs(store, requests),
+                self.budget.tick_limit,
+            )
+        except Exception as exc:  # the engine's trouble never escapes invoke
+            raw = RawOutcome(
+                state="unserialisable",
+                error={"name": type(exc).__name__, "message": str(exc)},
+                needs_rebuild=True,
+            )
         if raw.needs_rebuild:
             self._session = None
-        return self._interpret(event, raw)
+        return raw
 
     def _compute_ns(self, raw: RawOutcome) -> int:
         """The function's compute cost: its own work plus modelled native crypto time."""
@@ -244,10 +268,15 @@ class LoadedFunction:
         native = calls * budget.native_call_ns + nbytes * budget.native_byte_ns
         if budget.deterministic:
             return int(raw.ticks * budget.tick_cost_ns + native)
-        return int(max(0.0, raw.cpu_ns - measured_ms * 1e6) + native)
+        plumbing_ms = raw.plumbing[0]
+        return int(max(0.0, raw.cpu_ns - (measured_ms + plumbing_ms) * 1e6) + native)
 
     def _utilization(self, raw: RawOutcome) -> int:
-        return round(self._compute_ns(raw) * 100 / self.budget.budget_ns)
+        used = round(self._compute_ns(raw) * 100 / self.budget.budget_ns)
+        if raw.state == "runaway":
+            # Stopped at the ceiling: it used at least that much.
+            return max(used, round(self.budget.ceiling_factor * 100))
+        return used
 
     def _interpret(self, event: dict[str, Any], raw: RawOutcome) -> InvocationResult:
         event_type = event["context"]["eventType"]

@@ -342,7 +342,6 @@ def test_reading_a_builtin_prototype_keeps_the_fast_path() -> None:
         fn.invoke(request_event(), now=NOW).request["headers"]["n"]["value"] for _ in range(3)
     ]
     assert values == ["2", "2", "2"]
-    assert not fn.fresh_every_time
     assert fn.sessions_built == 1
 
 
@@ -351,14 +350,15 @@ def test_changes_to_crypto_prototypes_do_not_leak() -> None:
         "const crypto = require('crypto');\n"
         "function handler(e) { var h = crypto.createHash('sha1');"
         " var seen = typeof Object.getPrototypeOf(h).extra;"
-        " Object.getPrototypeOf(h).extra = 1; e.request.headers.seen = {value: seen};"
+        " try { Object.getPrototypeOf(h).extra = 1; } catch (x) { seen += ' frozen'; }"
+        " e.request.headers.seen = {value: seen};"
         " return e.request; }"
     )
     fn = load(code)
     values = [
         fn.invoke(request_event(), now=NOW).request["headers"]["seen"]["value"] for _ in range(2)
     ]
-    assert values == ["undefined", "undefined"]
+    assert values == ["undefined frozen", "undefined frozen"]
 
 
 def test_codec_calls_are_charged_at_the_modelled_native_cost() -> None:
@@ -378,6 +378,258 @@ def test_codec_calls_are_charged_at_the_modelled_native_cost() -> None:
     assert abs(a - b - 100) <= 1
 
 
+# --- Nothing user code does makes invoke raise (review finding 2) ---------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "console.log('a\\ud800b');",
+        "e.request.headers.x = {value: 'a\\udc00'};",
+        "require('cloudfront').logCustomData('\\ud800');",
+        "require('cloudfront').updateRequestOrigin({domainName: 'a\\ud800.example'});",
+        "throw new Error('bad \\ud800');",
+        "console.log('\\\\ud800 is text, \\ud83d\\ude00 is a pair');",
+    ],
+)
+def test_lone_surrogates_become_replacement_characters(body: str) -> None:
+    result = run(f"function handler(e) {{ {body} return e.request; }}")
+    texts = [*result.logs, result.custom_log_data or "", str(result.output), str(result.error)]
+    texts += [str(m) for m in result.origin_modifications]
+    for text in texts:
+        text.encode("utf-8")  # no lone surrogate survives
+    assert any("\ufffd" in t for t in texts) or "\\ud800 is text" in result.logs[0]
+    if result.logs and "pair" in result.logs[0]:
+        assert result.logs == ["\\ud800 is text, \U0001f600 is a pair"]
+
+
+def test_deeply_nested_return_values_are_an_execution_error() -> None:
+    code = (
+        "function handler(e) { var v = {value: 'x'}; var o = v;"
+        " for (var i = 0; i < 1100; i++) { o.next = {}; o = o.next; }"
+        " e.request.headers.deep = v; console.log('kept'); return e.request; }"
+    )
+    fn = load(code)
+    result = fn.invoke(request_event(), now=NOW)
+    assert result.error is not None
+    assert result.error.kind == "execution"
+    assert "serialis" in result.error.message
+    assert result.logs == ["kept"]
+    assert fn.invoke(request_event(), now=NOW).error is not None
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [
+        "Array.prototype.join = function () { return 'joined'; };",
+        "Object.prototype.toJSON = function () { return 5; };",
+        "Array.prototype.toJSON = function () { return 'arr'; };",
+        "String.prototype.toJSON = function () { return 1; };",
+        "JSON.stringify = function () { return '{'; };",
+        "Array.prototype.push = function () { throw new Error('no push'); };",
+        "Array.isArray = function () { return true; };",
+        "String.prototype.slice = function () { return ''; };",
+        "RegExp.prototype.exec = function () { return null; };",
+        "Object.defineProperty(Array.prototype, '0', {get: function () { throw new Error('idx'); }, set: function () {}});",
+    ],
+)
+def test_patched_built_ins_do_not_break_the_emulator(patch: str) -> None:
+    fn = load(
+        f"function handler(e) {{ {patch} console.log('one', 'two \\ud800');"
+        " require('cloudfront').updateRequestOrigin({domainName: 'o.example'});"
+        " return {statusCode: 200, headers: {a: {value: 'b'}}}; }"
+    )
+    for _ in range(2):
+        result = fn.invoke(request_event(), now=NOW)  # must not raise
+        assert isinstance(result.logs, list)
+        assert all(isinstance(line, str) for line in result.logs)
+
+
+def test_an_exception_in_interpretation_is_an_execution_error(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import edgesim.runtime.function as function_module
+
+    def boom(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise TypeError("unexpected shape")
+
+    fn = load(PASS_THROUGH)
+    monkeypatch.setattr(function_module, "validate_request", boom)
+    result = fn.invoke(request_event(), now=NOW)
+    assert result.error is not None
+    assert result.error.kind == "execution"
+    monkeypatch.undo()
+    assert fn.invoke(request_event(), now=NOW).error is None
+
+
+# --- console.log (review findings 3 and 16) -------------------------------------------------
+
+
+def test_a_log_line_is_cut_at_10_kb_without_splitting_a_character() -> None:
+    result = run(
+        "function handler(e) { console.log('x'.repeat(10237) + '\\ud83d\\ude00'); return e.request; }"
+    )
+    assert result.logs == ["x" * 10237]
+
+
+def test_truncation_does_not_add_an_empty_line() -> None:
+    result = run(
+        "function handler(e) { console.log('x'.repeat(10239)); console.log('\\u00e9\\u00e9');"
+        " console.log('more'); return e.request; }"
+    )
+    assert result.logs == ["x" * 10239]
+
+
+def test_multibyte_log_lines_are_counted_in_utf8_bytes() -> None:
+    result = run(
+        "function handler(e) { for (var i = 0; i < 4000; i++) console.log('\\u00e9\\u20ac'); return e.request; }"
+    )
+    assert sum(len(line.encode()) for line in result.logs) <= 10 * 1024
+    assert len(result.logs) == 10 * 1024 // 5
+
+
+def test_console_log_is_charged_as_native_code() -> None:
+    code = (
+        "function handler(e) { console.log('x'.repeat(10241));"
+        " for (var i = 0; i < 9; i++) console.log('y'); return e.request; }"
+    )
+    charged = load(
+        code, budget=BudgetPolicy(deterministic=True, native_call_ns=10_000, native_byte_ns=0)
+    )
+    free = load(code, budget=BudgetPolicy(deterministic=True, native_call_ns=0, native_byte_ns=0))
+    a = charged.invoke(request_event(), now=NOW).compute_utilization
+    b = free.invoke(request_event(), now=NOW).compute_utilization
+    assert a - b == 10  # 10 calls at 10 µs on a 1 ms budget
+
+
+# --- Compute accounting (review findings 5, 9, 11) -----------------------------------------
+
+
+class _LimitSpy:
+    """Wraps a QuickJS context and records the time limits the engine sets."""
+
+    def __init__(self, ctx) -> None:  # type: ignore[no-untyped-def]
+        self._ctx = ctx
+        self.limits: list[float] = []
+
+    def set_time_limit(self, seconds: float) -> None:
+        self.limits.append(seconds)
+        self._ctx.set_time_limit(seconds)
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self._ctx, name)
+
+
+def test_a_runaway_in_the_job_loop_is_charged_the_time_it_ran() -> None:
+    result = run("async function handler(e) { while (true) await null; }")
+    assert result.error is not None
+    assert "stopped" in result.error.message
+    assert result.cpu_ns >= BudgetPolicy().ceiling_ns
+    assert result.compute_utilization >= 1000
+
+
+def test_every_entry_into_the_engine_gets_only_the_time_left() -> None:
+    code = (
+        "async function handler(e) { var s = 0; for (var i = 0; i < 20000; i++) s += i;"
+        " await null; await null; return e.request; }"
+    )
+    fn = load(code)
+    spy = _LimitSpy(fn._session._ctx)  # type: ignore[union-attr]
+    fn._session._ctx = spy  # type: ignore[union-attr]
+    assert fn.invoke(request_event(), now=NOW).error is None
+    ceiling_s = BudgetPolicy().ceiling_ns / 1e9
+    assert len(spy.limits) >= 2
+    assert spy.limits[0] <= ceiling_s
+    assert all(later < spy.limits[0] for later in spy.limits[1:])
+
+
+def test_deterministic_mode_keeps_a_much_larger_real_time_safety_stop() -> None:
+    budget = BudgetPolicy(deterministic=True)
+    assert budget.safety_ceiling_ns == 10 * budget.ceiling_ns
+    assert BudgetPolicy().safety_ceiling_ns == BudgetPolicy().ceiling_ns
+    fn = load("function handler(e) { return e.request; }", budget=budget)
+    spy = _LimitSpy(fn._session._ctx)  # type: ignore[union-attr]
+    fn._session._ctx = spy  # type: ignore[union-attr]
+    fn.invoke(request_event(), now=NOW)
+    assert spy.limits
+    assert spy.limits[0] > budget.ceiling_ns / 1e9
+
+
+def test_emulator_plumbing_is_measured_and_not_charged() -> None:
+    from edgesim.runtime.engine import RawOutcome
+
+    fn = load(PASS_THROUGH)
+    raw = RawOutcome(state="ok", cpu_ns=1_000_000, plumbing=(0.4, 0))
+    assert fn._compute_ns(raw) == 600_000
+    kvs_code = (
+        "import cf from 'cloudfront';\nconst kvs = cf.kvs();\n"
+        "async function handler(e) { for (var i = 0; i < 50; i++) await kvs.get('k');"
+        " return e.request; }"
+    )
+    session = load(kvs_code, kvs={"k": "v"})._session
+    assert session is not None
+    measured = session.invoke(
+        '{"context": {"eventType": "viewer-request"}, "request": {}}',
+        {"now": NOW, "seed": 1, "eventType": "viewer-request", "edge": {}, "kvs": {"id": "s"},
+         "rawQuery": ""},
+        lambda requests: [(r["id"], "ok", "v") for r in requests],
+        0,
+    )  # fmt: skip
+    assert measured.state == "ok", measured
+    assert measured.plumbing[0] > 0
+    assert measured.plumbing[1] >= 50  # one settle per KVS round trip, at least
+
+
+# --- Memory (review findings 6 and 7) ------------------------------------------------------
+
+
+def test_cyclic_garbage_of_earlier_invocations_does_not_count() -> None:
+    code = (
+        "function handler(e) { console.log('once'); var a = [];"
+        " for (var i = 0; i < 12000; i++) { var o = {}; o.self = o; a.push(o); }"
+        " return e.request; }"
+    )
+    fn = load(code)
+    for _ in range(6):
+        result = fn.invoke(request_event(), now=NOW)
+        assert result.error is None, result.error
+        assert result.logs == ["once"]
+
+
+def test_a_memory_error_on_a_used_engine_is_retried_once_on_a_new_one(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from edgesim.runtime.engine import JsSession
+
+    # Without the collection after heavy invocations, the garbage of earlier runs fills memory
+    # and the engine runs out; the retry on a new engine must then succeed, logging once.
+    monkeypatch.setattr(JsSession, "GC_CHECK_AFTER_NS", 10**15)
+    code = (
+        "function handler(e) { console.log('once'); var a = [];"
+        " for (var i = 0; i < 12000; i++) { var o = {}; o.self = o; a.push(o); }"
+        " return e.request; }"
+    )
+    fn = load(code)
+    for _ in range(6):
+        result = fn.invoke(request_event(), now=NOW)
+        assert result.error is None, result.error
+        assert result.logs == ["once"]
+    assert fn.sessions_built > 1
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "function handler(e) { var a = new Uint8Array(3e6); return e.request; }",
+        "async function handler(e) { await null; var a = []; for (;;) a.push({x: 1}); }",
+        "async function handler(e) { await null; var a = new Uint8Array(3e6); return e.request; }",
+    ],
+)
+def test_running_out_of_memory_is_always_a_memory_error(code: str) -> None:
+    result = run(code)
+    assert result.error is not None
+    assert result.error.message.startswith("MemoryError"), result.error.message
+
+
+# --- Smaller things (review findings 12, 13, 16) -------------------------------------------
+
+
 def test_date_now_is_a_whole_number_of_milliseconds_without_now() -> None:
     fn = load(
         "function handler(e) { e.request.headers.t = {value: String(Date.now())}; return e.request; }"
@@ -389,3 +641,15 @@ def test_date_now_is_a_whole_number_of_milliseconds_without_now() -> None:
 def test_reference_errors_use_njs_quoting() -> None:
     result = run("function handler(e) { return URL; }")
     assert result.error.message == 'ReferenceError: "URL" is not defined'
+
+
+def test_a_throwing_message_getter_on_a_rejection_is_still_reported() -> None:
+    code = (
+        "async function handler(e) { var err = new TypeError('x');"
+        " Object.defineProperty(err, 'message', {get: function () { throw new Error('no'); }});"
+        " throw err; }"
+    )
+    result = run(code)
+    assert result.error is not None
+    assert "never settled" not in result.error.message
+    assert result.error.message.startswith("TypeError")
