@@ -214,13 +214,15 @@ class JsSession:
                     started = clock()
                     progress = False
                 while True:
-                    if cpu + clock() - started > stop:
-                        return self._runaway(cpu + clock() - started)
-                    arm(max(stop - cpu - (clock() - started), 0) / 1e9)
+                    used = cpu + clock() - started
+                    if used > stop:
+                        return self._runaway(used)
+                    arm((stop - used) / 1e9)
                     if not run_job():
                         break
                     progress = True
-                arm(max(stop - cpu - (clock() - started), 0) / 1e9)
+                # The limit armed for the last (empty) job run still holds for the poll: it is
+                # short, and reading the thread clock is a system call.
                 reply = self._poll()
                 cpu += clock() - started
                 if cpu > stop:
