@@ -260,7 +260,7 @@ class EdgeProxy:
             return None
         result = function.invoke(
             event,
-            now=time.time(),
+            now=time.time() * 1000,  # invoke takes epoch milliseconds (or a datetime)
             edge=edge_location_info(req.pop, req.client_ip),
             raw_query=req.query,
             replica=state.functions.replica(name, req.pop),

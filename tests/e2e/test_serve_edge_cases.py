@@ -209,3 +209,15 @@ async def test_bad_invalidation_pattern_is_400(start_edge: StartEdge) -> None:
     ) as response:
         assert response.status == 400
         assert "*" in (await response.json())["message"]
+
+
+async def test_functions_see_the_current_time(start_edge: StartEdge) -> None:
+    import time
+
+    js = (
+        "function handler(event) {"
+        " return {statusCode: 200, headers: {'x-now': {value: String(Date.now())}}}; }"
+    )
+    edge = await start_edge(WITH_FUNCTION, files={"pass.js": js})
+    _, headers, _ = await edge.get("/x")
+    assert abs(int(headers["X-Now"]) - time.time() * 1000) < 60_000
