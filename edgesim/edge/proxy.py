@@ -37,6 +37,7 @@ from edgesim.edge.compression import (
 )
 from edgesim.edge.event_codec import (
     apply_request_output,
+    cookie_header,
     request_event,
     response_event,
     response_from_output,
@@ -320,7 +321,7 @@ class EdgeProxy:
         # (x-cache RefreshHit: "expired, revalidated with the origin", reference B.7).
         conditional = _revalidation_headers(cached, req) if cached is not None else []
         try:
-            response, used_origin = await self._origin_response(
+            response = await self._origin_response(
                 request, req, behavior, state, origin_id, request_id, conditional
             )
         except OriginFailure as failure:
@@ -329,7 +330,7 @@ class EdgeProxy:
                 return _from_cache(cached, "RefreshHit", now)
             if failure.status in state.dist.custom_error_responses and custom_errors:
                 return await self._custom_error(request, req, state, failure.status, request_id)
-            return _error_page(state.dist, failure.status, failure.reason)
+            return _generated(failure.status, f"{failure.reason}\n", "Error")
         status = response.status
         headers = _response_headers(response)
         if status == 304 and conditional and cached is not None and key is not None:
@@ -395,7 +396,6 @@ class EdgeProxy:
                 await _pump(outcome, None)
             response.release()
             return await self._custom_error(request, req, state, status, request_id)
-        del used_origin
         return outcome
 
     async def _origin_response(
@@ -407,7 +407,7 @@ class EdgeProxy:
         origin_id: str | OriginGroup,
         request_id: str,
         conditional: Headers | None = None,
-    ) -> tuple[aiohttp.ClientResponse, Origin]:
+    ) -> aiohttp.ClientResponse:
         dist = state.dist
         group = (
             origin_id if isinstance(origin_id, OriginGroup) else dist.origin_groups.get(origin_id)
@@ -437,7 +437,7 @@ class EdgeProxy:
             ):
                 response.release()
                 continue
-            return response, origin
+            return response
         assert last_failure is not None
         raise last_failure
 
@@ -453,7 +453,7 @@ class EdgeProxy:
         headers = [(n, v) for n, v in forward.headers if n not in HOP_BY_HOP and n != "host"]
         if forward.cookies:
             headers = [(n, v) for n, v in headers if n != "cookie"]
-            headers.append(("cookie", "; ".join(f"{n}={v}" for n, v in forward.cookies)))
+            headers.append(("cookie", cookie_header(forward.cookies)))
         if host_forwarded(behavior.cache_policy, behavior.origin_request_policy):
             headers.append(("host", req.header("host") or origin_host(origin)))
         else:
@@ -763,11 +763,6 @@ def _from_cache(cached: CachedObject, x_cache: str, now: float) -> Outcome:
     headers = [(n, v) for n, v in cached.headers if n != "age"]
     headers.append(("age", str(cached.age(now))))
     return Outcome(cached.status, headers, x_cache, cached=cached)
-
-
-def _error_page(dist: Distribution, status: int, reason: str) -> Outcome:
-    del dist
-    return _generated(status, f"{reason}\n", "Error")
 
 
 def _same_values(before: Headers, after: Headers, name: str) -> bool:

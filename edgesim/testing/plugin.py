@@ -284,22 +284,11 @@ def _distribution(
 
 def _kvs_for(dist: Distribution) -> tuple[KvsService, VirtualClock]:
     """The store service ``serve`` would build, but on a virtual clock the test drives."""
+    from edgesim.edge.server import kvs_service_for
     from edgesim.kvs.clock import VirtualClock
-    from edgesim.kvs.propagation import lag_model_from_config
-    from edgesim.kvs.service import KvsService
 
-    spec: dict[str, Any] = dict(dist.edges.propagation)
-    if dist.edges.propagation_per_pop:
-        spec["per_pop_ms"] = dict(dist.edges.propagation_per_pop)
-    seed = spec.get("seed", 0)
     clock = VirtualClock()
-    service = KvsService(
-        pops=dist.edges.pops,
-        clock=clock,
-        lag=lag_model_from_config(spec),
-        seed=seed if isinstance(seed, int) else 0,
-    )
-    return service, clock
+    return kvs_service_for(dist, clock=clock), clock
 
 
 def _load_errors(server: EdgeServer) -> list[str]:

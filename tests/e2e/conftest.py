@@ -15,9 +15,8 @@ import yarl
 from aiohttp import web
 
 from edgesim.distribution.config import load_config
-from edgesim.edge.server import EdgeServer
+from edgesim.edge.server import EdgeServer, kvs_service_for
 from edgesim.kvs.clock import VirtualClock
-from edgesim.kvs.propagation import lag_model_from_config
 from edgesim.kvs.service import KvsService
 
 
@@ -138,10 +137,7 @@ async def start_edge(tmp_path: Path) -> AsyncIterator[StartEdge]:
         config.write_text("[server]\nport = 0\nadmin_port = 0\nephemeral = true\n" + body)
         dist = load_config(config)
         clock = VirtualClock()
-        spec: dict[str, Any] = dict(dist.edges.propagation)
-        if dist.edges.propagation_per_pop:
-            spec["per_pop_ms"] = dict(dist.edges.propagation_per_pop)
-        kvs = KvsService(pops=dist.edges.pops, clock=clock, lag=lag_model_from_config(spec))
+        kvs = kvs_service_for(dist, clock=clock)
         server = EdgeServer(dist, kvs=kvs, stream=_Sink(), cache_clock=clock.monotonic)
         await server.start()
         session = aiohttp.ClientSession(auto_decompress=False)
