@@ -24,49 +24,11 @@ from edgesim.edge.functions import FunctionRegistry
 from edgesim.edge.origin import OriginClient
 from edgesim.edge.proxy import EdgeProxy, EdgeState
 from edgesim.errors import InputError
-from edgesim.kvs.clock import Clock
-from edgesim.kvs.importfile import parse_import
-from edgesim.kvs.propagation import lag_model_from_config
 from edgesim.kvs.service import KvsService
 from edgesim.runtime.function import BudgetPolicy
+from edgesim.stores import kvs_service_for, sync_kvs_seeds
 
 EDGE_SERVER_KEY: web.AppKey[EdgeServer] = web.AppKey("edge_server")
-
-
-def kvs_service_for(dist: Distribution, *, clock: Clock | None = None) -> KvsService:
-    spec: dict[str, Any] = dict(dist.edges.propagation)
-    if dist.edges.propagation_per_pop:
-        spec["per_pop_ms"] = dict(dist.edges.propagation_per_pop)
-    seed = spec.get("seed", 0)
-    path = None
-    if not dist.server.ephemeral:
-        dist.server.state_dir.mkdir(parents=True, exist_ok=True)
-        path = dist.server.state_dir / "kvs.sqlite3"
-    return KvsService(
-        path=path,
-        pops=dist.edges.pops,
-        lag=lag_model_from_config(spec),
-        seed=seed if isinstance(seed, int) else 0,
-        clock=clock,
-    )
-
-
-def sync_kvs_seeds(service: KvsService, dist: Distribution) -> list[str]:
-    """Create declared stores and apply seed-file changes; returns one line per change."""
-    notes = []
-    existing = {info.name for info in service.list_stores()}
-    for decl in dist.kvs.values():
-        if decl.data is None:
-            if decl.name not in existing:
-                service.create_store(decl.name)
-                notes.append(f"kvs {decl.name}: created (empty)")
-            continue
-        items = parse_import(decl.data.read_bytes(), source=str(decl.data))
-        before = service.describe(decl.name).etag if decl.name in existing else None
-        info = service.sync_seed(decl.name, items, source=str(decl.data))
-        if before != info.etag:
-            notes.append(f"kvs {decl.name}: seeded from {decl.data} ({info.item_count} keys)")
-    return notes
 
 
 class EdgeServer:

@@ -284,8 +284,8 @@ def _distribution(
 
 def _kvs_for(dist: Distribution) -> tuple[KvsService, VirtualClock]:
     """The store service ``serve`` would build, but on a virtual clock the test drives."""
-    from edgesim.edge.server import kvs_service_for
     from edgesim.kvs.clock import VirtualClock
+    from edgesim.stores import kvs_service_for
 
     clock = VirtualClock()
     return kvs_service_for(dist, clock=clock), clock

@@ -15,9 +15,10 @@ import yarl
 from aiohttp import web
 
 from edgesim.distribution.config import load_config
-from edgesim.edge.server import EdgeServer, kvs_service_for
+from edgesim.edge.server import EdgeServer
 from edgesim.kvs.clock import VirtualClock
 from edgesim.kvs.service import KvsService
+from edgesim.stores import kvs_service_for
 
 
 @dataclass

@@ -5,8 +5,9 @@ from __future__ import annotations
 import io
 
 from edgesim.demo import demo_config, start_demo_origin, tour
-from edgesim.edge.server import EdgeServer, kvs_service_for
+from edgesim.edge.server import EdgeServer
 from edgesim.kvs.clock import VirtualClock
+from edgesim.stores import kvs_service_for
 
 
 async def test_demo_tour_shows_cohorts_redirect_cache_and_propagation() -> None:
