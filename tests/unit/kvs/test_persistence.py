@@ -91,14 +91,14 @@ def test_second_process_on_the_same_file_is_refused(tmp_path: Path) -> None:
         assert again.list_stores() == []
 
 
-def test_not_a_database(tmp_path: Path) -> None:
+def test_a_file_that_is_not_sqlite_is_a_kvs_error_naming_it(tmp_path: Path) -> None:
     path = tmp_path / "kvs.sqlite3"
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(KvsError, match=r"kvs.sqlite3"):
         KvsService(path=path)
 
 
-def test_wal_and_full_sync(tmp_path: Path) -> None:
+def test_database_is_opened_in_wal_mode_with_full_sync(tmp_path: Path) -> None:
     with KvsService(path=tmp_path / "kvs.sqlite3") as kvs:
         conn = kvs._storage._conn
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

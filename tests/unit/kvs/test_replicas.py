@@ -58,7 +58,9 @@ def test_later_version_landing_first_makes_the_pop_jump(clock: VirtualClock) -> 
         assert replica.version == 3
 
 
-def test_propagation_status(clock: VirtualClock) -> None:
+def test_propagation_status_gives_each_pops_version_and_pending_landings(
+    clock: VirtualClock,
+) -> None:
     with KvsService(clock=clock, pops=("IAD", "NRT"), lag=ScriptedLag([1, 4, 3, 2])) as kvs:
         created = kvs.create_store("s")
         second = kvs.put_key("s", "a", "1", if_match=created.etag)  # IAD at 1, NRT at 4
@@ -109,7 +111,7 @@ def test_snapshot_is_frozen_for_an_invocation(clock: VirtualClock) -> None:
         assert (snap.arn, snap.store_id) == (replica.arn, replica.store_id)
 
 
-def test_replica_identity_and_errors(kvs: KvsService) -> None:
+def test_one_replica_per_store_and_pop_and_an_unknown_pop_is_named(kvs: KvsService) -> None:
     info = kvs.create_store("s")
     replica = kvs.replica(info.arn, "LOCAL")
     assert replica is kvs.replica("s", "LOCAL")

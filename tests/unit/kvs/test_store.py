@@ -1,37 +1,34 @@
-"""Limits, ETag concurrency and the error each broken rule raises."""
+"""edgesim.kvs.store: the limits, ETag concurrency and check order every write must pass, and the
+error each broken rule raises (through the service, and on the store model directly)."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from edgesim.errors import (
-    KvsApiError,
     KvsConflict,
-    KvsNotFound,
     KvsQuotaExceeded,
     KvsValidationError,
 )
 from edgesim.kvs import KvsService, VirtualClock
+from edgesim.kvs.importfile import item_size
+from edgesim.kvs.store import (
+    Store,
+    check_if_match,
+    make_etag,
+    validate_batch,
+    validate_items,
+    validate_key,
+    validate_name,
+    validate_value,
+)
+from tests.unit.kvs.conftest import START
 
 
-def test_error_classes_carry_code_and_status() -> None:
-    for cls, code, status in [
-        (KvsValidationError, "ValidationException", 400),
-        (KvsQuotaExceeded, "ServiceQuotaExceededException", 402),
-        (KvsNotFound, "ResourceNotFoundException", 404),
-        (KvsConflict, "ConflictException", 409),
-    ]:
-        exc = cls("the message")
-        assert isinstance(exc, KvsApiError)
-        assert (exc.code, exc.status, exc.message, str(exc)) == (
-            code,
-            status,
-            "the message",
-            "the message",
-        )
-
-
-def test_key_length_limits(kvs: KvsService) -> None:
+def test_key_must_be_1_to_512_utf8_bytes(kvs: KvsService) -> None:
     etag = kvs.create_store("s").etag
     etag = kvs.put_key("s", "k" * 512, "v", if_match=etag).etag
     with pytest.raises(
@@ -46,7 +43,7 @@ def test_key_length_limits(kvs: KvsService) -> None:
     assert kvs.describe("s").etag == etag
 
 
-def test_value_length_limit(kvs: KvsService) -> None:
+def test_value_may_be_at_most_1024_utf8_bytes(kvs: KvsService) -> None:
     etag = kvs.create_store("s").etag
     etag = kvs.put_key("s", "k", "v" * 1024, if_match=etag).etag
     with pytest.raises(
@@ -64,7 +61,7 @@ def test_text_that_is_not_utf8_is_refused(kvs: KvsService) -> None:
         kvs.update_keys("s", puts=[("k", "\udfff")], if_match=etag)
 
 
-def test_store_size_quota(clock: VirtualClock) -> None:
+def test_writes_past_the_store_size_quota_are_refused(clock: VirtualClock) -> None:
     with KvsService(clock=clock, max_store_bytes=100) as kvs:
         etag = kvs.create_store("s", items={"a": "x" * 49}).etag  # 50 bytes
         etag = kvs.put_key("s", "b", "y" * 49, if_match=etag).etag  # exactly 100
@@ -106,7 +103,7 @@ def test_etag_changes_on_every_write_and_stale_ones_conflict(kvs: KvsService) ->
     assert kvs.describe("s").etag == third
 
 
-def test_etags_are_per_store(kvs: KvsService) -> None:
+def test_an_etag_from_another_store_conflicts(kvs: KvsService) -> None:
     a = kvs.create_store("a").etag
     b = kvs.create_store("b").etag
     assert a != b
@@ -123,7 +120,7 @@ def test_validation_comes_before_if_match_and_quota(clock: VirtualClock) -> None
             kvs.put_key("s", "k", "v" * 50, if_match=r"stale")
 
 
-def test_batch_operation_limit(kvs: KvsService) -> None:
+def test_update_keys_allows_at_most_50_operations(kvs: KvsService) -> None:
     etag = kvs.create_store("s").etag
     puts = [(f"k{i}", "v") for i in range(30)]
     deletes = [f"d{i}" for i in range(20)]
@@ -133,7 +130,7 @@ def test_batch_operation_limit(kvs: KvsService) -> None:
     assert kvs.describe("s").item_count == 30
 
 
-def test_batch_payload_limit(kvs: KvsService) -> None:
+def test_update_keys_over_3_mb_of_keys_and_values_is_refused(kvs: KvsService) -> None:
     etag = kvs.create_store("s").etag
     big = "v" * (1024 * 1024)
     with pytest.raises(KvsValidationError, match=r"3145734 bytes.*limit is 3145728"):
@@ -151,7 +148,7 @@ def test_batch_payload_limit(kvs: KvsService) -> None:
         ([("ok", "1"), ("k", "v" * 1025)], [], "value is 1025 bytes"),
     ],
 )
-def test_batch_shape_errors(
+def test_malformed_batches_are_refused_and_change_nothing(
     kvs: KvsService, puts: list[tuple[str, str]], deletes: list[str], message: str
 ) -> None:
     etag = kvs.create_store("s", items={"a": "0"}).etag
@@ -181,9 +178,126 @@ def test_delete_of_absent_key_is_a_successful_write(kvs: KvsService) -> None:
     assert (result.item_count, result.total_size) == (1, 2)
 
 
-def test_get_key_missing_and_invalid(kvs: KvsService) -> None:
-    kvs.create_store("s")
-    with pytest.raises(KvsNotFound, match=r"key 'nope' does not exist in store 's'"):
-        kvs.get_key("s", "nope")
-    with pytest.raises(KvsValidationError):
-        kvs.get_key("s", "")
+# -- the store model and its checks, without the service -------------------------------------
+
+
+def make_store(items: dict[str, str] | None = None) -> Store:
+    data = dict(items or {})
+    return Store(
+        id="store-1",
+        name="s",
+        comment="",
+        created=START,
+        last_modified=START,
+        etag=make_etag("store-1", 1),
+        version=1,
+        items=data,
+        total_size=sum(item_size(k, v) for k, v in data.items()),
+    )
+
+
+def test_etag_is_kv_plus_13_base32_characters_fixed_by_store_and_version() -> None:
+    etag = make_etag("store-1", 1)
+    assert re.fullmatch(r"KV[A-Z2-7]{13}", etag)
+    assert make_etag("store-1", 1) == etag
+    assert len({etag, make_etag("store-1", 2), make_etag("store-2", 1)}) == 3
+
+
+def test_plan_computes_the_next_version_and_apply_makes_it_current() -> None:
+    store = make_store({"a": "1", "b": "22"})
+    later = START + timedelta(seconds=5)
+    change = store.plan({"a": "111", "c": "3"}, ["b", "absent"], when=later, max_bytes=100)
+    assert (change.version, change.etag, change.last_modified) == (
+        2,
+        make_etag("store-1", 2),
+        later,
+    )
+    assert (dict(change.puts), change.deletes) == ({"a": "111", "c": "3"}, ("b",))
+    # Planning alone changes nothing: a refused commit must leave the store as it was.
+    assert (store.items, store.total_size, store.version) == ({"a": "1", "b": "22"}, 5, 1)
+    store.apply(change)
+    assert (store.items, store.total_size, store.version, store.etag) == (
+        {"a": "111", "c": "3"},
+        6,
+        2,
+        change.etag,
+    )
+    assert store.last_modified == later
+
+
+def test_plan_over_the_quota_names_the_store_and_both_sizes() -> None:
+    store = make_store({"a": "1"})
+    with pytest.raises(
+        KvsQuotaExceeded, match=r"store 's' would hold 12 bytes of keys and values; the limit is 10"
+    ):
+        store.plan({"b": "x" * 9}, [], when=START, max_bytes=10)
+    assert store.items == {"a": "1"}
+
+
+KEYS = st.text(st.characters(codec="utf-8"), min_size=1, max_size=4)
+VALUES = st.text(st.characters(codec="utf-8"), max_size=6)
+
+
+@given(
+    st.lists(
+        st.tuples(st.dictionaries(KEYS, VALUES, max_size=4), st.lists(KEYS, max_size=3)),
+        max_size=8,
+    )
+)
+def test_total_size_always_equals_the_utf8_bytes_of_the_items(
+    writes: list[tuple[dict[str, str], list[str]]],
+) -> None:
+    store = make_store()
+    expected: dict[str, str] = {}
+    for puts, deletes in writes:
+        deletes = [k for k in deletes if k not in puts]
+        store.apply(store.plan(puts, deletes, when=START, max_bytes=10**9))
+        for key in deletes:
+            expected.pop(key, None)
+        expected.update(puts)
+        assert store.items == expected
+        assert store.total_size == sum(item_size(k, v) for k, v in expected.items())
+    assert store.version == len(writes) + 1
+
+
+@pytest.mark.parametrize("name", ["a", "My_Store-01", "x" * 64])
+def test_names_of_1_to_64_letters_digits_dashes_and_underscores_are_valid(name: str) -> None:
+    validate_name(name)
+
+
+def test_keys_and_values_that_are_not_strings_name_the_type() -> None:
+    with pytest.raises(KvsValidationError, match=r"store name None is invalid"):
+        validate_name(None)  # type: ignore[arg-type]
+    with pytest.raises(KvsValidationError, match=r"^key must be a string, got int$"):
+        validate_key(5)  # type: ignore[arg-type]
+    with pytest.raises(KvsValidationError, match=r"value of key 'k' must be a string, got bytes"):
+        validate_value("k", b"v")  # type: ignore[arg-type]
+
+
+def test_long_keys_are_shortened_to_40_characters_in_messages() -> None:
+    with pytest.raises(KvsValidationError) as info:
+        validate_value("k" * 100, "v" * 1025)
+    assert f"key '{'k' * 40}…'" in str(info.value)
+    assert "k" * 41 not in str(info.value)
+
+
+def test_initial_items_over_the_quota_give_count_and_size() -> None:
+    assert validate_items({"ab": "cd", "é": ""}, max_bytes=6) == 6
+    with pytest.raises(
+        KvsQuotaExceeded, match=r"2 items take 7 bytes of keys and values; the store limit is 6"
+    ):
+        validate_items({"ab": "cd", "e": "fg"}, max_bytes=6)
+
+
+def test_validate_batch_returns_the_puts_in_request_order() -> None:
+    mapping = validate_batch([("b", "1"), ("a", "2")], ["c"])
+    assert list(mapping.items()) == [("b", "1"), ("a", "2")]
+
+
+def test_if_match_conflict_gives_the_current_etag_and_what_to_do() -> None:
+    store = make_store()
+    check_if_match(store, store.etag)
+    with pytest.raises(KvsConflict) as info:
+        check_if_match(store, "KVOLD")
+    assert f"current ETag of store 's' ({store.etag})" in str(info.value)
+    assert "describe the store and retry" in str(info.value)
