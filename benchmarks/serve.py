@@ -29,7 +29,7 @@ from aiohttp import web
 
 from edgesim.devloop.reloader import watch
 from edgesim.distribution.config import load_config
-from edgesim.edge.server import EdgeServer
+from edgesim.app import EdgeServer
 
 FUNCTION = """
 import cf from 'cloudfront';

@@ -50,8 +50,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 async def _serve(args: argparse.Namespace) -> None:
+    from edgesim.app import EdgeServer
     from edgesim.distribution.config import load_config
-    from edgesim.edge.server import EdgeServer
 
     config = Path(args.config) if args.config else Path(DEFAULT_CONFIG)
     if args.config and not config.is_file():
@@ -65,8 +65,8 @@ async def _serve(args: argparse.Namespace) -> None:
 
 
 async def _serve_demo(args: argparse.Namespace) -> None:
+    from edgesim.app import EdgeServer
     from edgesim.demo import demo_config, start_demo_origin, tour
-    from edgesim.edge.server import EdgeServer
 
     origin_runner, origin_url = await start_demo_origin()
     try:
@@ -101,8 +101,8 @@ def _with_overrides(dist: Distribution, args: argparse.Namespace) -> Distributio
 
 
 async def _run(server: object, args: argparse.Namespace, tour: object) -> None:
+    from edgesim.app import EdgeServer
     from edgesim.devloop.reloader import watch
-    from edgesim.edge.server import EdgeServer
 
     assert isinstance(server, EdgeServer)
     try:

@@ -11,6 +11,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from edgesim.edge.flow import NOT_LOADED
+
+if TYPE_CHECKING:
+    from edgesim.edge.flow import Flow
 
 
 @dataclass
@@ -29,6 +35,15 @@ class Metrics:
     status: Counter[int] = field(default_factory=Counter)
     functions: dict[str, FunctionStats] = field(default_factory=dict)
     bytes_downloaded: int = 0
+
+    def flow_finished(self, flow: Flow) -> None:
+        for run in flow.function_runs:
+            if run.error_kind != NOT_LOADED:
+                self.record_function(
+                    run.name, utilization=run.utilization, error_kind=run.error_kind
+                )
+        if flow.response is not None:
+            self.record_request(str(flow.response.x_cache), flow.response.status, flow.bytes_sent)
 
     def record_request(self, result_type: str, status: int, size: int) -> None:
         self.requests[result_type] += 1

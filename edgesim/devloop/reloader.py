@@ -13,8 +13,8 @@ from pathlib import Path
 
 from watchfiles import awatch
 
+from edgesim.app import EdgeServer
 from edgesim.distribution.config import load_config
-from edgesim.edge.server import EdgeServer
 from edgesim.errors import EdgesimError
 
 

@@ -1,9 +1,12 @@
-"""One log line per viewer request, plus the functions' ``console.log`` lines.
+"""One log line per viewer request, plus the functions' ``console.log`` lines: an observer of
+finished flows.
 
 Text format for people, ``--log-format json`` for tools. An optional access log writes
 CloudFront's standard log fields (AWS Developer Guide, "Standard logging": tab-separated
 ``date time x-edge-location sc-bytes c-ip cs-method … x-edge-result-type …
-x-edge-detailed-result-type``); only the fields edgesim knows are filled, others are ``-``.
+x-edge-detailed-result-type``) plus ``viewer-request-log-data`` / ``viewer-response-log-data``,
+where CloudFront writes what a function passed to ``cf.logCustomData`` (URL-encoded, at most
+800 bytes, ``-`` when unset); only the fields edgesim knows are filled, others are ``-``.
 """
 
 from __future__ import annotations
@@ -12,9 +15,12 @@ import sys
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import orjson
+
+if TYPE_CHECKING:
+    from edgesim.edge.flow import Flow
 
 ACCESS_LOG_FIELDS = (
     "date", "time", "x-edge-location", "sc-bytes", "c-ip", "cs-method", "cs(Host)",
@@ -23,7 +29,7 @@ ACCESS_LOG_FIELDS = (
     "time-taken", "x-forwarded-for", "ssl-protocol", "ssl-cipher", "x-edge-response-result-type",
     "cs-protocol-version", "fle-status", "fle-encrypted-fields", "c-port", "time-to-first-byte",
     "x-edge-detailed-result-type", "sc-content-type", "sc-content-len", "sc-range-start",
-    "sc-range-end",
+    "sc-range-end", "viewer-request-log-data", "viewer-response-log-data",
 )  # fmt: skip
 
 
@@ -40,6 +46,9 @@ class RequestRecord:
     client_ip: str
     origin_status: int | None = None
     functions: list[tuple[str, int, str | None]] = field(default_factory=list)
+    time_ms: float | None = None  # edge-clock epoch milliseconds the request arrived
+    request_log_data: str | None = None  # cf.logCustomData of the viewer-request function
+    response_log_data: str | None = None  # … and of the viewer-response function
 
 
 class RequestLog:
@@ -62,6 +71,15 @@ class RequestLog:
         if self._access is not None:
             self._access.close()
             self._access = None
+
+    def flow_finished(self, flow: Flow) -> None:
+        """Log a finished request: its functions' lines first, then the request line."""
+        for run in flow.function_runs:
+            for line in run.logs:
+                self.function_log(run.name, line)
+            if run.error is not None:
+                self.function_log(run.name, f"{run.error_kind} error: {run.error}")
+        self.request(record_of(flow))
 
     def function_log(self, function: str, line: str) -> None:
         if self.fmt == "json":
@@ -91,8 +109,32 @@ class RequestLog:
         print(line, file=self.stream, flush=True)
 
 
-def _access_line(record: RecordLike) -> str:
-    now = datetime.now(UTC)
+def record_of(flow: Flow) -> RequestRecord:
+    req, response = flow.request, flow.response
+    custom = {run.event_type: run.custom_log_data for run in flow.function_runs}
+    return RequestRecord(
+        method=req.method,
+        target=req.target,
+        pop=req.pop,
+        behavior=flow.behavior.path if flow.behavior else "-",
+        functions=[(run.name, run.utilization, run.error_kind) for run in flow.function_runs],
+        x_cache=str(response.x_cache) if response else "Error",
+        status=response.status if response else 0,
+        origin_status=flow.origin_status,
+        bytes=flow.bytes_sent,
+        duration_ms=flow.duration_ms,
+        client_ip=req.client_ip,
+        time_ms=flow.received_ms,
+        request_log_data=custom.get("viewer-request"),
+        response_log_data=custom.get("viewer-response"),
+    )
+
+
+def _access_line(record: RequestRecord) -> str:
+    if record.time_ms is not None:
+        now = datetime.fromtimestamp(record.time_ms / 1000, UTC)
+    else:
+        now = datetime.now(UTC)
     stem, _, query = record.target.partition("?")
     values = {
         "date": now.strftime("%Y-%m-%d"),
@@ -109,11 +151,10 @@ def _access_line(record: RecordLike) -> str:
         "x-edge-detailed-result-type": record.x_cache,
         "time-taken": f"{record.duration_ms / 1000:.3f}",
         "cs-protocol": "http",
+        "viewer-request-log-data": record.request_log_data or "-",
+        "viewer-response-log-data": record.response_log_data or "-",
     }
     return "\t".join(values.get(name, "-") for name in ACCESS_LOG_FIELDS)
-
-
-RecordLike = RequestRecord
 
 
 def _result_type(x_cache: str) -> str:

@@ -142,9 +142,9 @@ def apply_request_output(
         client_port=req.client_port,
         http_version=req.http_version,
         scheme=req.scheme,
+        has_body=req.has_body,
         pop=req.pop,
         country=req.country,
-        extra=dict(req.extra),
     )
 
 

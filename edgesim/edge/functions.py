@@ -82,6 +82,14 @@ class FunctionRegistry:
         slot.findings = [f.format(source.filename) for f in function.findings]
         return None
 
+    def load_errors(self) -> list[str]:
+        """One line per function whose last load failed (with the error)."""
+        return [
+            f"function {name}: {slot.last_error}"
+            for name, slot in self.slots.items()
+            if slot.last_error
+        ]
+
     def get(self, name: str) -> LoadedFunction | None:
         slot = self.slots.get(name)
         return None if slot is None else slot.function

@@ -7,7 +7,7 @@ see them lower-cased); order and repetitions are kept. Cookies travel in ``cooki
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 Headers = list[tuple[str, str]]
 
@@ -37,10 +37,10 @@ class EdgeRequest:
     client_port: int = 0
     http_version: str = "1.1"
     scheme: str = "http"
+    has_body: bool = False  # the viewer sent a body (CloudFront refuses one on GET)
     # Filled in by the pipeline: edge location and viewer country for this request.
     pop: str = ""
     country: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
 
     def header(self, name: str) -> str | None:
         """First value of header ``name`` (lower-case), or None."""

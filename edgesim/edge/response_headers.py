@@ -205,30 +205,6 @@ def cors_headers(cors: CorsConfig, request: EdgeRequest) -> Headers:
     return out
 
 
-def cors_preflight_response(
-    policy: ResponseHeadersPolicy, request: EdgeRequest
-) -> tuple[int, Headers] | None:
-    """A preflight answer from the edge itself, or None to let the request go on to the origin.
-
-    Answered only when the policy has CORS with ``origin_override`` (the origin's CORS headers
-    would be replaced anyway), the request is a preflight and its origin is allowed. Status 204,
-    no body, the CORS headers of the policy.
-
-    This is an edgesim convenience, not documented CloudFront behaviour: AWS describes a response
-    headers policy only as adding headers to the responses CloudFront sends, so a real
-    distribution still forwards the OPTIONS request to the origin (OPTIONS must then be among the
-    behaviour's allowed methods, or CloudFront answers 403). Use it where matching production
-    matters less than not needing an origin that handles OPTIONS.
-    """
-    cors = policy.cors
-    if cors is None or not cors.origin_override or not is_preflight(request):
-        return None
-    headers = cors_headers(cors, request)
-    if not headers:
-        return None
-    return 204, headers
-
-
 # --------------------------------------------------------------------------------------------
 # Applying a policy
 

@@ -118,6 +118,11 @@ class KvsService:
     # -- stores ---------------------------------------------------------------------------
 
     @property
+    def clock(self) -> Clock:
+        """The clock propagation runs on (shared with the edge in ``serve`` and the fixtures)."""
+        return self._clock
+
+    @property
     def pops(self) -> tuple[str, ...]:
         return self._pops
 

@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from edgesim.app import EdgeServer
     from edgesim.distribution.model import Distribution
-    from edgesim.edge.server import EdgeServer
     from edgesim.kvs.clock import VirtualClock
     from edgesim.kvs.propagation import LagModel
     from edgesim.kvs.service import KvsService
@@ -160,8 +160,9 @@ def edgesim_load(request: pytest.FixtureRequest) -> Iterator[Callable[..., EdgeF
 @dataclass
 class EdgesimServer:
     """A running ``serve``: ``url`` (viewers), ``admin`` (KVS API, ``/status``), the
-    :class:`~edgesim.edge.server.EdgeServer`, its :class:`~edgesim.kvs.service.KvsService`
-    and the virtual ``clock`` that KVS propagation runs on."""
+    :class:`~edgesim.app.EdgeServer`, its :class:`~edgesim.kvs.service.KvsService`
+    and the virtual ``clock`` the whole edge runs on: KVS propagation, cache TTLs and ``Age``,
+    and the functions' ``Date`` (which stands still until the test advances it)."""
 
     server: EdgeServer
     kvs: KvsService
@@ -182,7 +183,8 @@ class EdgesimServer:
         return self.stream.getvalue().splitlines()
 
     def advance(self, seconds: float) -> None:
-        """Move the KVS clock: writes whose lag has passed land at their POPs."""
+        """Move the edge's clock: writes whose lag has passed land at their POPs, cached
+        objects age (and expire), functions see the later ``Date.now()``."""
         self.clock.advance(seconds)
 
     def settle(self) -> None:
@@ -291,11 +293,6 @@ def _kvs_for(dist: Distribution) -> tuple[KvsService, VirtualClock]:
     return kvs_service_for(dist, clock=clock), clock
 
 
-def _load_errors(server: EdgeServer) -> list[str]:
-    slots = server.proxy.state.functions.slots
-    return [f"function {name}: {s.last_error}" for name, s in slots.items() if s.last_error]
-
-
 @_async_fixture
 async def edgesim_server(
     request: pytest.FixtureRequest,
@@ -309,7 +306,7 @@ async def edgesim_server(
     ``base_dir`` (default: the rootdir), in a file to the file's directory. A function that
     fails to load fails the call. Servers are stopped after the test.
     """
-    from edgesim.edge.server import EdgeServer
+    from edgesim.app import EdgeServer
     from edgesim.errors import FunctionLoadError
 
     root = request.config.rootpath
@@ -332,7 +329,7 @@ async def edgesim_server(
             raise
         handle = EdgesimServer(server, kvs, clock, stream)
         started.append(handle)  # from here on, teardown stops it whatever happens
-        errors = _load_errors(server)
+        errors = server.load_errors()
         if errors:
             raise FunctionLoadError("edgesim_server: " + "\n".join(errors))
         await server.start(port=0, admin_port=0)

@@ -15,7 +15,7 @@ import yarl
 from aiohttp import web
 
 from edgesim.distribution.config import load_config
-from edgesim.edge.server import EdgeServer
+from edgesim.app import EdgeServer
 from edgesim.kvs.clock import VirtualClock
 from edgesim.kvs.service import KvsService
 from edgesim.stores import kvs_service_for
@@ -139,7 +139,7 @@ async def start_edge(tmp_path: Path) -> AsyncIterator[StartEdge]:
         dist = load_config(config)
         clock = VirtualClock()
         kvs = kvs_service_for(dist, clock=clock)
-        server = EdgeServer(dist, kvs=kvs, stream=_Sink(), cache_clock=clock.monotonic)
+        server = EdgeServer(dist, kvs=kvs, stream=_Sink(), clock=clock)
         await server.start()
         session = aiohttp.ClientSession(auto_decompress=False)
         started.append((runner, server, session, kvs))

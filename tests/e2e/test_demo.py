@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from edgesim.demo import demo_config, start_demo_origin, tour
-from edgesim.edge.server import EdgeServer
+from edgesim.app import EdgeServer
 from edgesim.kvs.clock import VirtualClock
 from edgesim.stores import kvs_service_for
 

@@ -832,7 +832,7 @@ async def test_port_in_use_is_a_clear_input_error(tmp_path: Path) -> None:
     import socket
 
     from edgesim.distribution.config import load_config
-    from edgesim.edge.server import EdgeServer
+    from edgesim.app import EdgeServer
     from edgesim.errors import InputError
 
     with socket.socket() as busy:

@@ -13,7 +13,6 @@ from edgesim.edge.response_headers import (
     allowed_origin,
     apply_response_headers_policy,
     cloudfront_response_headers,
-    cors_preflight_response,
     new_request_id,
     pop_label,
     via_host_id,
@@ -230,44 +229,3 @@ def test_cors_origin_override(override: bool, expected: str) -> None:
     origin = [("access-control-allow-origin", "https://origin.set")]
     out = apply_response_headers_policy(origin, cors_policy(cors), request=req)
     assert values(out, "access-control-allow-origin") == [expected]
-
-
-def test_preflight_answered_only_with_origin_override() -> None:
-    req = make_request(
-        "OPTIONS",
-        [("origin", "https://app.example.com"), ("access-control-request-method", "POST")],
-    )
-    assert cors_preflight_response(cors_policy(), req) is None  # origin_override=False
-    overriding = CorsConfig(
-        allow_origins=CORS.allow_origins,
-        allow_methods=("POST",),
-        allow_headers=("X-Token",),
-        max_age_s=60,
-        origin_override=True,
-    )
-    answer = cors_preflight_response(cors_policy(overriding), req)
-    assert answer is not None
-    status, headers = answer
-    assert status == 204
-    assert headers == [
-        ("Access-Control-Allow-Origin", "https://app.example.com"),
-        ("Access-Control-Allow-Methods", "POST"),
-        ("Access-Control-Allow-Headers", "X-Token"),
-        ("Access-Control-Max-Age", "60"),
-    ]
-
-
-def test_preflight_not_answered_for_non_preflights_or_other_origins() -> None:
-    cors = CorsConfig(allow_origins=("https://app.example.com",), origin_override=True)
-    policy = cors_policy(cors)
-    no_acrm = make_request("OPTIONS", [("origin", "https://app.example.com")])
-    get = make_request(
-        "GET", [("origin", "https://app.example.com"), ("access-control-request-method", "GET")]
-    )
-    other = make_request(
-        "OPTIONS", [("origin", "https://other.test"), ("access-control-request-method", "GET")]
-    )
-    assert cors_preflight_response(policy, no_acrm) is None
-    assert cors_preflight_response(policy, get) is None
-    assert cors_preflight_response(policy, other) is None
-    assert cors_preflight_response(ResponseHeadersPolicy(name="none"), get) is None

@@ -16,14 +16,14 @@ from aiohttp import web
 # Imported here so that pytester's inner runs find them already loaded (it drops modules first
 # imported by an inner run, which would leave two copies of edgesim's classes around).
 import edgesim.distribution.config
-import edgesim.edge.server
+import edgesim.app
 import edgesim.testing.plugin as plugin
 from edgesim.errors import FunctionLoadError, InputError
 from edgesim.testing import EdgeFunction, ReplicatedKvs, viewer_request
 from edgesim.testing.plugin import EdgesimServer
 from edgesim.testing.properties import request_header
 
-PRELOADED = (edgesim.distribution.config, edgesim.edge.server)
+PRELOADED = (edgesim.distribution.config, edgesim.app)
 ROOT = Path(__file__).resolve().parents[3]
 # Block the entry point (if installed) and load the module by name, so the plugin is registered
 # once either way. The module is already imported by this process, hence no assertion rewriting.

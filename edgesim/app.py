@@ -1,20 +1,23 @@
-"""``edgesim serve``: wire the distribution, KVS, functions, cache and admin API together.
+"""``edgesim serve`` assembled: the distribution, KVS, functions, cache, the edge proxy, the
+observers of finished requests (metrics, request log) and the admin API, on one clock.
 
 Two listeners, both on 127.0.0.1 by default: the viewer port (the distribution) and the admin
-port (KVS control plane, ``/status``, ``/metrics``, cache invalidation).
+port (KVS control plane, ``/status``, ``/metrics``, cache invalidation). The reload operations
+(a function file, a seed file, a whole config) live here because they swap this object's state;
+watching files for them is ``edgesim.devloop.reloader``'s job.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
 from aiohttp import web
 
+from edgesim.admin import add_admin_routes
 from edgesim.controlplane.app import setup_admin
 from edgesim.devloop.metrics import Metrics
 from edgesim.devloop.requestlog import RequestLog
@@ -24,11 +27,10 @@ from edgesim.edge.functions import FunctionRegistry
 from edgesim.edge.origin import OriginClient
 from edgesim.edge.proxy import EdgeProxy, EdgeState
 from edgesim.errors import InputError
+from edgesim.kvs.clock import Clock, RealClock
 from edgesim.kvs.service import KvsService
 from edgesim.runtime.function import BudgetPolicy
 from edgesim.stores import kvs_service_for, sync_kvs_seeds
-
-EDGE_SERVER_KEY: web.AppKey[EdgeServer] = web.AppKey("edge_server")
 
 
 class EdgeServer:
@@ -40,11 +42,15 @@ class EdgeServer:
         stream: TextIO | None = None,
         budget: BudgetPolicy | None = None,
         kvs: KvsService | None = None,
-        cache_clock: Callable[[], float] | None = None,
+        clock: Clock | None = None,
     ) -> None:
+        """``clock`` is the one clock of this edge (cache TTLs and Age, functions' ``Date``, KVS
+        propagation): a :class:`~edgesim.kvs.clock.VirtualClock` lets a test move them all.
+        Given a ``kvs`` service and no clock, the service's clock is used."""
         self.stream = stream or sys.stderr
         self.budget = budget or BudgetPolicy()
-        self.kvs = kvs or kvs_service_for(dist)
+        self.clock: Clock = clock or (kvs.clock if kvs is not None else RealClock())
+        self.kvs = kvs or kvs_service_for(dist, clock=self.clock)
         self._owns_kvs = kvs is None
         for note in sync_kvs_seeds(self.kvs, dist):
             self.say(note)
@@ -55,19 +61,22 @@ class EdgeServer:
         self.request_log = RequestLog(
             fmt=log_format, stream=self.stream, access_log=dist.server.access_log
         )
-        # The cache's clock is injectable so tests can let objects expire without sleeping.
-        self.cache = HttpCache() if cache_clock is None else HttpCache(clock=cache_clock)
+        self.cache = HttpCache(clock=self.clock.monotonic)
         self.origins = OriginClient()
         self.proxy = EdgeProxy(
             EdgeState(dist, functions),
             cache=self.cache,
             origins=self.origins,
-            metrics=self.metrics,
-            request_log=self.request_log,
+            clock=self.clock,
+            observers=[self.metrics, self.request_log],
         )
         self._runners: list[web.AppRunner] = []
         self.viewer_port = 0
         self.admin_port = 0
+
+    def load_errors(self) -> list[str]:
+        """One line per function that failed to load (and so is not serving)."""
+        return self.proxy.state.functions.load_errors()
 
     @property
     def dist(self) -> Distribution:
@@ -82,10 +91,7 @@ class EdgeServer:
         viewer = web.Application(client_max_size=0)
         viewer.router.add_route("*", "/{tail:.*}", self.proxy.handle)
         admin = web.Application()
-        admin[EDGE_SERVER_KEY] = self
-        admin.router.add_get("/status", _status)
-        admin.router.add_get("/metrics", _metrics)
-        admin.router.add_post("/cache/invalidations", _invalidate)
+        add_admin_routes(admin, self)
         setup_admin(admin, self.kvs)
         self.viewer_port = await self._listen_viewer(
             viewer, server.host, server.port if port is None else port
@@ -211,34 +217,6 @@ class EdgeServer:
             "kvs": stores,
             "cache": self.cache.stats(),
         }
-
-
-async def _status(request: web.Request) -> web.Response:
-    return web.json_response(request.app[EDGE_SERVER_KEY].status())
-
-
-async def _metrics(request: web.Request) -> web.Response:
-    text = request.app[EDGE_SERVER_KEY].metrics.render()
-    return web.Response(text=text, content_type="text/plain", charset="utf-8")
-
-
-async def _invalidate(request: web.Request) -> web.Response:
-    try:
-        doc = await request.json()
-    except ValueError:
-        return web.json_response({"message": 'body must be JSON: {"paths": [...]}'}, status=400)
-    paths = doc.get("paths") if isinstance(doc, dict) else None
-    if not isinstance(paths, list) or not all(isinstance(p, str) and p for p in paths):
-        return web.json_response(
-            {"message": 'expected {"paths": ["/images/*", ...]} with at least one path'},
-            status=400,
-        )
-    server = request.app[EDGE_SERVER_KEY]
-    try:
-        removed = {path: server.cache.invalidate(path) for path in paths}
-    except ValueError as exc:  # e.g. '*' not at the end, as CloudFront requires
-        return web.json_response({"message": str(exc)}, status=400)
-    return web.json_response({"invalidated": removed})
 
 
 async def serve_forever(server: EdgeServer) -> None:

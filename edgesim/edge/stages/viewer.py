@@ -1,0 +1,92 @@
+"""Viewer stage: where the request landed (POP, country), what CloudFront refuses before any
+code runs, which behaviour applies, and the CloudFront-* headers the policies ask for."""
+
+from __future__ import annotations
+
+import functools
+
+from edgesim import limits
+from edgesim.distribution.model import Behavior
+from edgesim.distribution.patterns import select_behavior
+from edgesim.edge.flow import EdgeResponse, Flow, XCache, generated
+from edgesim.edge.message import EdgeRequest
+from edgesim.edge.policy_rules import names_any_cloudfront_header, policy_names_header
+from edgesim.edge.viewer import ViewerResolver, cloudfront_viewer_headers, strip_control_headers
+from edgesim.errors import InputError
+
+_METHOD_NOT_ALLOWED = (
+    "This distribution is not configured to allow the HTTP request method that was used for "
+    "this request."
+)
+
+
+def place(flow: Flow, resolver: ViewerResolver) -> EdgeResponse | None:
+    """Decide the POP and country, drop control headers; a response when CloudFront would refuse
+    the request before choosing a behaviour (unknown POP header: 400; over-long URI: 414)."""
+    req = flow.request
+    try:
+        req.pop = resolver.pop_for(req)
+        req.country = resolver.country_for(req)
+    except InputError as exc:
+        req.pop = flow.dist.edges.pops[0]
+        return generated(400, str(exc), XCache.ERROR)
+    if len(req.target) >= limits.MAX_URI_AND_QUERY_CHARS:
+        return generated(414, "Request-URI Too Long", XCache.ERROR)
+    # Control headers never go further; CloudFront-* viewer headers are CloudFront's to set, so a
+    # viewer cannot spoof them (their values come from add_cloudfront_headers only).
+    req.headers = [
+        (n, v) for n, v in strip_control_headers(req.headers) if not is_cloudfront_generated(n)
+    ]
+    flow.viewer_request = req
+    return None
+
+
+def admit(flow: Flow) -> EdgeResponse | None:
+    """Choose the behaviour and apply what it refuses (method, GET body, viewer protocol
+    policy); on success the request carries the CloudFront-* headers its policies name."""
+    req = flow.request
+    behavior = flow.behavior = select_behavior(flow.dist, req.path)
+    flow.origin = behavior.origin
+    if req.method not in behavior.allowed_methods:
+        return generated(403, _METHOD_NOT_ALLOWED, XCache.ERROR)
+    if req.method == "GET" and req.has_body:
+        # Developer Guide, "HTTP status codes": CloudFront returns 403 for a GET request that
+        # includes a body.
+        return generated(403, "GET requests with a body are not allowed.", XCache.ERROR)
+    if req.scheme != "https":
+        if behavior.viewer_protocol_policy == "https-only":
+            return generated(403, "HTTPS is required for this path.", XCache.ERROR)
+        if behavior.viewer_protocol_policy == "redirect-to-https":
+            host = req.header("host") or flow.dist.server.domain_name
+            response = generated(301, "", XCache.REDIRECT)
+            response.headers.append(("location", f"https://{host_without_port(host)}{req.target}"))
+            return response
+    add_cloudfront_headers(req, behavior)
+    return None
+
+
+def add_cloudfront_headers(req: EdgeRequest, behavior: Behavior) -> None:
+    """CloudFront-* headers exist for the function and the origin only when a policy names
+    them (reference notes B.6)."""
+    if not _names_cloudfront_headers(behavior):
+        return
+    for name, value in cloudfront_viewer_headers(req):
+        if policy_names_header(name, behavior.cache_policy, behavior.origin_request_policy):
+            req.headers.append((name, value))
+
+
+@functools.lru_cache(maxsize=256)
+def _names_cloudfront_headers(behavior: Behavior) -> bool:
+    return names_any_cloudfront_header(behavior.cache_policy, behavior.origin_request_policy)
+
+
+def is_cloudfront_generated(name: str) -> bool:
+    return name.startswith(("cloudfront-viewer-", "cloudfront-is-")) or name == (
+        "cloudfront-forwarded-proto"
+    )
+
+
+def host_without_port(host: str) -> str:
+    if host.startswith("["):  # [IPv6]:port
+        return host.split("]")[0] + "]"
+    return host.split(":")[0]
