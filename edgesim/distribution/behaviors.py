@@ -1,0 +1,269 @@
+"""``[[behaviors]]`` and ``[default_behavior]``: path patterns, target origins, function
+associations, policy references (custom or managed), allowed and cached methods."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from edgesim.distribution import managed
+from edgesim.distribution.model import (
+    ALL_METHODS,
+    GET_HEAD,
+    GET_HEAD_OPTIONS,
+    Behavior,
+    CachePolicy,
+    FunctionDecl,
+    OriginRequestPolicy,
+    ResponseHeadersPolicy,
+    ViewerProtocolPolicy,
+)
+from edgesim.distribution.patterns import validate_pattern
+from edgesim.distribution.tables import Context, Table, section, suggest, table_array
+from edgesim.errors import InputError
+
+BEHAVIOR_KEYS = (
+    "path",
+    "origin",
+    "viewer_request",
+    "viewer_response",
+    "function_associations",
+    "cache_policy",
+    "origin_request_policy",
+    "response_headers_policy",
+    "allowed_methods",
+    "cached_methods",
+    "viewer_protocol_policy",
+    "compress",
+)
+DEFAULT_BEHAVIOR_KEYS = tuple(k for k in BEHAVIOR_KEYS if k != "path")
+ASSOCIATION_KEYS = ("event_type", "function")
+
+# CloudFront quota (Developer Guide "Quotas"; reference B.1).
+MAX_BEHAVIORS = 75
+
+METHOD_SETS = (GET_HEAD, GET_HEAD_OPTIONS, ALL_METHODS)
+CACHED_METHOD_SETS = (GET_HEAD, GET_HEAD_OPTIONS)
+VIEWER_PROTOCOL_POLICIES: tuple[ViewerProtocolPolicy, ...] = (
+    "allow-all",
+    "redirect-to-https",
+    "https-only",
+)
+EVENT_TYPES = ("viewer-request", "viewer-response")
+
+_T = TypeVar("_T")
+
+
+@dataclass
+class Refs:
+    """What behaviours may refer to, gathered before the behaviours are read."""
+
+    targets: list[str]
+    functions: Mapping[str, FunctionDecl]
+    cache_policies: Mapping[str, CachePolicy] = field(default_factory=dict)
+    origin_request_policies: Mapping[str, OriginRequestPolicy] = field(default_factory=dict)
+    response_headers_policies: Mapping[str, ResponseHeadersPolicy] = field(default_factory=dict)
+
+
+def read_behaviors(ctx: Context, doc: Mapping[str, Any], refs: Refs) -> tuple[Behavior, ...]:
+    tables = ctx.entries(doc, "behaviors", BEHAVIOR_KEYS, required=("path", "origin"))
+    if len(tables) > MAX_BEHAVIORS:
+        ctx.problems.add(
+            "behaviors", f"{len(tables)} cache behaviours; CloudFront allows {MAX_BEHAVIORS}"
+        )
+    seen: dict[str, str] = {}
+    behaviors = []
+    for t in tables:
+        path = _behavior_path(t, seen)
+        behaviors.append(_behavior(t, path, refs))
+    return tuple(behaviors)
+
+
+def _behavior_path(t: Table, seen: dict[str, str]) -> str:
+    path = t.text("path")
+    if path is None:
+        return "*"
+    try:
+        validate_pattern(path)
+    except InputError as exc:
+        t.error("path", str(exc))
+        return path
+    # "/a*" and "a*" are the same pattern; the later of two could never be selected.
+    key = path[1:] if path.startswith("/") else path
+    if key in seen:
+        t.error("path", f"pattern {path!r} repeats {seen[key]}; the later one could never match")
+    seen.setdefault(key, t.where)
+    return path
+
+
+def read_default_behavior(ctx: Context, doc: Mapping[str, Any], refs: Refs) -> Behavior:
+    if "default_behavior" not in doc:
+        ctx.problems.add("default_behavior", "a [default_behavior] table is required")
+        return Behavior(
+            path="*", origin="", cache_policy=managed.MANAGED_CACHE_POLICIES["CachingOptimized"]
+        )
+    data = section(ctx.problems, doc, "default_behavior")
+    if "path" in data:
+        ctx.problems.add(
+            "default_behavior.path", "the default behaviour always has the pattern '*'; remove it"
+        )
+        data = {k: v for k, v in data.items() if k != "path"}
+    t = ctx.table("default_behavior", data, DEFAULT_BEHAVIOR_KEYS, required=("origin",))
+    return _behavior(t, "*", refs)
+
+
+def _behavior(t: Table, path: str, refs: Refs) -> Behavior:
+    viewer_request, viewer_response = _function_associations(t, refs.functions)
+    allowed = _allowed_methods(t)
+    return Behavior(
+        path=path,
+        origin=_target(t, refs.targets),
+        cache_policy=_policy_ref(
+            t,
+            "cache_policy",
+            refs.cache_policies,
+            managed.find_cache_policy,
+            managed.MANAGED_CACHE_POLICIES,
+        )
+        or managed.MANAGED_CACHE_POLICIES["CachingOptimized"],
+        origin_request_policy=_policy_ref(
+            t,
+            "origin_request_policy",
+            refs.origin_request_policies,
+            managed.find_origin_request_policy,
+            managed.MANAGED_ORIGIN_REQUEST_POLICIES,
+        ),
+        response_headers_policy=_policy_ref(
+            t,
+            "response_headers_policy",
+            refs.response_headers_policies,
+            managed.find_response_headers_policy,
+            managed.MANAGED_RESPONSE_HEADERS_POLICIES,
+        ),
+        viewer_request=viewer_request,
+        viewer_response=viewer_response,
+        allowed_methods=allowed,
+        cached_methods=_cached_methods(t, allowed),
+        viewer_protocol_policy=_viewer_protocol_policy(t),
+        compress=t.flag("compress", True),
+    )
+
+
+def _target(t: Table, targets: Sequence[str]) -> str:
+    name = t.text("origin")
+    if name is None:
+        return ""
+    if name not in targets:
+        t.error("origin", f"unknown origin or origin group {name!r}{suggest(name, targets)}")
+    return name
+
+
+def _policy_ref(
+    t: Table,
+    key: str,
+    custom: Mapping[str, _T],
+    find_managed: Callable[[str], _T | None],
+    managed_names: Iterable[str],
+) -> _T | None:
+    """A policy named by a custom policy's name, or a managed one's name, API name or ID."""
+    name = t.text(key)
+    if name is None:
+        return None
+    if name in custom:
+        return custom[name]
+    found = find_managed(name)
+    if found is None:
+        kind = key.replace("_", " ")
+        hint = suggest(name, [*custom, *managed_names])
+        t.error(key, f"unknown {kind} {name!r}{hint}")
+    return found
+
+
+def _function_associations(
+    t: Table, functions: Mapping[str, FunctionDecl]
+) -> tuple[str | None, str | None]:
+    """The viewer-request / viewer-response function names, from either spelling.
+
+    ``viewer_request = "f"`` is shorthand for ``function_associations = [{event_type =
+    "viewer-request", function = "f"}]``; a behaviour has at most one function per event type.
+    """
+    chosen: dict[str, str] = {}
+    for event in EVENT_TYPES:
+        key = event.replace("-", "_")
+        name = t.text(key)
+        if name is not None:
+            chosen[event] = name
+            _known_function(t, key, name, functions)
+    for where, event, name in _association_entries(t):
+        if event in chosen:
+            t.problems.add(where, f"a second {event} function; a behaviour has at most one")
+            continue
+        chosen[event] = name
+        _known_function(t, "function_associations", name, functions)
+    return chosen.get("viewer-request"), chosen.get("viewer-response")
+
+
+def _association_entries(t: Table) -> list[tuple[str, str, str]]:
+    entries = []
+    found = table_array(t.problems, t.data, "function_associations", t.where)
+    for where, data in found:
+        sub = Table(t.problems, where, data, ASSOCIATION_KEYS, required=ASSOCIATION_KEYS)
+        event, name = sub.text("event_type"), sub.text("function")
+        if event is not None and event not in EVENT_TYPES:
+            why = " (origin events are Lambda@Edge only)" if event.startswith("origin-") else ""
+            sub.error("event_type", f"{event!r} is not one of {', '.join(EVENT_TYPES)}{why}")
+        elif event is not None and name is not None:
+            entries.append((sub.where, event, name))
+    return entries
+
+
+def _known_function(t: Table, key: str, name: str, functions: Mapping[str, FunctionDecl]) -> None:
+    if name not in functions:
+        t.error(key, f"unknown function {name!r}{suggest(name, functions)}")
+
+
+def _methods(t: Table, key: str) -> frozenset[str] | None:
+    items = t.texts(key)
+    return None if items is None else frozenset(m.upper() for m in items)
+
+
+def _allowed_methods(t: Table) -> frozenset[str]:
+    methods = _methods(t, "allowed_methods")
+    if methods is None:
+        return GET_HEAD
+    if methods not in METHOD_SETS:
+        choices = "; ".join(f"[{v}]" for v in ("GET, HEAD", "GET, HEAD, OPTIONS"))
+        t.error(
+            "allowed_methods",
+            f"CloudFront allows only {choices} or all seven "
+            "[GET, HEAD, OPTIONS, PUT, PATCH, POST, DELETE]",
+        )
+        return GET_HEAD
+    return methods
+
+
+def _cached_methods(t: Table, allowed: frozenset[str]) -> frozenset[str]:
+    methods = _methods(t, "cached_methods")
+    if methods is None:
+        return GET_HEAD
+    if methods not in CACHED_METHOD_SETS:
+        t.error("cached_methods", "CloudFront allows only [GET, HEAD] or [GET, HEAD, OPTIONS]")
+        return GET_HEAD
+    if not methods <= allowed:
+        t.error("cached_methods", "OPTIONS can be cached only when allowed_methods includes it")
+        return GET_HEAD
+    return methods
+
+
+def _viewer_protocol_policy(t: Table) -> ViewerProtocolPolicy:
+    value = t.text("viewer_protocol_policy", "allow-all")
+    for policy in VIEWER_PROTOCOL_POLICIES:
+        if policy == value:
+            return policy
+    allowed = VIEWER_PROTOCOL_POLICIES
+    t.error(
+        "viewer_protocol_policy",
+        f"{value!r} is not one of {', '.join(allowed)}{suggest(str(value), allowed)}",
+    )
+    return "allow-all"

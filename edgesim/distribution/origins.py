@@ -1,0 +1,225 @@
+"""``[[origins]]`` and ``[[origin_groups]]``: origin URLs, paths, custom headers, timeouts, and
+failover groups of two origins (CloudFront's ``Origin`` and ``OriginGroup``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import SplitResult, urlsplit
+
+from edgesim.distribution.model import CustomHeader, Origin, OriginGroup
+from edgesim.distribution.tables import (
+    MISSING,
+    Context,
+    Table,
+    header_name_problem,
+    no_duplicate_names,
+    suggest,
+    toml_type,
+    unique,
+)
+
+ORIGIN_KEYS = (
+    "id",
+    "url",
+    "origin_path",
+    "custom_headers",
+    "connect_timeout_s",
+    "response_timeout_s",
+    "connection_attempts",
+)
+ORIGIN_GROUP_KEYS = ("id", "primary", "secondary", "failover_status_codes")
+
+# CloudFront quota (Developer Guide "Quotas"; reference B.8).
+MAX_ORIGIN_GROUPS = 10
+
+# Reference B.8: the only status codes an origin group may fail over on.
+FAILOVER_CODES = frozenset({400, 403, 404, 416, 500, 502, 503, 504})
+DEFAULT_FAILOVER_CODES = frozenset({500, 502, 503, 504})
+
+# Developer Guide "Custom headers that CloudFront can't add to origin requests".
+FORBIDDEN_ORIGIN_HEADERS = frozenset(
+    {
+        "cache-control",
+        "connection",
+        "content-length",
+        "cookie",
+        "host",
+        "if-match",
+        "if-modified-since",
+        "if-none-match",
+        "if-range",
+        "if-unmodified-since",
+        "max-forwards",
+        "pragma",
+        "proxy-authorization",
+        "proxy-connection",
+        "range",
+        "request-range",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "via",
+        "x-real-ip",
+    }
+)
+FORBIDDEN_ORIGIN_HEADER_PREFIXES = ("x-amz-", "x-edge-")
+
+
+def read_origins(ctx: Context, doc: Mapping[str, Any]) -> dict[str, Origin]:
+    tables = ctx.entries(doc, "origins", ORIGIN_KEYS, required=("id", "url"))
+    if doc.get("origins") in (None, []):
+        ctx.problems.add("origins", "at least one [[origins]] table is required")
+    origins: dict[str, Origin] = {}
+    seen: dict[str, str] = {}
+    for t in tables:
+        origin_id = t.text("id")
+        if origin_id is None or not unique(t, "id", origin_id, seen, "origin id"):
+            continue
+        origins[origin_id] = _origin(t, origin_id)
+    return origins
+
+
+def _origin(t: Table, origin_id: str) -> Origin:
+    defaults = Origin(id=origin_id, url="")
+    return Origin(
+        id=origin_id,
+        url=_origin_url(t),
+        origin_path=_origin_path(t),
+        custom_headers=_origin_headers(t),
+        connect_timeout_s=t.number("connect_timeout_s", defaults.connect_timeout_s, lo=1, hi=10),
+        response_timeout_s=t.number(
+            "response_timeout_s", defaults.response_timeout_s, lo=1, hi=120
+        ),
+        connection_attempts=t.integer(
+            "connection_attempts", defaults.connection_attempts, lo=1, hi=3
+        ),
+    )
+
+
+def _origin_url(t: Table) -> str:
+    """``scheme://host[:port]`` with no path: a path belongs in ``origin_path`` (OriginPath)."""
+    url = t.text("url")
+    if url is None:
+        return ""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError on a bad port
+    except ValueError as exc:
+        t.error("url", f"{url!r} is not a valid URL: {exc}")
+        return url
+    problem = _origin_url_problem(parts)
+    if problem:
+        t.error("url", f"{url!r}: {problem}")
+        return url
+    return f"{parts.scheme.lower()}://{parts.netloc}"
+
+
+def _origin_url_problem(parts: SplitResult) -> str | None:
+    if parts.scheme.lower() not in ("http", "https"):
+        return "the scheme must be http or https"
+    if not parts.hostname:
+        return "the host is missing"
+    if parts.username is not None or parts.password is not None:
+        return "user information is not allowed; use custom_headers for credentials"
+    if parts.path not in ("", "/"):
+        return f"an origin URL has no path; put {parts.path.rstrip('/')!r} in origin_path instead"
+    if parts.query or parts.fragment:
+        return "an origin URL has no query string or fragment"
+    return None
+
+
+def _origin_path(t: Table) -> str:
+    # CloudFront's OriginPath: begins with "/", does not end with "/", at most 255 characters.
+    if t.raw("origin_path") == "":
+        return ""  # CloudFront's own default, written out
+    value = t.text("origin_path", "") or ""
+    if value and (not value.startswith("/") or value.endswith("/") or len(value) > 255):
+        t.error("origin_path", f"{value!r} must start with '/', not end with '/', ≤ 255 chars")
+        return ""
+    return value
+
+
+def _origin_headers(t: Table) -> tuple[CustomHeader, ...]:
+    data = t.table("custom_headers")
+    if data is None:
+        return ()
+    headers: list[CustomHeader] = []
+    for name, value in data.items():
+        where = t.at(f"custom_headers.{name}")
+        if not isinstance(value, str):
+            t.problems.add(where, f"expected a string, got {toml_type(value)} {value!r}")
+            continue
+        problem = header_name_problem(name) or _forbidden_origin_header(name)
+        if problem:
+            t.problems.add(where, problem)
+            continue
+        headers.append(CustomHeader(name, value))
+    no_duplicate_names(t, "custom_headers", [h.name for h in headers])
+    return tuple(headers)
+
+
+def _forbidden_origin_header(name: str) -> str | None:
+    lower = name.lower()
+    if lower in FORBIDDEN_ORIGIN_HEADERS or lower.startswith(FORBIDDEN_ORIGIN_HEADER_PREFIXES):
+        return f"CloudFront cannot add {name!r} to origin requests"
+    return None
+
+
+def read_origin_groups(
+    ctx: Context, doc: Mapping[str, Any], origins: Mapping[str, Origin]
+) -> dict[str, OriginGroup]:
+    tables = ctx.entries(
+        doc, "origin_groups", ORIGIN_GROUP_KEYS, required=("id", "primary", "secondary")
+    )
+    if len(tables) > MAX_ORIGIN_GROUPS:
+        ctx.problems.add(
+            "origin_groups", f"{len(tables)} origin groups; CloudFront allows {MAX_ORIGIN_GROUPS}"
+        )
+    seen = {origin_id: "origins" for origin_id in origins}
+    groups: dict[str, OriginGroup] = {}
+    for t in tables:
+        group_id = t.text("id")
+        if group_id is None or not unique(t, "id", group_id, seen, "origin or group id"):
+            continue
+        groups[group_id] = _origin_group(t, group_id, origins)
+    return groups
+
+
+def _origin_group(t: Table, group_id: str, origins: Mapping[str, Origin]) -> OriginGroup:
+    primary = _member(t, "primary", origins)
+    secondary = _member(t, "secondary", origins)
+    if primary and primary == secondary:
+        t.error("secondary", f"must differ from primary ({primary!r}): a group has two origins")
+    return OriginGroup(
+        id=group_id,
+        primary=primary or "",
+        secondary=secondary or "",
+        failover_status_codes=_failover_codes(t),
+    )
+
+
+def _member(t: Table, key: str, origins: Mapping[str, Origin]) -> str | None:
+    name = t.text(key)
+    if name is not None and name not in origins:
+        t.error(key, f"unknown origin {name!r}{suggest(name, origins)}; members must be origins")
+    return name
+
+
+def _failover_codes(t: Table) -> frozenset[int]:
+    value = t.raw("failover_status_codes")
+    if value is MISSING:
+        return DEFAULT_FAILOVER_CODES
+    allowed = ", ".join(map(str, sorted(FAILOVER_CODES)))
+    if not isinstance(value, list) or not value:
+        t.error("failover_status_codes", f"expected a non-empty array of codes from {allowed}")
+        return DEFAULT_FAILOVER_CODES
+    codes = set()
+    for item in value:
+        # isinstance first: an unhashable item (a table) would break the set lookup.
+        if not isinstance(item, int) or isinstance(item, bool) or item not in FAILOVER_CODES:
+            t.error("failover_status_codes", f"{item!r} is not one of {allowed}")
+        else:
+            codes.add(item)
+    return frozenset(codes) or DEFAULT_FAILOVER_CODES

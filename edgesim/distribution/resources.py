@@ -1,0 +1,88 @@
+"""``[[kvs]]`` and ``[[functions]]``: named key value stores with their seed files, and
+functions with their source files, runtimes and associated store."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from edgesim import limits
+from edgesim.distribution.model import FunctionDecl, KvsDecl
+from edgesim.distribution.tables import Context, Table, suggest, unique
+from edgesim.errors import KvsImportError
+from edgesim.kvs.importfile import load_import_file
+
+KVS_KEYS = ("name", "data")
+FUNCTION_KEYS = ("name", "file", "runtime", "kvs")
+
+# Function and KVS names: [a-zA-Z0-9-_]{1,64} (CloudFront API, reference A.5 and A.7).
+_RESOURCE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _resource_name(table: Table, what: str) -> str | None:
+    name = table.text("name")
+    if name is not None and not _RESOURCE_NAME.fullmatch(name):
+        table.error("name", f"{what} name {name!r} must be 1-64 characters from A-Z a-z 0-9 - _")
+    return name
+
+
+def read_kvs(ctx: Context, doc: Mapping[str, Any]) -> dict[str, KvsDecl]:
+    stores: dict[str, KvsDecl] = {}
+    seen: dict[str, str] = {}
+    for t in ctx.entries(doc, "kvs", KVS_KEYS, required=("name",)):
+        name = _resource_name(t, "key value store")
+        if name is None or not unique(t, "name", name, seen, "key value store"):
+            continue
+        data = ctx.existing_file(t, "data", "seed file")
+        if data is not None and data.is_file():
+            _check_seed(t, data)
+        stores[name] = KvsDecl(name=name, data=data)
+    return stores
+
+
+def _check_seed(t: Table, data: Path) -> None:
+    # Validate the import file now so a bad seed fails at startup, naming the config key.
+    try:
+        load_import_file(data)
+    except KvsImportError as exc:
+        t.error("data", f"not a valid CloudFront KVS import file: {exc}")
+
+
+def read_functions(
+    ctx: Context, doc: Mapping[str, Any], stores: Mapping[str, KvsDecl]
+) -> dict[str, FunctionDecl]:
+    functions: dict[str, FunctionDecl] = {}
+    seen: dict[str, str] = {}
+    for t in ctx.entries(doc, "functions", FUNCTION_KEYS, required=("name", "file")):
+        name = _resource_name(t, "function")
+        if name is None or not unique(t, "name", name, seen, "function"):
+            continue
+        file = ctx.existing_file(t, "file", "function file")
+        runtime = _runtime(t)
+        kvs = _function_kvs(t, runtime, stores)
+        functions[name] = FunctionDecl(name=name, file=file or Path(), runtime=runtime, kvs=kvs)
+    return functions
+
+
+def _runtime(t: Table) -> str:
+    runtime = t.text("runtime", limits.RUNTIME_JS_2) or limits.RUNTIME_JS_2
+    if runtime not in limits.RUNTIMES:
+        hint = suggest(runtime, limits.RUNTIMES)
+        t.error(
+            "runtime", f"unknown runtime {runtime!r}{hint}; use one of {', '.join(limits.RUNTIMES)}"
+        )
+        return limits.RUNTIME_JS_2
+    return runtime
+
+
+def _function_kvs(t: Table, runtime: str, stores: Mapping[str, KvsDecl]) -> str | None:
+    name = t.text("kvs")
+    if name is None:
+        return None
+    if name not in stores:
+        t.error("kvs", f"unknown key value store {name!r}{suggest(name, stores)}")
+    if runtime != limits.RUNTIME_JS_2:
+        t.error("kvs", f"a function using a key value store needs runtime {limits.RUNTIME_JS_2!r}")
+    return name

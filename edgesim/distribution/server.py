@@ -1,0 +1,35 @@
+"""``[server]``: the listeners, the state directory, the distribution's domain name."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from edgesim.distribution.model import ServerSettings
+from edgesim.distribution.tables import Context
+
+SERVER_KEYS = ("host", "port", "admin_port", "state_dir", "ephemeral", "domain_name", "access_log")
+_HOSTNAME = re.compile(r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)+")
+
+
+def read_server(ctx: Context, data: Mapping[str, Any]) -> ServerSettings:
+    t = ctx.table("server", data, SERVER_KEYS)
+    defaults = ServerSettings()
+    port = t.integer("port", defaults.port, lo=0, hi=65_535)
+    admin_port = t.integer("admin_port", defaults.admin_port, lo=0, hi=65_535)
+    if port == admin_port and port != 0:  # 0 means "any free port" for both
+        t.error("admin_port", f"must differ from port ({port})")
+    domain = t.text("domain_name", defaults.domain_name) or defaults.domain_name
+    if not _HOSTNAME.fullmatch(domain):
+        t.error("domain_name", f"{domain!r} is not a host name")
+    access_log = t.text("access_log")
+    return ServerSettings(
+        host=t.text("host", defaults.host) or defaults.host,
+        port=port,
+        admin_port=admin_port,
+        state_dir=ctx.under(t.text("state_dir") or str(defaults.state_dir)),
+        ephemeral=t.flag("ephemeral", defaults.ephemeral),
+        domain_name=domain,
+        access_log=None if access_log is None else ctx.under(access_log),
+    )
