@@ -10,12 +10,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from watchfiles import awatch
 
-from edgesim.app import EdgeServer
 from edgesim.distribution.config import load_config
 from edgesim.errors import EdgesimError
+
+if TYPE_CHECKING:
+    from edgesim.app import EdgeServer
 
 
 def watched_files(server: EdgeServer) -> set[Path]:
