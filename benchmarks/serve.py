@@ -27,9 +27,9 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from edgesim.app import EdgeServer
 from edgesim.devloop.reloader import watch
 from edgesim.distribution.config import load_config
-from edgesim.app import EdgeServer
 
 FUNCTION = """
 import cf from 'cloudfront';
