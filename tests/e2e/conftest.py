@@ -14,8 +14,8 @@ import pytest
 import yarl
 from aiohttp import web
 
-from edgesim.distribution.config import load_config
 from edgesim.app import EdgeServer
+from edgesim.distribution.config import load_config
 from edgesim.kvs.clock import VirtualClock
 from edgesim.kvs.service import KvsService
 from edgesim.stores import kvs_service_for

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
-from edgesim.demo import demo_config, start_demo_origin, tour
 from edgesim.app import EdgeServer
+from edgesim.demo import demo_config, start_demo_origin, tour
 from edgesim.kvs.clock import VirtualClock
 from edgesim.stores import kvs_service_for
 

@@ -831,8 +831,8 @@ async def test_port_in_use_is_a_clear_input_error(tmp_path: Path) -> None:
     import io
     import socket
 
-    from edgesim.distribution.config import load_config
     from edgesim.app import EdgeServer
+    from edgesim.distribution.config import load_config
     from edgesim.errors import InputError
 
     with socket.socket() as busy:

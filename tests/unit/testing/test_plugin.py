@@ -13,10 +13,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+import edgesim.app
+
 # Imported here so that pytester's inner runs find them already loaded (it drops modules first
 # imported by an inner run, which would leave two copies of edgesim's classes around).
 import edgesim.distribution.config
-import edgesim.app
 import edgesim.testing.plugin as plugin
 from edgesim.errors import FunctionLoadError, InputError
 from edgesim.testing import EdgeFunction, ReplicatedKvs, viewer_request
