@@ -1,8 +1,11 @@
-"""Diff and batching behind `edgesim kvs diff/apply/import`."""
+"""edgesim.controlplane.plan: the diff and the batching behind `edgesim kvs diff/apply/import`."""
 
 from __future__ import annotations
 
-from edgesim.controlplane.plan import batches, compute_plan
+from hypothesis import given
+from hypothesis import strategies as st
+
+from edgesim.controlplane.plan import batches, compute_plan, size_after
 
 
 def test_plan_sorts_keys_into_add_change_remove() -> None:
@@ -53,9 +56,38 @@ def test_batch_body_is_the_update_keys_shape() -> None:
     assert batches({}) == []
 
 
-def test_next_landing_is_the_soonest_not_the_lowest_version() -> None:
-    from edgesim.controlplane.stores_api import pop_json
-    from edgesim.kvs.replicas import PopStatus
+def test_size_after_counts_the_store_once_the_plan_is_applied() -> None:
+    live = {"a": "1", "old": "xx"}
+    desired = {"a": "111", "new": "€"}
+    assert size_after(live, compute_plan(live, desired, prune=False)) == 4 + 5 + 6
+    assert size_after(live, compute_plan(live, desired, prune=True)) == 4 + 6
 
-    status = PopStatus(pop="FRA", version=1, etag="KV1", pending=((2, 8.444), (3, 7.58)))
-    assert pop_json(status, "KV3")["next_in_seconds"] == 7.58
+
+TEXT = st.text(st.characters(codec="utf-8"), min_size=1, max_size=6)
+DATA = st.dictionaries(TEXT, st.text(st.characters(codec="utf-8"), max_size=6), max_size=12)
+
+
+@given(DATA, DATA, st.booleans())
+def test_applying_a_plan_gives_the_desired_keys(
+    live: dict[str, str], desired: dict[str, str], prune: bool
+) -> None:
+    plan = compute_plan(live, desired, prune=prune)
+    result = {k: v for k, v in live.items() if k not in plan.deletes}
+    result.update(plan.puts)
+    kept = {} if prune else {k: v for k, v in live.items() if k not in desired}
+    assert result == {**kept, **desired}
+    assert plan.unchanged + len(plan.added) + len(plan.changed) == len(desired)
+    assert plan.empty == (result == live)
+
+
+@given(DATA, st.lists(TEXT, max_size=12, unique=True), st.integers(1, 7), st.integers(1, 40))
+def test_batches_send_every_operation_once_in_order_within_the_limits(
+    puts: dict[str, str], deletes: list[str], max_ops: int, max_bytes: int
+) -> None:
+    out = batches(puts, deletes, max_ops=max_ops, max_bytes=max_bytes)
+    assert [k for b in out for k in b.deletes] == deletes
+    assert [kv for b in out for kv in b.puts] == list(puts.items())
+    for batch in out:
+        assert 1 <= len(batch) <= max_ops
+        # Only a single operation larger than the limit may make a batch go over it.
+        assert batch.size <= max_bytes or len(batch) == 1
