@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import http.server
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -165,3 +167,13 @@ def test_a_server_that_does_not_speak_http_is_named() -> None:
         with pytest.raises(EndpointUnreachable, match=f"127.0.0.1:{port}.*does not speak HTTP"):
             client.list_stores()
         thread.join()
+
+
+def test_the_client_and_plan_do_not_import_the_server_side() -> None:
+    # `edgesim kvs get/put/...` start a fresh process each time: aiohttp would cost start-up time.
+    code = (
+        "import sys, edgesim.controlplane.client, edgesim.controlplane.plan; "
+        "print(sorted(m for m in ('aiohttp', 'edgesim.controlplane.app') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
