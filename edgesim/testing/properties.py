@@ -30,8 +30,11 @@ from typing import Any
 from edgesim import limits
 from edgesim.kvs.propagation import FixedLag, PerPopLag
 from edgesim.kvs.reader import StaticKvs
-from edgesim.runtime.event import VIEWER_RESPONSE, build_event
+from edgesim.runtime.event import build_event
 from edgesim.runtime.function import InvocationResult
+from edgesim.testing.changes import describe_changes, short, unchanged
+from edgesim.testing.chi_square import chi_square_sf
+from edgesim.testing.chi_square import chi_square_sf as _chi_square_sf  # noqa: F401 (tests)
 from edgesim.testing.loading import EdgeFunction
 from edgesim.testing.stores import FAULTS, ReplicatedKvs
 
@@ -71,11 +74,6 @@ def request_header(name: str) -> Callable[[InvocationResult], str | None]:
         return entry.get("value") if isinstance(entry, dict) else None
 
     return read
-
-
-def _short(value: object, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _describe_event(event: Mapping[str, Any]) -> str:
@@ -177,7 +175,7 @@ def assert_sticky(
         runs.append((label, _call(cohort, result, note=f"reading the cohort at {label}")))
     groups = _group(runs)
     if len(groups) > 1:
-        lines = [f"  {_short(value)}: {', '.join(labels)}" for value, labels in groups]
+        lines = [f"  {short(value)}: {', '.join(labels)}" for value, labels in groups]
         raise AssertionError(
             f"cohort is not sticky: the same viewer got {len(groups)} different cohorts over "
             f"{len(where)} POP(s) × {repeats} run(s):\n"
@@ -189,57 +187,6 @@ def assert_sticky(
 
 # -- split weights ----------------------------------------------------------------------------
 
-_EPSILON = 1e-15
-_TINY = 1e-300
-_MAX_TERMS = 10_000
-
-
-def _lower_gamma_series(a: float, x: float) -> float:
-    """Regularized lower incomplete gamma P(a, x) by its power series (good for x < a + 1)."""
-    term = total = 1.0 / a
-    denominator = a
-    for _ in range(_MAX_TERMS):
-        denominator += 1.0
-        term *= x / denominator
-        total += term
-        if abs(term) < abs(total) * _EPSILON:
-            break
-    return total * math.exp(-x + a * math.log(x) - math.lgamma(a))
-
-
-def _upper_gamma_fraction(a: float, x: float) -> float:
-    """Regularized upper incomplete gamma Q(a, x) by its continued fraction (modified Lentz's
-    method; good for x >= a + 1)."""
-    b = x + 1.0 - a
-    c = 1.0 / _TINY
-    d = 1.0 / b
-    h = d
-    for i in range(1, _MAX_TERMS):
-        an = -i * (i - a)
-        b += 2.0
-        d = an * d + b
-        d = d if abs(d) > _TINY else _TINY
-        c = b + an / c
-        c = c if abs(c) > _TINY else _TINY
-        d = 1.0 / d
-        step = d * c
-        h *= step
-        if abs(step - 1.0) < _EPSILON:
-            break
-    return h * math.exp(-x + a * math.log(x) - math.lgamma(a))
-
-
-def _chi_square_sf(statistic: float, df: int) -> float:
-    """P(X >= statistic) for X ~ chi-square with ``df`` degrees of freedom."""
-    if df < 1:
-        raise ValueError(f"degrees of freedom must be at least 1, got {df}")
-    a, x = df / 2.0, statistic / 2.0
-    if x <= 0.0:
-        return 1.0
-    if x < a + 1.0:
-        return max(0.0, 1.0 - _lower_gamma_series(a, x))
-    return _upper_gamma_fraction(a, x)
-
 
 def _split_table(
     weights: Mapping[object, float], expected: Mapping[object, float], counts: Mapping[object, int]
@@ -249,7 +196,7 @@ def _split_table(
         weight = weights.get(name)
         rows.append(
             (
-                _short(name, 30),
+                short(name, 30),
                 "-" if weight is None else f"{weight:g}",
                 f"{expected.get(name, 0.0):.1f}",
                 str(counts[name]),
@@ -319,7 +266,7 @@ def assert_split(
     stray = [n for n, c in counts.items() if c and (n not in weights or weights[n] == 0)]
     if stray:
         raise AssertionError(
-            f"cohort(s) {', '.join(_short(n) for n in stray)} appeared but the weights give "
+            f"cohort(s) {', '.join(short(n) for n in stray)} appeared but the weights give "
             f"them no share, over {total} events:\n{table}"
         )
     _require_enough(expected, total)
@@ -331,7 +278,7 @@ def _require_enough(expected: Mapping[object, float], total: int) -> None:
     if small:
         name, value = next(iter(small.items()))
         raise ValueError(
-            f"expected count of cohort {_short(name)} is {value:.1f} with {total} events; the "
+            f"expected count of cohort {short(name)} is {value:.1f} with {total} events; the "
             "chi-square test needs at least 5 per cohort: pass more events"
         )
 
@@ -349,7 +296,7 @@ def _chi_square_check(
         return counts  # one cohort with all the weight: nothing left to test
     statistic = sum((counts[n] - expected[n]) ** 2 / expected[n] for n in live)
     df = len(live) - 1
-    p_value = _chi_square_sf(statistic, df)
+    p_value = chi_square_sf(statistic, df)
     if p_value < alpha:
         raise AssertionError(
             f"split does not match the weights over {total} events: chi-square = "
@@ -505,69 +452,6 @@ def _fault_runs(
             yield _FaultRun(fault, "", result, faulty=True)
 
 
-def _entry_changes(kind: str, before: Any, after: Any) -> list[str]:
-    if not isinstance(before, dict) or not isinstance(after, dict):
-        return [] if before == after else [f"{kind}s {_short(before)} → {_short(after)}"]
-    changes = []
-    for name in sorted(set(before) | set(after)):
-        old, new = before.get(name), after.get(name)
-        if old == new:
-            continue
-        if old is None:
-            changes.append(f"{kind} {name!r} added ({_short(_value(new))})")
-        elif new is None:
-            changes.append(f"{kind} {name!r} removed")
-        else:
-            changes.append(
-                f"{kind} {name!r} changed: {_short(_value(old))} → {_short(_value(new))}"
-            )
-    return changes
-
-
-def _value(entry: Any) -> Any:
-    return entry.get("value", entry) if isinstance(entry, dict) else entry
-
-
-_Parts = tuple[tuple[str, str], ...]
-_REQUEST_PARTS: _Parts = (
-    ("querystring", "query parameter"),
-    ("headers", "header"),
-    ("cookies", "cookie"),
-)
-_RESPONSE_PARTS: _Parts = (("headers", "header"), ("cookies", "cookie"))
-
-
-def _part_changes(before: Mapping[str, Any], after: Mapping[str, Any], parts: _Parts) -> list[str]:
-    changes: list[str] = []
-    for part, kind in parts:
-        changes += _entry_changes(kind, before.get(part, {}), after.get(part, {}))
-    return changes
-
-
-def _changes(event: Mapping[str, Any], result: InvocationResult) -> list[str]:
-    """How the result differs from the event's request (or response), in words."""
-    if event["context"]["eventType"] == VIEWER_RESPONSE:
-        before, after = event["response"], result.response or {}
-        changes = []
-        if before.get("statusCode") != after.get("statusCode"):
-            changes.append(f"status {before.get('statusCode')} → {after.get('statusCode')}")
-        if "body" in after:
-            changes.append("body replaced")
-        return changes + _part_changes(before, after, _RESPONSE_PARTS)
-    if result.kind == "response":
-        code = (result.response or {}).get("statusCode")
-        return [f"returned a {code} response instead of the request"]
-    before, after = event["request"], result.request or {}
-    changes = []
-    if before.get("uri") != after.get("uri"):
-        changes.append(f"uri {before.get('uri')!r} → {after.get('uri')!r}")
-    return changes + _part_changes(before, after, _REQUEST_PARTS)
-
-
-def _unchanged(event: dict[str, Any], result: InvocationResult) -> bool:
-    return result.error is None and not _changes(event, result)
-
-
 def _violation_report(
     title: str, runs: int, problems: list[str], keys: frozenset[str], event: Event
 ) -> str:
@@ -606,7 +490,7 @@ def assert_fail_open(
         if failure is not None:
             problems.append(f"{run.label}: {failure}")
         elif run.faulty and not _passes(pass_through, event_clean, run):
-            changes = _changes(event_clean, run.result)
+            changes = describe_changes(event_clean, run.result)
             detail = "; ".join(changes) if pass_through is None else "pass_through returned False"
             problems.append(f"{run.label}: the request did not pass through: {detail}")
     if problems:
@@ -621,7 +505,7 @@ def _passes(
     run: _FaultRun,
 ) -> bool:
     if pass_through is None:
-        return _unchanged(event, run.result)
+        return unchanged(event, run.result)
     return bool(_call(pass_through, event, run.result, note=f"checking fault {run.label}"))
 
 
@@ -651,7 +535,7 @@ def assert_fail_secure(
         if not run.faulty or run.result.error is not None:
             continue
         if _call(granted, run.result, note=f"checking fault {run.label}"):
-            changes = "; ".join(_changes(event_clean, run.result)) or "no visible change"
+            changes = "; ".join(describe_changes(event_clean, run.result)) or "no visible change"
             problems.append(f"{run.label}: granted ({changes})")
     if problems:
         raise AssertionError(
