@@ -3,29 +3,24 @@ the seed files kept in sync with them (used by ``serve``, the pytest plugin and 
 
 from __future__ import annotations
 
-from typing import Any
-
 from edgesim.distribution.model import Distribution
 from edgesim.kvs.clock import Clock
 from edgesim.kvs.importfile import parse_import
-from edgesim.kvs.propagation import lag_model_from_config
 from edgesim.kvs.service import KvsService
 
 
 def kvs_service_for(dist: Distribution, *, clock: Clock | None = None) -> KvsService:
-    spec: dict[str, Any] = dict(dist.edges.propagation)
-    if dist.edges.propagation_per_pop:
-        spec["per_pop_ms"] = dict(dist.edges.propagation_per_pop)
-    seed = spec.get("seed", 0)
+    """The distribution's POPs and propagation lag, kept under ``state_dir`` unless ephemeral."""
     path = None
     if not dist.server.ephemeral:
         dist.server.state_dir.mkdir(parents=True, exist_ok=True)
         path = dist.server.state_dir / "kvs.sqlite3"
+    spec = dist.edges.propagation
     return KvsService(
         path=path,
         pops=dist.edges.pops,
-        lag=lag_model_from_config(spec),
-        seed=seed if isinstance(seed, int) else 0,
+        lag=spec.lag_model(),
+        seed=spec.seed or 0,
         clock=clock,
     )
 

@@ -10,7 +10,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from edgesim.distribution.model import CidrRule, Edges
-from edgesim.distribution.tables import Context, Problems, Table, num, suggest, toml_type
+from edgesim.distribution.tables import Context, Problems, Table, suggest, toml_type
+from edgesim.kvs.propagation import (
+    PropagationSpec,
+    PropagationSpecError,
+    as_model,
+    model_problem,
+)
 
 EDGES_KEYS = (
     "pops",
@@ -21,6 +27,7 @@ EDGES_KEYS = (
     "default_country",
     "geoip_database",
 )
+# The keys of the ``propagation`` table for each model (edgesim.kvs.propagation.MODELS).
 PROPAGATION_KEYS = {
     "fixed": ("model", "lag_ms", "per_pop_ms"),
     "uniform": ("model", "min_ms", "max_ms", "seed", "per_pop_ms"),
@@ -39,16 +46,10 @@ def read_edges(ctx: Context, data: Mapping[str, Any]) -> Edges:
         if t.has("geoip_database")
         else None
     )
-    propagation = _propagation(t) or dict(defaults.propagation)
-    per_pop = _per_pop_lags(t, pops)
-    if per_pop:
-        # edgesim.kvs.propagation reads pinned POPs from the spec itself ("per_pop_ms"); keeping
-        # them there too means the spec alone describes the whole lag model.
-        propagation["per_pop_ms"] = dict(per_pop)
+    propagation = _propagation(t, pops)
     return Edges(
         pops=pops,
         propagation=propagation,
-        propagation_per_pop=per_pop,
         pop_cidrs=_cidr_rules(t, "pop_cidrs", lambda v: _pop_ref(v, pops)),
         country_cidrs=_cidr_rules(t, "country_cidrs", _country_problem),
         default_country=_country(t, defaults.default_country),
@@ -72,45 +73,50 @@ def _pops(t: Table) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(pops))
 
 
-def _propagation(t: Table) -> dict[str, object] | None:
+def _propagation(t: Table, pops: Sequence[str]) -> PropagationSpec:
+    """``propagation`` and the per-POP delays of either spelling, as one spec.
+
+    Keys and value types are read here; the spec checks the values themselves (ranges, min ≤
+    max), and each problem it finds is reported where that value was written."""
+    fields = _propagation_fields(t)
+    per_pop, written_at = _per_pop_lags(t, pops)
+    try:
+        return PropagationSpec(**fields, per_pop_ms=per_pop)
+    except PropagationSpecError as exc:
+        for key, message in exc.problems:
+            name, _, pop = key.partition(".")
+            where = written_at[pop] if name == "per_pop_ms" else t.at(f"propagation.{key}")
+            t.problems.add(where, message)
+        return PropagationSpec()
+
+
+def _propagation_fields(t: Table) -> dict[str, Any]:
+    """The ``PropagationSpec`` fields written in the ``propagation`` table."""
     data = t.table("propagation")
     if data is None:
-        return None
-    model = data.get("model")
-    if not isinstance(model, str) or model not in PROPAGATION_KEYS:
-        models = ", ".join(PROPAGATION_KEYS)
-        t.error("propagation", f"model must be one of {models}, got {model!r}")
-        return None
+        return {}
+    model = as_model(data.get("model"))
+    if model is None:
+        t.error("propagation", model_problem(data.get("model")))
+        return {}
     sub = Table(t.problems, t.at("propagation"), data, PROPAGATION_KEYS[model])
     if model == "fixed":
-        return {"model": "fixed", "lag_ms": _ms(sub, "lag_ms", 0)}
-    return _uniform(sub)
-
-
-def _ms(sub: Table, key: str, default: float) -> float:
-    """A duration in ms ≥ 0, kept as written (int or float) for edgesim.kvs.propagation."""
-    value = sub.number(key, default, lo=0)
-    raw = sub.raw(key)
-    return raw if isinstance(raw, int | float) and raw == value else default
-
-
-def _uniform(sub: Table) -> dict[str, object]:
+        return {"model": model, "lag_ms": sub.number("lag_ms", 0.0)}
     for key in ("min_ms", "max_ms"):
         if not sub.has(key):
             sub.error(key, "is required for the uniform model")
-    low = _ms(sub, "min_ms", 0)
-    high = _ms(sub, "max_ms", low)
-    if low > high:
-        sub.error("max_ms", f"{num(high)} is below min_ms ({num(low)})")
-    spec: dict[str, object] = {"model": "uniform", "min_ms": low, "max_ms": high}
-    if sub.has("seed"):
-        spec["seed"] = sub.integer("seed", 0)
-    return spec
+    low = sub.number("min_ms", 0.0)
+    # A missing max_ms (reported just above) takes a value the spec accepts.
+    high = sub.number("max_ms", max(low, 0.0))
+    seed = sub.integer("seed", 0) if sub.has("seed") else None
+    return {"model": model, "min_ms": low, "max_ms": high, "seed": seed}
 
 
-def _per_pop_lags(t: Table, pops: Sequence[str]) -> dict[str, float]:
-    """Pinned per-POP delays from ``[edges.propagation_per_pop]`` and ``propagation.per_pop_ms``."""
+def _per_pop_lags(t: Table, pops: Sequence[str]) -> tuple[dict[str, float], dict[str, str]]:
+    """Pinned per-POP delays from ``[edges.propagation_per_pop]`` and ``propagation.per_pop_ms``,
+    and where each was written."""
     lags: dict[str, float] = {}
+    written_at: dict[str, str] = {}
     propagation = t.raw("propagation")
     sources = [(t.at("propagation_per_pop"), t.table("propagation_per_pop"))]
     if isinstance(propagation, dict):
@@ -120,18 +126,16 @@ def _per_pop_lags(t: Table, pops: Sequence[str]) -> dict[str, float]:
         sources.append((t.at("propagation.per_pop_ms"), found if isinstance(found, dict) else None))
     for where, data in sources:
         if data is not None:
-            _read_lags(Table(t.problems, where, data, list(data)), pops, lags)
-    return lags
-
-
-def _read_lags(table: Table, pops: Sequence[str], lags: dict[str, float]) -> None:
-    for pop in table.data:
-        if pop not in pops:
-            table.error(pop, f"POP {pop!r} is not in edges.pops{suggest(pop, pops)}")
-        elif pop in lags:
-            table.error(pop, f"POP {pop!r} already has a delay (set it in one place)")
-        else:
-            lags[pop] = table.number(pop, 0.0, lo=0)
+            table = Table(t.problems, where, data, list(data))
+            for pop in table.data:
+                if pop not in pops:
+                    table.error(pop, f"POP {pop!r} is not in edges.pops{suggest(pop, pops)}")
+                elif pop in lags:
+                    table.error(pop, f"POP {pop!r} already has a delay (set it in one place)")
+                else:
+                    lags[pop] = table.number(pop, 0.0)
+                    written_at[pop] = table.at(pop)
+    return lags, written_at
 
 
 def _pop_ref(value: str, pops: Sequence[str]) -> str | None:

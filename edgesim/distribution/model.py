@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from edgesim.kvs.propagation import PropagationSpec
+
 ALL_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"})
 GET_HEAD = frozenset({"GET", "HEAD"})
 GET_HEAD_OPTIONS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -163,9 +165,8 @@ class CidrRule:
 @dataclass(frozen=True)
 class Edges:
     pops: tuple[str, ...] = ("IAD",)
-    # Propagation model spec as written in the config; edgesim.kvs.propagation parses it.
-    propagation: dict[str, object] = field(default_factory=lambda: {"model": "fixed", "lag_ms": 0})
-    propagation_per_pop: dict[str, float] = field(default_factory=dict)  # POP → lag in ms
+    # KVS propagation, per-POP pins included (both of the config's spellings end up here).
+    propagation: PropagationSpec = field(default_factory=PropagationSpec)
     pop_cidrs: tuple[CidrRule, ...] = ()
     country_cidrs: tuple[CidrRule, ...] = ()
     default_country: str = "US"

@@ -158,7 +158,7 @@ class Table:
             self.error(key, f"must be a finite number, not {value}")
             return False
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            self.error(key, f"{num(value)} is out of range ({_range_text(lo, hi)})")
+            self.error(key, f"{_num(value)} is out of range ({_range_text(lo, hi)})")
             return False
         return True
 
@@ -210,13 +210,13 @@ class Table:
 
 def _range_text(lo: float | None, hi: float | None) -> str:
     if lo is not None and hi is not None:
-        return f"allowed: {num(lo)} to {num(hi)}"
+        return f"allowed: {_num(lo)} to {_num(hi)}"
     if lo is not None:
-        return f"must be at least {num(lo)}"
-    return f"must be at most {num(hi)}"
+        return f"must be at least {_num(lo)}"
+    return f"must be at most {_num(hi)}"
 
 
-def num(value: float | None) -> str:
+def _num(value: float | None) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)

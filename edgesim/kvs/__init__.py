@@ -8,8 +8,9 @@ from edgesim.kvs.propagation import (
     FixedLag,
     LagModel,
     PerPopLag,
+    PropagationSpec,
+    PropagationSpecError,
     UniformLag,
-    lag_model_from_config,
 )
 from edgesim.kvs.reader import KvsReader, StaticKvs, store_arn
 from edgesim.kvs.replicas import Replica, ReplicaSnapshot
@@ -23,6 +24,8 @@ __all__ = [
     "LagModel",
     "PerPopLag",
     "PopStatus",
+    "PropagationSpec",
+    "PropagationSpecError",
     "RealClock",
     "Replica",
     "ReplicaSnapshot",
@@ -31,6 +34,5 @@ __all__ = [
     "UniformLag",
     "VirtualClock",
     "WriteResult",
-    "lag_model_from_config",
     "store_arn",
 ]

@@ -39,6 +39,7 @@ from edgesim.distribution.model import (
     ServerSettings,
 )
 from edgesim.errors import InputError
+from edgesim.kvs.propagation import PropagationSpec
 from tests.unit.distribution.helpers import (
     BASE,
     CONFIGS,
@@ -181,14 +182,9 @@ def expected_full() -> Distribution:
         ),
         edges=Edges(
             pops=("IAD", "FRA", "NRT"),
-            propagation={
-                "model": "uniform",
-                "min_ms": 500,
-                "max_ms": 3000,
-                "seed": 7,
-                "per_pop_ms": {"FRA": 4000.0},
-            },
-            propagation_per_pop={"FRA": 4000.0},
+            propagation=PropagationSpec(
+                "uniform", min_ms=500, max_ms=3000, seed=7, per_pop_ms={"FRA": 4000.0}
+            ),
             pop_cidrs=(CidrRule("10.1.0.0/16", "FRA"), CidrRule("2001:db8::/32", "NRT")),
             country_cidrs=(CidrRule("192.0.2.0/24", "DE"),),
             default_country="US",

@@ -8,8 +8,17 @@ from pathlib import Path
 import pytest
 
 from edgesim.distribution.config import load_config
+from edgesim.distribution.edges import PROPAGATION_KEYS
 from edgesim.distribution.model import Edges
-from tests.unit.distribution.helpers import BASE, CONFIGS, assert_problem, named_cases, parse
+from edgesim.kvs.propagation import MODELS, FixedLag, PropagationSpec
+from tests.unit.distribution.helpers import (
+    BASE,
+    CONFIGS,
+    assert_problem,
+    named_cases,
+    parse,
+    problems_of,
+)
 
 
 def test_fixed_propagation_and_defaults(project: Path) -> None:
@@ -22,12 +31,16 @@ propagation = { model = "fixed", lag_ms = 2000 }
 """
     )
     edges = parse(project, text).edges
-    assert edges.propagation == {"model": "fixed", "lag_ms": 2000}
+    assert edges.propagation == PropagationSpec("fixed", lag_ms=2000)
     assert edges.default_country == "US"
     assert edges.pop_cidrs == ()
 
 
-def test_per_pop_lags_from_either_spelling(project: Path) -> None:
+def test_no_propagation_table_means_no_lag(project: Path) -> None:
+    assert parse(project, BASE).edges.propagation == PropagationSpec("fixed", lag_ms=0)
+
+
+def test_per_pop_lags_from_either_spelling_end_up_in_the_one_spec(project: Path) -> None:
     text = (
         BASE
         + """
@@ -38,25 +51,47 @@ propagation_per_pop = { FRA = 4000 }
 """
     )
     edges = parse(project, text).edges
-    assert edges.propagation_per_pop == {"FRA": 4000.0, "NRT": 8000.0}
-    assert edges.propagation == {
-        "model": "fixed",
-        "lag_ms": 10,
-        "per_pop_ms": {"FRA": 4000.0, "NRT": 8000.0},
-    }
+    assert edges.propagation == PropagationSpec(
+        "fixed", lag_ms=10, per_pop_ms={"FRA": 4000.0, "NRT": 8000.0}
+    )
 
 
-def test_propagation_spec_is_accepted_by_the_kvs_lag_models() -> None:
-    # The spec is handed as written to edgesim.kvs.propagation; check the two agree.
-    propagation = pytest.importorskip("edgesim.kvs.propagation")
-    build = getattr(propagation, "lag_model_from_config", None)
-    if build is None:
-        pytest.skip("edgesim.kvs.propagation has no lag_model_from_config")
-    edges = load_config(CONFIGS / "full.toml").edges
-    model = build(edges.propagation)
+def test_full_example_propagation_builds_its_lag_model() -> None:
+    model = load_config(CONFIGS / "full.toml").edges.propagation.lag_model()
     assert model.lag_seconds("FRA", random.Random(1)) == 4.0
     assert 0.5 <= model.lag_seconds("IAD", random.Random(1)) <= 3.0
-    assert build(Edges().propagation).lag_seconds("IAD", random.Random(1)) == 0
+    assert Edges().propagation.lag_model() == FixedLag(0)
+
+
+def test_propagation_table_keys_cover_exactly_the_kvs_models() -> None:
+    assert tuple(PROPAGATION_KEYS) == MODELS
+
+
+def test_a_bad_min_ms_with_max_ms_missing_is_two_problems_not_three(project: Path) -> None:
+    text = BASE + '[edges]\npropagation = { model = "uniform", min_ms = -5 }\n'
+    assert problems_of(project, text).splitlines() == [
+        "edgesim.toml: 2 problems in the configuration:",
+        "edgesim.toml: edges.propagation.max_ms: is required for the uniform model",
+        "edgesim.toml: edges.propagation.min_ms: -5 is out of range (must be at least 0)",
+    ]
+
+
+def test_type_and_range_problems_of_propagation_are_reported_together(project: Path) -> None:
+    text = (
+        BASE
+        + """
+[edges]
+pops = ["IAD", "FRA"]
+propagation = { model = "uniform", min_ms = 9, max_ms = 1, seed = 1.5, per_pop_ms = { IAD = -1 } }
+propagation_per_pop = { FRA = "x" }
+"""
+    )
+    assert problems_of(project, text).splitlines()[1:] == [
+        "edgesim.toml: edges.propagation.seed: expected an integer, got float 1.5",
+        "edgesim.toml: edges.propagation_per_pop.FRA: expected a number, got string 'x'",
+        "edgesim.toml: edges.propagation.max_ms: 1 is below min_ms (9)",
+        "edgesim.toml: edges.propagation.per_pop_ms.IAD: -1 is out of range (must be at least 0)",
+    ]
 
 
 def edges(body: str) -> str:
@@ -151,6 +186,21 @@ CASES = named_cases(
             "edges-per-pop-ms-pop",
             edges('propagation = { model = "fixed", lag_ms = 1, per_pop_ms = { SYD = 5 } }'),
             "edgesim.toml: edges.propagation.per_pop_ms.SYD: POP 'SYD' is not in edges.pops",
+        ),
+        (
+            "edges-per-pop-negative",
+            edges("propagation_per_pop = { FRA = -5 }"),
+            "edgesim.toml: edges.propagation_per_pop.FRA: -5 is out of range (must be at least 0)",
+        ),
+        (
+            "edges-per-pop-ms-negative",
+            edges('propagation = { model = "fixed", lag_ms = 1, per_pop_ms = { IAD = -0.5 } }'),
+            "edgesim.toml: edges.propagation.per_pop_ms.IAD: -0.5 is out of range (must be at least 0)",
+        ),
+        (
+            "edges-uniform-min-negative",
+            edges('propagation = { model = "uniform", min_ms = -1.0, max_ms = 2 }'),
+            "edgesim.toml: edges.propagation.min_ms: -1 is out of range (must be at least 0)",
         ),
         (
             "edges-per-pop-ms-type",

@@ -1,17 +1,11 @@
+"""The clocks, and the lag model classes (the specs that build them: test_propagation.py)."""
+
 import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from edgesim.errors import InputError
-from edgesim.kvs import (
-    FixedLag,
-    PerPopLag,
-    RealClock,
-    UniformLag,
-    VirtualClock,
-    lag_model_from_config,
-)
+from edgesim.kvs import FixedLag, PerPopLag, RealClock, UniformLag, VirtualClock
 
 
 def test_virtual_clock_moves_both_readings_together() -> None:
@@ -66,42 +60,3 @@ def test_lag_models_reject_impossible_ranges() -> None:
         FixedLag(-1)
     with pytest.raises(ValueError, match=r"min <= max"):
         UniformLag(3, 1)
-
-
-def test_config_fixed() -> None:
-    model = lag_model_from_config({"model": "fixed", "lag_ms": 2500})
-    assert model == FixedLag(2.5)
-
-
-def test_config_uniform_with_per_pop() -> None:
-    model = lag_model_from_config(
-        {"model": "uniform", "min_ms": 1000, "max_ms": 3000, "seed": 4, "per_pop_ms": {"NRT": 500}}
-    )
-    assert isinstance(model, PerPopLag)
-    assert model.per_pop == {"NRT": 0.5}
-    assert isinstance(model.default, UniformLag)
-    assert (model.default.min_s, model.default.max_s, model.default.seed) == (1.0, 3.0, 4)
-
-
-@pytest.mark.parametrize(
-    ("spec", "message"),
-    [
-        ({}, "'model' must be one of"),
-        ({"model": "gaussian"}, "'model' must be one of"),
-        ({"model": "fixed"}, "missing 'lag_ms'"),
-        ({"model": "fixed", "lag_ms": -5}, "'lag_ms' must be a number"),
-        ({"model": "fixed", "lag_ms": "10"}, "'lag_ms' must be a number"),
-        ({"model": "fixed", "lag_ms": True}, "'lag_ms' must be a number"),
-        ({"model": "fixed", "lag_ms": float("nan")}, "'lag_ms' must be a number"),
-        ({"model": "fixed", "lag_ms": float("inf")}, "'lag_ms' must be finite"),
-        ({"model": "fixed", "lag_ms": 1, "min_ms": 2}, "unknown key 'min_ms'"),
-        ({"model": "uniform", "min_ms": 5, "max_ms": 1}, "'max_ms' (1) is below 'min_ms' (5)"),
-        ({"model": "uniform", "min_ms": 1, "max_ms": 2, "seed": 1.5}, "'seed' must be an integer"),
-        ({"model": "fixed", "lag_ms": 1, "per_pop_ms": [1]}, "'per_pop_ms' must be a table"),
-        ({"model": "fixed", "lag_ms": 1, "per_pop_ms": {"NRT": -1}}, "'NRT' must be a number"),
-    ],
-)
-def test_config_errors_name_the_key(spec: dict[str, object], message: str) -> None:
-    with pytest.raises(InputError) as info:
-        lag_model_from_config(spec)
-    assert message in str(info.value)
