@@ -1,4 +1,4 @@
-"""`edgesim test` and `edgesim lint` as a user runs them."""
+"""edgesim.cli: `edgesim test` and `edgesim lint` as a user runs them."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict |
     return code, json.loads(out) if out.strip() else {}, err
 
 
-def test_ab_cohort_example(capsys: pytest.CaptureFixture[str]) -> None:
+def test_test_prints_the_testfunction_document_for_ab_cohort_with_its_kvs(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     code, result, _ = run_cli(
         capsys, "test", str(FUNCTIONS / "ab_cohort.js"), "--event", str(EVENTS / "ab_cohort.json"),
         "--kvs", str(KVS / "ab_cohort.json"), "--now", "2026-01-01T00:00:00Z", "--random-seed", "1",
@@ -43,7 +45,9 @@ def test_ab_cohort_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert config["KeyValueStoreAssociations"]["Quantity"] == 1
 
 
-def test_country_redirect_example(capsys: pytest.CaptureFixture[str]) -> None:
+def test_test_runs_country_redirect_to_a_302_for_the_country_site(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     code, result, _ = run_cli(
         capsys, "test", str(FUNCTIONS / "country_redirect.js"),
         "--event", str(EVENTS / "country_redirect.json"),
@@ -55,7 +59,9 @@ def test_country_redirect_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert response["cookies"] == {}
 
 
-def test_security_headers_example(capsys: pytest.CaptureFixture[str]) -> None:
+def test_test_runs_security_headers_adding_headers_to_the_response(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     code, result, _ = run_cli(
         capsys, "test", str(FUNCTIONS / "security_headers.js"),
         "--event", str(EVENTS / "security_headers.json"),
@@ -126,7 +132,9 @@ def test_bad_input_exits_2_with_a_clear_message(
     assert needle in err
 
 
-def test_bad_event_shape_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_event_of_the_wrong_shape_exits_2_naming_the_field(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     event = tmp_path / "event.json"
     event.write_text('{"request": {"headers": {"host": {"value": 7}}}}')
     code = main(["test", str(FUNCTIONS / "country_redirect.js"), "--event", str(event)])
@@ -134,7 +142,7 @@ def test_bad_event_shape_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: P
     assert "event.request.headers.host.value: expected a string" in capsys.readouterr().err
 
 
-def test_lint_clean_examples(capsys: pytest.CaptureFixture[str]) -> None:
+def test_lint_passes_every_bundled_example_function(capsys: pytest.CaptureFixture[str]) -> None:
     for path in sorted(FUNCTIONS.glob("*.js")):
         assert main(["lint", str(path)]) == 0, capsys.readouterr()
 
@@ -163,7 +171,7 @@ def test_strict_mode_refuses_to_run_incompatible_code(
     assert lenient == 0
 
 
-def test_console_script_end_to_end() -> None:
+def test_python_m_edgesim_runs_the_test_command() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "edgesim", "test", str(FUNCTIONS / "country_redirect.js"),
          "--event", str(EVENTS / "country_redirect.json")],
