@@ -125,12 +125,20 @@ class KvsDecl:
     data: Path | None = None  # CloudFront import-format seed file
 
 
+Compat = Literal["strict", "lenient"]
+
+
 @dataclass(frozen=True)
 class FunctionDecl:
     name: str
     file: Path
     runtime: str = "cloudfront-js-2.0"
     kvs: str | None = None
+    # The compatibility check serve applies, as `edgesim test --compat`: strict refuses a function
+    # that breaks a rule (at start-up and on reload); lenient loads it and warns per request.
+    compat: Compat = "strict"
+    # Per-rule levels (rule id, "strict" | "warn" | "lenient"), as `edgesim lint --rule`.
+    rules: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -174,6 +182,32 @@ class Edges:
 
 
 @dataclass(frozen=True)
+class LocalOrigin:
+    """Where an origin (by id) or any domain name an origin helper may name is reached locally:
+    ``[origins_local]`` and ``serve --origin KEY=URL|DIR``. Exactly one of ``url`` and
+    ``directory`` is set."""
+
+    key: str  # an origin id or a domain name, as written
+    url: str | None = None  # scheme://host[:port]
+    directory: Path | None = None  # served as an S3 bucket behind CloudFront would be
+
+
+@dataclass(frozen=True)
+class Throttling:
+    """When serve throttles a function that keeps running over its compute budget (CloudFront:
+    503 ``FunctionThrottledError``; its thresholds are not published, so these are edgesim's,
+    documented in docs/serve.md). Per function, over the last ``window_s`` seconds of the edge
+    clock: once at least ``min_invocations`` ran and at least ``over_budget_ratio`` of them went
+    over budget, the function is throttled for ``duration_s`` seconds. A reload resets it."""
+
+    enabled: bool = True
+    window_s: float = 10.0
+    min_invocations: int = 10
+    over_budget_ratio: float = 0.5
+    duration_s: float = 30.0
+
+
+@dataclass(frozen=True)
 class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 8080
@@ -182,6 +216,8 @@ class ServerSettings:
     ephemeral: bool = False
     domain_name: str = "d111111abcdef8.cloudfront.net"
     access_log: Path | None = None
+    debug_headers: bool = False  # add x-edgesim-error to CloudFront's error answers
+    network_origins: bool = False  # let origin helpers reach unmapped domains over the network
 
 
 @dataclass(frozen=True)
@@ -196,6 +232,9 @@ class Distribution:
     edges: Edges = Edges()
     custom_error_responses: dict[int, CustomErrorResponse] = field(default_factory=dict)
     config_path: Path | None = None  # None: the bundled demo
+    # Origin id or domain name → where it is reached locally ([origins_local], --origin).
+    origins_local: dict[str, LocalOrigin] = field(default_factory=dict)
+    throttling: Throttling = Throttling()
 
     def all_behaviors(self) -> tuple[Behavior, ...]:
         return (*self.behaviors, self.default_behavior)
