@@ -165,3 +165,36 @@ class _Sink:
 
     def flush(self) -> None:
         pass
+
+
+# Configurations shared by several test_serve_*.py files: a pass-through viewer-request function,
+# and a cached origin without functions.
+
+PASS_JS = "function handler(event) { return event.request; }"
+
+WITH_FUNCTION = """
+[[origins]]
+id = "app"
+url = "{origin}"
+
+[[functions]]
+name = "pass"
+file = "pass.js"
+
+[default_behavior]
+origin = "app"
+cache_policy = "CachingDisabled"
+origin_request_policy = "AllViewer"
+viewer_request = "pass"
+"""
+
+BASIC = """
+[[origins]]
+id = "app"
+url = "{origin}"
+
+[default_behavior]
+origin = "app"
+cache_policy = "CachingOptimized"
+origin_request_policy = "AllViewer"
+"""

@@ -1,0 +1,43 @@
+"""Viewer functions under serve, from outside: what they may return (headers CloudFront hides from
+them, line breaks in values) and the time they see."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import PASS_JS, WITH_FUNCTION, StartEdge
+
+
+async def test_pass_through_function_with_hidden_headers_is_not_a_validation_error(
+    start_edge: StartEdge,
+) -> None:
+    edge = await start_edge(WITH_FUNCTION, files={"pass.js": PASS_JS})
+    status, _, _ = await edge.get(
+        "/x", **{"Connection": "keep-alive", "X-Forwarded-Proto": "https", "X-Real-IP": "1.2.3.4"}
+    )
+    assert status == 200
+
+
+async def test_line_break_in_a_function_header_is_a_validation_error(
+    start_edge: StartEdge,
+) -> None:
+    js = (
+        "function handler(event) { event.request.headers['x-a'] = {value: 'a\\r\\nx-b: 1'};"
+        " return event.request; }"
+    )
+    edge = await start_edge(WITH_FUNCTION, files={"pass.js": js})
+    status, headers, body = await edge.get("/x")
+    assert status == 502
+    assert headers["X-Cache"] == "FunctionValidationError from cloudfront"
+    assert b"line break" in body
+    assert edge.server.cache.stats().get("writers", 0) == 0
+
+
+async def test_functions_see_the_current_time(start_edge: StartEdge) -> None:
+    import time
+
+    js = (
+        "function handler(event) {"
+        " return {statusCode: 200, headers: {'x-now': {value: String(Date.now())}}}; }"
+    )
+    edge = await start_edge(WITH_FUNCTION, files={"pass.js": js})
+    _, headers, _ = await edge.get("/x")
+    assert abs(int(headers["X-Now"]) - time.time() * 1000) < 60_000
