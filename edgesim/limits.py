@@ -2,6 +2,8 @@
 
 Sources: AWS CloudFront Developer Guide, "Quotas" (cloudfront-limits) and
 "Restrictions on CloudFront Functions"; KVS figures from "Quotas on key value stores".
+The JavaScript half of the runtime gets the figures it needs from here too
+(``edgesim.runtime.shims.js_limits``), so no limit is written twice.
 """
 
 from __future__ import annotations
@@ -10,10 +12,13 @@ from __future__ import annotations
 FUNCTION_MAX_SOURCE_BYTES = 10_240
 # Function memory: 2 MB.
 FUNCTION_MAX_MEMORY_BYTES = 2 * 1024 * 1024
-# console.log output per invocation is truncated at 10 KB.
+# console.log output per invocation is truncated at 10 KB (of UTF-8).
 FUNCTION_MAX_LOG_BYTES = 10 * 1024
-# logCustomData: URL-encoded, truncated to 800 bytes.
+# cf.logCustomData: the value is URL-encoded, then truncated to 800 bytes
+# ("General helper methods").
 FUNCTION_MAX_CUSTOM_LOG_BYTES = 800
+# cf.cwt: tokens (validated or generated) are at most 1 KB ("CWT support for CloudFront Functions").
+CWT_MAX_TOKEN_BYTES = 1024
 # URI plus query string must stay under 8,192 characters.
 MAX_URI_AND_QUERY_CHARS = 8_192
 # Compute budget behind ComputeUtilization. AWS documents only the percentage; about 1 ms is the

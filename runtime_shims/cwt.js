@@ -29,7 +29,8 @@
 // - byte strings decode to Buffers; nested tags are dropped (their content is kept); integers
 //   beyond 2^53 lose precision; floats decode to numbers; a non-integer number encodes as a
 //   float64; undefined encodes as CBOR undefined;
-// - the size limit is 1024 bytes and applies to generated tokens too; nesting is limited to 64.
+// - the size limit (1 KB, shims.limits.cwtTokenBytes) applies to generated tokens too; nesting is
+//   limited to 64.
 //
 // Like every shim this file only uses built-ins captured at load time (intrinsics.js), so user
 // code that redefines built-ins cannot change it, and it defines map keys and array elements
@@ -72,7 +73,7 @@ var dvGetFloat32 = I.uncurry(DataView.prototype.getFloat32);
 var dvGetFloat64 = I.uncurry(DataView.prototype.getFloat64);
 var dvSetFloat64 = I.uncurry(DataView.prototype.setFloat64);
 
-var MAX_TOKEN_BYTES = 1024;
+var MAX_TOKEN_BYTES = shims.limits.cwtTokenBytes;
 var MAX_DEPTH = 64;
 var TAG_CWT = 61;
 var TAG_COSE_MAC0 = 17;

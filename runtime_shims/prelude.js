@@ -206,11 +206,12 @@ function random() {
 }
 Math.random = random;
 
-// console: only log() (AWS docs). Lines are buffered per invocation and capped at 10 KB of UTF-8.
+// console: only log() (AWS docs). Lines are buffered per invocation and capped at 10 KB of UTF-8
+// (shims.limits.logBytes, from edgesim/limits.py).
 // In CloudFront console.log is native code: the capture below (byte counting, truncation) is
 // metered like crypto and charged the modelled native cost (see "Compute budget" in
 // docs/runtime.md); turning the arguments into text is charged as measured.
-var LOG_CAP = 10 * 1024;
+var LOG_CAP = shims.limits.logBytes;
 var NON_ASCII = /[^\x00-\x7f]/;
 function log() {
   var n = arguments.length;

@@ -6,6 +6,10 @@ on ``exports`` and may use the exports of shims loaded before it through ``shims
 (for example ``shims.buffer.Buffer``). A shim never touches ``globalThis``: ``prelude.js``
 decides which globals a runtime version exposes, so the same shim serves both
 ``cloudfront-js-1.0`` and ``-2.0``.
+
+Platform limits are never written in JavaScript: ``shims.limits`` is a frozen object of the
+figures the JavaScript half needs (:func:`js_limits`, taken from :mod:`edgesim.limits`), put in
+the registry when the first shim of a context is loaded.
 """
 
 from __future__ import annotations
@@ -13,7 +17,23 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+import orjson
+
+from edgesim import limits
+
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+
+def js_limits() -> dict[str, int]:
+    """The limits the JavaScript half enforces, as ``shims.limits`` holds them."""
+    return {
+        # console.log output per invocation, in UTF-8 bytes (prelude.js).
+        "logBytes": limits.FUNCTION_MAX_LOG_BYTES,
+        # cf.logCustomData, in bytes once URL-encoded (prelude.js keeps only what can fit).
+        "customLogBytes": limits.FUNCTION_MAX_CUSTOM_LOG_BYTES,
+        # cf.cwt tokens, validated or generated (cwt.js).
+        "cwtTokenBytes": limits.CWT_MAX_TOKEN_BYTES,
+    }
 
 
 def shim_dir() -> Path:
@@ -30,10 +50,15 @@ def shim_source(name: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
+def _new_registry() -> str:
+    return f"{{limits: Object.freeze({orjson.dumps(js_limits()).decode()})}}"
+
+
 def wrapped_shim(name: str) -> str:
     """JS text that loads shim ``name`` into ``globalThis.__edgesim_shims[name]``.
 
-    The registry global is removed by the prelude before user code runs.
+    The first shim loaded in a context creates the registry, with ``limits`` in it. The registry
+    global is removed by the prelude before user code runs.
     """
     body = shim_source(name)
     return (
@@ -41,5 +66,5 @@ def wrapped_shim(name: str) -> str:
         "  var exports = {};\n"
         f"  (function (exports, shims) {{ 'use strict';\n{body}\n}})(exports, shims);\n"
         f"  shims[{name!r}] = exports;\n"
-        "})(globalThis.__edgesim_shims || (globalThis.__edgesim_shims = {}));\n"
+        f"}})(globalThis.__edgesim_shims || (globalThis.__edgesim_shims = {_new_registry()}));\n"
     )
