@@ -26,7 +26,7 @@ from edgesim.edge.cache import HttpCache
 from edgesim.edge.functions import FunctionRegistry
 from edgesim.edge.origin import OriginClient
 from edgesim.edge.proxy import EdgeProxy, EdgeState
-from edgesim.errors import InputError
+from edgesim.errors import FunctionLoadError, InputError
 from edgesim.kvs.clock import Clock, RealClock
 from edgesim.kvs.service import KvsService
 from edgesim.runtime.function import BudgetPolicy
@@ -54,9 +54,9 @@ class EdgeServer:
         self._owns_kvs = kvs is None
         for note in sync_kvs_seeds(self.kvs, dist):
             self.say(note)
-        functions = FunctionRegistry(dist.functions, kvs=self.kvs, budget=self.budget)
+        functions = self._registry(dist)
         for error in functions.load_all():
-            self.say(f"error: {error}")
+            self.say_error(error)
         self.metrics = Metrics()
         self.request_log = RequestLog(
             fmt=log_format, stream=self.stream, access_log=dist.server.access_log
@@ -74,6 +74,15 @@ class EdgeServer:
         self.viewer_port = 0
         self.admin_port = 0
 
+    def _registry(self, dist: Distribution) -> FunctionRegistry:
+        return FunctionRegistry(
+            dist.functions,
+            kvs=self.kvs,
+            budget=self.budget,
+            throttling=dist.throttling,
+            clock=self.clock.monotonic,
+        )
+
     def load_errors(self) -> list[str]:
         """One line per function that failed to load (and so is not serving)."""
         return self.proxy.state.functions.load_errors()
@@ -85,8 +94,25 @@ class EdgeServer:
     def say(self, line: str) -> None:
         print(f"edgesim: {line}", file=self.stream, flush=True)
 
+    def say_error(self, text: str) -> None:
+        """An error the developer must act on, set apart from ordinary notes."""
+        lines = text.splitlines() or [""]
+        print(f"edgesim: ERROR {lines[0]}", file=self.stream, flush=True)
+        for line in lines[1:]:
+            print(f"    {line}", file=self.stream, flush=True)
+
     # -- lifecycle -----------------------------------------------------------------------------
     async def start(self, *, port: int | None = None, admin_port: int | None = None) -> None:
+        """Listen on the viewer and admin ports. A function that cannot be loaded (it does not
+        compile, or breaks a strict compatibility rule) stops here: serve refuses what
+        ``edgesim test`` refuses (FunctionLoadError, exit 1)."""
+        errors = self.load_errors()
+        if errors:
+            raise FunctionLoadError(
+                "not serving: CloudFront would not run these functions (set compat = "
+                '"lenient" or rules = {...} on the function in [[functions]] to serve anyway):\n'
+                + "\n".join(errors)
+            )
         server = self.dist.server
         viewer = web.Application(client_max_size=0)
         viewer.router.add_route("*", "/{tail:.*}", self.proxy.handle)
@@ -143,7 +169,7 @@ class EdgeServer:
                 matched = True
                 error = state.functions.reload(name)
                 if error:
-                    self.say(f"reload failed, still serving the last good version: {error}")
+                    self.say_error(f"{error}\nnot reloaded: still serving the last good version")
                 else:
                     self.say(f"function {name}: reloaded from {path}")
         return matched
@@ -180,9 +206,13 @@ class EdgeServer:
             return
         for note in sync_kvs_seeds(self.kvs, dist):
             self.say(note)
-        functions = FunctionRegistry(dist.functions, kvs=self.kvs, budget=self.budget)
-        for error in functions.load_all():
-            self.say(f"error: {error}")
+        functions = self._registry(dist)
+        errors = functions.load_all()
+        if errors:
+            self.say_error(
+                "\n".join(errors) + "\nconfig not reloaded: still serving the previous one"
+            )
+            return
         self.proxy.swap(EdgeState(dist, functions))
         self.say("configuration reloaded")
 

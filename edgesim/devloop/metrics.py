@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from edgesim.edge.flow import NOT_LOADED
+from edgesim.edge.flow import NOT_LOADED, THROTTLED
 
 if TYPE_CHECKING:
     from edgesim.edge.flow import Flow
@@ -38,7 +38,12 @@ class Metrics:
 
     def flow_finished(self, flow: Flow) -> None:
         for run in flow.function_runs:
-            if run.error_kind != NOT_LOADED:
+            if run.error_kind == THROTTLED:
+                self.functions.setdefault(run.name, FunctionStats()).throttles += 1
+            elif run.error_kind == NOT_LOADED:
+                # CloudFront answers FunctionExecutionError for code it cannot run.
+                self.functions.setdefault(run.name, FunctionStats()).execution_errors += 1
+            else:
                 self.record_function(
                     run.name, utilization=run.utilization, error_kind=run.error_kind
                 )
@@ -55,8 +60,6 @@ class Metrics:
         stats.invocations += 1
         stats.utilization_sum += utilization
         stats.utilization_max = max(stats.utilization_max, utilization)
-        if utilization > 100:
-            stats.throttles += 1
         if error_kind == "execution":
             stats.execution_errors += 1
         elif error_kind == "validation":

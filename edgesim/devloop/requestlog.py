@@ -49,6 +49,7 @@ class RequestRecord:
     time_ms: float | None = None  # edge-clock epoch milliseconds the request arrived
     request_log_data: str | None = None  # cf.logCustomData of the viewer-request function
     response_log_data: str | None = None  # … and of the viewer-response function
+    error: str | None = None  # why CloudFront answered with an error of its own
 
 
 class RequestLog:
@@ -75,6 +76,8 @@ class RequestLog:
     def flow_finished(self, flow: Flow) -> None:
         """Log a finished request: its functions' lines first, then the request line."""
         for run in flow.function_runs:
+            for warning in run.warnings:
+                self.function_log(run.name, f"warning (lenient compatibility): {warning}")
             for line in run.logs:
                 self.function_log(run.name, line)
             if run.error is not None:
@@ -100,6 +103,7 @@ class RequestLog:
                 f"{record.pop} {record.method} {record.target} → {record.status} "
                 f"[{record.x_cache}] behavior={record.behavior} origin={origin} "
                 f"fn={functions or '-'} {record.bytes}B {record.duration_ms:.1f}ms"
+                + (f"\n  ! {record.error}" if record.error else "")
             )
         if self._access is not None:
             self._access.write(_access_line(record) + "\n")
@@ -127,6 +131,7 @@ def record_of(flow: Flow) -> RequestRecord:
         time_ms=flow.received_ms,
         request_log_data=custom.get("viewer-request"),
         response_log_data=custom.get("viewer-response"),
+        error=response.detail if response else None,
     )
 
 

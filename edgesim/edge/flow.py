@@ -36,6 +36,7 @@ class XCache(StrEnum):
     FUNCTION_GENERATED = "FunctionGeneratedResponse"
     FUNCTION_EXECUTION_ERROR = "FunctionExecutionError"
     FUNCTION_VALIDATION_ERROR = "FunctionValidationError"
+    FUNCTION_THROTTLED = "FunctionThrottledError"
 
 
 # -- where the response body comes from ----------------------------------------------------------
@@ -86,6 +87,9 @@ class EdgeResponse:
     reason: str | None = None
     # Custom error pages and CloudFront's own answers never reach a viewer-response function.
     viewer_response_allowed: bool = True
+    # Why CloudFront answered with an error (function, error, position): for the console, the
+    # request log and the opt-in x-edgesim-error header, never for the body.
+    detail: str | None = None
 
     @property
     def made_by_edge(self) -> bool:
@@ -111,6 +115,7 @@ def generated(status: int, text: str, x_cache: XCache) -> EdgeResponse:
 
 # -- what the flow records ----------------------------------------------------------------------
 NOT_LOADED = "not loaded"  # the error kind of a run whose function failed to load (nothing ran)
+THROTTLED = "throttled"  # … of a run refused because the function is throttled (nothing ran)
 
 
 @dataclass
@@ -120,10 +125,11 @@ class FunctionRun:
     name: str
     event_type: str
     utilization: int = 0
-    error_kind: str | None = None  # "execution" | "validation" | NOT_LOADED
+    error_kind: str | None = None  # "execution" | "validation" | NOT_LOADED | THROTTLED
     error: str | None = None
     logs: list[str] = field(default_factory=list)
     custom_log_data: str | None = None
+    warnings: list[str] = field(default_factory=list)  # compatibility warnings (lenient mode)
 
 
 @dataclass

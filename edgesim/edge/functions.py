@@ -1,15 +1,21 @@
 """The distribution's functions, loaded once and swapped on reload.
 
-A function that no longer compiles keeps its last good version serving (the error is kept for
-``/status`` and printed with file:line:col), as a developer expects from hot reload.
+Each function is checked as ``edgesim test`` checks it: strict compatibility by default (a rule
+CloudFront's runtime would break refuses the file), or the function's ``compat`` / ``rules``
+settings. A version that fails to load never replaces a serving one: the last good version keeps
+serving and the error is kept for ``/status`` and printed with file:line:col. A function with no
+version at all (lenient mode, and the engine still cannot run it) answers as CloudFront answers
+code it cannot run: 503 ``FunctionExecutionError``.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from edgesim.distribution.model import FunctionDecl
+from edgesim.distribution.model import FunctionDecl, Throttling
+from edgesim.edge.throttling import ThrottleWindow
 from edgesim.errors import EdgesimError
 from edgesim.kvs.reader import KvsReader
 from edgesim.kvs.service import KvsService
@@ -20,11 +26,13 @@ from edgesim.runtime.source import read_function
 @dataclass
 class FunctionSlot:
     decl: FunctionDecl
+    throttle: ThrottleWindow
     function: LoadedFunction | None = None
     last_error: str | None = None
     loaded_at: float = 0.0
     versions: int = 0
-    findings: list[str] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)  # compatibility warnings of this version
+    warned: bool = False  # the warnings went to the request log since this version loaded
 
 
 class FunctionRegistry:
@@ -34,12 +42,19 @@ class FunctionRegistry:
         *,
         kvs: KvsService | None,
         budget: BudgetPolicy | None = None,
-        compat: str = "lenient",
+        throttling: Throttling | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._kvs = kvs
         self._budget = budget or BudgetPolicy()
-        self._compat = compat
-        self.slots: dict[str, FunctionSlot] = {name: FunctionSlot(d) for name, d in decls.items()}
+        self._throttling = throttling or Throttling()
+        self._clock = clock
+        self.slots: dict[str, FunctionSlot] = {
+            name: FunctionSlot(decl, self._new_throttle()) for name, decl in decls.items()
+        }
+
+    def _new_throttle(self) -> ThrottleWindow:
+        return ThrottleWindow(self._throttling, self._clock)
 
     def load_all(self) -> list[str]:
         """Load every function; returns the error messages (functions that failed stay unset)."""
@@ -60,26 +75,28 @@ class FunctionRegistry:
     def reload(self, name: str) -> str | None:
         """(Re)load one function; on failure keep the previous version and return the error."""
         slot = self.slots[name]
+        decl = slot.decl
         try:
-            source = read_function(slot.decl.file)
+            source = read_function(decl.file)
             first_pop = self._kvs.pops[0] if self._kvs is not None else ""
             function = LoadedFunction(
                 source,
-                runtime=slot.decl.runtime,
+                runtime=decl.runtime,
                 kvs=self.replica(name, first_pop) if first_pop else None,
                 budget=self._budget,
-                compat=self._compat,
+                compat=decl.compat,
+                compat_overrides=dict(decl.rules),
             )
         except EdgesimError as exc:
-            slot.last_error = (
-                f"{slot.decl.file}: {exc}" if str(slot.decl.file) not in str(exc) else str(exc)
-            )
+            slot.last_error = f"{decl.file}: {exc}" if str(decl.file) not in str(exc) else str(exc)
             return f"function {name}: {slot.last_error}"
         slot.function = function
         slot.last_error = None
         slot.loaded_at = time.time()
         slot.versions += 1
         slot.findings = [f.format(source.filename) for f in function.findings]
+        slot.warned = False
+        slot.throttle = self._new_throttle()  # a new version starts unthrottled
         return None
 
     def load_errors(self) -> list[str]:
@@ -101,10 +118,12 @@ class FunctionRegistry:
                 "file": str(slot.decl.file),
                 "runtime": slot.decl.runtime,
                 "kvs": slot.decl.kvs,
+                "compat": slot.decl.compat,
                 "loaded": slot.function is not None,
                 "versions": slot.versions,
                 "last_error": slot.last_error,
                 "warnings": slot.findings,
+                "throttled": slot.throttle.throttled(),
             }
             for name, slot in self.slots.items()
         ]

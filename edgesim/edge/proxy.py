@@ -203,7 +203,7 @@ class EdgeProxy:
             out.headers.extend(
                 response_stage.wire_headers(
                     response, flow.request, flow.behavior, request_id=flow.request_id,
-                    via_id=self.via_id,
+                    via_id=self.via_id, debug=flow.dist.server.debug_headers,
                 )
             )  # fmt: skip
             flow.bytes_sent = await delivery.send(request, out, response)

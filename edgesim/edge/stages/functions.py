@@ -10,8 +10,10 @@ do not run when the origin returned 400 or more, nor for CloudFront's own answer
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
+from edgesim.edge import error_pages
 from edgesim.edge.event_codec import (
     apply_request_output,
     request_event,
@@ -20,13 +22,13 @@ from edgesim.edge.event_codec import (
 )
 from edgesim.edge.flow import (
     NOT_LOADED,
+    THROTTLED,
     EdgeResponse,
     Flow,
     FunctionRun,
     GeneratedBody,
     OriginBody,
     XCache,
-    generated,
 )
 from edgesim.edge.functions import FunctionRegistry
 from edgesim.edge.message import Headers
@@ -55,10 +57,10 @@ def run_viewer_request(
     if not name:
         return None
     result = _invoke(flow, functions, name, event, now_ms)
-    if result is None:
-        return None  # failed to load: CloudFront would not have deployed it
+    if isinstance(result, EdgeResponse):
+        return result
     if result.error is not None:
-        return function_error(result.error.kind, result.error.message)
+        return _failed(flow, result)
     assert result.output is not None
     if result.kind == "response":
         status, reason, headers, body = response_from_output(result.output, None)
@@ -67,17 +69,13 @@ def run_viewer_request(
         )
     problems = _origin_problems(result)
     if problems:
-        return function_error(
-            "validation",
-            "The CloudFront function returned an invalid value for origin rewrite: "
-            + "; ".join(problems),
-        )
+        return _invalid_origin(flow, "; ".join(problems))
     flow.request = apply_request_output(flow.request, result.output, event)
     event["request"] = result.output
     try:
         flow.origin = apply_origin_helpers(flow.dist, flow.origin, _helper_calls(result))
     except InputError as exc:
-        return function_error("validation", str(exc))
+        return _invalid_origin(flow, str(exc))
     return None
 
 
@@ -102,13 +100,17 @@ def run_viewer_response(
     assert flow.behavior.viewer_response
     assert flow.event is not None
     headers = [(n, v) for n, v in response.headers if n != "content-length"]
-    event = response_event(flow.event, response.status, headers, response.reason)
+    # statusDescription as CloudFront fills it, on hits and revalidations too (the stored copy
+    # keeps no reason phrase): the origin's, else the standard phrase of the status.
+    description = response.reason or _phrase(response.status)
+    event = response_event(flow.event, response.status, headers, description)
     result = _invoke(flow, functions, flow.behavior.viewer_response, event, now_ms)
-    if result is None:
-        return response
+    if isinstance(result, EdgeResponse):
+        response.release()
+        return result
     if result.error is not None:
         response.release()
-        return function_error(result.error.kind, result.error.message)
+        return _failed(flow, result)
     assert result.output is not None
     status, reason, new_headers, body = response_from_output(result.output, event["response"])
     if body is not None and _same_values(response.headers, new_headers, "content-encoding"):
@@ -130,28 +132,60 @@ def run_viewer_response(
     return response
 
 
-def function_error(kind: str, detail: str) -> EdgeResponse:
-    """CloudFront's answer to a function that failed: 502 for an invalid result, 503 otherwise.
-    The body names the problem so the developer need not dig through logs (CloudFront's own
-    error page is generic)."""
+def function_error(kind: str, detail: str, request_id: str, *, line: str = "") -> EdgeResponse:
+    """CloudFront's answer to a function that failed, with its HTML error page: 502 for an
+    invalid result, 503 for an execution error or a throttled function; ``detail`` goes to the
+    console and logs (and the opt-in debug header), never into the page."""
     if kind == "validation":
-        x_cache, status = XCache.FUNCTION_VALIDATION_ERROR, 502
+        x_cache, status, text = XCache.FUNCTION_VALIDATION_ERROR, 502, error_pages.VALIDATION_ERROR
+    elif kind == THROTTLED:
+        x_cache, status, text = XCache.FUNCTION_THROTTLED, 503, error_pages.THROTTLED
     else:
-        x_cache, status = XCache.FUNCTION_EXECUTION_ERROR, 503
-    return generated(status, f"{x_cache}: {detail}\n", x_cache)
+        x_cache, status, text = XCache.FUNCTION_EXECUTION_ERROR, 503, error_pages.EXECUTION_ERROR
+    body = error_pages.error_page(status, line or text, request_id)
+    headers: Headers = [("content-type", error_pages.CONTENT_TYPE)]
+    return EdgeResponse(status, headers, x_cache, GeneratedBody(body), detail=detail)
+
+
+def _failed(flow: Flow, result: InvocationResult) -> EdgeResponse:
+    assert result.error is not None
+    run = flow.function_runs[-1]
+    detail = f"function {run.name}: {result.error.kind} error: {result.error.message}"
+    return function_error(result.error.kind, detail, flow.request_id)
+
+
+def _invalid_origin(flow: Flow, problem: str) -> EdgeResponse:
+    """The function ran, but its origin change is one CloudFront refuses (a validation error)."""
+    run = flow.function_runs[-1]
+    run.error_kind, run.error = "validation", f"invalid origin rewrite: {problem}"
+    return function_error(
+        "validation",
+        f"function {run.name}: {run.error}",
+        flow.request_id,
+        line=error_pages.ORIGIN_REWRITE_ERROR,
+    )
 
 
 def _invoke(
     flow: Flow, functions: FunctionRegistry, name: str, event: dict[str, Any], now_ms: float
-) -> InvocationResult | None:
+) -> InvocationResult | EdgeResponse:
+    """Invoke ``name`` on ``event``, recorded as a run of the flow; CloudFront's answer instead
+    when the function cannot run (no version loaded) or is throttled."""
     run = FunctionRun(name, event["context"]["eventType"])
     flow.function_runs.append(run)
-    function = functions.get(name)
-    if function is None:
-        run.error_kind = NOT_LOADED
-        return None
+    slot = functions.slots[name]
+    if slot.function is None:
+        run.error_kind, run.error = NOT_LOADED, slot.last_error
+        detail = f"function {name} cannot run: {slot.last_error}"
+        return function_error("execution", detail, flow.request_id)
+    if slot.throttle.throttled():
+        run.error_kind = THROTTLED
+        detail = f"function {name} is throttled: it kept running over its compute budget"
+        return function_error(THROTTLED, detail, flow.request_id)
+    if slot.findings and not slot.warned:
+        run.warnings, slot.warned = list(slot.findings), True  # once per loaded version
     req = flow.request
-    result = function.invoke(
+    result = slot.function.invoke(
         event,
         now=now_ms,
         edge=edge_location_info(req.pop, req.client_ip),
@@ -163,8 +197,18 @@ def _invoke(
     run.custom_log_data = result.custom_log_data
     if result.error is not None:
         run.error_kind, run.error = str(result.error.kind), result.error.message
+    throttled = slot.throttle.record(over_budget=result.over_budget)
     flow.mark("function", name=name, event_type=run.event_type, error=run.error_kind)
+    if throttled:
+        flow.mark("throttled", name=name)
     return result
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 def _same_values(before: Headers, after: Headers, name: str) -> bool:

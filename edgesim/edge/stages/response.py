@@ -21,6 +21,8 @@ from edgesim.edge.response_headers import (
     cloudfront_response_headers,
 )
 
+DEBUG_HEADER = "X-Edgesim-Error"
+
 
 def from_origin(
     body: OriginBody, status: int, headers: Headers, reason: str | None, *, req: EdgeRequest,
@@ -45,8 +47,11 @@ def wire_headers(
     *,
     request_id: str,
     via_id: str,
+    debug: bool = False,
 ) -> list[tuple[str, str]]:
-    """The header lines the viewer gets, in order, with CloudFront's capitalisation."""
+    """The header lines the viewer gets, in order, with CloudFront's capitalisation; with
+    ``debug``, an error CloudFront answered itself also carries ``x-edgesim-error`` (its detail
+    on one line)."""
     headers = response.headers
     if behavior is not None and behavior.response_headers_policy is not None:
         headers = apply_response_headers_policy(
@@ -62,4 +67,12 @@ def wire_headers(
         http_version=req.http_version,
         via_id=via_id,
     )
+    if debug and response.detail:
+        wire.append((DEBUG_HEADER, _one_line(response.detail)))
     return wire
+
+
+def _one_line(text: str) -> str:
+    """A header value: one line, printable ASCII (other characters escaped)."""
+    flat = " ".join(text.split())
+    return flat.encode("ascii", "backslashreplace").decode("ascii")[:2000]
