@@ -283,6 +283,8 @@ var capture = metered(appendLog, 0);
 var consoleObject = { log: log };
 setGlobal('console', consoleObject);
 
+var CUSTOM_LOG_CAP = shims.limits.customLogBytes;
+
 // ---------------------------------------------------------------------------------------------
 // Host services for the cloudfront module: KVS reads are queued here and settled by the host
 // between pending-job runs (JS cannot call into Python while the time limit is armed).
@@ -318,7 +320,12 @@ var host = {
     st.origin[st.origin.length] = '{"helper":' + jsonStringify(helper) + ',"argument":' + text +
       '}';
   },
-  logCustomData: function (value) { st.customLog = StringCtor(value); },
+  // cf.logCustomData: the host URL-encodes the text and truncates it to customLogBytes
+  // (edgesim/runtime/logdata.py). Every UTF-16 unit encodes to at least one byte, so units past
+  // that many can never be kept: they are dropped here, and a long value never crosses to the host.
+  logCustomData: function (value) {
+    st.customLog = strSlice(StringCtor(value), 0, CUSTOM_LOG_CAP);
+  },
   edgeLocation: function () { return st.edge; },
   eventType: function () { return st.eventType; },
   Buffer: Buffer,

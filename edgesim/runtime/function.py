@@ -20,6 +20,7 @@ from edgesim.errors import FunctionLoadError, InputError
 from edgesim.kvs.reader import KvsReader
 from edgesim.runtime.engine import JsSession, KvsAnswer, RawOutcome
 from edgesim.runtime.event import VIEWER_REQUEST
+from edgesim.runtime.logdata import encode_custom_log_data
 from edgesim.runtime.origin_checks import check_origin_modifications
 from edgesim.runtime.result import classify, normalise, validate_request, validate_response
 from edgesim.runtime.source import FunctionSource, module_body, written_properties
@@ -95,6 +96,8 @@ class InvocationResult:
     compute_utilization: int = 0
     cpu_ns: int = 0
     origin_modifications: list[dict[str, Any]] = field(default_factory=list)
+    # cf.logCustomData as the access log shows it: the last call's value, URL-encoded and cut to
+    # 800 bytes (edgesim.runtime.logdata); None when the function never called it.
     custom_log_data: str | None = None
     warnings: list[str] = field(default_factory=list)
     over_budget: bool = False
@@ -285,7 +288,9 @@ class LoadedFunction:
             logs=raw.logs,
             cpu_ns=raw.cpu_ns,
             origin_modifications=raw.origin,
-            custom_log_data=raw.custom_log,
+            custom_log_data=(
+                None if raw.custom_log is None else encode_custom_log_data(raw.custom_log)
+            ),
         )
         result.compute_utilization = self._utilization(raw)
         result.over_budget = result.compute_utilization > 100

@@ -140,9 +140,70 @@ def test_edge_location_in_viewer_request_and_empty_in_viewer_response() -> None:
     assert response.response["headers"]["loc"]["value"] == "{}"
 
 
+def log_custom_data(*arguments: str, event=None) -> str | None:  # type: ignore[no-untyped-def]
+    """What custom_log_data holds after calling cf.logCustomData with each JS expression."""
+    calls = " ".join(f"cf.logCustomData({a});" for a in arguments)
+    code = (
+        "import cf from 'cloudfront';\n"
+        f"function handler(e) {{ {calls} return e.response || e.request; }}"
+    )
+    result = run(code, event)
+    assert result.error is None, result.error
+    return result.custom_log_data  # type: ignore[no-any-return]
+
+
+def test_log_custom_data_is_none_when_never_called() -> None:
+    assert log_custom_data() is None
+
+
 def test_log_custom_data_keeps_the_last_call() -> None:
-    code = "import cf from 'cloudfront';\nfunction handler(e) { cf.logCustomData('a'); cf.logCustomData('b'); return e.request; }"
-    assert run(code).custom_log_data == "b"
+    assert log_custom_data("'a'", "'b'") == "b"
+    assert log_custom_data("'x'.repeat(2000)", "'short'") == "short"
+    assert log_custom_data("'short'", "''") == ""
+
+
+def test_log_custom_data_is_url_encoded() -> None:
+    assert log_custom_data("'user=alice&plan=pro tier/1'") == "user%3Dalice%26plan%3Dpro%20tier%2F1"
+    assert log_custom_data("'caf\\u00e9 \\u20ac \\ud83d\\ude00'") == (
+        "caf%C3%A9%20%E2%82%AC%20%F0%9F%98%80"
+    )
+
+
+def test_log_custom_data_encodes_as_encode_uri_component_does() -> None:
+    text = "a-z_A.Z~0!9*'()\\\" #$%&+,/:;<=>?@[]^`{|}\\u00e9\\u4e2d\\ud83d\\ude00"
+    code = (
+        "import cf from 'cloudfront';\n"
+        f'function handler(e) {{ var s = "{text}"; cf.logCustomData(s);'
+        " e.request.headers.enc = {value: encodeURIComponent(s)}; return e.request; }"
+    )
+    result = run(code)
+    assert result.custom_log_data == result.request["headers"]["enc"]["value"]
+
+
+def test_a_long_ascii_value_is_cut_to_800_bytes() -> None:
+    assert log_custom_data("'a'.repeat(2000)") == "a" * 800
+
+
+def test_the_cut_never_splits_an_escape_or_a_character() -> None:
+    # ' ' is 3 bytes once encoded: 266 fit (798 bytes), the 267th would make 801.
+    assert log_custom_data("' '.repeat(400)") == "%20" * 266
+    # 'é' is 6 bytes (%C3%A9): 133 fit; '€' is 9 bytes: 88 fit; an emoji is 12 bytes: 66 fit.
+    assert log_custom_data("'\\u00e9'.repeat(400)") == "%C3%A9" * 133
+    assert log_custom_data("'\\u20ac'.repeat(400)") == "%E2%82%AC" * 88
+    assert log_custom_data("'\\ud83d\\ude00'.repeat(400)") == "%F0%9F%98%80" * 66
+    assert log_custom_data("'a'.repeat(799) + '\\u00e9'") == "a" * 799
+
+
+def test_a_non_string_value_is_logged_as_its_string_form() -> None:
+    # The docs ask for one string (stringify objects yourself); like String(value) here.
+    assert log_custom_data("42") == "42"
+    assert log_custom_data("{plan: 'pro'}") == "%5Bobject%20Object%5D"
+    assert log_custom_data("JSON.stringify({plan: 'pro'})") == "%7B%22plan%22%3A%22pro%22%7D"
+    assert log_custom_data("") == "undefined"
+
+
+def test_log_custom_data_works_in_viewer_response_functions() -> None:
+    assert log_custom_data("'status ok'", event=response_event()) == "status%20ok"
 
 
 def test_crypto_and_querystring_modules_load() -> None:

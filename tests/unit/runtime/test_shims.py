@@ -54,6 +54,15 @@ def test_the_console_log_cap_comes_from_python(monkeypatch: pytest.MonkeyPatch, 
     assert fn.invoke(request_event(), now=NOW).logs == ["x" * cap]
 
 
+def test_the_custom_log_cap_comes_from_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(limits, "FUNCTION_MAX_CUSTOM_LOG_BYTES", 10)
+    code = (
+        "import cf from 'cloudfront';\n"
+        "function handler(e) { cf.logCustomData('y'.repeat(50)); return e.request; }"
+    )
+    assert load(code).invoke(request_event(), now=NOW).custom_log_data == "y" * 10
+
+
 def test_the_cwt_token_limit_comes_from_python(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(limits, "CWT_MAX_TOKEN_BYTES", 40)
     code = (
