@@ -19,18 +19,20 @@ from edgesim.distribution.behaviors import Refs, read_behaviors, read_default_be
 from edgesim.distribution.edges import read_edges
 from edgesim.distribution.error_responses import read_custom_error_responses
 from edgesim.distribution.model import Distribution
-from edgesim.distribution.origins import read_origin_groups, read_origins
+from edgesim.distribution.origins import read_origin_groups, read_origins, read_origins_local
 from edgesim.distribution.policies import read_cache_policies, read_origin_request_policies
 from edgesim.distribution.resources import read_functions, read_kvs
 from edgesim.distribution.response_headers import read_response_headers_policies
 from edgesim.distribution.server import read_server
 from edgesim.distribution.tables import Context, Problems, Table, section
+from edgesim.distribution.throttling import read_throttling
 from edgesim.errors import InputError
 
 TOP_LEVEL_KEYS = (
     "server",
     "origins",
     "origin_groups",
+    "origins_local",
     "kvs",
     "functions",
     "cache_policies",
@@ -40,6 +42,7 @@ TOP_LEVEL_KEYS = (
     "default_behavior",
     "custom_error_responses",
     "edges",
+    "throttling",
 )
 
 
@@ -75,6 +78,7 @@ def parse_config(
     server = read_server(ctx, section(ctx.problems, doc, "server"))
     origins = read_origins(ctx, doc)
     groups = read_origin_groups(ctx, doc, origins)
+    local = read_origins_local(ctx, doc, origins, groups)
     stores = read_kvs(ctx, doc)
     functions = read_functions(ctx, doc, stores)
     refs = Refs(
@@ -88,6 +92,7 @@ def parse_config(
     default = read_default_behavior(ctx, doc, refs)
     errors = read_custom_error_responses(ctx, doc)
     edges = read_edges(ctx, section(ctx.problems, doc, "edges"))
+    throttling = read_throttling(ctx, section(ctx.problems, doc, "throttling"))
     ctx.problems.raise_if_any()
     return Distribution(
         server=server,
@@ -100,4 +105,6 @@ def parse_config(
         edges=edges,
         custom_error_responses=errors,
         config_path=config_path,
+        origins_local=local,
+        throttling=throttling,
     )

@@ -1,23 +1,29 @@
 """``[[origins]]`` and ``[[origin_groups]]``: origin URLs, paths, custom headers, timeouts, and
-failover groups of two origins (CloudFront's ``Origin`` and ``OriginGroup``)."""
+failover groups of two origins (CloudFront's ``Origin`` and ``OriginGroup``); ``[origins_local]``
+(and ``serve --origin``): where an origin id or a domain name is reached locally."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
-from edgesim.distribution.model import CustomHeader, Origin, OriginGroup
+from edgesim.distribution.model import CustomHeader, LocalOrigin, Origin, OriginGroup
 from edgesim.distribution.tables import (
     MISSING,
     Context,
     Table,
     header_name_problem,
+    key_part,
     no_duplicate_names,
+    section,
     suggest,
     toml_type,
     unique,
 )
+from edgesim.errors import InputError
 
 ORIGIN_KEYS = (
     "id",
@@ -223,3 +229,128 @@ def _failover_codes(t: Table) -> frozenset[int]:
         else:
             codes.add(item)
     return frozenset(codes) or DEFAULT_FAILOVER_CODES
+
+
+# --------------------------------------------------------------------------------------------
+# [origins_local] and serve --origin
+# --------------------------------------------------------------------------------------------
+
+# A DNS name as an origin's DomainName is written: at least two labels of letters, digits and
+# inner hyphens, the last not all digits (CloudFront takes no IP address as an origin domain), an
+# optional trailing dot. A single label ("app") is read as an origin id, so a misspelt id is
+# reported instead of being taken for a host name.
+_DOMAIN = re.compile(
+    r"(?=.{1,253}\.?$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+    r"(?=[A-Za-z0-9-]*[A-Za-z-])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?"
+)
+_HOST_PORT = re.compile(r"[A-Za-z0-9.-]+:[0-9]{1,5}")
+
+
+def is_domain_name(text: str) -> bool:
+    return _DOMAIN.fullmatch(text) is not None
+
+
+def local_key(key: str, origins: Mapping[str, Origin]) -> str:
+    """The ``origins_local`` key ``key`` is stored under: an origin id as written, a domain name
+    in lower case without a trailing dot (DNS names ignore case), so either spelling finds it."""
+    return key if key in origins else key.lower().rstrip(".")
+
+
+def local_origin(
+    key: str,
+    value: object,
+    *,
+    base_dir: Path,
+    origins: Mapping[str, Origin],
+    groups: Mapping[str, OriginGroup],
+) -> LocalOrigin:
+    """One ``[origins_local]`` entry: ``key`` an origin id or a domain name, ``value`` a URL
+    (``http://`` or ``https://``, host, optional port, nothing after it) or a directory relative
+    to ``base_dir``. Raises InputError saying what is wrong, without saying where it was written
+    (the config reader and the command line each prefix their own place)."""
+    _check_local_key(key, origins, groups)
+    if not isinstance(value, str):
+        raise InputError(
+            f"expected a URL or a directory (a string), got {toml_type(value)} {value!r}"
+        )
+    if not value.strip():
+        raise InputError("expected a URL or a directory, got an empty string")
+    if "://" in value:
+        return LocalOrigin(key=key, url=_local_url(value))
+    path = Path(value).expanduser()
+    directory = path if path.is_absolute() else base_dir / path
+    if directory.is_dir():
+        return LocalOrigin(key=key, directory=directory.resolve())
+    if _HOST_PORT.fullmatch(value):
+        raise InputError(
+            f"{value!r} is neither a URL nor a directory (did you mean 'http://{value}'?)"
+        )
+    found = "is a file" if directory.exists() else "does not exist"
+    raise InputError(
+        f"{value!r} is neither a URL (http:// or https://) nor a directory: {directory} {found}"
+    )
+
+
+def _check_local_key(
+    key: str, origins: Mapping[str, Origin], groups: Mapping[str, OriginGroup]
+) -> None:
+    if key in origins:
+        return
+    if key in groups:
+        members = f"{groups[key].primary!r} and {groups[key].secondary!r}"
+        raise InputError(f"{key!r} is an origin group; map its origins ({members}) instead")
+    if is_domain_name(key):
+        return
+    hint = suggest(key, origins)
+    known = f"; origin ids: {', '.join(origins)}" if origins else ""
+    raise InputError(
+        f"{key!r} is neither an origin id nor a domain name such as 'api.example.com'{hint}{known}"
+    )
+
+
+def _local_url(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError on a bad port
+    except ValueError as exc:
+        raise InputError(f"{url!r} is not a valid URL: {exc}") from None
+    problem = _local_url_problem(parts)
+    if problem:
+        raise InputError(f"{url!r}: {problem}")
+    return f"{parts.scheme.lower()}://{parts.netloc}"
+
+
+def _local_url_problem(parts: SplitResult) -> str | None:
+    if parts.path not in ("", "/"):
+        problem = _origin_url_problem(parts._replace(path=""))
+        # The origin's own origin_path (or the helper's originPath) is added to each request.
+        return problem or "a local URL has no path (the origin's origin_path is still added)"
+    if parts.query or parts.fragment:
+        return "a local URL has no query string or fragment"
+    return _origin_url_problem(parts)
+
+
+def read_origins_local(
+    ctx: Context,
+    doc: Mapping[str, Any],
+    origins: Mapping[str, Origin],
+    groups: Mapping[str, OriginGroup],
+) -> dict[str, LocalOrigin]:
+    """``[origins_local]``: ``"ID_OR_DOMAIN" = "URL" | "DIRECTORY"``, keyed by ``local_key``."""
+    data = section(ctx.problems, doc, "origins_local")
+    entries: dict[str, LocalOrigin] = {}
+    seen: dict[str, str] = {}
+    for key, value in data.items():
+        where = f"origins_local.{key_part(key)}"
+        try:
+            entry = local_origin(key, value, base_dir=ctx.base_dir, origins=origins, groups=groups)
+        except InputError as exc:
+            ctx.problems.add(where, str(exc))
+            continue
+        stored = local_key(key, origins)
+        if stored in seen:
+            ctx.problems.add(where, f"the same domain as {seen[stored]} (domain names ignore case)")
+            continue
+        seen[stored] = where
+        entries[stored] = entry
+    return entries

@@ -1,5 +1,5 @@
 """``[[kvs]]`` and ``[[functions]]``: named key value stores with their seed files, and
-functions with their source files, runtimes and associated store."""
+functions with their source files, runtimes, associated store and compatibility levels."""
 
 from __future__ import annotations
 
@@ -9,13 +9,21 @@ from pathlib import Path
 from typing import Any
 
 from edgesim import limits
-from edgesim.distribution.model import FunctionDecl, KvsDecl
-from edgesim.distribution.tables import Context, Table, suggest, unique
+from edgesim.distribution.model import Compat, FunctionDecl, KvsDecl
+from edgesim.distribution.tables import Context, Table, key_part, suggest, toml_type, unique
 from edgesim.errors import KvsImportError
 from edgesim.kvs.importfile import load_import_file
+from edgesim.runtime.compat import LEVELS, RULES
 
 KVS_KEYS = ("name", "data")
-FUNCTION_KEYS = ("name", "file", "runtime", "kvs")
+FUNCTION_KEYS = ("name", "file", "runtime", "kvs", "compat", "rules")
+
+# `compat`, as `edgesim test --compat`: strict refuses a function that breaks a rule.
+COMPAT_MODES: tuple[Compat, ...] = ("strict", "lenient")
+# Per-rule levels, as `edgesim lint --rule RULE=LEVEL` (edgesim.runtime.compat.LEVELS).
+RULE_LEVELS = tuple(LEVELS)
+# Words from other linters' vocabularies a user may reach for, and the level each means here.
+_LEVEL_ALIASES = {"error": "strict", "warning": "warn", "off": "lenient", "ignore": "lenient"}
 
 # Function and KVS names: [a-zA-Z0-9-_]{1,64} (CloudFront API, reference A.5 and A.7).
 _RESOURCE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -62,8 +70,61 @@ def read_functions(
         file = ctx.existing_file(t, "file", "function file")
         runtime = _runtime(t)
         kvs = _function_kvs(t, runtime, stores)
-        functions[name] = FunctionDecl(name=name, file=file or Path(), runtime=runtime, kvs=kvs)
+        functions[name] = FunctionDecl(
+            name=name,
+            file=file or Path(),
+            runtime=runtime,
+            kvs=kvs,
+            compat=_compat(t),
+            rules=_rules(t),
+        )
     return functions
+
+
+def _compat(t: Table) -> Compat:
+    value = t.text("compat", "strict") or "strict"
+    for mode in COMPAT_MODES:
+        if value == mode:
+            return mode
+    hint = _level_hint(value, COMPAT_MODES)
+    if value == "warn":
+        hint = " ('warn' is a level for one rule: set it in rules = { RULE = \"warn\" })"
+    t.error("compat", f"unknown mode {value!r}{hint}; use one of {', '.join(COMPAT_MODES)}")
+    return "strict"
+
+
+def _rules(t: Table) -> tuple[tuple[str, str], ...]:
+    """``rules = { RULE = LEVEL }``, in the order written."""
+    data = t.table("rules")
+    if data is None:
+        return ()
+    levels: list[tuple[str, str]] = []
+    for rule, level in data.items():
+        where = t.at(f"rules.{key_part(rule)}")
+        if rule not in RULES:
+            hint = suggest(rule, RULES)
+            t.problems.add(
+                where,
+                f"unknown compatibility rule {rule!r}{hint}; valid rules: {', '.join(RULES)}",
+            )
+        elif not isinstance(level, str):
+            got = f"{toml_type(level)} {level!r}"
+            t.problems.add(where, f"expected one of {', '.join(RULE_LEVELS)}, got {got}")
+        elif level not in RULE_LEVELS:
+            hint = _level_hint(level, RULE_LEVELS)
+            t.problems.add(
+                where, f"unknown level {level!r}{hint}; use one of {', '.join(RULE_LEVELS)}"
+            )
+        else:
+            levels.append((rule, level))
+    return tuple(levels)
+
+
+def _level_hint(value: str, allowed: tuple[str, ...]) -> str:
+    alias = _LEVEL_ALIASES.get(value.lower())
+    if alias in allowed:
+        return f" (did you mean {alias!r}?)"
+    return suggest(value, allowed)
 
 
 def _runtime(t: Table) -> str:

@@ -1,4 +1,5 @@
-"""``[server]``: the listeners, the state directory, the distribution's domain name."""
+"""``[server]``: the listeners, the state directory, the distribution's domain name, the debug
+header and whether origin helpers may reach unmapped domains over the network."""
 
 from __future__ import annotations
 
@@ -9,7 +10,17 @@ from typing import Any
 from edgesim.distribution.model import ServerSettings
 from edgesim.distribution.tables import Context
 
-SERVER_KEYS = ("host", "port", "admin_port", "state_dir", "ephemeral", "domain_name", "access_log")
+SERVER_KEYS = (
+    "host",
+    "port",
+    "admin_port",
+    "state_dir",
+    "ephemeral",
+    "domain_name",
+    "access_log",
+    "debug_headers",
+    "network_origins",
+)
 _HOSTNAME = re.compile(r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)+")
 
 
@@ -32,4 +43,6 @@ def read_server(ctx: Context, data: Mapping[str, Any]) -> ServerSettings:
         ephemeral=t.flag("ephemeral", defaults.ephemeral),
         domain_name=domain,
         access_log=None if access_log is None else ctx.under(access_log),
+        debug_headers=t.flag("debug_headers", defaults.debug_headers),
+        network_origins=t.flag("network_origins", defaults.network_origins),
     )

@@ -143,22 +143,40 @@ class Table:
         return value if self._in_range(key, value, lo, hi) else default
 
     def number(
-        self, key: str, default: float, *, lo: float | None = None, hi: float | None = None
+        self,
+        key: str,
+        default: float,
+        *,
+        lo: float | None = None,
+        hi: float | None = None,
+        above: float | None = None,
     ) -> float:
+        """A finite number in ``lo``..``hi`` (inclusive); ``above`` is an exclusive lower bound."""
         value = self.raw(key)
         if value is MISSING:
             return default
         if isinstance(value, bool) or not isinstance(value, int | float):
             self._wrong_type(key, "a number", value)
             return default
-        return float(value) if self._in_range(key, value, lo, hi) else default
+        return float(value) if self._in_range(key, value, lo, hi, above) else default
 
-    def _in_range(self, key: str, value: float, lo: float | None, hi: float | None) -> bool:
+    def _in_range(
+        self,
+        key: str,
+        value: float,
+        lo: float | None,
+        hi: float | None,
+        above: float | None = None,
+    ) -> bool:
         if value != value or value in (math.inf, -math.inf):  # TOML allows nan and inf
             self.error(key, f"must be a finite number, not {value}")
             return False
-        if (lo is not None and value < lo) or (hi is not None and value > hi):
-            self.error(key, f"{_num(value)} is out of range ({_range_text(lo, hi)})")
+        if (
+            (lo is not None and value < lo)
+            or (above is not None and value <= above)
+            or (hi is not None and value > hi)
+        ):
+            self.error(key, f"{_num(value)} is out of range ({_range_text(lo, hi, above)})")
             return False
         return True
 
@@ -208,7 +226,10 @@ class Table:
         return Table(self.problems, self.at(key), data, allowed, required=required)
 
 
-def _range_text(lo: float | None, hi: float | None) -> str:
+def _range_text(lo: float | None, hi: float | None, above: float | None = None) -> str:
+    if above is not None:
+        low = f"more than {_num(above)}"
+        return f"allowed: {low}, at most {_num(hi)}" if hi is not None else f"must be {low}"
     if lo is not None and hi is not None:
         return f"allowed: {_num(lo)} to {_num(hi)}"
     if lo is not None:
@@ -333,3 +354,19 @@ def checked_header_names(t: Table, key: str, names: list[str]) -> list[str]:
         else:
             valid.append(name.lower())
     return valid
+
+
+# --------------------------------------------------------------------------------------------
+# Keys chosen by the user (POPs, networks, origin ids, domain names) inside a table path
+# --------------------------------------------------------------------------------------------
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def key_part(name: str) -> str:
+    """``name`` as TOML writes it in a dotted path: bare when it can be, else quoted
+    (``origins_local."api.example.com"``), so a dot in the name is not read as a table."""
+    if _BARE_KEY.fullmatch(name):
+        return name
+    escaped = name.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'

@@ -10,7 +10,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from edgesim.distribution import behaviors, edges, origins, policies, response_headers, server
+from edgesim.distribution import (
+    behaviors,
+    edges,
+    origins,
+    policies,
+    resources,
+    response_headers,
+    server,
+    throttling,
+)
 from edgesim.distribution.config import TOP_LEVEL_KEYS, load_config, parse_config
 from edgesim.distribution.managed import (
     MANAGED_CACHE_POLICIES,
@@ -31,12 +40,14 @@ from edgesim.distribution.model import (
     Edges,
     FunctionDecl,
     KvsDecl,
+    LocalOrigin,
     Origin,
     OriginGroup,
     OriginRequestPolicy,
     ResponseHeadersPolicy,
     Selection,
     ServerSettings,
+    Throttling,
 )
 from edgesim.errors import InputError
 from edgesim.kvs.propagation import PropagationSpec
@@ -109,6 +120,8 @@ def expected_full() -> Distribution:
             ephemeral=True,
             domain_name="d123example.cloudfront.net",
             access_log=here / "logs" / "access.log",
+            debug_headers=True,
+            network_origins=False,
         ),
         origins={
             "app": Origin(
@@ -139,9 +152,16 @@ def expected_full() -> Distribution:
                 "ab-test", ROOT / "functions" / "ab_cohort.js", "cloudfront-js-2.0", "config"
             ),
             "geo": FunctionDecl(
-                "geo", ROOT / "functions" / "country_redirect.js", "cloudfront-js-1.0"
+                "geo",
+                ROOT / "functions" / "country_redirect.js",
+                "cloudfront-js-1.0",
+                compat="lenient",
             ),
-            "security": FunctionDecl("security", ROOT / "functions" / "security_headers.js"),
+            "security": FunctionDecl(
+                "security",
+                ROOT / "functions" / "security_headers.js",
+                rules=(("nullish-coalescing", "strict"), ("absent-method", "lenient")),
+            ),
         },
         behaviors=(
             Behavior(
@@ -194,6 +214,20 @@ def expected_full() -> Distribution:
             503: CustomErrorResponse(503, None, None, 0),
         },
         config_path=here / "full.toml",
+        origins_local={
+            "backup": LocalOrigin("backup", url="http://127.0.0.1:3001"),
+            "api.example.com": LocalOrigin("api.example.com", url="http://127.0.0.1:9000"),
+            "assets.example.com": LocalOrigin(
+                "assets.example.com", directory=ROOT / "fixtures" / "events"
+            ),
+        },
+        throttling=Throttling(
+            enabled=True,
+            window_s=20.0,
+            min_invocations=5,
+            over_budget_ratio=0.8,
+            duration_s=60.0,
+        ),
     )
 
 
@@ -216,6 +250,8 @@ def test_minimal_example_gets_the_defaults() -> None:
     )
     assert dist.default_behavior.allowed_methods == GET_HEAD
     assert dist.edges == Edges()
+    assert dist.origins_local == {}
+    assert dist.throttling == Throttling()
     assert dist.kvs == {}
     assert dist.functions == {}
     assert dist.custom_error_responses == {}
@@ -350,6 +386,8 @@ _KEYS = sorted(
         *edges.EDGES_KEYS,
         *policies.SELECTION_KEYS,
         *behaviors.ASSOCIATION_KEYS,
+        *resources.FUNCTION_KEYS,
+        *throttling.THROTTLING_KEYS,
         "model",
         "lag_ms",
         "min_ms",

@@ -1,12 +1,28 @@
-"""[[origins]] and [[origin_groups]]: URLs, paths, custom headers, timeouts, failover groups."""
+"""[[origins]] and [[origin_groups]]: URLs, paths, custom headers, timeouts, failover groups;
+[origins_local]: origin ids and domain names mapped to local URLs and directories."""
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from tests.unit.distribution.helpers import BASE, DEFAULT, ORIGIN, assert_problem, named_cases
+from edgesim.distribution.config import parse_config
+from edgesim.distribution.model import LocalOrigin
+from edgesim.distribution.origins import local_origin
+from edgesim.errors import InputError
+from tests.unit.distribution.helpers import (
+    BASE,
+    DEFAULT,
+    ORIGIN,
+    assert_problem,
+    named_cases,
+    parse,
+    problems_of,
+)
 
 
 def origin_with(extra: str) -> str:
@@ -179,3 +195,170 @@ CASES = named_cases(
 @pytest.mark.parametrize(("text", "expected"), CASES)
 def test_problem_is_named(project: Path, text: str, expected: str) -> None:
     assert_problem(project, text, expected)
+
+
+# -- [origins_local] ---------------------------------------------------------------------------
+
+TWO_ORIGINS_AND_A_GROUP = (
+    ORIGIN
+    + '[[origins]]\nid = "b"\nurl = "http://b.example.com"\n'
+    + '[[origin_groups]]\nid = "ha"\nprimary = "app"\nsecondary = "b"\n'
+    + DEFAULT
+)
+
+
+def local(body: str) -> str:
+    return TWO_ORIGINS_AND_A_GROUP + "[origins_local]\n" + body + "\n"
+
+
+LOCAL_CASES = named_cases(
+    [
+        (
+            "local-not-table",
+            'origins_local = "http://127.0.0.1:9000"\n' + BASE,
+            "edgesim.toml: origins_local: expected a table ([origins_local]), got string",
+        ),
+        (
+            "local-key-neither",
+            local('apo = "http://127.0.0.1:9000"'),
+            "edgesim.toml: origins_local.apo: 'apo' is neither an origin id nor a domain name such as 'api.example.com' (did you mean 'app'?); origin ids: app, b",
+        ),
+        (
+            "local-key-ip",
+            local('"10.0.0.1" = "http://127.0.0.1:9000"'),
+            "edgesim.toml: origins_local.\"10.0.0.1\": '10.0.0.1' is neither an origin id nor a domain name such as 'api.example.com'; origin ids: app, b",
+        ),
+        (
+            "local-key-bad-domain",
+            local('"api..example.com" = "http://127.0.0.1:9000"'),
+            "edgesim.toml: origins_local.\"api..example.com\": 'api..example.com' is neither an origin id nor a domain name",
+        ),
+        (
+            "local-key-group",
+            local('ha = "http://127.0.0.1:9000"'),
+            "edgesim.toml: origins_local.ha: 'ha' is an origin group; map its origins ('app' and 'b') instead",
+        ),
+        (
+            "local-value-type",
+            local("app = 9000"),
+            "edgesim.toml: origins_local.app: expected a URL or a directory (a string), got integer 9000",
+        ),
+        (
+            "local-value-table",
+            local('app = { url = "http://127.0.0.1:9000" }'),
+            "edgesim.toml: origins_local.app: expected a URL or a directory (a string), got table {'url': 'http://127.0.0.1:9000'}",
+        ),
+        (
+            "local-value-empty",
+            local('app = " "'),
+            "edgesim.toml: origins_local.app: expected a URL or a directory, got an empty string",
+        ),
+        (
+            "local-url-scheme",
+            local('"api.example.com" = "s3://bucket"'),
+            "edgesim.toml: origins_local.\"api.example.com\": 's3://bucket': the scheme must be http or https",
+        ),
+        (
+            "local-url-no-host",
+            local('app = "http://:9000"'),
+            "edgesim.toml: origins_local.app: 'http://:9000': the host is missing",
+        ),
+        (
+            "local-url-path",
+            local('app = "http://127.0.0.1:9000/v1"'),
+            "edgesim.toml: origins_local.app: 'http://127.0.0.1:9000/v1': a local URL has no path (the origin's origin_path is still added)",
+        ),
+        (
+            "local-url-query",
+            local('app = "http://127.0.0.1:9000/?a=1"'),
+            "edgesim.toml: origins_local.app: 'http://127.0.0.1:9000/?a=1': a local URL has no query string or fragment",
+        ),
+        (
+            "local-url-port",
+            local('app = "http://127.0.0.1:99999"'),
+            "edgesim.toml: origins_local.app: 'http://127.0.0.1:99999' is not a valid URL: Port out of range 0-65535",
+        ),
+        (
+            "local-url-user",
+            local('app = "http://u:p@127.0.0.1"'),
+            "edgesim.toml: origins_local.app: 'http://u:p@127.0.0.1': user information is not allowed",
+        ),
+        (
+            "local-host-port",
+            local('app = "127.0.0.1:9000"'),
+            "edgesim.toml: origins_local.app: '127.0.0.1:9000' is neither a URL nor a directory (did you mean 'http://127.0.0.1:9000'?)",
+        ),
+        (
+            "local-same-domain",
+            local('"api.example.com" = "adir"\n"API.Example.com." = "adir"'),
+            'edgesim.toml: origins_local."API.Example.com.": the same domain as origins_local."api.example.com" (domain names ignore case)',
+        ),
+    ]
+)
+
+
+@pytest.mark.parametrize(("text", "expected"), LOCAL_CASES)
+def test_local_origin_problem_is_named(project: Path, text: str, expected: str) -> None:
+    assert_problem(project, text, expected)
+
+
+def test_a_local_directory_must_exist_and_be_a_directory(project: Path) -> None:
+    text = local('app = "missing"\n"static.example.com" = "fn.js"')
+    assert problems_of(project, text).splitlines()[1:] == [
+        "edgesim.toml: origins_local.app: 'missing' is neither a URL (http:// or https://) nor "
+        f"a directory: {project / 'missing'} does not exist",
+        "edgesim.toml: origins_local.\"static.example.com\": 'fn.js' is neither a URL (http:// or "
+        f"https://) nor a directory: {project / 'fn.js'} is a file",
+    ]
+
+
+def test_local_origins_map_ids_and_domains_to_urls_and_directories(project: Path) -> None:
+    text = local(
+        'app = "HTTP://127.0.0.1:9000/"\n'
+        '"API.example.com" = "https://localhost:8443"\n'
+        '"assets.example.com." = "adir"\n'
+        f'"static.example.com" = "{project / "adir"}"'
+    )
+    dist = parse(project, text)
+    assert dist.origins_local == {
+        "app": LocalOrigin("app", url="http://127.0.0.1:9000"),
+        "api.example.com": LocalOrigin("API.example.com", url="https://localhost:8443"),
+        "assets.example.com": LocalOrigin("assets.example.com.", directory=project / "adir"),
+        "static.example.com": LocalOrigin("static.example.com", directory=project / "adir"),
+    }
+
+
+def test_no_origins_local_table_maps_nothing(project: Path) -> None:
+    assert parse(project, BASE).origins_local == {}
+
+
+def test_local_directories_are_relative_to_the_config_directory(project: Path) -> None:
+    (project / "sub").mkdir()
+    dist = parse_config(
+        tomllib.loads(local('app = "../adir"')), base_dir=project / "sub", source="edgesim.toml"
+    )
+    assert dist.origins_local["app"].directory == project / "adir"
+
+
+@given(
+    host=st.from_regex(r"[a-z][a-z0-9-]{0,20}[a-z0-9](\.[a-z][a-z0-9]{0,10}){1,3}", fullmatch=True),
+    port=st.integers(1, 65_535),
+    scheme=st.sampled_from(["http", "https"]),
+    slash=st.booleans(),
+)
+def test_any_http_url_of_a_host_and_port_is_kept_as_scheme_host_port(
+    host: str, port: int, scheme: str, slash: bool
+) -> None:
+    url = f"{scheme}://{host}:{port}"
+    entry = local_origin(
+        host, url + ("/" if slash else ""), base_dir=Path("/"), origins={}, groups={}
+    )
+    assert entry == LocalOrigin(host, url=url)
+
+
+def test_local_origin_reports_without_a_place_for_the_command_line(project: Path) -> None:
+    with pytest.raises(InputError) as info:
+        local_origin("x", "ftp://h", base_dir=project, origins={}, groups={})
+    assert str(info.value) == (
+        "'x' is neither an origin id nor a domain name such as 'api.example.com'"
+    )

@@ -1,4 +1,4 @@
-"""[server]: listeners, ports, the domain name."""
+"""[server]: listeners, ports, the domain name, the debug header, network origins."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.distribution.helpers import BASE, assert_problem, named_cases
+from edgesim.distribution.model import ServerSettings
+from tests.unit.distribution.helpers import BASE, assert_problem, named_cases, parse
 
 CASES = named_cases(
     [
@@ -51,6 +52,21 @@ CASES = named_cases(
             "edgesim.toml: server.ephemeral: expected true or false, got string 'yes'",
         ),
         (
+            "server-debug-headers",
+            '[server]\ndebug_headers = "on"\n' + BASE,
+            "edgesim.toml: server.debug_headers: expected true or false, got string 'on'",
+        ),
+        (
+            "server-network-origins",
+            "[server]\nnetwork_origins = 1\n" + BASE,
+            "edgesim.toml: server.network_origins: expected true or false, got integer 1",
+        ),
+        (
+            "server-debug-header-singular",
+            "[server]\ndebug_header = true\n" + BASE,
+            "edgesim.toml: server.debug_header: unknown key (did you mean 'debug_headers'?)",
+        ),
+        (
             "server-empty-host",
             '[server]\nhost = ""\n' + BASE,
             "edgesim.toml: server.host: must not be empty",
@@ -62,3 +78,11 @@ CASES = named_cases(
 @pytest.mark.parametrize(("text", "expected"), CASES)
 def test_problem_is_named(project: Path, text: str, expected: str) -> None:
     assert_problem(project, text, expected)
+
+
+def test_debug_headers_and_network_origins_are_off_unless_turned_on(project: Path) -> None:
+    assert parse(project, BASE).server == ServerSettings(state_dir=project / ".edgesim")
+    on = parse(project, "[server]\ndebug_headers = true\nnetwork_origins = true\n" + BASE).server
+    assert (on.debug_headers, on.network_origins) == (True, True)
+    off = parse(project, "[server]\ndebug_headers = false\n" + BASE).server
+    assert (off.debug_headers, off.network_origins) == (False, False)

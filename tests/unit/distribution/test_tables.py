@@ -13,6 +13,7 @@ from edgesim.distribution.tables import (
     Problems,
     Table,
     checked_header_names,
+    key_part,
     no_duplicate_names,
     section,
     suggest,
@@ -149,3 +150,21 @@ def test_header_names_are_checked_lower_cased_and_unique_ignoring_case() -> None
         "f.toml: t.a: 'a b' is not a valid header name",
         "f.toml: t.b: header 'x-a' is listed twice (header names ignore case)",
     ]
+
+
+def test_an_exclusive_lower_bound_refuses_the_bound_itself() -> None:
+    t = table({"a": 0, "b": 1.5}, ("a", "b"))
+    assert t.number("a", 7.0, above=0) == 7.0
+    assert t.number("b", 7.0, above=0, hi=1) == 7.0
+    assert table({"a": 0.25}).number("a", 7.0, above=0, hi=1) == 0.25
+    assert t.problems.messages == [
+        "f.toml: t.a: 0 is out of range (must be more than 0)",
+        "f.toml: t.b: 1.5 is out of range (allowed: more than 0, at most 1)",
+    ]
+
+
+def test_key_part_quotes_only_what_a_bare_key_cannot_be() -> None:
+    assert key_part("app") == "app"
+    assert key_part("no-cache_1") == "no-cache_1"
+    assert key_part("api.example.com") == '"api.example.com"'
+    assert key_part('a"b\\c') == '"a\\"b\\\\c"'
