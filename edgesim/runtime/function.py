@@ -1,7 +1,9 @@
 """A loaded function: compatibility gate, QuickJS session, and one call per event.
 
 This is the runtime's public face; the CLI, ``serve`` and ``edgesim.testing`` all go through
-:class:`LoadedFunction`. It knows nothing of HTTP.
+:class:`LoadedFunction`, whose :meth:`~LoadedFunction.invoke` answers an :class:`InvocationResult`.
+Values that cross to other modules are typed: :class:`ResultKind`, :class:`FailureKind` (both
+``StrEnum``, equal to their strings) and :class:`OriginModification`. It knows nothing of HTTP.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any
 
 import orjson
 
@@ -21,7 +24,9 @@ from edgesim.kvs.reader import KvsReader
 from edgesim.runtime.engine import JsSession, KvsAnswer, RawOutcome
 from edgesim.runtime.event import VIEWER_REQUEST
 from edgesim.runtime.logdata import encode_custom_log_data
-from edgesim.runtime.origin_checks import check_origin_modifications
+from edgesim.runtime.origin_checks import OriginModification as OriginModification
+from edgesim.runtime.origin_checks import origin_modifications
+from edgesim.runtime.result import ResultKind as ResultKind
 from edgesim.runtime.result import classify, normalise, validate_request, validate_response
 from edgesim.runtime.source import FunctionSource, module_body, written_properties
 
@@ -76,10 +81,26 @@ class BudgetPolicy:
         return max(1, self.ceiling_ns // self.tick_cost_ns) if self.deterministic else 0
 
 
+class FailureKind(StrEnum):
+    """Why an invocation failed; a ``StrEnum``, so ``FailureKind.EXECUTION == "execution"``.
+
+    ``EXECUTION``: the function threw, rejected, ran away or ran out of memory (CloudFront: 503,
+    ``FunctionExecutionError``). ``VALIDATION``: it returned something CloudFront rejects
+    (CloudFront: 502, ``FunctionValidationError``).
+    """
+
+    EXECUTION = "execution"
+    VALIDATION = "validation"
+
+
 @dataclass
 class FunctionFailure:
-    kind: Literal["execution", "validation"]
+    kind: FailureKind
     message: str
+
+    def __post_init__(self) -> None:
+        # The plain strings "execution" / "validation" are accepted too (and checked).
+        self.kind = FailureKind(self.kind)
 
     @property
     def cloudfront_message(self) -> str:
@@ -88,27 +109,44 @@ class FunctionFailure:
 
 @dataclass
 class InvocationResult:
+    """What one invocation produced.
+
+    ``kind`` says whether ``output`` is the request to forward or a generated response (None when
+    the function failed before returning one). ``origin_modifications`` lists the origin helper
+    calls in call order, each checked once (``origin_problems`` gathers their problems).
+    ``custom_log_data`` is what the access log would show for ``cf.logCustomData``: the last
+    call's value, URL-encoded and cut to 800 bytes (see :mod:`edgesim.runtime.logdata`); None
+    when the function never called it.
+    """
+
     event_type: str
-    kind: str | None = None
+    kind: ResultKind | None = None
     output: dict[str, Any] | None = None
     error: FunctionFailure | None = None
     logs: list[str] = field(default_factory=list)
     compute_utilization: int = 0
     cpu_ns: int = 0
-    origin_modifications: list[dict[str, Any]] = field(default_factory=list)
-    # cf.logCustomData as the access log shows it: the last call's value, URL-encoded and cut to
-    # 800 bytes (edgesim.runtime.logdata); None when the function never called it.
+    origin_modifications: list[OriginModification] = field(default_factory=list)
     custom_log_data: str | None = None
     warnings: list[str] = field(default_factory=list)
     over_budget: bool = False
 
     @property
     def request(self) -> dict[str, Any] | None:
-        return self.output if self.kind == "request" else None
+        return self.output if self.kind == ResultKind.REQUEST else None
 
     @property
     def response(self) -> dict[str, Any] | None:
-        return self.output if self.kind == "response" else None
+        return self.output if self.kind == ResultKind.RESPONSE else None
+
+    @property
+    def origin_problems(self) -> list[str]:
+        """Every problem of every origin-modification call, in call order (empty: all valid).
+
+        CloudFront answers 502 when there is any; TestFunction does not look (``edgesim test``
+        reports them as warnings).
+        """
+        return [problem for call in self.origin_modifications for problem in call.problems]
 
 
 # QuickJS words some common errors differently from njs, the engine CloudFront's texts match.
@@ -241,7 +279,7 @@ class LoadedFunction:
             self._session = None
             result = InvocationResult(event_type=event_type, logs=list(raw.logs), cpu_ns=raw.cpu_ns)
             result.error = FunctionFailure(
-                "execution", f"the returned object cannot be serialised: {exc}"
+                FailureKind.EXECUTION, f"the returned object cannot be serialised: {exc}"
             )
             return result
 
@@ -287,7 +325,7 @@ class LoadedFunction:
             event_type=event_type,
             logs=raw.logs,
             cpu_ns=raw.cpu_ns,
-            origin_modifications=raw.origin,
+            origin_modifications=origin_modifications(event_type, raw.origin),
             custom_log_data=(
                 None if raw.custom_log is None else encode_custom_log_data(raw.custom_log)
             ),
@@ -295,7 +333,9 @@ class LoadedFunction:
         result.compute_utilization = self._utilization(raw)
         result.over_budget = result.compute_utilization > 100
         if raw.state != "ok":
-            result.error = FunctionFailure("execution", _execution_message(raw, self.budget))
+            result.error = FunctionFailure(
+                FailureKind.EXECUTION, _execution_message(raw, self.budget)
+            )
             return result
         kind = classify(event_type, raw.value)
         if kind is None:
@@ -305,19 +345,21 @@ class LoadedFunction:
                 else "event.response"
             )
             result.error = FunctionFailure(
-                "validation", f"the handler returned {raw.value_type}; it must return {wanted}"
+                FailureKind.VALIDATION,
+                f"the handler returned {raw.value_type}; it must return {wanted}",
             )
             return result
         warnings: list[str] = []
-        if kind == "request":
+        if kind == ResultKind.REQUEST:
             problems = validate_request(raw.value, event["request"], warnings)
         else:
             problems = validate_response(raw.value, event.get("response"), warnings)
         result.kind = kind
         result.output = normalise(kind, raw.value)
-        result.warnings = warnings + check_origin_modifications(event_type, raw.origin)
+        # TestFunction does not check origin modifications: their problems are warnings here.
+        result.warnings = warnings + result.origin_problems
         if problems:
-            result.error = FunctionFailure("validation", "; ".join(problems))
+            result.error = FunctionFailure(FailureKind.VALIDATION, "; ".join(problems))
         elif result.over_budget:
             result.warnings.append(
                 f"compute utilization {result.compute_utilization} is over 100: CloudFront "
@@ -325,7 +367,7 @@ class LoadedFunction:
             )
             if self.budget.fail_over_budget:
                 result.error = FunctionFailure(
-                    "execution",
+                    FailureKind.EXECUTION,
                     f"ComputeBudgetExceeded: used {result.compute_utilization}% of the compute "
                     "budget (failing because fail-over-budget is set)",
                 )

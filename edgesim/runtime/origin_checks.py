@@ -1,13 +1,18 @@
-"""Checks on the arguments of the origin-modification helpers (AWS Developer Guide, "Helper methods
-for origin modification"). TestFunction does not evaluate them, so ``edgesim test`` reports the
-problems as warnings; ``serve`` answers 502 as CloudFront does ("The CloudFront function returned an
-invalid value for origin rewrite.").
+"""Origin-modification helper calls, checked once when recorded (AWS Developer Guide, "Helper
+methods for origin modification").
+
+Each call becomes an :class:`OriginModification` carrying its problems. TestFunction does not
+evaluate them, so ``edgesim test`` reports the problems as warnings; ``serve`` answers 502 as
+CloudFront does ("The CloudFront function returned an invalid value for origin rewrite.").
+Both read the same problems (``InvocationResult.origin_problems``).
 """
 
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, cast
 
 from edgesim.runtime.event import VIEWER_REQUEST
 from edgesim.runtime.result import is_disallowed
@@ -121,8 +126,11 @@ def _update(props: Any) -> list[str]:
 
 def _select(argument: Any) -> list[str]:
     where = "selectRequestOriginById"
+    # The shim records [originId, overrides] when overrides are given, else the id alone.
     origin_id, overrides = (
-        (argument[0], argument[1]) if isinstance(argument, list) else (argument, None)
+        (argument[0], argument[1])
+        if isinstance(argument, list) and len(argument) == 2
+        else (argument, None)
     )
     problems = [] if isinstance(origin_id, str) and origin_id else [f"{where} needs an origin id"]
     if overrides is not None:
@@ -159,19 +167,74 @@ def _group(props: Any) -> list[str]:
     return problems
 
 
-_CHECKS = {
+OriginHelper = Literal["updateRequestOrigin", "selectRequestOriginById", "createRequestOriginGroup"]
+
+_CHECKS: dict[str, Callable[[Any], list[str]]] = {
     "updateRequestOrigin": _update,
     "selectRequestOriginById": _select,
     "createRequestOriginGroup": _group,
 }
 
 
-def check_origin_modifications(event_type: str, calls: list[dict[str, Any]]) -> list[str]:
-    """Problems with the recorded helper calls (empty when all are valid)."""
+def _problems(event_type: str, helper: str, argument: Any) -> list[str]:
+    if event_type != VIEWER_REQUEST:
+        return [f"{helper} can only be used in viewer-request functions"]
+    return _CHECKS[helper](argument)
+
+
+@dataclass(frozen=True)
+class OriginModification:
+    """One origin-modification helper call, in call order, as the function made it.
+
+    ``argument`` is the helper's argument as JSON data, taken at the call: an object of origin
+    properties for ``updateRequestOrigin`` and ``createRequestOriginGroup``; for
+    ``selectRequestOriginById`` the origin id, or ``[originId, overrides]`` when overrides were
+    given. ``problems`` says what CloudFront would reject (empty when the call is valid).
+    """
+
+    helper: OriginHelper
+    argument: Any
+    problems: tuple[str, ...]
+
+    @classmethod
+    def checked(cls, event_type: str, helper: str, argument: Any) -> OriginModification:
+        """The call, with the problems CloudFront finds in it for an ``event_type`` function."""
+        if helper not in _CHECKS:
+            raise ValueError(f"{helper!r} is not an origin-modification helper")
+        return cls(
+            cast(OriginHelper, helper), argument, tuple(_problems(event_type, helper, argument))
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """``{"helper": …, "argument": …}``: how ``edgesim test`` prints the call."""
+        return {"helper": self.helper, "argument": self.argument}
+
+    def __getitem__(self, key: str) -> Any:
+        """Deprecated: ``call["helper"]`` / ``call["argument"]``, as when calls were dicts.
+
+        Kept only until the edge pipeline reads ``.helper`` / ``.argument``; remove then.
+        """
+        if key in ("helper", "argument"):
+            return getattr(self, key)
+        raise KeyError(key)
+
+
+def origin_modifications(
+    event_type: str, calls: Sequence[Mapping[str, Any]]
+) -> list[OriginModification]:
+    """The recorded calls (``{"helper", "argument"}`` from the shim), each checked once."""
+    return [OriginModification.checked(event_type, c["helper"], c["argument"]) for c in calls]
+
+
+def check_origin_modifications(
+    event_type: str, calls: Sequence[OriginModification | Mapping[str, Any]]
+) -> list[str]:
+    """Problems with the calls (empty when all are valid), checking them again.
+
+    Deprecated: read ``InvocationResult.origin_problems`` (or ``OriginModification.problems``),
+    which the runtime fills once. Kept until the edge pipeline stops calling it.
+    """
     problems: list[str] = []
     for call in calls:
-        if event_type != VIEWER_REQUEST:
-            problems.append(f"{call['helper']} can only be used in viewer-request functions")
-            continue
-        problems.extend(_CHECKS[call["helper"]](call["argument"]))
+        problems.extend(_problems(event_type, call["helper"], call["argument"]))
     return problems

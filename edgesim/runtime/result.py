@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from enum import StrEnum
 from typing import Any
 
 from edgesim import limits
@@ -39,18 +40,33 @@ _LINE_BREAK = re.compile(r"[\r\n\x00]")
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
+class ResultKind(StrEnum):
+    """What a handler returned: the request to forward, or a response CloudFront sends itself.
+
+    A ``StrEnum``: ``ResultKind.REQUEST == "request"``, and it is the key of TestFunction's
+    ``FunctionOutput`` (``{"request": …}`` / ``{"response": …}``).
+    """
+
+    REQUEST = "request"
+    RESPONSE = "response"
+
+
 def is_disallowed(name: str) -> bool:
     lower = name.lower()
     return lower in DISALLOWED_HEADERS or lower.startswith(DISALLOWED_PREFIXES)
 
 
-def classify(event_type: str, value: Any) -> str | None:
-    """``"request"`` or ``"response"``, or None when the value is neither."""
+def classify(event_type: str, value: Any) -> ResultKind | None:
+    """What the returned value is, or None when it is neither a request nor a response.
+
+    A viewer-request function may return a request or a response (an object with
+    ``statusCode``); a viewer-response function only a response.
+    """
     if not isinstance(value, dict):
         return None
     if "statusCode" in value:
-        return "response"
-    return "request" if event_type == VIEWER_REQUEST else None
+        return ResultKind.RESPONSE
+    return ResultKind.REQUEST if event_type == VIEWER_REQUEST else None
 
 
 def _check_entries(section: Any, where: str, problems: list[str], *, cookies: bool) -> None:
@@ -218,15 +234,14 @@ def _check_body(body: Any) -> list[str]:
     return []
 
 
-def normalise(kind: str, value: dict[str, Any]) -> dict[str, Any]:
+def normalise(kind: ResultKind, value: dict[str, Any]) -> dict[str, Any]:
     """The returned object as TestFunction prints it (a new dict; the input is untouched)."""
     out = dict(value)
-    sections = (
-        ("headers", "cookies") if kind == "response" else ("querystring", "headers", "cookies")
-    )
+    response = kind == ResultKind.RESPONSE
+    sections = ("headers", "cookies") if response else ("querystring", "headers", "cookies")
     for name in sections:
         if out.get(name) is None:
             out[name] = {}
-    if kind == "response" and isinstance(out.get("body"), str):
+    if response and isinstance(out.get("body"), str):
         out["body"] = {"encoding": "text", "data": out["body"]}
     return out

@@ -44,14 +44,15 @@ def function_summary(fn: LoadedFunction) -> dict[str, Any]:
 def test_result(fn: LoadedFunction, result: InvocationResult) -> dict[str, Any]:
     output = ""
     if result.output is not None and result.kind is not None:
-        output = orjson.dumps({result.kind: result.output}).decode()
+        # str(): orjson takes only exact str keys, not a StrEnum.
+        output = orjson.dumps({str(result.kind): result.output}).decode()
     return {
         "FunctionSummary": function_summary(fn),
         "ComputeUtilization": str(result.compute_utilization),
         "FunctionExecutionLogs": result.logs,
         "FunctionErrorMessage": result.error.cloudfront_message if result.error else "",
         "FunctionOutput": output,
-        "OriginModifications": result.origin_modifications,
+        "OriginModifications": [call.as_dict() for call in result.origin_modifications],
     }
 
 

@@ -32,8 +32,8 @@ def version_of(result, uri: str) -> str | None:
     if not result.origin_modifications:
         assert header is None
         return None
-    assert result.origin_modifications == [
-        {"helper": "selectRequestOriginById", "argument": header["value"]}
+    assert [(m.helper, m.argument, m.problems) for m in result.origin_modifications] == [
+        ("selectRequestOriginById", header["value"], ())
     ]
     return header["value"]
 

@@ -30,10 +30,11 @@ def routed(result) -> tuple[str, dict | str]:
     assert len(result.origin_modifications) == 1
     change = result.origin_modifications[0]
     expected_helper = (
-        "selectRequestOriginById" if isinstance(change["argument"], str) else "updateRequestOrigin"
+        "selectRequestOriginById" if isinstance(change.argument, str) else "updateRequestOrigin"
     )
-    assert change["helper"] == expected_helper
-    return result.request["headers"]["x-tenant-id"]["value"], change["argument"]
+    assert change.helper == expected_helper
+    assert change.problems == ()
+    return result.request["headers"]["x-tenant-id"]["value"], change.argument
 
 
 def refused(result) -> int:

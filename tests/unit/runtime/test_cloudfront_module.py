@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from edgesim.runtime.function import OriginModification
 from tests.unit.runtime.helpers import response_event, run
 
 KVS = {"plain": "hello", "config": '{"on": true, "n": 3}', "bad-json": "{nope", "utf": "caf\u00e9"}
@@ -102,16 +103,61 @@ def test_origin_helpers_are_recorded_verbatim() -> None:
     result = run(code)
     assert result.error is None
     assert result.warnings == []
+    assert result.origin_problems == []
     assert result.origin_modifications == [
-        {
-            "helper": "updateRequestOrigin",
-            "argument": {"domainName": "api.example.com", "originPath": "/v2"},
-        },
-        {"helper": "selectRequestOriginById", "argument": "blue"},
-        {
-            "helper": "createRequestOriginGroup",
-            "argument": {"originIds": ["a", "b"], "failoverCriteria": {"statusCodes": [500, 503]}},
-        },
+        OriginModification(
+            "updateRequestOrigin", {"domainName": "api.example.com", "originPath": "/v2"}, ()
+        ),
+        OriginModification("selectRequestOriginById", "blue", ()),
+        OriginModification(
+            "createRequestOriginGroup",
+            {"originIds": ["a", "b"], "failoverCriteria": {"statusCodes": [500, 503]}},
+            (),
+        ),
+    ]
+
+
+def test_select_with_overrides_records_the_id_and_the_overrides() -> None:
+    code = (
+        "import cf from 'cloudfront';\nfunction handler(e) {"
+        " cf.selectRequestOriginById('blue', {hostHeader: 'b.example.com'}); return e.request; }"
+    )
+    (call,) = run(code).origin_modifications
+    assert (call.helper, call.argument) == (
+        "selectRequestOriginById",
+        ["blue", {"hostHeader": "b.example.com"}],
+    )
+    assert call.problems == ()
+
+
+def test_origin_problems_are_kept_per_call_in_call_order() -> None:
+    code = (
+        "import cf from 'cloudfront';\nfunction handler(e) {"
+        " cf.selectRequestOriginById('');"
+        " cf.updateRequestOrigin({domainName: 'ok.example.com'});"
+        " cf.updateRequestOrigin({connectionAttempts: 9});"
+        " return e.request; }"
+    )
+    result = run(code)
+    first, second, third = result.origin_modifications
+    assert first.problems == ("selectRequestOriginById needs an origin id",)
+    assert second.problems == ()
+    assert third.problems == (
+        "updateRequestOrigin.connectionAttempts must be an integer from 1 to 3 (got 9)",
+    )
+    assert result.origin_problems == [*first.problems, *third.problems]
+    assert result.warnings == result.origin_problems
+
+
+def test_origin_helpers_in_viewer_response_are_problems() -> None:
+    code = (
+        "import cf from 'cloudfront';\nfunction handler(e) {"
+        " cf.selectRequestOriginById('blue'); return e.response; }"
+    )
+    result = run(code, response_event())
+    assert result.error is None
+    assert result.origin_problems == [
+        "selectRequestOriginById can only be used in viewer-request functions"
     ]
 
 

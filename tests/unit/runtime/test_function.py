@@ -7,7 +7,7 @@ import time
 import pytest
 
 from edgesim.errors import FunctionLoadError
-from edgesim.runtime.function import BudgetPolicy
+from edgesim.runtime.function import BudgetPolicy, FailureKind, FunctionFailure, ResultKind
 from edgesim.runtime.source import from_text
 from tests.unit.runtime.helpers import NOW, load, request_event, response_event, run
 
@@ -657,3 +657,23 @@ def test_a_throwing_message_getter_on_a_rejection_is_still_reported() -> None:
     assert result.error is not None
     assert "never settled" not in result.error.message
     assert result.error.message.startswith("TypeError")
+
+
+# --- Typed results --------------------------------------------------------------------------
+
+
+def test_kinds_are_enums_equal_to_their_strings() -> None:
+    result = run(PASS_THROUGH)
+    assert result.kind is ResultKind.REQUEST
+    assert result.kind == "request"
+    failed = run("function handler(e) { throw new Error('x'); }")
+    assert failed.error is not None
+    assert failed.error.kind is FailureKind.EXECUTION
+    assert failed.error.kind == "execution"
+    assert str(failed.error.kind) == "execution"
+
+
+def test_a_failure_made_from_a_plain_string_gets_the_enum() -> None:
+    assert FunctionFailure("validation", "bad").kind is FailureKind.VALIDATION
+    with pytest.raises(ValueError, match="timeout"):
+        FunctionFailure("timeout", "bad")  # type: ignore[arg-type]
