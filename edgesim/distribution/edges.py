@@ -33,6 +33,15 @@ PROPAGATION_KEYS = {
     "uniform": ("model", "min_ms", "max_ms", "seed", "per_pop_ms"),
 }
 
+# The propagation of an [edges] table that sets none (neither `propagation` nor
+# `propagation_per_pop`): each write reaches each POP after its own delay, drawn uniformly from
+# 2–10 s, seeded so that a run replays. AWS documents propagation only as "a few seconds" (no SLA);
+# one field run measured 21–26 s at one POP (reference: cloudfront-functions-runtime.md §4.1).
+# 2–10 s is "a few seconds" with a spread wide enough that POPs disagree for a while, so code that
+# assumes read-after-write fails locally as it would in production, while the dev loop stays
+# usable. `propagation = { model = "fixed", lag_ms = 0 }` makes writes instant again.
+DEFAULT_PROPAGATION = PropagationSpec("uniform", min_ms=2_000.0, max_ms=10_000.0, seed=0)
+
 _POP_CODE = re.compile(r"[A-Z]{3}[A-Z0-9-]{0,12}")
 _COUNTRY_CODE = re.compile(r"[A-Z]{2}")
 
@@ -74,10 +83,13 @@ def _pops(t: Table) -> tuple[str, ...] | None:
 
 
 def _propagation(t: Table, pops: Sequence[str]) -> PropagationSpec:
-    """``propagation`` and the per-POP delays of either spelling, as one spec.
+    """``propagation`` and the per-POP delays of either spelling, as one spec;
+    ``DEFAULT_PROPAGATION`` when neither is written.
 
     Keys and value types are read here; the spec checks the values themselves (ranges, min ≤
     max), and each problem it finds is reported where that value was written."""
+    if not t.has("propagation") and not t.has("propagation_per_pop"):
+        return DEFAULT_PROPAGATION
     fields = _propagation_fields(t)
     per_pop, written_at = _per_pop_lags(t, pops)
     try:

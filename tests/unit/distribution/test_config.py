@@ -21,6 +21,7 @@ from edgesim.distribution import (
     throttling,
 )
 from edgesim.distribution.config import TOP_LEVEL_KEYS, load_config, parse_config
+from edgesim.distribution.edges import DEFAULT_PROPAGATION
 from edgesim.distribution.managed import (
     MANAGED_CACHE_POLICIES,
     MANAGED_ORIGIN_REQUEST_POLICIES,
@@ -249,7 +250,7 @@ def test_minimal_example_gets_the_defaults() -> None:
         path="*", origin="app", cache_policy=MANAGED_CACHE_POLICIES["CachingOptimized"]
     )
     assert dist.default_behavior.allowed_methods == GET_HEAD
-    assert dist.edges == Edges()
+    assert dist.edges == Edges(propagation=DEFAULT_PROPAGATION)
     assert dist.origins_local == {}
     assert dist.throttling == Throttling()
     assert dist.kvs == {}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from edgesim.distribution.config import load_config
-from edgesim.distribution.edges import PROPAGATION_KEYS
+from edgesim.distribution.edges import DEFAULT_PROPAGATION, PROPAGATION_KEYS
 from edgesim.distribution.model import Edges
 from edgesim.kvs.propagation import MODELS, FixedLag, PropagationSpec
 from tests.unit.distribution.helpers import (
@@ -36,8 +36,32 @@ propagation = { model = "fixed", lag_ms = 2000 }
     assert edges.pop_cidrs == ()
 
 
-def test_no_propagation_table_means_no_lag(project: Path) -> None:
-    assert parse(project, BASE).edges.propagation == PropagationSpec("fixed", lag_ms=0)
+def test_no_propagation_setting_means_a_seeded_lag_of_two_to_ten_seconds(project: Path) -> None:
+    # issue 9 §5: writes do not reach every POP at once unless the config says so.
+    default = PropagationSpec("uniform", min_ms=2000, max_ms=10_000, seed=0)
+    assert default == DEFAULT_PROPAGATION
+    assert parse(project, BASE).edges.propagation == default
+    with_pops = parse(project, BASE + '[edges]\npops = ["IAD", "FRA", "NRT"]\n').edges
+    assert with_pops.propagation == default
+    rng = random.Random(99)  # the service's stream; a seeded model does not draw from it
+    draws = [with_pops.propagation.lag_model().lag_seconds(pop, rng) for pop in with_pops.pops]
+    again = [with_pops.propagation.lag_model().lag_seconds(pop, rng) for pop in with_pops.pops]
+    assert draws == again  # seeded: a run replays
+    assert all(2.0 <= seconds <= 10.0 for seconds in draws)
+
+
+def test_a_fixed_lag_of_zero_keeps_writes_instant(project: Path) -> None:
+    text = BASE + '[edges]\npropagation = { model = "fixed", lag_ms = 0 }\n'
+    spec = parse(project, text).edges.propagation
+    assert spec == PropagationSpec("fixed", lag_ms=0)
+    assert spec.lag_model() == FixedLag(0)
+
+
+def test_pinned_pops_alone_keep_the_other_pops_instant(project: Path) -> None:
+    # Writing any propagation setting replaces the default: unpinned POPs get the fixed model's 0.
+    text = BASE + '[edges]\npops = ["IAD", "NRT"]\npropagation_per_pop = { NRT = 8000 }\n'
+    spec = parse(project, text).edges.propagation
+    assert spec == PropagationSpec("fixed", per_pop_ms={"NRT": 8000.0})
 
 
 def test_per_pop_lags_from_either_spelling_end_up_in_the_one_spec(project: Path) -> None:
