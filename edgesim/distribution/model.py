@@ -109,6 +109,7 @@ class Origin:
     connect_timeout_s: float = 10.0
     response_timeout_s: float = 30.0
     connection_attempts: int = 3
+    host_header: str | None = None  # set by an origin helper's hostHeader: the Host sent
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from edgesim.distribution.model import Behavior, Distribution, OriginGroup
     from edgesim.edge.cache import CachedObject, CacheWriter
     from edgesim.edge.compression import StreamEncoder
+    from edgesim.edge.stages.origin import OriginRoute
 
 
 class XCache(StrEnum):
@@ -150,7 +151,7 @@ class Flow:
     started: float = field(default_factory=time.perf_counter)
     viewer_request: EdgeRequest | None = None  # as the viewer sent it (after control headers)
     behavior: Behavior | None = None
-    origin: str | OriginGroup = ""
+    origin: str | OriginGroup | OriginRoute = ""  # an id, a group, or what helpers made
     event: dict[str, Any] | None = None  # the viewer-request event, for viewer-response
     function_runs: list[FunctionRun] = field(default_factory=list)
     cache_key: str | None = None

@@ -43,8 +43,8 @@ def origin_host(origin: Origin) -> str:
     return urlsplit(origin.url).netloc
 
 
-def origin_url(origin: Origin, path: str, query: str | None) -> str:
-    base = origin.url.rstrip("/")
+def origin_url(origin: Origin, path: str, query: str | None, *, base: str | None = None) -> str:
+    base = (base or origin.url).rstrip("/")
     target = origin.origin_path.rstrip("/") + path
     return f"{base}{target}" if query is None else f"{base}{target}?{query}"
 
@@ -69,14 +69,18 @@ class OriginClient:
             await self._session.close()
             self._session = None
 
-    async def send(self, origin: Origin, request: OriginRequest) -> aiohttp.ClientResponse:
-        """Open the origin response (headers read, body not yet); raises :class:`OriginFailure`."""
+    async def send(
+        self, origin: Origin, request: OriginRequest, *, base_url: str | None = None
+    ) -> aiohttp.ClientResponse:
+        """Open the origin response (headers read, body not yet); raises :class:`OriginFailure`.
+        ``base_url`` is where the origin is reached locally (default: its own URL)."""
         timeout = aiohttp.ClientTimeout(
             sock_connect=origin.connect_timeout_s, sock_read=origin.response_timeout_s
         )
         # encoded=True: the path and query go out byte for byte as the pipeline has them (no dot
         # segment removal or unescaping), so the origin sees what the behaviour matched.
-        url = yarl.URL(origin_url(origin, request.path, request.query), encoded=True)
+        target = origin_url(origin, request.path, request.query, base=base_url)
+        url = yarl.URL(target, encoded=True)
         last: OriginFailure | None = None
         for _ in range(max(1, origin.connection_attempts)):
             try:

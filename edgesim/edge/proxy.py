@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from edgesim.distribution.model import Behavior, Distribution, OriginGroup
+from edgesim.distribution.model import Behavior, Distribution
 from edgesim.distribution.patterns import select_behavior
 from edgesim.edge import delivery
 from edgesim.edge.cache import HttpCache
@@ -97,7 +97,7 @@ class EdgeProxy:
         flow: Flow,
         req: EdgeRequest,
         behavior: Behavior,
-        target: str | OriginGroup,
+        target: origin_stage.Target,
         request: web.Request | None,
         *,
         custom_errors: bool = True,
@@ -132,7 +132,9 @@ class EdgeProxy:
                 return cache_stage.serve(cached, XCache.REFRESH_HIT, now)
             if custom_errors and failure.status in dist.custom_error_responses:
                 return await self._custom_error(flow, failure.status)
-            return generated(failure.status, f"{failure.reason}\n", XCache.ERROR)
+            response = generated(failure.status, f"{failure.reason}\n", XCache.ERROR)
+            response.detail = failure.reason
+            return response
         status = origin_response.status
         flow.origin_status = status if custom_errors else flow.origin_status
         flow.mark("origin", status=status)

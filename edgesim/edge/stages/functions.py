@@ -67,15 +67,19 @@ def run_viewer_request(
         return EdgeResponse(
             status, headers, XCache.FUNCTION_GENERATED, GeneratedBody(body or b""), reason=reason
         )
-    problems = _origin_problems(result)
+    problems = result.origin_problems
     if problems:
         return _invalid_origin(flow, "; ".join(problems))
     flow.request = apply_request_output(flow.request, result.output, event)
     event["request"] = result.output
     try:
-        flow.origin = apply_origin_helpers(flow.dist, flow.origin, _helper_calls(result))
+        flow.origin, notes = apply_origin_helpers(
+            flow.dist, flow.origin, [(m.helper, m.argument) for m in result.origin_modifications]
+        )
     except InputError as exc:
         return _invalid_origin(flow, str(exc))
+    if notes:
+        flow.mark("origin-helpers", notes=notes)
     return None
 
 
@@ -215,13 +219,3 @@ def _same_values(before: Headers, after: Headers, name: str) -> bool:
     """Whether header ``name`` is present in ``before`` and unchanged in ``after``."""
     old = [v for n, v in before if n == name]
     return bool(old) and old == [v for n, v in after if n == name]
-
-
-def _origin_problems(result: InvocationResult) -> list[str]:
-    from edgesim.runtime.origin_checks import check_origin_modifications
-
-    return check_origin_modifications(VIEWER_REQUEST, result.origin_modifications)
-
-
-def _helper_calls(result: InvocationResult) -> list[tuple[str, Any]]:
-    return [(call["helper"], call["argument"]) for call in result.origin_modifications]

@@ -11,11 +11,13 @@ primary cannot be reached or answers one of the group's failover status codes.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
-from edgesim.distribution.model import Behavior, Distribution, Origin, OriginGroup
+from edgesim.distribution.model import Behavior, CustomHeader, Distribution, Origin, OriginGroup
 from edgesim.edge.event_codec import cookie_header, wire_name
 from edgesim.edge.message import HOP_BY_HOP, EdgeRequest, Headers
 from edgesim.edge.origin import OriginClient, OriginFailure, OriginRequest, origin_host
@@ -40,7 +42,9 @@ def build_request(
     if forward.cookies:
         headers = [(n, v) for n, v in headers if n != "cookie"]
         headers.append(("cookie", cookie_header(forward.cookies)))
-    if host_forwarded(behavior.cache_policy, behavior.origin_request_policy):
+    if origin.host_header is not None:
+        headers.append(("host", origin.host_header))
+    elif host_forwarded(behavior.cache_policy, behavior.origin_request_policy):
         headers.append(("host", req.header("host") or origin_host(origin)))
     else:
         headers.append(("host", origin_host(origin)))
@@ -61,12 +65,74 @@ def build_request(
     )
 
 
-def members(dist: Distribution, target: str | OriginGroup) -> tuple[list[str], OriginGroup | None]:
-    """The origins to try in order, and the group they belong to (None for a single origin)."""
+@dataclass(frozen=True)
+class OriginRoute:
+    """The origins a request is sent to, in order (a group: primary then secondary), and the
+    statuses that fail over to the next one. Made from an origin id, a configured group, or what
+    a function's origin helpers asked for."""
+
+    members: tuple[Origin, ...]
+    failover_codes: frozenset[int] = frozenset()
+
+    @property
+    def is_group(self) -> bool:
+        return len(self.members) > 1
+
+
+Target = str | OriginGroup | OriginRoute  # what a behaviour or a helper assigns
+
+
+def route_for(dist: Distribution, target: Target) -> OriginRoute:
+    if isinstance(target, OriginRoute):
+        return target
     if isinstance(target, OriginGroup):
-        return [target.primary, target.secondary], target
-    group = dist.origin_groups.get(target)
-    return ([group.primary, group.secondary], group) if group else ([target], None)
+        group: OriginGroup | None = target
+    else:
+        group = dist.origin_groups.get(target)
+    if group is not None:
+        members = (dist.origins[group.primary], dist.origins[group.secondary])
+        return OriginRoute(members, group.failover_status_codes)
+    assert isinstance(target, str)
+    return OriginRoute((dist.origins[target],))
+
+
+class UnmappedOrigin(OriginFailure):
+    """An origin helper named a domain with no local mapping (and network origins are off)."""
+
+
+def local_base(dist: Distribution, origin: Origin) -> str:
+    """Where ``origin`` is reached from here.
+
+    By domain: an ``[origins_local]`` / ``--origin`` entry, or a configured origin whose id is
+    that domain name; for a configured origin left as configured, also its entry by id, else its
+    own URL. A domain an origin helper chose that nothing maps is refused (502) with the entry
+    to add: edgesim goes out to the network only when the user opts in (network_origins)."""
+    host = urlsplit(origin.url).hostname or ""
+    configured = dist.origins.get(origin.id)
+    unchanged = configured is not None and configured.url == origin.url
+    local = dist.origins_local.get(host)
+    if local is None and unchanged:
+        local = dist.origins_local.get(origin.id)
+    if local is not None:
+        if local.url is None:
+            raise OriginFailure(
+                502,
+                f"origin {host}: mapped to the directory {local.directory}, and serving a "
+                "directory as an S3 origin is not emulated yet; map it to a URL instead",
+            )
+        return local.url
+    if unchanged or dist.server.network_origins:
+        return origin.url
+    named = dist.origins.get(host)
+    if named is not None:
+        return named.url
+    raise UnmappedOrigin(
+        502,
+        f"origin {host} (set by an origin helper) is not mapped to a local URL: add "
+        f'[origins_local] "{host}" = "http://127.0.0.1:PORT" to the config, or run serve with '
+        f"--origin {host}=http://127.0.0.1:PORT (or set [server] network_origins = true to "
+        "reach it over the network)",
+    )
 
 
 async def send(
@@ -74,7 +140,7 @@ async def send(
     dist: Distribution,
     req: EdgeRequest,
     behavior: Behavior,
-    target: str | OriginGroup,
+    target: Target,
     *,
     request_id: str,
     via_id: str,
@@ -83,24 +149,24 @@ async def send(
 ) -> aiohttp.ClientResponse:
     """The origin's response (headers read, body not yet), failing over within a group;
     raises :class:`OriginFailure` when no member answered."""
-    ids, group = members(dist, target)
-    failover = group is not None and req.method in FAILOVER_METHODS
+    route = route_for(dist, target)
+    failover = route.is_group and req.method in FAILOVER_METHODS
     last_failure: OriginFailure | None = None
-    for index, member in enumerate(ids):
-        origin = dist.origins[member]
+    for index, origin in enumerate(route.members):
         outgoing = build_request(
             req, behavior, origin, request_id=request_id, via_id=via_id, body=body
         )
         if conditional:
             outgoing.headers += [(wire_name(n), v) for n, v in conditional]
         try:
-            response = await client.send(origin, outgoing)
+            base = local_base(dist, origin)
+            response = await client.send(origin, outgoing, base_url=base)
         except OriginFailure as failure:
             last_failure = failure
             if failover and index == 0:
                 continue
             raise
-        if failover and index == 0 and group and response.status in group.failover_status_codes:
+        if failover and index == 0 and response.status in route.failover_codes:
             response.release()
             continue
         return response
@@ -109,53 +175,100 @@ async def send(
 
 
 def apply_origin_helpers(
-    dist: Distribution, target: str | OriginGroup, calls: Iterable[tuple[str, Any]]
-) -> str | OriginGroup:
+    dist: Distribution, target: Target, calls: Iterable[tuple[str, Any]]
+) -> tuple[Target, list[str]]:
     """Apply selectRequestOriginById / updateRequestOrigin / createRequestOriginGroup calls (in
-    call order, arguments already validated) to the configured origins.
+    call order, arguments already validated) to the behaviour's origin (Developer Guide, "Helper
+    methods for origin modification"); returns the new target and notes on what was recorded
+    but not emulated (Origin Shield, origin access control).
 
-    Locally an origin is reached by its configured URL, so a helper call must name a configured
-    origin: by id, or by a domain name equal to an origin's id or URL host.
+    ``updateRequestOrigin`` may point anywhere: the properties it passes are merged over the
+    origin the behaviour assigned (for a group, its primary), the rest inherited. Selecting an
+    origin id the distribution does not have is what CloudFront refuses (InputError → 502).
     """
+    notes: list[str] = []
     for helper, argument in calls:
         if helper == "selectRequestOriginById":
-            wanted = argument[0] if isinstance(argument, list) else argument
-            if wanted not in dist.origins:
-                raise InputError(
-                    f"selectRequestOriginById({wanted!r}): no origin with that id is configured "
-                    f"(configured: {', '.join(sorted(dist.origins))})"
-                )
-            target = str(wanted)
+            wanted, overrides = (
+                (argument[0], argument[1] if len(argument) > 1 else None)
+                if isinstance(argument, list)
+                else (argument, None)
+            )
+            target = OriginRoute((_configured(dist, str(wanted), helper),))
+            if isinstance(overrides, dict) and overrides:
+                target = _updated(dist, target, overrides, notes)
         elif helper == "updateRequestOrigin":
-            domain = argument.get("domainName") if isinstance(argument, dict) else None
-            if domain:
-                target = _origin_by_domain(dist, str(domain))
+            target = _updated(dist, target, argument if isinstance(argument, dict) else {}, notes)
         elif helper == "createRequestOriginGroup":
             target = _group_from_helper(dist, argument)
-    return target
+    return target, notes
 
 
-def _group_from_helper(dist: Distribution, argument: dict[str, Any]) -> OriginGroup:
-    """An origin group made by createRequestOriginGroup out of configured origins."""
-    ids = []
+def _configured(dist: Distribution, origin_id: str, helper: str) -> Origin:
+    origin = dist.origins.get(origin_id)
+    if origin is None:
+        raise InputError(
+            f"{helper}({origin_id!r}): no origin with that id is configured "
+            f"(configured: {', '.join(sorted(dist.origins))})"
+        )
+    return origin
+
+
+def _updated(
+    dist: Distribution, target: Target, props: dict[str, Any], notes: list[str]
+) -> OriginRoute:
+    """``target`` with its primary origin changed by updateRequestOrigin ``props``."""
+    route = route_for(dist, target)
+    base = route.members[0]
+    changes: dict[str, Any] = {}
+    domain = props.get("domainName")
+    custom = _table(props, "customOriginConfig")
+    if domain or custom:
+        old = urlsplit(base.url)
+        scheme = custom.get("protocol") or old.scheme
+        host = str(domain or old.hostname or "")
+        port = custom.get("port") or (None if domain else old.port)
+        default_port = {"http": 80, "https": 443}.get(scheme)
+        netloc = host if port in (None, default_port) else f"{host}:{port}"
+        changes["url"] = f"{scheme}://{netloc}"
+        if domain and "hostHeader" not in props:
+            changes["host_header"] = None  # Host follows the new domain (hostHeader's default)
+    if "hostHeader" in props:
+        changes["host_header"] = str(props["hostHeader"])
+    if "originPath" in props:
+        changes["origin_path"] = str(props["originPath"])
+    if isinstance(props.get("customHeaders"), dict):
+        # A flat {name: value}; {} clears the origin's configured custom headers.
+        headers = props["customHeaders"].items()
+        changes["custom_headers"] = tuple(CustomHeader(str(n), str(v)) for n, v in headers)
+    if "connectionAttempts" in props:
+        changes["connection_attempts"] = int(props["connectionAttempts"])
+    timeouts = _table(props, "timeouts")
+    if "readTimeout" in timeouts:
+        changes["response_timeout_s"] = float(timeouts["readTimeout"])
+    if "connectionTimeout" in timeouts:
+        changes["connect_timeout_s"] = float(timeouts["connectionTimeout"])
+    for key, what in (("originShield", "Origin Shield"), ("originAccessControlConfig", "OAC")):
+        if key in props:
+            notes.append(f"{what} settings recorded, not emulated: {props[key]!r}")
+    return OriginRoute((replace(base, **changes), *route.members[1:]), route.failover_codes)
+
+
+def _table(props: dict[str, Any], key: str) -> dict[str, Any]:
+    value = props.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _group_from_helper(dist: Distribution, argument: dict[str, Any]) -> OriginRoute:
+    """An origin group made by createRequestOriginGroup out of configured origins (strings or
+    ``{originId, originOverrides}`` objects, both documented)."""
+    members = []
     for item in argument["originIds"]:
-        origin = item if isinstance(item, str) else item["originId"]
-        if origin not in dist.origins:
-            raise InputError(
-                f"createRequestOriginGroup: no origin {origin!r} is configured "
-                f"(configured: {', '.join(sorted(dist.origins))})"
-            )
-        ids.append(origin)
+        origin_id = item if isinstance(item, str) else item["originId"]
+        origin = _configured(dist, origin_id, "createRequestOriginGroup")
+        overrides = {} if isinstance(item, str) else item.get("originOverrides") or {}
+        if overrides.get("hostHeader"):
+            origin = replace(origin, host_header=str(overrides["hostHeader"]))
+        members.append(origin)
     codes = frozenset(int(c) for c in argument["failoverCriteria"]["statusCodes"])
-    return OriginGroup("function-group", ids[0], ids[1], codes)
-
-
-def _origin_by_domain(dist: Distribution, domain: str) -> str:
-    for origin in dist.origins.values():
-        host = origin_host(origin).split(":")[0]
-        if domain in (origin.id, host):
-            return origin.id
-    raise InputError(
-        f"updateRequestOrigin({{domainName: {domain!r}}}): no configured origin has that id or "
-        "host; add an [[origins]] entry with id = the domain name to route it locally"
-    )
+    return OriginRoute(tuple(members), codes)
