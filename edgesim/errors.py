@@ -1,5 +1,9 @@
 """The exception tree. User errors (bad input, a failing function) are kept apart from edgesim bugs.
 
+An invocation that fails does not raise: it answers an ``InvocationResult`` whose ``error`` says
+why. ``InvocationResult.raise_for_error()`` turns that into FunctionExecutionError or
+FunctionValidationError for callers (tests, scripts) that prefer an exception.
+
 EdgesimError
  ├ InputError (ValueError)          a file, flag or config value the user gave is invalid
  │  └ EventError                    the event JSON does not have CloudFront's shape
@@ -41,11 +45,17 @@ class FunctionLoadError(FunctionError):
 
 
 class FunctionExecutionError(FunctionError):
-    """The function threw, rejected, ran away or ran out of memory (CloudFront: HTTP 503)."""
+    """The function threw, rejected, ran away or ran out of memory (CloudFront: HTTP 503).
+
+    Raised by ``InvocationResult.raise_for_error()``.
+    """
 
 
 class FunctionValidationError(FunctionError):
-    """The function returned an object CloudFront would reject (CloudFront: HTTP 502)."""
+    """The function returned an object CloudFront would reject (CloudFront: HTTP 502).
+
+    Raised by ``InvocationResult.raise_for_error()``.
+    """
 
 
 class KvsError(EdgesimError):

@@ -19,7 +19,12 @@ from typing import Any
 import orjson
 
 from edgesim import limits
-from edgesim.errors import FunctionLoadError, InputError
+from edgesim.errors import (
+    FunctionExecutionError,
+    FunctionLoadError,
+    FunctionValidationError,
+    InputError,
+)
 from edgesim.kvs.reader import KvsReader
 from edgesim.runtime.engine import JsSession, KvsAnswer, RawOutcome
 from edgesim.runtime.event import VIEWER_REQUEST
@@ -147,6 +152,26 @@ class InvocationResult:
         reports them as warnings).
         """
         return [problem for call in self.origin_modifications for problem in call.problems]
+
+    def raise_for_error(self) -> InvocationResult:
+        """Raise :class:`~edgesim.errors.FunctionExecutionError` or
+        :class:`~edgesim.errors.FunctionValidationError` when the invocation failed; otherwise
+        return the result itself (``fn.invoke(event).raise_for_error().request``).
+
+        The message is the failure's, followed by the function's ``console.log`` lines.
+        """
+        if self.error is None:
+            return self
+        error_class = (
+            FunctionValidationError
+            if self.error.kind == FailureKind.VALIDATION
+            else FunctionExecutionError
+        )
+        status = 502 if error_class is FunctionValidationError else 503
+        message = f"{self.error.kind} error (CloudFront: HTTP {status}): {self.error.message}"
+        if self.logs:
+            message += "\nconsole.log output:\n" + "\n".join(f"  {line}" for line in self.logs)
+        raise error_class(message)
 
 
 # QuickJS words some common errors differently from njs, the engine CloudFront's texts match.

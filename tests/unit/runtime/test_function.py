@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from edgesim.errors import FunctionLoadError
+from edgesim.errors import FunctionExecutionError, FunctionLoadError, FunctionValidationError
 from edgesim.runtime.function import BudgetPolicy, FailureKind, FunctionFailure, ResultKind
 from edgesim.runtime.source import from_text
 from tests.unit.runtime.helpers import NOW, load, request_event, response_event, run
@@ -659,7 +659,7 @@ def test_a_throwing_message_getter_on_a_rejection_is_still_reported() -> None:
     assert result.error.message.startswith("TypeError")
 
 
-# --- Typed results --------------------------------------------------------------------------
+# --- Typed results and raise_for_error ------------------------------------------------------
 
 
 def test_kinds_are_enums_equal_to_their_strings() -> None:
@@ -677,3 +677,28 @@ def test_a_failure_made_from_a_plain_string_gets_the_enum() -> None:
     assert FunctionFailure("validation", "bad").kind is FailureKind.VALIDATION
     with pytest.raises(ValueError, match="timeout"):
         FunctionFailure("timeout", "bad")  # type: ignore[arg-type]
+
+
+def test_raise_for_error_returns_a_successful_result() -> None:
+    result = run(PASS_THROUGH)
+    assert result.raise_for_error() is result
+
+
+def test_raise_for_error_raises_an_execution_error_with_the_logs() -> None:
+    result = run("function handler(e) { console.log('about to fail'); return e.nothing.value; }")
+    with pytest.raises(FunctionExecutionError) as caught:
+        result.raise_for_error()
+    assert str(caught.value) == (
+        "execution error (CloudFront: HTTP 503): "
+        'TypeError: cannot get property "value" of undefined\n'
+        "console.log output:\n  about to fail"
+    )
+
+
+def test_raise_for_error_raises_a_validation_error() -> None:
+    result = run("function handler(e) { e.request.method = 'POST'; return e.request; }")
+    with pytest.raises(
+        FunctionValidationError,
+        match=r"^validation error \(CloudFront: HTTP 502\): request.method is read-only",
+    ):
+        result.raise_for_error()
