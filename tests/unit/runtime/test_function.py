@@ -483,9 +483,12 @@ def test_truncation_does_not_add_an_empty_line() -> None:
 
 
 def test_multibyte_log_lines_are_counted_in_utf8_bytes() -> None:
+    # 4,000 calls: deterministic compute, so the machine's speed cannot stop the loop early.
     result = run(
-        "function handler(e) { for (var i = 0; i < 4000; i++) console.log('\\u00e9\\u20ac'); return e.request; }"
+        "function handler(e) { for (var i = 0; i < 4000; i++) console.log('\\u00e9\\u20ac'); return e.request; }",
+        budget=BudgetPolicy(deterministic=True),
     )
+    assert result.error is None, result.error
     assert sum(len(line.encode()) for line in result.logs) <= 10 * 1024
     assert len(result.logs) == 10 * 1024 // 5
 
