@@ -55,7 +55,11 @@ def hidden_from_functions(name: str) -> bool:
 
 def request_event(req: EdgeRequest, *, event_type: str, context: dict[str, str]) -> dict[str, Any]:
     """The event a viewer-request function gets (and the ``request`` part of a response event)."""
-    headers = [(n, v) for n, v in req.headers if n != "cookie" and not hidden_from_functions(n)]
+    headers = [
+        (n, function_host(v) if n == "host" else v)
+        for n, v in req.headers
+        if n != "cookie" and not hidden_from_functions(n)
+    ]
     return {
         "version": "1.0",
         "context": {**context, "eventType": event_type},
@@ -68,6 +72,22 @@ def request_event(req: EdgeRequest, *, event_type: str, context: dict[str, str])
             "cookies": _collapse(req.cookies()),
         },
     }
+
+
+def function_host(value: str) -> str:
+    """The Host a function sees: lower-cased, without a port.
+
+    A field run saw ``Host: WWW.Example.COM:443`` reach the function as ``www.example.com``
+    (issue 9); host names are case-insensitive and a viewer of CloudFront only ever reaches port
+    80 or 443, so a production function never sees a port. Locally the viewer port is serve's
+    (``localhost:8080``), which a function must not see either, or host-based logic that works
+    here would break at the edge.
+    """
+    host = value.strip().lower()
+    if host.startswith("["):  # [IPv6]:port
+        return host.split("]", 1)[0] + "]"
+    name, _, port = host.rpartition(":")
+    return name if name and port.isdigit() else host
 
 
 def _values(out: dict[str, Any], before: dict[str, Any] | None) -> list[str]:

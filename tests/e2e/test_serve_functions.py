@@ -42,3 +42,18 @@ async def test_functions_see_the_current_time(start_edge: StartEdge) -> None:
     edge = await start_edge(WITH_FUNCTION, files={"pass.js": js})
     _, headers, _ = await edge.get("/x")
     assert abs(int(headers["X-Now"]) - time.time() * 1000) < 60_000
+
+
+HOST_JS = """
+function handler(event) {
+  return { statusCode: 200, headers: { 'x-host': { value: event.request.headers.host.value } } };
+}
+"""
+
+
+async def test_functions_see_the_host_lower_cased_without_a_port(start_edge: StartEdge) -> None:
+    edge = await start_edge(WITH_FUNCTION, files={"pass.js": HOST_JS})
+    _, headers, _ = await edge.get("/", Host="WWW.Example.COM:8080")
+    assert headers["X-Host"] == "www.example.com"
+    _, headers, _ = await edge.get("/", Host="[::1]:8080")
+    assert headers["X-Host"] == "[::1]"
