@@ -8,7 +8,6 @@ import pytest
 
 from edgesim.errors import FunctionExecutionError, FunctionLoadError, FunctionValidationError
 from edgesim.runtime.function import BudgetPolicy, FailureKind, FunctionFailure, ResultKind
-from edgesim.runtime.source import from_text
 from tests.unit.runtime.helpers import NOW, load, request_event, response_event, run
 
 PASS_THROUGH = "function handler(event) { return event.request; }"
@@ -132,12 +131,6 @@ def test_rejected_promise_is_an_execution_error() -> None:
 def test_syntax_error_names_file_line_and_column() -> None:
     with pytest.raises(FunctionLoadError, match=r"(?s)SyntaxError: .*fn\.js:2:"):
         load("var a = 1;\nfunction handler(e) { return e.request; ")
-
-
-def test_source_over_10_kb_is_rejected() -> None:
-    code = PASS_THROUGH + "\n//" + "x" * 10_240
-    with pytest.raises(FunctionLoadError, match="10240 bytes"):
-        from_text(code)
 
 
 def test_missing_handler_is_an_execution_error() -> None:
@@ -510,54 +503,12 @@ def test_console_log_is_charged_as_native_code() -> None:
 # --- Compute accounting (review findings 5, 9, 11) -----------------------------------------
 
 
-class _LimitSpy:
-    """Wraps a QuickJS context and records the time limits the engine sets."""
-
-    def __init__(self, ctx) -> None:  # type: ignore[no-untyped-def]
-        self._ctx = ctx
-        self.limits: list[float] = []
-
-    def set_time_limit(self, seconds: float) -> None:
-        self.limits.append(seconds)
-        self._ctx.set_time_limit(seconds)
-
-    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
-        return getattr(self._ctx, name)
-
-
 def test_a_runaway_in_the_job_loop_is_charged_the_time_it_ran() -> None:
     result = run("async function handler(e) { while (true) await null; }")
     assert result.error is not None
     assert "stopped" in result.error.message
     assert result.cpu_ns >= BudgetPolicy().ceiling_ns
     assert result.compute_utilization >= 1000
-
-
-def test_every_entry_into_the_engine_gets_only_the_time_left() -> None:
-    code = (
-        "async function handler(e) { var s = 0; for (var i = 0; i < 20000; i++) s += i;"
-        " await null; await null; return e.request; }"
-    )
-    fn = load(code)
-    spy = _LimitSpy(fn._session._ctx)  # type: ignore[union-attr]
-    fn._session._ctx = spy  # type: ignore[union-attr]
-    assert fn.invoke(request_event(), now=NOW).error is None
-    ceiling_s = BudgetPolicy().ceiling_ns / 1e9
-    assert len(spy.limits) >= 2
-    assert spy.limits[0] <= ceiling_s
-    assert all(later < spy.limits[0] for later in spy.limits[1:])
-
-
-def test_deterministic_mode_keeps_a_much_larger_real_time_safety_stop() -> None:
-    budget = BudgetPolicy(deterministic=True)
-    assert budget.safety_ceiling_ns == 10 * budget.ceiling_ns
-    assert BudgetPolicy().safety_ceiling_ns == BudgetPolicy().ceiling_ns
-    fn = load("function handler(e) { return e.request; }", budget=budget)
-    spy = _LimitSpy(fn._session._ctx)  # type: ignore[union-attr]
-    fn._session._ctx = spy  # type: ignore[union-attr]
-    fn.invoke(request_event(), now=NOW)
-    assert spy.limits
-    assert spy.limits[0] > budget.ceiling_ns / 1e9
 
 
 def test_emulator_plumbing_is_measured_and_not_charged() -> None:

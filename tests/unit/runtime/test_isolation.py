@@ -11,7 +11,6 @@ from __future__ import annotations
 import pytest
 
 from edgesim.runtime.function import BudgetPolicy
-from edgesim.runtime.source import written_properties
 from tests.unit.runtime.helpers import NOW, load, request_event
 
 
@@ -194,36 +193,3 @@ def test_an_endless_then_chain_from_a_sync_handler_is_stopped_in_its_own_invocat
     assert "stopped" in spun.error.message
     calm = fn.invoke(request_event("/calm"), now=NOW)
     assert calm.error is None, calm.error
-
-
-@pytest.mark.parametrize(
-    ("code", "names"),
-    [
-        ("e.request.uri = '/x'; e.request.headers['x-a'] = {value: 'b'};", {"uri", "x-a"}),
-        (
-            "o.a += 1; o.b++; delete o.c; [o.d, ...o.e] = z; ({k: o.f, m: {n: o['g']}} = z);",
-            set("abcdefg"),
-        ),
-        ("for (o.h in z); for (o.i of z); o[0] = 1; o.#p = 2; x = o[y];", {"h", "i"}),
-        ("var n = 1; n = 2; n++; delete n;", set()),
-    ],
-)
-def test_written_property_names_are_found(code: str, names: set[str]) -> None:
-    assert written_properties(code) == frozenset(names)
-
-
-@pytest.mark.parametrize(
-    "code",
-    [
-        "o[k] = 1;",
-        "delete o[k];",
-        "o[k]++;",
-        "[o[k]] = z;",
-        "o[`x`] = 1;",
-        "o['\\x61'] = 1;",
-        "o[Symbol.iterator] = f;",
-        "function (",
-    ],
-)
-def test_computed_or_unparsable_writes_could_be_any_name(code: str) -> None:
-    assert written_properties(code) is None
