@@ -83,9 +83,11 @@ class EdgeServer:
             clock=self.clock.monotonic,
         )
 
-    def load_errors(self) -> list[str]:
-        """One line per function that failed to load (and so is not serving)."""
-        return self.proxy.state.functions.load_errors()
+    def load_errors(self, *, strict_only: bool = False) -> list[str]:
+        """One line per function that failed to load (and so is not serving); with
+        ``strict_only``, only those with strict compatibility (a lenient one that cannot load
+        answers 503 FunctionExecutionError instead, as at the edge)."""
+        return self.proxy.state.functions.load_errors(strict_only=strict_only)
 
     @property
     def dist(self) -> Distribution:
@@ -106,7 +108,7 @@ class EdgeServer:
         """Listen on the viewer and admin ports. A function that cannot be loaded (it does not
         compile, or breaks a strict compatibility rule) stops here: serve refuses what
         ``edgesim test`` refuses (FunctionLoadError, exit 1)."""
-        errors = self.load_errors()
+        errors = self.load_errors(strict_only=True)
         if errors:
             raise FunctionLoadError(
                 "not serving: CloudFront would not run these functions (set compat = "
@@ -207,12 +209,15 @@ class EdgeServer:
         for note in sync_kvs_seeds(self.kvs, dist):
             self.say(note)
         functions = self._registry(dist)
-        errors = functions.load_all()
-        if errors:
+        failed = functions.load_all()
+        refused = functions.load_errors(strict_only=True)
+        if refused:
             self.say_error(
-                "\n".join(errors) + "\nconfig not reloaded: still serving the previous one"
+                "\n".join(refused) + "\nconfig not reloaded: still serving the previous one"
             )
             return
+        for error in failed:  # lenient functions: served, answering 503 until they load
+            self.say_error(error)
         self.proxy.swap(EdgeState(dist, functions))
         self.say("configuration reloaded")
 

@@ -99,12 +99,13 @@ class FunctionRegistry:
         slot.throttle = self._new_throttle()  # a new version starts unthrottled
         return None
 
-    def load_errors(self) -> list[str]:
-        """One line per function whose last load failed (with the error)."""
+    def load_errors(self, *, strict_only: bool = False) -> list[str]:
+        """One line per function whose last load failed (with the error); with
+        ``strict_only``, only functions checked strictly."""
         return [
             f"function {name}: {slot.last_error}"
             for name, slot in self.slots.items()
-            if slot.last_error
+            if slot.last_error and not (strict_only and slot.decl.compat == "lenient")
         ]
 
     def get(self, name: str) -> LoadedFunction | None:

@@ -329,7 +329,7 @@ async def edgesim_server(
             raise
         handle = EdgesimServer(server, kvs, clock, stream)
         started.append(handle)  # from here on, teardown stops it whatever happens
-        errors = server.load_errors()
+        errors = server.load_errors(strict_only=True)
         if errors:
             raise FunctionLoadError("edgesim_server: " + "\n".join(errors))
         await server.start(port=0, admin_port=0)

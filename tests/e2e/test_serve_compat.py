@@ -71,3 +71,33 @@ async def test_a_config_reload_with_a_broken_function_is_refused(
     assert (await edge.get("/x"))[0] == 200
     lines = edge.server.stream.lines  # type: ignore[attr-defined]
     assert any("config not reloaded" in line for line in lines)
+
+
+LENIENT = WITH_FUNCTION.replace('file = "pass.js"', 'file = "pass.js"\ncompat = "lenient"')
+
+
+async def test_lenient_function_serves_and_warns_once_per_loaded_version(
+    start_edge: StartEdge, tmp_path: Path
+) -> None:
+    edge = await start_edge(LENIENT, files={"pass.js": OPTIONAL_CHAINING})
+    for _ in range(3):
+        assert (await edge.get("/x"))[0] == 200
+    lines = edge.server.stream.lines  # type: ignore[attr-defined]
+    warnings = [line for line in lines if "warning (lenient compatibility)" in line]
+    assert len(warnings) == 1
+    assert "pass.js:2:" in warnings[0]
+    (tmp_path / "pass.js").write_text(OPTIONAL_CHAINING + "\n")
+    assert edge.server.reload_function_file(tmp_path / "pass.js")
+    await edge.get("/x")
+    await edge.get("/x")
+    warnings = [line for line in lines if "warning (lenient compatibility)" in line]
+    assert len(warnings) == 2  # once more for the reloaded version
+
+
+async def test_lenient_function_the_engine_cannot_run_answers_503(start_edge: StartEdge) -> None:
+    edge = await start_edge(LENIENT, files={"pass.js": "function handler(event) {"})
+    status, headers, body = await edge.get("/x")
+    assert status == 503
+    assert headers["X-Cache"] == "FunctionExecutionError from cloudfront"
+    assert b"invalid or could not run" in body
+    assert "ERROR function pass" in "\n".join(edge.server.stream.lines)  # type: ignore[attr-defined]
