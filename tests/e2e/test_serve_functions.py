@@ -57,3 +57,18 @@ async def test_functions_see_the_host_lower_cased_without_a_port(start_edge: Sta
     assert headers["X-Host"] == "www.example.com"
     _, headers, _ = await edge.get("/", Host="[::1]:8080")
     assert headers["X-Host"] == "[::1]"
+
+
+async def test_debug_header_carries_the_error_detail_only_when_enabled(
+    start_edge: StartEdge,
+) -> None:
+    throw = "function handler(event) { throw new Error('kaboom ' + '\u00e9'); }"
+    edge = await start_edge("debug_headers = true\n" + WITH_FUNCTION, files={"pass.js": throw})
+    status, headers, body = await edge.get("/x")
+    assert status == 503
+    assert "kaboom" in headers["X-Edgesim-Error"]
+    assert "function pass" in headers["X-Edgesim-Error"]
+    assert b"kaboom" not in body
+    quiet = await start_edge(WITH_FUNCTION, files={"pass.js": throw})
+    _, headers, _ = await quiet.get("/x")
+    assert "X-Edgesim-Error" not in headers
