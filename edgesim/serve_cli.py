@@ -13,14 +13,29 @@ from pathlib import Path
 
 import orjson
 
-from edgesim.distribution.model import Distribution
+from edgesim.distribution.model import Distribution, LocalOrigin
+from edgesim.distribution.origins import local_key, local_origin
 from edgesim.errors import InputError
 
 DEFAULT_CONFIG = "edgesim.toml"
 
 
+SERVE_DESCRIPTION = """\
+Run the distribution described by ./edgesim.toml (or --config) in front of
+your dev origin: viewers on one port; the KVS API, /status and /metrics on
+the admin port. Function files, the config and KVS seed files are watched
+and reloaded. Without a config file, serve runs the bundled demo.
+
+Flags override the config file. See docs/serve.md and docs/configuration.md."""
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    serve = sub.add_parser("serve", help="run the distribution in front of your dev origin")
+    serve = sub.add_parser(
+        "serve",
+        help="run the distribution in front of your dev origin",
+        description=SERVE_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     serve.add_argument(
         "--config", help=f"distribution config (default ./{DEFAULT_CONFIG}; none: bundled demo)"
     )
@@ -30,7 +45,39 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve.add_argument("--port", type=int, help="viewer port (overrides [server].port)")
     serve.add_argument("--admin-port", type=int, help="admin port (overrides [server].admin_port)")
     serve.add_argument("--ephemeral", action="store_true", help="keep KVS state in memory only")
-    serve.add_argument("--log-format", choices=("text", "json"), default="text")
+    serve.add_argument(
+        "--origin",
+        action="append",
+        default=[],
+        metavar="ID_OR_DOMAIN=URL|DIR",
+        help="reach an origin id, or a domain name an origin helper names, at this http(s) URL "
+        "or directory (relative to the working directory); adds to or replaces "
+        "[origins_local] entries (repeatable)",
+    )
+    serve.add_argument(
+        "--debug-headers",
+        action="store_true",
+        help="add x-edgesim-error (the error and its position) to CloudFront's error answers "
+        "(as [server] debug_headers = true)",
+    )
+    serve.add_argument(
+        "--no-throttle",
+        action="store_true",
+        help="never throttle a function that keeps running over budget "
+        "(as [throttling] enabled = false)",
+    )
+    serve.add_argument(
+        "--network-origins",
+        action="store_true",
+        help="let origin helpers reach domains no [origins_local] entry maps over the network "
+        "(as [server] network_origins = true; off by default)",
+    )
+    serve.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="console request log: one line of text per request, or one JSON object",
+    )
     serve.add_argument("--no-reload", action="store_true", help="do not watch files for changes")
     serve.add_argument("--no-tour", action="store_true", help="demo only: skip the request tour")
     serve.set_defaults(handler=cmd_serve)
@@ -91,13 +138,51 @@ async def _serve_demo(args: argparse.Namespace) -> None:
         await origin_runner.cleanup()
 
 
-def _with_overrides(dist: Distribution, args: argparse.Namespace) -> Distribution:
+def _with_overrides(
+    dist: Distribution, args: argparse.Namespace, *, base_dir: Path | None = None
+) -> Distribution:
+    """``dist`` with what the flags say instead of the config; ``--origin`` directories are
+    relative to ``base_dir`` (default: the working directory)."""
     server = dist.server
     if args.ephemeral:
         server = replace(server, ephemeral=True)
     if args.host:
         server = replace(server, host=args.host)
-    return replace(dist, server=server)
+    if args.debug_headers:
+        server = replace(server, debug_headers=True)
+    if args.network_origins:
+        server = replace(server, network_origins=True)
+    throttling = dist.throttling
+    if args.no_throttle:
+        throttling = replace(throttling, enabled=False)
+    local = {**dist.origins_local, **_origin_flags(dist, args.origin, base_dir or Path.cwd())}
+    return replace(dist, server=server, throttling=throttling, origins_local=local)
+
+
+def _origin_flags(dist: Distribution, items: list[str], base_dir: Path) -> dict[str, LocalOrigin]:
+    """``--origin ID_OR_DOMAIN=URL|DIR`` flags, checked as ``[origins_local]`` entries are; every
+    bad flag is reported, one per line."""
+    entries: dict[str, LocalOrigin] = {}
+    problems: list[str] = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            problems.append(
+                f"--origin {item!r}: expected ID_OR_DOMAIN=URL|DIR, "
+                "e.g. api.example.com=http://127.0.0.1:9000"
+            )
+            continue
+        try:
+            entry = local_origin(
+                key, value, base_dir=base_dir, origins=dist.origins, groups=dist.origin_groups
+            )
+        except InputError as exc:
+            problems.append(f"--origin {item}: {exc}")
+            continue
+        entries[local_key(key, dist.origins)] = entry
+    if problems:
+        raise InputError("\n".join(problems))
+    return entries
 
 
 async def _run(server: object, args: argparse.Namespace, tour: object) -> None:

@@ -1,5 +1,5 @@
-"""edgesim.serve_cli: ``edgesim serve``'s refusals and overrides, and ``edgesim cache invalidate``
-against a stand-in admin endpoint (serving itself: tests/e2e)."""
+"""edgesim.serve_cli: ``edgesim serve``'s refusals, flags and overrides, and
+``edgesim cache invalidate`` against a stand-in admin endpoint (serving itself: tests/e2e)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,16 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from edgesim.cli import main
+from edgesim.cli import build_parser, main
 from edgesim.demo import demo_config
+from edgesim.distribution.config import load_config
+from edgesim.distribution.model import LocalOrigin
 from edgesim.serve_cli import _with_overrides
 
 
@@ -30,18 +32,198 @@ def test_serve_with_a_missing_config_file_exits_2(
     assert f"--config {missing}: no such file" in capsys.readouterr().err
 
 
-def overrides(**given: Any) -> argparse.Namespace:
-    return argparse.Namespace(**{"ephemeral": False, "host": None, **given})
+def serve_args(*flags: str) -> argparse.Namespace:
+    return build_parser().parse_args(["serve", *flags])
 
 
 def test_flags_override_only_the_server_settings_they_name() -> None:
     dist = demo_config("http://o", port=1, admin_port=2, ephemeral=False)
-    assert _with_overrides(dist, overrides()) == dist
-    changed = _with_overrides(dist, overrides(ephemeral=True, host="0.0.0.0"))
+    assert _with_overrides(dist, serve_args()) == dist
+    changed = _with_overrides(dist, serve_args("--ephemeral", "--host", "0.0.0.0"))
     assert (changed.server.ephemeral, changed.server.host) == (True, "0.0.0.0")
     assert (changed.server.port, changed.server.admin_port) == (1, 2)
     assert changed.behaviors == dist.behaviors
     assert not dist.server.ephemeral  # the loaded distribution is left alone
+
+
+def test_debug_headers_network_origins_and_no_throttle_flags() -> None:
+    dist = demo_config("http://o", port=1, admin_port=2, ephemeral=False)
+    assert not dist.server.debug_headers
+    assert not dist.server.network_origins
+    assert dist.throttling.enabled
+    changed = _with_overrides(
+        dist, serve_args("--debug-headers", "--network-origins", "--no-throttle")
+    )
+    assert replace(changed.server, debug_headers=False, network_origins=False) == dist.server
+    assert (changed.server.debug_headers, changed.server.network_origins) == (True, True)
+    assert changed.throttling == replace(dist.throttling, enabled=False)
+    only_debug = _with_overrides(dist, serve_args("--debug-headers"))
+    assert only_debug.server == replace(dist.server, debug_headers=True)
+    assert only_debug.throttling == dist.throttling
+
+
+CONFIG = """
+[[origins]]
+id = "app"
+url = "http://127.0.0.1:3000"
+
+[[origins]]
+id = "b"
+url = "http://b.example.com"
+
+[[origin_groups]]
+id = "ha"
+primary = "app"
+secondary = "b"
+
+[origins_local]
+app = "http://127.0.0.1:3001"
+"api.example.com" = "site"
+
+[default_behavior]
+origin = "app"
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "site").mkdir()
+    (tmp_path / "edgesim.toml").write_text(CONFIG)
+    return tmp_path
+
+
+def test_origin_flags_replace_and_add_local_origins(project: Path) -> None:
+    dist = load_config(project / "edgesim.toml")
+    assert dist.origins_local == {
+        "app": LocalOrigin("app", url="http://127.0.0.1:3001"),
+        "api.example.com": LocalOrigin("api.example.com", directory=project / "site"),
+    }
+    (project / "elsewhere").mkdir()
+    flags = serve_args(
+        "--origin",
+        "app=http://127.0.0.1:4000/",
+        "--origin",
+        "API.Example.com=https://localhost:8443",
+        "--origin",
+        "static.example.com=elsewhere",
+        "--origin",
+        "b=" + str(project / "site"),
+    )
+    changed = _with_overrides(dist, flags, base_dir=project)
+    assert changed.origins_local == {
+        "app": LocalOrigin("app", url="http://127.0.0.1:4000"),
+        "api.example.com": LocalOrigin("API.Example.com", url="https://localhost:8443"),
+        "static.example.com": LocalOrigin("static.example.com", directory=project / "elsewhere"),
+        "b": LocalOrigin("b", directory=project / "site"),
+    }
+    assert dist.origins_local["app"].url == "http://127.0.0.1:3001"  # the loaded one is kept
+
+
+def test_origin_directories_are_relative_to_the_working_directory(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project / "site")
+    (project / "site" / "public").mkdir()
+    dist = load_config(project / "edgesim.toml")
+    changed = _with_overrides(dist, serve_args("--origin", "app=public"))
+    assert changed.origins_local["app"] == LocalOrigin("app", directory=project / "site" / "public")
+
+
+BAD_ORIGINS = [
+    pytest.param(
+        ["app"],
+        "edgesim: --origin 'app': expected ID_OR_DOMAIN=URL|DIR, "
+        "e.g. api.example.com=http://127.0.0.1:9000",
+        id="no-equals",
+    ),
+    pytest.param(
+        ["=http://127.0.0.1:9000"],
+        "edgesim: --origin '=http://127.0.0.1:9000': expected ID_OR_DOMAIN=URL|DIR, "
+        "e.g. api.example.com=http://127.0.0.1:9000",
+        id="no-key",
+    ),
+    pytest.param(
+        ["ap=http://127.0.0.1:9000"],
+        "edgesim: --origin ap=http://127.0.0.1:9000: 'ap' is neither an origin id nor a domain "
+        "name such as 'api.example.com' (did you mean 'app'?); origin ids: app, b",
+        id="unknown-key",
+    ),
+    pytest.param(
+        ["ha=http://127.0.0.1:9000"],
+        "edgesim: --origin ha=http://127.0.0.1:9000: 'ha' is an origin group; map its origins "
+        "('app' and 'b') instead",
+        id="group",
+    ),
+    pytest.param(
+        ["app=ftp://127.0.0.1"],
+        "edgesim: --origin app=ftp://127.0.0.1: 'ftp://127.0.0.1': the scheme must be http or https",
+        id="scheme",
+    ),
+    pytest.param(
+        ["app=http://127.0.0.1:9000/v1"],
+        "edgesim: --origin app=http://127.0.0.1:9000/v1: 'http://127.0.0.1:9000/v1': a local URL "
+        "has no path (the origin's origin_path is still added)",
+        id="path",
+    ),
+    pytest.param(
+        ["app=127.0.0.1:9000"],
+        "edgesim: --origin app=127.0.0.1:9000: '127.0.0.1:9000' is neither a URL nor a directory "
+        "(did you mean 'http://127.0.0.1:9000'?)",
+        id="host-port",
+    ),
+    pytest.param(
+        ["app="],
+        "edgesim: --origin app=: expected a URL or a directory, got an empty string",
+        id="empty-value",
+    ),
+]
+
+
+@pytest.mark.parametrize(("flags", "expected"), BAD_ORIGINS)
+def test_a_bad_origin_flag_exits_2_with_one_clear_line(
+    project: Path, capsys: pytest.CaptureFixture[str], flags: list[str], expected: str
+) -> None:
+    argv = ["serve", "--config", str(project / "edgesim.toml"), "--no-reload"]
+    for flag in flags:
+        argv += ["--origin", flag]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err == expected + "\n"
+
+
+def test_every_bad_origin_flag_is_reported_and_a_missing_directory_named(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project)
+    argv = ["serve", "--config", "edgesim.toml", "--origin", "app=nope", "--origin", "b=x"]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "edgesim: --origin app=nope: 'nope' is neither a URL (http:// or https://) nor a "
+        f"directory: {project / 'nope'} does not exist",
+        "--origin b=x: 'x' is neither a URL (http:// or https://) nor a directory: "
+        f"{project / 'x'} does not exist",
+    ]
+
+
+def test_serve_help_describes_the_command_and_every_flag(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    serve = sub.choices["serve"]
+    assert serve.description is not None
+    assert "edgesim.toml" in serve.description
+    undocumented = [
+        action.option_strings
+        for action in serve._actions
+        if not isinstance(action, argparse._HelpAction) and not action.help
+    ]
+    assert undocumented == []
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    out = capsys.readouterr().out
+    for flag in ("--origin", "--debug-headers", "--no-throttle", "--network-origins", "--host"):
+        assert flag in out
 
 
 @dataclass
