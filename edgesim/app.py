@@ -74,6 +74,26 @@ class EdgeServer:
         self.viewer_port = 0
         self.admin_port = 0
 
+    def banner(self) -> list[str]:
+        """What serve prints once it listens: where, and the settings that change what a
+        developer sees (KVS propagation, throttling, local origins)."""
+        dist, host = self.dist, self.dist.server.host
+        lines = [
+            f"viewers: http://{host}:{self.viewer_port}  admin (KVS API, /status, /metrics): "
+            f"http://{host}:{self.admin_port}",
+            f"kvs propagation: {_describe_propagation(dist)}",
+        ]
+        throttling = dist.throttling
+        lines.append(
+            "throttling: off"
+            if not throttling.enabled
+            else f"throttling: {throttling.min_invocations}+ runs in {throttling.window_s:g} s, "
+            f"{throttling.over_budget_ratio:.0%} over budget → {throttling.duration_s:g} s"
+        )
+        for key, local in sorted(dist.origins_local.items()):
+            lines.append(f"origin {key} → {local.url or local.directory}")
+        return lines
+
     def _registry(self, dist: Distribution) -> FunctionRegistry:
         return FunctionRegistry(
             dist.functions,
@@ -260,3 +280,17 @@ async def serve_forever(server: EdgeServer) -> None:
         await asyncio.Event().wait()
     finally:
         await server.stop()
+
+
+def _describe_propagation(dist: Distribution) -> str:
+    spec = dist.edges.propagation
+    if spec.model == "uniform":
+        text = f"each POP {spec.min_ms:g}–{spec.max_ms:g} ms after a write (seed {spec.seed})"
+    else:
+        text = "instant" if not spec.lag_ms else f"{spec.lag_ms:g} ms after a write"
+    if spec.per_pop_ms:
+        pins = ", ".join(f"{pop} {ms:g} ms" for pop, ms in sorted(spec.per_pop_ms.items()))
+        text += f"; pinned: {pins}"
+    if spec.model == "uniform" or spec.lag_ms:
+        text += ' (instant: [edges] propagation = { model = "fixed", lag_ms = 0 })'
+    return text

@@ -1,0 +1,75 @@
+"""The assembled serve (edgesim/app.py): the start-up banner names the settings that change what
+a developer sees, and the one clock reaches every part."""
+
+from __future__ import annotations
+
+import io
+import tomllib
+from pathlib import Path
+
+from edgesim.app import EdgeServer
+from edgesim.distribution.config import parse_config
+from edgesim.kvs.clock import VirtualClock
+
+BASE = """
+[server]
+ephemeral = true
+
+[[origins]]
+id = "app"
+url = "http://127.0.0.1:3000"
+
+[default_behavior]
+origin = "app"
+"""
+
+
+def server_for(tmp_path: Path, extra: str = "", **kwargs: object) -> EdgeServer:
+    dist = parse_config(tomllib.loads(BASE + extra), base_dir=tmp_path, source="edgesim.toml")
+    return EdgeServer(dist, stream=io.StringIO(), **kwargs)  # type: ignore[arg-type]
+
+
+def test_banner_shows_the_default_propagation_lag_and_the_way_back(tmp_path: Path) -> None:
+    server = server_for(tmp_path)
+    try:
+        banner = "\n".join(server.banner())
+    finally:
+        server.kvs.close()
+    assert "kvs propagation: each POP 2000–10000 ms after a write (seed 0)" in banner
+    assert 'propagation = { model = "fixed", lag_ms = 0 }' in banner
+    assert "throttling: 10+ runs in 10 s, 50% over budget → 30 s" in banner
+
+
+def test_banner_names_instant_propagation_disabled_throttling_and_local_origins(
+    tmp_path: Path,
+) -> None:
+    extra = """
+[edges]
+propagation = { model = "fixed", lag_ms = 0 }
+
+[throttling]
+enabled = false
+
+[origins_local]
+"api.example.com" = "http://127.0.0.1:9000"
+"""
+    server = server_for(tmp_path, extra)
+    try:
+        banner = server.banner()
+    finally:
+        server.kvs.close()
+    assert "kvs propagation: instant" in banner
+    assert "throttling: off" in banner
+    assert "origin api.example.com → http://127.0.0.1:9000" in banner
+
+
+def test_one_clock_for_cache_functions_and_kvs(tmp_path: Path) -> None:
+    clock = VirtualClock()
+    server = server_for(tmp_path, clock=clock)
+    try:
+        assert server.kvs.clock is clock
+        assert server.proxy.clock is clock
+        clock.advance(5)
+        assert server.cache.clock() == clock.monotonic() == 5
+    finally:
+        server.kvs.close()
