@@ -87,7 +87,7 @@ FaultKind = Literal[
 FAULTS: tuple[FaultKind, ...] = (
     "missing-key",  # the key is absent: get() rejects
     "malformed-json",  # the value is not JSON: get(k, {format: 'json'}) rejects
-    "wrong-type",  # valid JSON of an unexpected type (a number where an object is expected)
+    "wrong-type",  # valid JSON of another type than the stored value's (see wrong_type_value)
     "value-at-limit",  # a 1 KB value of filler
     "not-associated",  # no store associated: cf.kvs() throws
     "empty",  # the empty string
@@ -96,10 +96,42 @@ FAULTS: tuple[FaultKind, ...] = (
 
 _NO_STORE_ID = "00000000-0000-0000-0000-000000000000"
 
+WRONG_TYPE_NUMBER = "42"
+WRONG_TYPE_STRING = '"wrong-type"'
+
+
+def _not_json(name: str) -> object:
+    # NaN and Infinity: Python's json reads them, JSON.parse does not.
+    raise ValueError(f"{name} is not JSON")
+
+
+def wrong_type_value(stored: str | None) -> str:
+    """The ``wrong-type`` fault's value for a key whose stored value is ``stored``: valid JSON
+    of another JSON type than the stored one, the same every time.
+
+    A stored JSON number gets the JSON string ``"wrong-type"`` (not a numeric string, so that
+    ``Number(value)`` does not turn it back into a usable number); every other stored value —
+    a JSON string, object, array, boolean or null, a value that is not JSON, or no value —
+    gets the JSON number ``42``.
+    """
+    if stored is not None:
+        try:
+            parsed = json.loads(stored, parse_constant=_not_json)
+        except ValueError:
+            return WRONG_TYPE_NUMBER
+        if isinstance(parsed, int | float) and not isinstance(parsed, bool):
+            return WRONG_TYPE_STRING
+    return WRONG_TYPE_NUMBER
+
 
 @dataclass
 class FaultyKvs:
-    """A reader that answers ``keys`` (or every key when ``keys`` is empty) with a fault."""
+    """A reader that answers ``keys`` (or every key when ``keys`` is empty) with a fault.
+
+    ``wrong-type`` answers valid JSON of another type than the value ``base`` holds for the
+    key: the string ``"wrong-type"`` for a stored JSON number, the number ``42`` for anything
+    else (see :func:`wrong_type_value`).
+    """
 
     base: KvsReader | None
     fault: FaultKind
@@ -131,7 +163,7 @@ class FaultyKvs:
         if self.fault == "malformed-json":
             return '{"truncated": '
         if self.fault == "wrong-type":
-            return json.dumps(42)
+            return wrong_type_value(self.base.get(key) if self.base is not None else None)
         if self.fault == "value-at-limit":
             return "x" * limits.KVS_MAX_VALUE_BYTES
         if self.fault == "empty":

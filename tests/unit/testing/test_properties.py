@@ -305,6 +305,31 @@ def test_throwing_on_malformed_json_is_caught(write_function: Callable[..., Edge
     assert "wrong-type" not in text  # valid JSON: the function copes
 
 
+# Reads a rollout percentage stored as a JSON number; anything else passes the request through.
+ROLLOUT = """
+import cf from 'cloudfront';
+const kvs = cf.kvs();
+async function handler(event) {
+  var request = event.request;
+  try {
+    var pct = await kvs.get('rollout', { format: 'json' });
+    if (typeof pct === 'number' && pct > 0) {
+      request.headers['x-rollout'] = { value: String(pct) };
+    }
+  } catch (e) {}
+  return request;
+}
+"""
+
+
+def test_wrong_type_for_a_stored_number_is_not_a_number(
+    write_function: Callable[..., EdgeFunction],
+) -> None:
+    # The stored value is a number: a wrong-type fault must not be a (usable) number too.
+    fn = write_function(ROLLOUT, kvs={"rollout": "10"})
+    assert_fail_open(fn, checkout(), faults=["wrong-type"], keys="rollout")
+
+
 def test_a_500_answer_is_caught(write_function: Callable[..., EdgeFunction]) -> None:
     fn = write_function(ANSWERS_500, kvs={EXPERIMENT: EXPERIMENT_VALUE})
     with pytest.raises(AssertionError, match="malformed-json: the function answered with a 500"):

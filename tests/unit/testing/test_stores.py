@@ -88,10 +88,39 @@ def test_each_fault_gives_the_value_its_name_promises() -> None:
     got = {fault: FaultyKvs(base, fault).get("k") for fault in FAULTS if fault != "not-associated"}
     assert got["missing-key"] is None
     assert got["empty"] == ""
-    assert json.loads(got["wrong-type"] or "") == 42
+    assert json.loads(got["wrong-type"] or "") == 42  # a number where an object is stored
     assert got["value-at-limit"] == "x" * limits.KVS_MAX_VALUE_BYTES
     with pytest.raises(json.JSONDecodeError):
         json.loads(got["malformed-json"] or "")
+
+
+@pytest.mark.parametrize(
+    ("stored", "injected"),
+    [
+        ("5", "wrong-type"),  # a number gets a string that Number() cannot make a number of
+        ("-2.5e3", "wrong-type"),
+        ('"5"', 42),
+        ('{"a": 1}', 42),
+        ("[1, 2]", 42),
+        ("true", 42),
+        ("null", 42),
+        ("plain text", 42),  # not JSON at all
+        ("NaN", 42),  # Python's json reads it, JSON.parse does not
+        ("", 42),
+    ],
+)
+def test_wrong_type_is_valid_json_of_another_type_than_the_stored_value(
+    stored: str, injected: object
+) -> None:
+    faulty = FaultyKvs(StaticKvs({"k": stored}), "wrong-type")
+    value = faulty.get("k")
+    assert json.loads(value or "") == injected
+    assert faulty.get("k") == value  # the same every time
+
+
+def test_wrong_type_without_a_stored_value_is_a_number() -> None:
+    assert FaultyKvs(None, "wrong-type").get("k") == "42"
+    assert FaultyKvs(StaticKvs({}), "wrong-type").get("k") == "42"
 
 
 def test_a_fault_limited_to_some_keys_lets_the_others_through() -> None:
