@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import sys
 import urllib.error
 import urllib.request
@@ -195,14 +196,12 @@ async def _run(server: object, args: argparse.Namespace, tour: object) -> None:
     except BaseException:
         await server.stop()
         raise
-    host = server.dist.server.host
-    server.say(
-        f"viewers: http://{host}:{server.viewer_port}  admin (KVS API, /status, /metrics): "
-        f"http://{host}:{server.admin_port}"
-    )
+    for line in server.banner():
+        server.say(line)
     tasks = []
     if not args.no_reload:
-        tasks.append(asyncio.create_task(watch(server)))
+        overrides = functools.partial(_with_overrides, args=args)
+        tasks.append(asyncio.create_task(watch(server, overrides=overrides)))
     if tour is not None:
         tasks.append(asyncio.create_task(tour()))  # type: ignore[operator]
     try:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from watchfiles import awatch
 
 from edgesim.distribution.config import load_config
+from edgesim.distribution.model import Distribution
 from edgesim.errors import EdgesimError
 
 if TYPE_CHECKING:
@@ -30,12 +31,18 @@ def watched_files(server: EdgeServer) -> set[Path]:
     return files
 
 
-def apply_change(server: EdgeServer, path: Path) -> None:
-    """React to one changed file."""
+Overrides = Callable[[Distribution], Distribution]
+
+
+def apply_change(server: EdgeServer, path: Path, overrides: Overrides | None = None) -> None:
+    """React to one changed file. ``overrides`` re-applies what the command line set on top of
+    the config (``serve --origin``, ``--no-throttle``, ``--port``…), so a reload keeps them."""
     dist = server.dist
     if dist.config_path is not None and path == dist.config_path.resolve():
         try:
             new = load_config(dist.config_path)
+            if overrides is not None:
+                new = overrides(new)
         except EdgesimError as exc:
             server.say(f"config not reloaded, still serving the previous one: {exc}")
             return
@@ -50,6 +57,7 @@ async def watch(
     *,
     stop: asyncio.Event | None = None,
     on_applied: Callable[[Path], None] | None = None,
+    overrides: Overrides | None = None,
 ) -> None:
     """Run until ``stop`` is set (or cancelled)."""
     while stop is None or not stop.is_set():
@@ -59,7 +67,7 @@ async def watch(
             # watchfiles reports absolute paths; resolve() only normalises symlinks (cheap).
             touched = {Path(p).resolve() for _, p in changes} & files  # noqa: ASYNC240
             for path in sorted(touched):
-                apply_change(server, path)
+                apply_change(server, path, overrides)
                 if on_applied is not None:
                     on_applied(path)
             if watched_files(server) != files:
