@@ -79,6 +79,13 @@ def store_element(info: StoreInfo, tag: str = "KeyValueStore") -> ET.Element:
     return element
 
 
+def store_document(info: StoreInfo) -> ET.Element:
+    """A store as the root of an answer (Create, Describe): in the CloudFront namespace."""
+    element = store_element(info)
+    element.set("xmlns", NS)
+    return element
+
+
 def parse_create(raw: bytes) -> tuple[str, str]:
     try:
         root = ET.fromstring(raw)
@@ -128,7 +135,7 @@ class CloudFrontStoresApi:
         name, comment = parse_create(await read_body(request, limit=MAX_BODY_BYTES))
         info = self._service_of(request).create_store(name, comment=comment)
         location = f"{request.scheme}://{request.host}{BASE}/{info.arn}"
-        response = xml_response(store_element(info), status=201, etag=cloudfront_etag(info.id))
+        response = xml_response(store_document(info), status=201, etag=cloudfront_etag(info.id))
         response.headers["Location"] = location
         return response
 
@@ -158,9 +165,7 @@ class CloudFrontStoresApi:
         info = service.describe(request.match_info["name"])
         etag = cloudfront_etag(info.id)
         if request.method == "GET":
-            element = store_element(info)
-            element.set("xmlns", NS)
-            return xml_response(element, etag=etag)
+            return xml_response(store_document(info), etag=etag)
         if request.method == "DELETE":
             given = request.headers.get("If-Match", "")
             if not given:

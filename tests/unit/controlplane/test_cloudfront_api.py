@@ -110,11 +110,6 @@ async def test_create_then_describe_answers_the_store_with_its_cloudfront_etag(
     assert text(described, "Id") == info.id
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: CreateKeyValueStore answers <KeyValueStore> without the CloudFront xmlns that "
-    "Describe and List carry (botocore ignores namespaces, stricter XML clients do not)",
-)
 async def test_create_answer_is_in_the_cloudfront_namespace_like_describe(
     client: TestClient[Any, Any],
 ) -> None:
