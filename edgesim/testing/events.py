@@ -7,7 +7,7 @@ are lower-cased as CloudFront presents them to functions.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from edgesim.runtime.event import VIEWER_REQUEST, VIEWER_RESPONSE, build_event
@@ -22,7 +22,12 @@ def _entries(values: Values | None, *, lower: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in (values or {}).items():
         key = name.lower() if lower else name
-        items = [value] if isinstance(value, str) else list(value)
+        if isinstance(value, str):
+            items: list[object] = [value]
+        elif isinstance(value, Iterable) and not isinstance(value, bytes | Mapping):
+            items = list(value)
+        else:
+            items = []  # 7, b"raw", {"a": "b"}: not a string nor a list of strings
         if not items or not all(isinstance(v, str) for v in items):
             raise TypeError(f"{name}: expected a string or a non-empty list of strings")
         entry: dict[str, Any] = {"value": items[0]}
