@@ -1,8 +1,10 @@
 """``edgesim kvs …``: manage stores and keys on a running control plane, or serve one.
 
-Every command but ``serve`` talks HTTP to ``--endpoint`` (default http://127.0.0.1:8081, or
-$EDGESIM_KVS_ENDPOINT). Exit codes: 0 done, 1 failed (not found, quota, endpoint unreachable),
-2 bad input (flags, files, or a ValidationException), 3 conflict (the store changed: re-run).
+Every command but ``serve`` talks HTTP to the admin endpoint, found as every admin client finds
+it (:mod:`edgesim.controlplane.endpoint`: ``--endpoint``, ``$EDGESIM_ENDPOINT``, the config's
+``[server]``, http://127.0.0.1:8081). Exit codes: 0 done, 1 failed (not found, quota, endpoint
+unreachable), 2 bad input (flags, files, or a ValidationException), 3 conflict (the store
+changed: re-run).
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -21,17 +22,20 @@ from typing import Any
 import orjson
 
 from edgesim import limits
-from edgesim.controlplane.client import (
-    DEFAULT_ENDPOINT,
-    ControlPlaneClient,
-    ControlPlaneError,
-    EndpointUnreachable,
+from edgesim.controlplane.client import ControlPlaneClient, ControlPlaneError, EndpointUnreachable
+from edgesim.controlplane.endpoint import (
+    EXIT_BAD_INPUT,
+    EXIT_CONFLICT,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_UNREACHABLE,
+    add_endpoint_arguments,
+    endpoint_of,
 )
 from edgesim.controlplane.plan import Plan, batches, compute_plan, size_after
 from edgesim.errors import InputError, KvsError
 from edgesim.kvs.importfile import dump_import, load_import_file
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_CONFLICT = 0, 1, 2, 3
 DEFAULT_STATE_DIR = ".edgesim"
 STATE_FILE = "kvs.sqlite3"
 
@@ -63,7 +67,7 @@ def _handled(handler: Handler) -> Handler:
             return EXIT_BAD_INPUT
         except EndpointUnreachable as exc:
             _err(str(exc))
-            return EXIT_FAILED
+            return EXIT_UNREACHABLE
         except ControlPlaneError as exc:
             _err(f"{exc.code}: {exc.message}")
             return _exit_for(exc)
@@ -80,7 +84,7 @@ def _exit_for(exc: ControlPlaneError) -> int:
 
 
 def _client(args: argparse.Namespace) -> ControlPlaneClient:
-    return ControlPlaneClient(args.endpoint)
+    return ControlPlaneClient(endpoint_of(args))
 
 
 # Store commands
@@ -422,11 +426,7 @@ def register(subparsers: Any) -> None:
     sub = kvs.add_subparsers(dest="kvs_command", required=True, metavar="COMMAND")
 
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--endpoint",
-        default=os.environ.get("EDGESIM_KVS_ENDPOINT", DEFAULT_ENDPOINT),
-        help="control plane URL (default: $EDGESIM_KVS_ENDPOINT or %(default)s)",
-    )
+    add_endpoint_arguments(common)
     common.add_argument("--json", action="store_true", help="print JSON")
 
     def add(name: str, handler: Handler, help: str) -> argparse.ArgumentParser:

@@ -18,10 +18,11 @@ from urllib.parse import quote, urlencode
 
 import orjson
 
+from edgesim.controlplane.endpoint import DEFAULT_ENDPOINT, Endpoint
 from edgesim.controlplane.plan import Batch
 
-DEFAULT_ENDPOINT = "http://127.0.0.1:8081"
 STORES = "/__edgesim/kvs/stores"
+INVALIDATIONS = "/cache/invalidations"
 
 
 class ControlPlaneError(Exception):
@@ -33,12 +34,16 @@ class ControlPlaneError(Exception):
 
 
 class EndpointUnreachable(Exception):
-    def __init__(self, endpoint: str, reason: object) -> None:
+    """No edgesim admin endpoint answers at ``endpoint``; ``source`` says where the URL came
+    from (see :mod:`edgesim.controlplane.endpoint`)."""
+
+    def __init__(self, endpoint: str, reason: object, *, source: str | None = None) -> None:
+        where = f" (from {source})" if source and source != "--endpoint" else ""
         super().__init__(
-            f"cannot reach the KVS control plane at {endpoint} ({reason}); "
-            "start one with `edgesim kvs serve` or pass --endpoint"
+            f"cannot reach the admin endpoint at {endpoint}{where}: {reason}; start "
+            "`edgesim serve` or `edgesim kvs serve`, or pass --endpoint URL"
         )
-        self.endpoint = endpoint
+        self.endpoint, self.source = endpoint, source
 
 
 @dataclass(frozen=True)
@@ -54,8 +59,11 @@ def _label(text: str) -> str:
 
 
 class ControlPlaneClient:
-    def __init__(self, endpoint: str = DEFAULT_ENDPOINT, *, timeout: float = 30.0) -> None:
-        self.endpoint = endpoint.rstrip("/")
+    def __init__(
+        self, endpoint: str | Endpoint = DEFAULT_ENDPOINT, *, timeout: float = 30.0
+    ) -> None:
+        self.source = endpoint.source if isinstance(endpoint, Endpoint) else None
+        self.endpoint = str(endpoint).rstrip("/")
         self.timeout = timeout
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -89,6 +97,14 @@ class ControlPlaneClient:
     def status(self, ref: str) -> dict[str, Any]:
         status: dict[str, Any] = self._call("GET", f"{STORES}/{_label(ref)}/status").body
         return status
+
+    # serve's admin routes
+
+    def invalidate_cache(self, paths: list[str]) -> dict[str, int]:
+        """``POST /cache/invalidations``: how many cached objects each path pattern removed."""
+        body = self._call("POST", INVALIDATIONS, {"paths": paths}).body
+        removed = body.get("invalidated", {}) if isinstance(body, dict) else {}
+        return {str(path): int(count) for path, count in removed.items()}
 
     # The AWS wire API (KvsARN in the path)
 
@@ -153,18 +169,19 @@ class ControlPlaneClient:
                 raise _error(exc.code, exc.headers.get("x-amzn-ErrorType"), exc.read()) from None
         except (urllib.error.URLError, OSError) as exc:
             reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-            raise EndpointUnreachable(self.endpoint, reason) from None
+            raise self._unreachable(reason) from None
         except http.client.HTTPException as exc:
-            raise EndpointUnreachable(
-                self.endpoint, f"it does not speak HTTP: {type(exc).__name__}"
-            ) from None
+            raise self._unreachable(f"it does not speak HTTP: {type(exc).__name__}") from None
+
+    def _unreachable(self, reason: object) -> EndpointUnreachable:
+        return EndpointUnreachable(self.endpoint, reason, source=self.source)
 
     def _json(self, raw: bytes) -> Any:
         try:
             return orjson.loads(raw) if raw else None
         except orjson.JSONDecodeError:
-            raise EndpointUnreachable(
-                self.endpoint, "the answer is not JSON: is this an edgesim control plane?"
+            raise self._unreachable(
+                "the answer is not JSON: is this an edgesim admin endpoint?"
             ) from None
 
 
@@ -180,5 +197,7 @@ def _error(status: int, error_type: str | None, raw: bytes) -> ControlPlaneError
     error = doc.get("error")
     if isinstance(error, dict):
         return ControlPlaneError(str(error.get("code")), status, str(error.get("message")))
+    if isinstance(doc.get("message"), str):  # serve's admin routes: {"message": …}
+        return ControlPlaneError(f"HTTP{status}", status, doc["message"])
     text = raw.decode(errors="replace").strip()[:200]
     return ControlPlaneError(f"HTTP{status}", status, text or "no details")

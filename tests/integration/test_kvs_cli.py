@@ -166,7 +166,7 @@ def test_unreachable_endpoint_is_named(capsys: pytest.CaptureFixture[str]) -> No
     code = main(["kvs", "list", "--endpoint", endpoint])
     err = capsys.readouterr().err
     assert code == 1
-    assert f"cannot reach the KVS control plane at {endpoint}" in err
+    assert f"cannot reach the admin endpoint at {endpoint}: " in err
 
 
 def test_import_export_in_batches(cli: Cli, name: str, tmp_path: Path) -> None:
@@ -394,7 +394,7 @@ def test_a_server_that_is_not_edgesim_is_named(capsys: pytest.CaptureFixture[str
             httpd.shutdown()
             thread.join()
     assert code == 1
-    assert "is this an edgesim control plane?" in capsys.readouterr().err
+    assert "is this an edgesim admin endpoint?" in capsys.readouterr().err
 
 
 def test_state_dir_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:

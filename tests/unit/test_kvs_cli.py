@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from edgesim import kvs_cli
-from edgesim.cli import build_parser, main
+from edgesim.cli import main
+from edgesim.controlplane import endpoint
 from edgesim.controlplane.client import ControlPlaneError, Reply
 from edgesim.controlplane.plan import Batch, batches, compute_plan
 from edgesim.errors import InputError
@@ -89,16 +90,52 @@ def test_an_unreachable_endpoint_exits_1_and_says_how_to_start_one(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     code, _, err = run(capsys, "list", "--endpoint", UNUSED)
-    assert code == kvs_cli.EXIT_FAILED
-    assert f"cannot reach the KVS control plane at {UNUSED}" in err
+    assert code == kvs_cli.EXIT_FAILED == endpoint.EXIT_UNREACHABLE
+    assert f"cannot reach the admin endpoint at {UNUSED}: " in err
     assert "edgesim kvs serve" in err
 
 
-def test_endpoint_defaults_to_the_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("EDGESIM_KVS_ENDPOINT", "http://127.0.0.1:9999")
-    assert build_parser().parse_args(["kvs", "list"]).endpoint == "http://127.0.0.1:9999"
-    monkeypatch.delenv("EDGESIM_KVS_ENDPOINT")
-    assert build_parser().parse_args(["kvs", "list"]).endpoint == "http://127.0.0.1:8081"
+@pytest.fixture
+def no_endpoint_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """An environment without an endpoint variable, in a directory without edgesim.toml."""
+    for name in ("EDGESIM_ENDPOINT", "EDGESIM_KVS_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_the_environment_names_the_endpoint_and_the_message_says_so(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, no_endpoint_env: Path
+) -> None:
+    monkeypatch.setenv("EDGESIM_KVS_ENDPOINT", UNUSED)  # the older name still works
+    code, _, err = run(capsys, "list")
+    assert code == kvs_cli.EXIT_FAILED
+    assert f"cannot reach the admin endpoint at {UNUSED} (from $EDGESIM_KVS_ENDPOINT)" in err
+
+
+def test_the_configs_admin_port_names_the_endpoint(
+    capsys: pytest.CaptureFixture[str], no_endpoint_env: Path
+) -> None:
+    (no_endpoint_env / "edgesim.toml").write_text(
+        '[server]\nadmin_port = 9\n\n[[origins]]\nid = "web"\nurl = "http://127.0.0.1:3000"\n\n'
+        '[default_behavior]\norigin = "web"\n'
+    )
+    code, _, err = run(capsys, "list")
+    assert code == kvs_cli.EXIT_FAILED
+    assert (
+        "cannot reach the admin endpoint at http://127.0.0.1:9 "
+        "(from ./edgesim.toml [server] admin_port)" in err
+    )
+
+
+def test_a_broken_config_is_bad_input_that_says_how_to_skip_it(
+    capsys: pytest.CaptureFixture[str], no_endpoint_env: Path
+) -> None:
+    (no_endpoint_env / "edgesim.toml").write_text("[server\n")
+    code, _, err = run(capsys, "list")
+    assert code == kvs_cli.EXIT_BAD_INPUT
+    assert "invalid TOML" in err
+    assert "pass --endpoint URL to skip it" in err
 
 
 # -- exit codes and messages -------------------------------------------------------------------
