@@ -133,9 +133,20 @@ def _one_line(message: str) -> str:
     return " ".join(part.strip() for part in message.splitlines())
 
 
+# What a rule's default severity says of its evidence (edgesim.runtime.compat's policy).
+EVIDENCE_LEVELS = {
+    "error": "documented or reported: CloudFront is known to reject it",
+    "warning": "unverified: njs source alone, a missing documentation entry or a guess",
+}
+
+
 def cmd_lint(args: argparse.Namespace) -> int:
     from edgesim.runtime.compat import check_source, has_errors
 
+    if args.list_rules:
+        return _list_rules(as_json=args.json)
+    if args.function is None:
+        raise InputError("lint: give the function's .js file (or --list-rules for the rules)")
     source = read_function(args.function)
     try:
         findings = check_source(
@@ -168,12 +179,50 @@ def cmd_lint(args: argparse.Namespace) -> int:
     return EXIT_FUNCTION_ERROR if has_errors(findings) else EXIT_OK
 
 
+def _list_rules(*, as_json: bool) -> int:
+    """``lint --list-rules``: every rule, what it flags, its evidence and default severity."""
+    from edgesim.runtime.compat import RULES
+
+    rows = [
+        {
+            "rule": rule.id,
+            "flags": rule.message,
+            "severity": rule.severity,
+            "evidence_level": EVIDENCE_LEVELS.get(rule.severity, ""),
+            "evidence": rule.evidence,
+            "runtimes": sorted(rule.runtimes),
+        }
+        for rule in RULES.values()
+        if not rule.id.startswith("_")
+    ]
+    if as_json:
+        _print_json(rows)
+        return EXIT_OK
+    for row in rows:
+        runtimes = ", ".join(row["runtimes"])
+        print(f"{row['rule']}  (default: {row['severity']}; {runtimes})")
+        print(f"    flags:    {row['flags']}")
+        print(f"    evidence: {row['evidence_level']}")
+        print(f"              {row['evidence']}")
+    print(
+        f"{len(rows)} rules. Change a rule's severity with --rule RULE=strict|warn|lenient "
+        "(lenient drops it).",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
 def _print_json(value: object) -> None:
     sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
 def _add_runtime_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--runtime", choices=limits.RUNTIMES, default=limits.RUNTIME_JS_2)
+    parser.add_argument(
+        "--runtime",
+        choices=limits.RUNTIMES,
+        default=limits.RUNTIME_JS_2,
+        help="CloudFront Functions runtime to check against (default %(default)s)",
+    )
     parser.add_argument(
         "--rule",
         action="append",
@@ -183,20 +232,49 @@ def _add_runtime_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+DESCRIPTION = """\
+A local emulator of Amazon CloudFront Functions and KeyValueStore.
+
+  edgesim test FUNCTION --event EVENT.json   run a function on one event, like TestFunction
+  edgesim lint FUNCTION                      report code CloudFront would reject
+  edgesim serve                              run a distribution in front of your dev origin
+  edgesim kvs COMMAND                        serve the KVS control plane, manage stores and keys
+  edgesim cache invalidate PATH...           drop objects from a running serve's cache
+
+'edgesim COMMAND --help' tells more. Exit codes: 0 done, 1 the function (or the
+request) failed, 2 bad input; 'edgesim kvs' also uses 3 for a conflict."""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="edgesim", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="edgesim",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     test = sub.add_parser("test", help="run a function on one event, like TestFunction")
     test.add_argument("function", help="the function's .js file")
     test.add_argument(
         "--event", required=True, help="event JSON (as for aws cloudfront test-function)"
     )
-    test.add_argument("--event-type", choices=EVENT_TYPES, default=None)
+    test.add_argument(
+        "--event-type",
+        choices=EVENT_TYPES,
+        default=None,
+        help="the event's type, over its context.eventType (default: context.eventType, else "
+        "viewer-response when the event has a response, else viewer-request)",
+    )
     test.add_argument("--kvs", help="KVS import file associated with the function")
     test.add_argument("--now", help="invocation time, ISO-8601 (Date is frozen at it)")
     test.add_argument("--random-seed", type=int, default=None, help="seed for Math.random")
-    test.add_argument("--compat", choices=("strict", "lenient"), default="strict")
+    test.add_argument(
+        "--compat",
+        choices=("strict", "lenient"),
+        default="strict",
+        help="strict (default): refuse to run code `edgesim lint` reports as an error, as "
+        "CloudFront would; lenient: print the findings as warnings and run it anyway",
+    )
     test.add_argument("--budget-ms", type=float, default=1.0, help="what 100%% utilization means")
     test.add_argument(
         "--repeat", type=int, default=5, help="runs to take the median ComputeUtilization of"
@@ -209,9 +287,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_runtime_options(test)
     test.set_defaults(handler=cmd_test)
 
-    lint = sub.add_parser("lint", help="report code CloudFront would reject")
-    lint.add_argument("function")
-    lint.add_argument("--json", action="store_true", help="print findings as a JSON array")
+    lint = sub.add_parser(
+        "lint",
+        help="report code CloudFront would reject",
+        description="Report JavaScript that CloudFront Functions would reject, with the rule and "
+        "its evidence. Exits 1 when a finding is an error. --list-rules shows every rule.",
+    )
+    lint.add_argument("function", nargs="?", help="the function's .js file")
+    lint.add_argument(
+        "--list-rules",
+        action="store_true",
+        help="list every rule (what it flags, its evidence, default severity, runtimes) and exit",
+    )
+    lint.add_argument(
+        "--json", action="store_true", help="print findings (or, with --list-rules, rules) as JSON"
+    )
     _add_runtime_options(lint)
     lint.set_defaults(handler=cmd_lint)
 

@@ -434,56 +434,58 @@ def register(subparsers: Any) -> None:
         parser.set_defaults(handler=_handled(handler))
         return parser
 
+    store_help = "the store: its name, id or ARN"
+
     p = add("create", cmd_create, "create a store")
-    p.add_argument("name")
-    p.add_argument("--comment", default="")
+    p.add_argument("name", help="the new store's name (1-64 of A-Z a-z 0-9 _ -)")
+    p.add_argument("--comment", default="", help="the store's comment")
     p.add_argument(
         "--import", dest="import_file", metavar="FILE", help="initial data (import format)"
     )
 
     add("list", cmd_list, "list stores")
-    add("describe", cmd_describe, "describe a store").add_argument("store", help="name, id or ARN")
-    add("status", cmd_status, "which version each POP holds").add_argument("store")
+    add("describe", cmd_describe, "describe a store").add_argument("store", help=store_help)
+    add("status", cmd_status, "which version each POP holds").add_argument("store", help=store_help)
 
     p = add("get", cmd_get, "print a key's value")
-    p.add_argument("store")
-    p.add_argument("key")
+    p.add_argument("store", help=store_help)
+    p.add_argument("key", help="the key to read")
 
     p = add("put", cmd_put, "set a key")
-    p.add_argument("store")
-    p.add_argument("key")
-    p.add_argument("value")
+    p.add_argument("store", help=store_help)
+    p.add_argument("key", help="the key to set")
+    p.add_argument("value", help="its new value (text, up to 1 KB)")
     p.add_argument("--if-match", help="fail unless the store is at this ETag")
 
     p = add("delete", cmd_delete, "delete a key (or, with --store, the store)")
-    p.add_argument("store")
-    p.add_argument("key", nargs="?")
+    p.add_argument("store", help=store_help)
+    p.add_argument("key", nargs="?", help="the key to delete (none with --store)")
     p.add_argument("--store", dest="store_itself", action="store_true", help="delete the store")
     p.add_argument("--if-match", help="fail unless the store is at this ETag")
 
     p = add("import", cmd_import, "put every key of an import-format file")
-    p.add_argument("store")
-    p.add_argument("file")
+    p.add_argument("store", help=store_help)
+    p.add_argument("file", help="a JSON file in CloudFront's import format")
     p.add_argument("--create", action="store_true", help="create the store if it is missing")
 
     p = add("export", cmd_export, "print the store in CloudFront's import format")
-    p.add_argument("store")
+    p.add_argument("store", help=store_help)
     p.add_argument("-o", "--output", help="write to this file instead of stdout")
 
     p = add("diff", cmd_diff, "compare a store with an import-format file")
-    p.add_argument("store")
-    p.add_argument("file")
+    p.add_argument("store", help=store_help)
+    p.add_argument("file", help="the desired content, in CloudFront's import format")
     p.add_argument("--exit-code", action="store_true", help="exit 1 when they differ")
 
     p = add("apply", cmd_apply, "make a store match an import-format file")
-    p.add_argument("store")
-    p.add_argument("file")
+    p.add_argument("store", help=store_help)
+    p.add_argument("file", help="the desired content, in CloudFront's import format")
     p.add_argument("--prune", action="store_true", help="also delete keys not in the file")
     p.add_argument("--dry-run", action="store_true", help="only show the plan")
 
     p = sub.add_parser("serve", help="run the control plane (AWS KVS API + store API)")
     p.add_argument("--host", default="127.0.0.1", help="bind address (default %(default)s)")
-    p.add_argument("--port", type=int, default=8081)
+    p.add_argument("--port", type=int, default=8081, help="port (default %(default)s; 0: any)")
     state = p.add_mutually_exclusive_group()
     state.add_argument("--state-dir", default=DEFAULT_STATE_DIR, help="where stores persist")
     state.add_argument("--ephemeral", action="store_true", help="keep stores in memory only")

@@ -157,6 +157,79 @@ def test_lint_reports_rule_and_position(capsys: pytest.CaptureFixture[str], tmp_
     assert "destructuring" in out
 
 
+def test_lint_list_rules_shows_every_rule_with_its_evidence_and_default(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from edgesim.runtime.compat import RULES
+
+    assert main(["lint", "--list-rules"]) == 0
+    out = capsys.readouterr().out
+    for rule in RULES.values():
+        assert f"{rule.id}  (default: {rule.severity}; " in out
+        assert f"flags:    {rule.message}" in out
+        assert rule.evidence in out
+    assert "destructuring  (default: error; cloudfront-js-1.0, cloudfront-js-2.0)" in out
+    assert "let-const  (default: error; cloudfront-js-1.0)\n" in out
+    assert "evidence: unverified: njs source alone" in out  # a warning rule
+
+
+def test_lint_list_rules_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    from edgesim.runtime.compat import RULES
+
+    code, rows, _ = run_cli(capsys, "lint", "--list-rules", "--json")
+    assert code == 0
+    assert isinstance(rows, list)
+    assert [row["rule"] for row in rows] == list(RULES)
+    spread = next(row for row in rows if row["rule"] == "spread")
+    assert spread["severity"] == "error"
+    assert spread["runtimes"] == ["cloudfront-js-1.0", "cloudfront-js-2.0"]
+    assert spread["evidence"] == RULES["spread"].evidence
+    assert spread["evidence_level"].startswith("documented or reported")
+
+
+def test_lint_without_a_file_says_what_to_give(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lint"]) == 2
+    assert "give the function's .js file (or --list-rules" in capsys.readouterr().err
+
+
+def help_of(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    with pytest.raises(SystemExit) as exit:
+        main([*argv, "--help"])
+    assert exit.value.code == 0
+    # argparse wraps help at the terminal width: compare words, not lines.
+    return " ".join(capsys.readouterr().out.split())
+
+
+def test_top_level_help_describes_edgesim_not_its_internals(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    text = help_of(capsys)
+    assert "emulator of Amazon CloudFront Functions and KeyValueStore" in text
+    assert "parse, call the library, print" not in text
+    assert "edgesim lint FUNCTION" in text
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["test"], "--compat {strict,lenient} strict (default): refuse to run"),
+        (["test"], "--event-type {viewer-request,viewer-response} the event's type"),
+        (["test"], "--runtime {cloudfront-js-2.0,cloudfront-js-1.0} CloudFront Functions runtime"),
+        (["lint"], "function the function's .js file"),
+        (["lint"], "--list-rules list every rule"),
+        (["kvs", "get"], "store the store: its name, id or ARN key the key to read"),
+        (["kvs", "put"], "value its new value"),
+        (["kvs", "create"], "name the new store's name"),
+        (["kvs", "apply"], "file the desired content, in CloudFront's import format"),
+        (["kvs", "list"], "--endpoint URL admin endpoint (default: $EDGESIM_ENDPOINT"),
+    ],
+)
+def test_arguments_have_help(
+    capsys: pytest.CaptureFixture[str], argv: list[str], expected: str
+) -> None:
+    assert expected in help_of(capsys, *argv)
+
+
 def test_strict_mode_refuses_to_run_incompatible_code(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
