@@ -187,6 +187,15 @@ def test_lint_list_rules_as_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert spread["evidence_level"].startswith("documented or reported")
 
 
+def test_the_runtime_docs_point_to_the_rule_listing_that_exists(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    text = (ROOT / "docs" / "runtime.md").read_text(encoding="utf-8")
+    assert "`edgesim lint --list-rules`" in text
+    assert "lint --help` and" not in text  # lint --help never had the table
+    assert main(["lint", "--list-rules"]) == 0
+
+
 def test_lint_without_a_file_says_what_to_give(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["lint"]) == 2
     assert "give the function's .js file (or --list-rules" in capsys.readouterr().err
