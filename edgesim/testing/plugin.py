@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import io
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,6 +46,7 @@ except ImportError:  # pragma: no cover - without pytest-asyncio, an async runne
 __all__ = ["EdgesimServer", "edgesim_kvs", "edgesim_load", "edgesim_server"]
 
 ORIGIN_PLACEHOLDER = "{origin}"
+INJECTED_ORIGIN_ID = "origin"  # the id origin= gets when the config names no origin
 LOOPBACK = "127.0.0.1"
 
 
@@ -219,24 +220,123 @@ def _substitute(value: Any, origin: str) -> Any:
     return value
 
 
+def _referenced_origins(doc: Mapping[str, Any]) -> list[str]:
+    """Origin ids the behaviours and origin groups name, in order, without origin group ids."""
+    names: list[object] = []
+    behaviors = [doc.get("default_behavior"), *_tables(doc.get("behaviors"))]
+    for table in behaviors:
+        if isinstance(table, Mapping):
+            names.append(table.get("origin"))
+    groups = _tables(doc.get("origin_groups"))
+    for group in groups:
+        names += [group.get("primary"), group.get("secondary")]
+    group_ids = {group.get("id") for group in groups}
+    found: list[str] = []
+    for name in names:
+        if isinstance(name, str) and name not in group_ids and name not in found:
+            found.append(name)
+    return found
+
+
+def _tables(value: Any) -> list[dict[str, Any]]:
+    return [t for t in value if isinstance(t, dict)] if isinstance(value, list) else []
+
+
+def _origin_table(origin_id: str, url: str) -> str:
+    return f'[[origins]]\nid = "{origin_id}"\nurl = "{url}"'
+
+
 def _with_origin(doc: dict[str, Any], origin: str | None) -> dict[str, Any]:
-    """Put ``origin`` where the config says ``{origin}``; a config without ``[[origins]]`` gets
-    one origin with id "origin" (and a default behaviour pointing at it)."""
+    """Put the ``origin`` URL into the config, where it says, or where there is one place only:
+
+    * wherever the config says ``{origin}``;
+    * else in its one ``[[origins]]`` table without a ``url``;
+    * else as the one origin id the behaviours name but no ``[[origins]]`` defines;
+    * else, in a config without ``[[origins]]`` that names none, as an origin with id
+      ``"origin"``.
+
+    A config without ``[[origins]]`` also gets the origin as its default behaviour's when that
+    names none. Anything else is a :class:`ValueError` that says what to write.
+    """
     used = _mentions(doc, ORIGIN_PLACEHOLDER)
     if origin is None:
         if used:
             raise ValueError(f"the config uses {ORIGIN_PLACEHOLDER!r} but no origin= was given")
         return doc
-    doc = _substitute(doc, origin)
-    if "origins" not in doc:
-        doc["origins"] = [{"id": "origin", "url": origin}]
-        doc.setdefault("default_behavior", {"origin": "origin"})
-    elif not used:
-        raise ValueError(
-            "origin= was given, but the config declares its own [[origins]] and none uses "
-            f'{ORIGIN_PLACEHOLDER!r} (write url = "{ORIGIN_PLACEHOLDER}" where it belongs)'
-        )
+    if used:
+        substituted: dict[str, Any] = _substitute(doc, origin)
+        return substituted
+    raw = doc.get("origins")
+    if raw is not None and not isinstance(raw, list):
+        return doc  # not an array of tables: the config check says so
+    origins = _tables(raw)
+    defined = {t.get("id") for t in origins}
+    missing = [name for name in _referenced_origins(doc) if name not in defined]
+    no_url = [t for t in origins if "url" not in t]
+    if len(no_url) == 1 and not missing:
+        no_url[0]["url"] = origin
+        return doc
+    if no_url or len(missing) > 1 or (origins and not missing):
+        raise ValueError(_origin_advice(origins, missing, no_url))
+    origin_id = missing[0] if missing else INJECTED_ORIGIN_ID
+    doc["origins"] = [*(raw or []), {"id": origin_id, "url": origin}]
+    if not origins:
+        default = doc.setdefault("default_behavior", {})
+        if isinstance(default, dict):
+            default.setdefault("origin", origin_id)
     return doc
+
+
+def _origin_advice(
+    origins: Sequence[Mapping[str, Any]], missing: list[str], no_url: Sequence[Mapping[str, Any]]
+) -> str:
+    """What to write when origin= cannot be put in one obvious place."""
+    placeholder = ORIGIN_PLACEHOLDER
+    head = "origin= was given, but "
+    if no_url:
+        ids = ", ".join(repr(t.get("id")) for t in no_url)
+        if len(no_url) == 1 and len(missing) == 1:
+            return (
+                f"{head}the config's [[origins]] {no_url[0].get('id')!r} has no url and the "
+                f"behaviours name {missing[0]!r}, which no [[origins]] defines: if they are one "
+                f'origin, write id = "{missing[0]}" in that table (origin= then is its url); '
+                f"if not, define {missing[0]!r} with its own url"
+            )
+        if missing:
+            return (
+                f"{head}the config has [[origins]] without a url ({ids}) and names origins it "
+                f"does not define ({', '.join(map(repr, missing))}): define every origin the "
+                f'behaviours name, and write url = "{placeholder}" in the one origin= stands '
+                "for and a URL in the others"
+            )
+        return (
+            f"{head}{len(no_url)} [[origins]] have no url ({ids}): write "
+            f'url = "{placeholder}" in the one origin= stands for and a URL in the others'
+        )
+    if missing:
+        tables = "\n\n".join(
+            _origin_table(name, placeholder if i == 0 else "http://…")
+            for i, name in enumerate(missing)
+        )
+        return (
+            f"{head}the config names {len(missing)} origins that no [[origins]] defines "
+            f"({', '.join(map(repr, missing))}) and origin= is one URL: add an [[origins]] "
+            f'table for each, with url = "{placeholder}" on the one origin= stands for, '
+            f"e.g.\n\n{tables}"
+        )
+    if len(origins) == 1:
+        only = origins[0]
+        return (
+            f"{head}the config's only [[origins]] (id = {only.get('id')!r}) has its own url "
+            f"({only.get('url')!r}) and none uses {placeholder!r}: write "
+            f'url = "{placeholder}" in it, or leave out origin='
+        )
+    ids = ", ".join(repr(t.get("id")) for t in origins)
+    return (
+        f"{head}the config declares its own [[origins]] ({ids}) and none uses "
+        f'{placeholder!r}: write url = "{placeholder}" in the one origin= stands for, '
+        "or leave out origin="
+    )
 
 
 def _parse_toml(text: str, source: str) -> dict[str, Any]:
@@ -301,10 +401,18 @@ async def edgesim_server(
     real ``serve`` on free loopback ports and returns an :class:`EdgesimServer`.
 
     ``config`` is TOML text, a parsed TOML dict, or a ``pathlib.Path`` to ``edgesim.toml``.
-    ``origin`` (a URL) replaces ``{origin}`` in the config; a config without ``[[origins]]``
-    gets that origin as its default. Relative paths in text or a dict are relative to
-    ``base_dir`` (default: the rootdir), in a file to the file's directory. A function that
-    fails to load fails the call. Servers are stopped after the test.
+    ``origin`` (a URL) goes where the config says ``{origin}``; else into the config's one
+    ``[[origins]]`` table without a ``url``; else it becomes the one origin id the behaviours
+    name but no ``[[origins]]`` defines (``[default_behavior] origin = "app"`` alone gets an
+    origin ``"app"``); else, in a config that names no origin, an origin with id ``"origin"``
+    (``INJECTED_ORIGIN_ID``). A config without ``[[origins]]`` also gets it as its default
+    behaviour's origin when that names none. When there is no single such place (an origin with
+    its own url, two undefined ids, two tables without a url), the call fails with a
+    ``ValueError`` that says what to write.
+
+    Relative paths in text or a dict are relative to ``base_dir`` (default: the rootdir), in a
+    file to the file's directory. A function that fails to load fails the call. Servers are
+    stopped after the test.
     """
     from edgesim.app import EdgeServer
     from edgesim.errors import FunctionLoadError

@@ -241,6 +241,122 @@ async def test_server_config_mistakes_are_explained(edgesim_server: StartServer)
         await edgesim_server({})
 
 
+async def test_a_default_behaviour_naming_another_id_gets_the_origin_under_that_id(
+    edgesim_server: StartServer, origin: Origin
+) -> None:
+    edge = await edgesim_server({"default_behavior": {"origin": "app"}}, origin=origin.url)
+    assert await get(edge.url + "/hello") == (200, "from origin")
+    assert origin.paths == ["/hello"]
+    assert [o.id for o in edge.server.dist.origins.values()] == ["app"]
+
+
+async def test_the_one_origin_without_a_url_gets_the_origin(
+    edgesim_server: StartServer, origin: Origin
+) -> None:
+    config = '[[origins]]\nid = "web"\n\n[default_behavior]\norigin = "web"\n'
+    edge = await edgesim_server(config, origin=origin.url)
+    assert await get(edge.url + "/x") == (200, "from origin")
+    assert edge.server.dist.origins["web"].url == origin.url
+
+
+URL = "http://127.0.0.1:1"
+
+
+@pytest.mark.parametrize(
+    ("doc", "expected"),
+    [
+        # No origin named: the injected one is "origin", and the default behaviour's.
+        ({}, {"origins": [{"id": "origin", "url": URL}], "default_behavior": {"origin": "origin"}}),
+        (
+            {"default_behavior": {"cache_policy": "CachingDisabled"}},
+            {
+                "default_behavior": {"cache_policy": "CachingDisabled", "origin": "origin"},
+                "origins": [{"id": "origin", "url": URL}],
+            },
+        ),
+        # One id named and not defined: the injected origin takes it.
+        (
+            {"behaviors": [{"path": "/api*", "origin": "api"}]},
+            {
+                "behaviors": [{"path": "/api*", "origin": "api"}],
+                "origins": [{"id": "api", "url": URL}],
+                "default_behavior": {"origin": "api"},
+            },
+        ),
+        (
+            {
+                "origins": [{"id": "static", "url": "http://127.0.0.1:2"}],
+                "default_behavior": {"origin": "app"},
+            },
+            {
+                "origins": [
+                    {"id": "static", "url": "http://127.0.0.1:2"},
+                    {"id": "app", "url": URL},
+                ],
+                "default_behavior": {"origin": "app"},
+            },
+        ),
+        # An origin group's id is not an origin; its members are.
+        (
+            {
+                "origin_groups": [{"id": "g", "primary": "main", "secondary": "main"}],
+                "default_behavior": {"origin": "g"},
+            },
+            {
+                "origin_groups": [{"id": "g", "primary": "main", "secondary": "main"}],
+                "default_behavior": {"origin": "g"},
+                "origins": [{"id": "main", "url": URL}],
+            },
+        ),
+        # The one table without a url gets it.
+        (
+            {"origins": [{"id": "a", "url": "http://127.0.0.1:2"}, {"id": "b"}]},
+            {"origins": [{"id": "a", "url": "http://127.0.0.1:2"}, {"id": "b", "url": URL}]},
+        ),
+    ],
+)
+def test_where_the_origin_goes(doc: dict[str, object], expected: dict[str, object]) -> None:
+    assert plugin._with_origin(doc, URL) == expected
+
+
+@pytest.mark.parametrize(
+    ("doc", "advice"),
+    [
+        (
+            {"origins": [{"id": "app", "url": "http://127.0.0.1:2"}]},
+            "the config's only [[origins]] (id = 'app') has its own url ('http://127.0.0.1:2') "
+            "and none uses '{origin}': write url = \"{origin}\" in it, or leave out origin=",
+        ),
+        (
+            {
+                "default_behavior": {"origin": "app"},
+                "behaviors": [{"path": "/api*", "origin": "api"}],
+            },
+            "the config names 2 origins that no [[origins]] defines ('app', 'api') and origin= is "
+            'one URL: add an [[origins]] table for each, with url = "{origin}" on the one origin= '
+            'stands for, e.g.\n\n[[origins]]\nid = "app"\nurl = "{origin}"\n\n'
+            '[[origins]]\nid = "api"\nurl = "http://…"',
+        ),
+        (
+            {"origins": [{"id": "a"}, {"id": "b"}]},
+            "2 [[origins]] have no url ('a', 'b'): write url = \"{origin}\" in the one origin= "
+            "stands for",
+        ),
+        (
+            {"origins": [{"id": "web"}], "default_behavior": {"origin": "app"}},
+            "the config's [[origins]] 'web' has no url and the behaviours name 'app', which no "
+            '[[origins]] defines: if they are one origin, write id = "app" in that table',
+        ),
+    ],
+)
+def test_no_single_place_for_the_origin_says_what_to_write(
+    doc: dict[str, object], advice: str
+) -> None:
+    with pytest.raises(ValueError, match=r"^origin= was given, but ") as e:
+        plugin._with_origin(doc, URL)
+    assert advice in str(e.value)
+
+
 # -- the plugin as pytest loads it ------------------------------------------------------------
 
 
