@@ -6,14 +6,10 @@ import argparse
 import asyncio
 import contextlib
 import functools
-import sys
-import urllib.error
-import urllib.request
 from dataclasses import replace
 from pathlib import Path
 
-import orjson
-
+from edgesim.controlplane.endpoint import add_endpoint_arguments, endpoint_of
 from edgesim.distribution.model import Distribution, LocalOrigin
 from edgesim.distribution.origins import local_key, local_origin
 from edgesim.errors import InputError
@@ -87,7 +83,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     cache_sub = cache.add_subparsers(dest="cache_command", required=True)
     invalidate = cache_sub.add_parser("invalidate", help="remove cached objects by path pattern")
     invalidate.add_argument("paths", nargs="+", help="paths such as /index.html or '/images/*'")
-    invalidate.add_argument("--endpoint", default="http://127.0.0.1:8081", help="admin endpoint")
+    add_endpoint_arguments(invalidate)
     invalidate.set_defaults(handler=cmd_cache_invalidate)
 
 
@@ -215,19 +211,6 @@ async def _run(server: object, args: argparse.Namespace, tour: object) -> None:
 
 
 def cmd_cache_invalidate(args: argparse.Namespace) -> int:
-    body = orjson.dumps({"paths": args.paths})
-    url = args.endpoint.rstrip("/") + "/cache/invalidations"
-    request = urllib.request.Request(
-        url, data=body, method="POST", headers={"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as reply:
-            doc = orjson.loads(reply.read())
-    except urllib.error.HTTPError as exc:
-        raise InputError(f"{url}: {exc.code} {exc.read().decode(errors='replace')}") from None
-    except urllib.error.URLError as exc:
-        raise InputError(f"cannot reach the admin endpoint {args.endpoint}: {exc.reason}") from None
-    for path, count in doc.get("invalidated", {}).items():
-        print(f"{path}: {count} object(s) removed")
-    sys.stdout.flush()
-    return 0
+    from edgesim.controlplane.invalidate import invalidate
+
+    return invalidate(endpoint_of(args), args.paths)
