@@ -209,32 +209,9 @@ class OriginModification:
         """``{"helper": …, "argument": …}``: how ``edgesim test`` prints the call."""
         return {"helper": self.helper, "argument": self.argument}
 
-    def __getitem__(self, key: str) -> Any:
-        """Deprecated: ``call["helper"]`` / ``call["argument"]``, as when calls were dicts.
-
-        Kept only until the edge pipeline reads ``.helper`` / ``.argument``; remove then.
-        """
-        if key in ("helper", "argument"):
-            return getattr(self, key)
-        raise KeyError(key)
-
 
 def origin_modifications(
     event_type: str, calls: Sequence[Mapping[str, Any]]
 ) -> list[OriginModification]:
     """The recorded calls (``{"helper", "argument"}`` from the shim), each checked once."""
     return [OriginModification.checked(event_type, c["helper"], c["argument"]) for c in calls]
-
-
-def check_origin_modifications(
-    event_type: str, calls: Sequence[OriginModification | Mapping[str, Any]]
-) -> list[str]:
-    """Problems with the calls (empty when all are valid), checking them again.
-
-    Deprecated: read ``InvocationResult.origin_problems`` (or ``OriginModification.problems``),
-    which the runtime fills once. Kept until the edge pipeline stops calling it.
-    """
-    problems: list[str] = []
-    for call in calls:
-        problems.extend(_problems(event_type, call["helper"], call["argument"]))
-    return problems

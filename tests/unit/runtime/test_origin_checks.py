@@ -6,11 +6,7 @@ from typing import Any
 
 import pytest
 
-from edgesim.runtime.origin_checks import (
-    OriginModification,
-    check_origin_modifications,
-    origin_modifications,
-)
+from edgesim.runtime.origin_checks import OriginModification, origin_modifications
 
 VR = "viewer-request"
 
@@ -199,17 +195,6 @@ def test_recorded_calls_become_checked_modifications_in_call_order() -> None:
         "updateRequestOrigin.connectionAttempts must be an integer from 1 to 3 (got 5)",
     )
     assert first.as_dict() == {"helper": "selectRequestOriginById", "argument": "blue"}
-
-
-def test_the_older_dict_style_access_still_works() -> None:
-    # Edge code written when calls were dicts keeps working until it reads the attributes.
-    (call,) = origin_modifications(VR, [{"helper": "selectRequestOriginById", "argument": "b"}])
-    assert (call["helper"], call["argument"]) == ("selectRequestOriginById", "b")
-    with pytest.raises(KeyError):
-        call["problems"]
-    bad = origin_modifications(VR, [{"helper": "selectRequestOriginById", "argument": ""}])
-    assert check_origin_modifications(VR, bad) == list(bad[0].problems)
-    assert check_origin_modifications(VR, [bad[0].as_dict()]) == list(bad[0].problems)
 
 
 def test_a_modification_is_immutable() -> None:
