@@ -107,6 +107,8 @@ def local_base(dist: Distribution, origin: Origin) -> str:
     that domain name; for a configured origin left as configured, also its entry by id, else its
     own URL. A domain an origin helper chose that nothing maps is refused (502) with the entry
     to add: edgesim goes out to the network only when the user opts in (network_origins)."""
+    if not dist.origins_local and dist.origins.get(origin.id) is origin:
+        return origin.url  # the common case, on every request: a configured origin as it is
     host = urlsplit(origin.url).hostname or ""
     configured = dist.origins.get(origin.id)
     unchanged = configured is not None and configured.url == origin.url
