@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from edgesim.edge.cache import invalidation_matcher
+
 if TYPE_CHECKING:
     from edgesim.app import EdgeServer
 
@@ -35,14 +37,16 @@ async def _invalidate(request: web.Request) -> web.Response:
     except ValueError:
         return web.json_response({"message": 'body must be JSON: {"paths": [...]}'}, status=400)
     paths = doc.get("paths") if isinstance(doc, dict) else None
-    if not isinstance(paths, list) or not all(isinstance(p, str) and p for p in paths):
+    if not isinstance(paths, list) or not paths or not all(isinstance(p, str) and p for p in paths):
         return web.json_response(
             {"message": 'expected {"paths": ["/images/*", ...]} with at least one path'},
             status=400,
         )
     server = request.app[EDGE_SERVER_KEY]
     try:
-        removed = {path: server.cache.invalidate(path) for path in paths}
+        for path in paths:  # CloudFront refuses the whole batch if one path is invalid
+            invalidation_matcher(path)
     except ValueError as exc:  # e.g. '*' not at the end, as CloudFront requires
         return web.json_response({"message": str(exc)}, status=400)
+    removed = {path: server.cache.invalidate(path) for path in paths}
     return web.json_response({"invalidated": removed})

@@ -95,8 +95,11 @@ class OriginClient:
                 )
             except (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError) as exc:
                 last = OriginFailure(502, f"origin {origin.id} unreachable: {exc}")
-                if request.body is not None and not isinstance(request.body, bytes):
-                    break  # a streamed body cannot be sent twice
+                streamed = request.body is not None and not isinstance(request.body, bytes)
+                if streamed and not isinstance(exc, aiohttp.ClientConnectorError):
+                    # The connection was made and part of a streamed body may be gone with it;
+                    # a refused connection read nothing, so it is retried like any other.
+                    break
             except TimeoutError as exc:
                 raise OriginFailure(504, f"origin {origin.id} timed out: {exc!r}") from None
             except aiohttp.ClientError as exc:

@@ -11,8 +11,8 @@ primary cannot be reached or answers one of the group's failover status codes.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -65,11 +65,10 @@ def build_request(
     )
 
 
-@dataclass(frozen=True)
-class OriginRoute:
+class OriginRoute(NamedTuple):
     """The origins a request is sent to, in order (a group: primary then secondary), and the
     statuses that fail over to the next one. Made from an origin id, a configured group, or what
-    a function's origin helpers asked for."""
+    a function's origin helpers asked for. A named tuple: one is made for every request."""
 
     members: tuple[Origin, ...]
     failover_codes: frozenset[int] = frozenset()

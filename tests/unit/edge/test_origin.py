@@ -283,12 +283,6 @@ async def test_a_request_that_reached_the_origin_is_not_retried(
     assert len(seen.requests) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="OriginClient.send stops after the first refused connection when the body is "
-    "streamed, although nothing of the body was read: connection_attempts is then always 1 for "
-    "requests with a body (CloudFront retries connecting whatever the method)",
-)
 async def test_a_streamed_body_does_not_stop_connection_attempts(
     client: OriginClient, connects: list[tuple[str, int]]
 ) -> None:
