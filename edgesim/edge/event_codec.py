@@ -192,8 +192,10 @@ def _collapse_set_cookies(values: list[str]) -> Entries:
 def response_event(
     request_event_: dict[str, Any], status: int, headers: Headers, reason: str | None = None
 ) -> dict[str, Any]:
-    """A viewer-response event: the request part as the viewer-request stage left it."""
-    plain = [(n, v) for n, v in headers if n != "set-cookie"]
+    """A viewer-response event: the request part as the viewer-request stage left it. Headers
+    functions may not see (AWS "Restrictions on edge functions": disallowed headers, plus
+    hop-by-hop ones) are left out, as in the request event; the caller carries them over."""
+    plain = [(n, v) for n, v in headers if n != "set-cookie" and not hidden_from_functions(n)]
     response: dict[str, Any] = {
         "statusCode": status,
         "headers": _collapse(plain),

@@ -16,6 +16,7 @@ from typing import Any
 from edgesim.edge import error_pages
 from edgesim.edge.event_codec import (
     apply_request_output,
+    hidden_from_functions,
     request_event,
     response_event,
     response_from_output,
@@ -123,8 +124,11 @@ def run_viewer_response(
         # origin's) no longer describes it, so it is dropped (unverified).
         new_headers = [(n, v) for n, v in new_headers if n != "content-encoding"]
     response.status, response.reason = status, reason or response.reason
-    content_length = [(n, v) for n, v in response.headers if n == "content-length"]
-    response.headers = new_headers + ([] if body is not None else content_length)
+    # What the function could not see goes on as it was (minus what describes a replaced body).
+    kept = [(n, v) for n, v in response.headers if hidden_from_functions(n)]
+    if body is None:
+        kept += [(n, v) for n, v in response.headers if n == "content-length"]
+    response.headers = new_headers + kept
     if body is not None:
         # The viewer gets the function's body, but the origin's response is still cached (the
         # function runs on every response, cached or not).

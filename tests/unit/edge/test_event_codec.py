@@ -496,3 +496,18 @@ def test_bodies_text_base64_and_absent() -> None:
 )
 def test_wire_name_capitalises_each_hyphen_separated_word(name: str, wire: str) -> None:
     assert wire_name(name) == wire
+
+
+def test_response_event_hides_disallowed_and_hop_by_hop_headers() -> None:
+    request = request_event(
+        EdgeRequest("GET", "/", None, []), event_type="viewer-request", context={}
+    )
+    headers = [
+        ("content-type", "text/plain"),
+        ("x-cache", "Miss"),
+        ("x-amz-cf-id", "abc"),
+        ("connection", "keep-alive"),
+        ("transfer-encoding", "chunked"),
+    ]
+    event = response_event(request, 200, headers, "OK")
+    assert set(event["response"]["headers"]) == {"content-type"}
