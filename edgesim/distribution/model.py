@@ -110,6 +110,9 @@ class Origin:
     response_timeout_s: float = 30.0
     connection_attempts: int = 3
     host_header: str | None = None  # set by an origin helper's hostHeader: the Host sent
+    # An S3 origin (S3OriginConfig or OAC, or a bucket REST endpoint): served from a directory
+    # when [origins_local] maps it to one, with S3's answers.
+    s3: bool = False
 
 
 @dataclass(frozen=True)
@@ -221,6 +224,19 @@ class ServerSettings:
     network_origins: bool = False  # let origin helpers reach unmapped domains over the network
 
 
+GeoRestrictionType = Literal["none", "whitelist", "blacklist"]
+
+
+@dataclass(frozen=True)
+class GeoRestriction:
+    """``Restrictions.GeoRestriction``: viewers from countries outside a whitelist (or inside a
+    blacklist) get 403 (Developer Guide, "Restrict the geographic distribution of your
+    content"), decided on the viewer country edgesim resolves."""
+
+    restriction_type: GeoRestrictionType = "none"
+    countries: frozenset[str] = frozenset()  # ISO 3166-1 alpha-2, upper case
+
+
 @dataclass(frozen=True)
 class Distribution:
     server: ServerSettings
@@ -236,6 +252,15 @@ class Distribution:
     # Origin id or domain name → where it is reached locally ([origins_local], --origin).
     origins_local: dict[str, LocalOrigin] = field(default_factory=dict)
     throttling: Throttling = Throttling()
+    default_root_object: str | None = None  # DefaultRootObject, e.g. "index.html"
+    geo_restriction: GeoRestriction = GeoRestriction()
+    aliases: tuple[str, ...] = ()  # alternate domain names (CNAMEs)
+    # What an imported distribution has that edgesim does not emulate, one line each, printed
+    # once at start-up ("accepted, not emulated: …" / "not emulated: requests will differ …").
+    notes: tuple[str, ...] = ()
+    # Files the distribution was read from (template, .tf, assets, overlay): hot reload watches
+    # them and re-imports. Empty for an edgesim.toml (config_path is watched instead).
+    sources: tuple[Path, ...] = ()
 
     def all_behaviors(self) -> tuple[Behavior, ...]:
         return (*self.behaviors, self.default_behavior)
