@@ -1,0 +1,66 @@
+"""What every importer front-end produces: the distribution in the CloudFront API's own shape,
+with the resources it references, every reference already resolved.
+
+Conventions, so that one converter (``apishape``) serves every front-end:
+
+- ``distribution_config`` is a ``DistributionConfig`` as the API documents it (CloudFormation's
+  ``DistributionConfig`` property has the same member names; Terraform's blocks are mapped to
+  them by its front-end). Lists may be plain lists instead of ``{"Quantity", "Items"}``.
+- A function association's ``FunctionARN`` is ``arn:aws:cloudfront::<account>:function/<name>``
+  where ``<name>`` is a key of ``functions``.
+- ``CachePolicyId`` / ``OriginRequestPolicyId`` / ``ResponseHeadersPolicyId`` is either a
+  managed policy's id (``edgesim.distribution.managed``) or a key of the matching dict below.
+- An S3 origin's ``DomainName`` is the bucket's REST endpoint (``<bucket>.s3.<region>
+  .amazonaws.com`` or ``<bucket>.s3.amazonaws.com``).
+- ``where`` maps a dotted path in ``distribution_config`` (``Origins.Items.0``,
+  ``DefaultCacheBehavior``, ``CacheBehaviors.Items.2``) or a resource key (``functions.router``)
+  to where it was written (``template.yaml: Resources.Site.Properties…``), for comments in the
+  written edgesim.toml and for error messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ACCOUNT = "123456789012"  # the account id synthetic ARNs carry
+
+
+def function_arn(name: str) -> str:
+    return f"arn:aws:cloudfront::{ACCOUNT}:function/{name}"
+
+
+@dataclass
+class FunctionSource:
+    name: str
+    runtime: str  # cloudfront-js-1.0 | cloudfront-js-2.0
+    code: str | None = None  # inline code (FunctionCode) …
+    file: Path | None = None  # … or a file (an asset, a --function flag, file())
+    kvs: list[str] = field(default_factory=list)  # names of associated stores (keys of kvs)
+    auto_publish: bool = True
+    where: str = ""
+
+
+@dataclass
+class KvsSource:
+    name: str
+    data: Path | None = None  # a KVS import-format JSON file (ImportSource asset, --kvs)
+    items: dict[str, str] | None = None  # or keys given one by one (Terraform key resources)
+    where: str = ""
+
+
+@dataclass
+class ImportBundle:
+    distribution_config: dict[str, Any]
+    functions: dict[str, FunctionSource] = field(default_factory=dict)
+    kvs: dict[str, KvsSource] = field(default_factory=dict)
+    cache_policies: dict[str, dict[str, Any]] = field(
+        default_factory=dict
+    )  # id → CachePolicyConfig
+    origin_request_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    response_headers_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sources: list[Path] = field(default_factory=list)  # files hot reload watches
+    where: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # seen, not emulated (front-end specific)
+    origin_hints: dict[str, str] = field(default_factory=dict)  # origin id → construct path etc.
