@@ -220,6 +220,8 @@ class ServerSettings:
     ephemeral: bool = False
     domain_name: str = "d111111abcdef8.cloudfront.net"
     access_log: Path | None = None
+    https: bool = True  # an HTTPS listener next to HTTP (a locally generated CA and leaf)
+    https_port: int = 8443
     debug_headers: bool = False  # add x-edgesim-error to CloudFront's error answers
     network_origins: bool = False  # let origin helpers reach unmapped domains over the network
 
