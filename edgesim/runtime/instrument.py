@@ -3,7 +3,8 @@
 ``instrument`` adds a tick call at the start of every function body and every loop body, so the
 number of ticks measures work (calls and iterations) independently of the machine's speed. Edits
 are insertions on existing lines only, never newlines, so line numbers in error messages still
-point into the user's file; columns shift only on lines that received a tick.
+point into the user's file; columns shift only on lines that received a tick, and
+:func:`instrument_with_map` returns the layer that puts them back.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from tree_sitter import Node
 
 from edgesim.runtime import jsparse
+from edgesim.runtime.positions import Edit, EditLayer, apply_edits
 
 _QUERY = """
 (function_declaration body: (statement_block) @block)
@@ -119,14 +121,30 @@ def instrument(source: str, tick: str = "__edgesim_tick()") -> str:
     Source that does not parse is returned unchanged, so the engine reports the syntax error at
     the user's own position.
     """
+    return instrument_with_map(source, tick)[0]
+
+
+def instrument_with_map(
+    source: str, tick: str = "__edgesim_tick()"
+) -> tuple[str, EditLayer | None]:
+    """:func:`instrument`, and the layer from its positions back to ``source``'s (None when
+    nothing was inserted)."""
     data = source.encode("utf-8")
     root = jsparse.parse(data).root_node
     if root.has_error:
-        return source
-    pieces: list[bytes] = []
-    position = 0
-    for edit in _insertions(root, tick.encode("utf-8")):
-        pieces += (data[position : edit.offset], edit.text)
-        position = edit.offset
-    pieces.append(data[position:])
-    return b"".join(pieces).decode("utf-8")
+        return source, None
+    insertions = _insertions(root, tick.encode("utf-8"))
+    if not insertions:
+        return source, None
+    ascii_only = len(data) == len(source)
+    edits: list[Edit] = []
+    chars = position = 0
+    for insertion in insertions:
+        # tree-sitter counts bytes; the map counts characters.
+        if ascii_only:
+            chars = insertion.offset
+        else:
+            chars += len(data[position : insertion.offset].decode("utf-8"))
+            position = insertion.offset
+        edits.append(Edit(chars, chars, insertion.text.decode("utf-8")))
+    return apply_edits(source, edits)

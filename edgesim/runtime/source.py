@@ -4,19 +4,21 @@ Users deploy plain scripts with a top-level ``handler``; runtime 2.0 also accept
 ``import cf from 'cloudfront'`` (and ``import crypto from 'crypto'`` in AWS's samples), and teams
 often keep ``export`` statements for unit tests that deploy scripts strip. Imports become
 ``var NAME = require("MODULE");`` on the same line and exports are dropped, so every line keeps its
-number and error positions stay right.
+number; columns move on the lines rewritten, and :func:`load_body` returns the
+:class:`~edgesim.runtime.positions.PositionMap` that puts them back.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from edgesim import limits
 from edgesim.errors import FunctionLoadError, InputError
+from edgesim.runtime.positions import Edit, EditLayer, PositionMap, apply_edits
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -97,12 +99,39 @@ def _rewrite_import(match: re.Match[str]) -> str:
     return _same_lines(match["indent"] + code, match.group(0))
 
 
+def _rewrite(
+    pattern: re.Pattern[str], text: str, edit: Callable[[re.Match[str]], Edit]
+) -> tuple[str, EditLayer | None]:
+    edits = [edit(match) for match in pattern.finditer(text)]
+    return apply_edits(text, edits) if edits else (text, None)
+
+
+def _drop(match: re.Match[str]) -> Edit:
+    return Edit(match.start(), match.end(), _same_lines("", match.group(0)))
+
+
+def load_body(text: str) -> tuple[str, PositionMap]:
+    """:func:`module_body`, and the map from its positions back to ``text``'s.
+
+    The passes run one after another (a line emptied by one can match the next), each a layer.
+    """
+    positions = PositionMap()
+    passes: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Edit]], ...] = (
+        (_IMPORT, lambda m: Edit(m.start(), m.end(), _rewrite_import(m))),
+        (_EXPORT_LIST, _drop),
+        (_EXPORT_DEFAULT_NAME, _drop),
+        # Only "export [default ]" goes; the indent and the declaration stay where they were.
+        (_EXPORT_PREFIX, lambda m: Edit(m.end("indent"), m.end(), "")),
+    )
+    for pattern, edit in passes:
+        text, layer = _rewrite(pattern, text, edit)
+        positions = positions.then(layer)
+    return text, positions
+
+
 def module_body(text: str) -> str:
     """The source with imports turned into ``require`` calls and ``export`` syntax removed."""
-    text = _IMPORT.sub(_rewrite_import, text)
-    text = _EXPORT_LIST.sub(lambda m: _same_lines("", m.group(0)), text)
-    text = _EXPORT_DEFAULT_NAME.sub(lambda m: _same_lines("", m.group(0)), text)
-    return _EXPORT_PREFIX.sub(lambda m: m["indent"], text)
+    return load_body(text)[0]
 
 
 _WRITES = """

@@ -10,7 +10,7 @@ import quickjs
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edgesim.runtime.instrument import instrument
+from edgesim.runtime.instrument import instrument, instrument_with_map
 
 TICKER = "var n = 0; function __edgesim_tick() { n++; }"
 
@@ -149,6 +149,37 @@ def test_error_line_numbers_are_unchanged(code: str) -> None:
     lines = _stack_lines(code)
     assert lines
     assert _stack_lines(instrument(code)) == lines
+
+
+def _stack_positions(code: str) -> list[tuple[int, int]]:
+    ctx = quickjs.Context()
+    ctx.eval(TICKER)
+    with pytest.raises(quickjs.JSException) as info:
+        ctx.eval(code)
+    found = re.findall(r"<input>:(\d+):(\d+)", str(info.value))
+    return [(int(line), int(col)) for line, col in found]
+
+
+@pytest.mark.parametrize("code", ERROR_LINES)
+def test_error_columns_map_back_through_the_layer(code: str) -> None:
+    instrumented, layer = instrument_with_map(code)
+    assert layer is not None
+    assert instrumented == instrument(code)
+    mapped = [layer.original(*where) for where in _stack_positions(instrumented)]
+    assert mapped == _stack_positions(code)
+
+
+def test_the_layer_counts_characters_where_tree_sitter_counts_bytes() -> None:
+    code = "var s = 'é😀'; function f() { return s.x.y; }"
+    instrumented, layer = instrument_with_map(code)
+    assert layer is not None
+    at = instrumented.index("s.x.y")
+    assert layer.original(1, at + 1) == (1, code.index("s.x.y") + 1)
+
+
+def test_nothing_to_instrument_gives_no_layer() -> None:
+    assert instrument_with_map("var a = 1;") == ("var a = 1;", None)
+    assert instrument_with_map("var a = ;") == ("var a = ;", None)
 
 
 # Generated programs: every loop and function body is rendered twice, plainly (to be instrumented)

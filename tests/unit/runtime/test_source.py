@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from edgesim.errors import FunctionLoadError, InputError
-from edgesim.runtime.source import from_text, module_body, read_function, written_properties
+from edgesim.runtime.source import (
+    from_text,
+    load_body,
+    module_body,
+    read_function,
+    written_properties,
+)
 
 CASES = [
     ("import cf from 'cloudfront';", 'var cf = require("cloudfront");'),
@@ -42,6 +48,43 @@ def test_code_mentioning_import_elsewhere_is_untouched() -> None:
 
 
 PASS_THROUGH = "function handler(event) { return event.request; }"
+
+
+def where(text: str, needle: str) -> tuple[int, int]:
+    offset = text.index(needle)
+    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+ESM = """import cf from 'cloudfront';
+  import * as qs from "querystring"; var after = 1;
+import {
+  a,
+  b as c } from 'crypto'; var tail = 2;
+export const limit = 3;
+export { limit }; var listed = 4;
+export default async function handler(e) { return e.request.uri; }
+export default handler; var named = 5;
+"""
+
+
+@pytest.mark.parametrize(
+    "needle", ["after", "tail", "limit = 3", "listed", "handler(e)", "e.request", "named"]
+)
+def test_the_position_map_finds_every_piece_of_code_where_the_user_wrote_it(needle: str) -> None:
+    body, positions = load_body(ESM)
+    assert body == module_body(ESM)
+    assert body.count("\n") == ESM.count("\n")
+    found = where(body, needle)
+    assert positions.original(*found) == where(ESM, needle)
+
+
+def test_rewritten_text_maps_to_the_start_of_the_statement_it_replaced() -> None:
+    body, positions = load_body("import cf from 'cloudfront';")
+    assert positions.original(*where(body, "require")) == (1, 1)
+
+
+def test_a_source_without_imports_or_exports_has_an_empty_map() -> None:
+    assert load_body("function handler(e) {}")[1].layers == ()
 
 
 def test_source_up_to_10_kb_is_accepted_and_over_is_rejected() -> None:
