@@ -15,8 +15,9 @@ import orjson
 
 from edgesim import limits
 from edgesim.errors import FunctionLoadError, InputError
+from edgesim.runtime.engine import FunctionSyntaxError
 from edgesim.runtime.event import EVENT_TYPES, build_event
-from edgesim.runtime.function import BudgetPolicy, LoadedFunction
+from edgesim.runtime.function import BudgetPolicy, CompatibilityError, LoadedFunction
 from edgesim.runtime.source import read_function
 
 EXIT_OK, EXIT_FUNCTION_ERROR, EXIT_BAD_INPUT = 0, 1, 2
@@ -92,6 +93,8 @@ def cmd_test(args: argparse.Namespace) -> int:
             compat=args.compat,
             compat_overrides=_parse_rule_overrides(args.rule),
         )
+    except CompatibilityError as exc:
+        return _load_failure(source.name, args.runtime, exc.with_hint(COMPAT_HINT))
     except FunctionLoadError as exc:
         return _load_failure(source.name, args.runtime, exc)
     for finding in fn.findings:
@@ -109,28 +112,33 @@ def cmd_test(args: argparse.Namespace) -> int:
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if result.error is not None:
-        print(
-            f"edgesim: function {result.error.kind} error: {result.error.message}", file=sys.stderr
-        )
+        error = result.error
+        where = f" at {error.position}" if error.position else ""
+        lines = [f"edgesim: function {error.kind} error{where}: {error.message}"]
+        lines += [f"    at {frame}" for frame in error.stack]
+        print("\n".join(lines), file=sys.stderr)
         return EXIT_FUNCTION_ERROR
     return EXIT_OK
+
+
+# How `edgesim test` relaxes strict compatibility (the runtime's message says it neutrally).
+COMPAT_HINT = "Run it anyway with --compat lenient (or relax one rule with --rule RULE=warn)."
 
 
 def _load_failure(name: str, runtime: str, exc: FunctionLoadError) -> int:
     from edgesim.runtime.testresult import load_failure_result
 
-    _print_json(load_failure_result(name, runtime, _one_line(str(exc))))
+    position = None
+    if isinstance(exc, FunctionSyntaxError):
+        # CloudFront (njs) words a syntax error "SyntaxError: <text> in <place>".
+        message, position = f"{exc.error} in {exc.position}", exc.position
+    else:
+        if isinstance(exc, CompatibilityError):
+            position = exc.position
+        message = " ".join(part.strip() for part in str(exc).splitlines())
+    _print_json(load_failure_result(name, runtime, message, position))
     print(f"edgesim: {exc}", file=sys.stderr)
     return EXIT_FUNCTION_ERROR
-
-
-def _one_line(message: str) -> str:
-    # CloudFront reports a syntax error as "SyntaxError: <text> in <line>".
-    head, _, rest = message.partition("\n")
-    rest = rest.strip()
-    if rest.startswith("at "):
-        return f"{head} in {rest[3:]}"
-    return " ".join(part.strip() for part in message.splitlines())
 
 
 # What a rule's default severity says of its evidence (edgesim.runtime.compat's policy).

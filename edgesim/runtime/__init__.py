@@ -1,7 +1,9 @@
 """The CloudFront Functions runtime: load a function, build its event, run it in QuickJS."""
 
+from edgesim.runtime.engine import FunctionSyntaxError
 from edgesim.runtime.function import (
     BudgetPolicy,
+    CompatibilityError,
     FailureKind,
     FunctionFailure,
     InvocationResult,
@@ -12,8 +14,10 @@ from edgesim.runtime.function import (
 
 __all__ = [
     "BudgetPolicy",
+    "CompatibilityError",
     "FailureKind",
     "FunctionFailure",
+    "FunctionSyntaxError",
     "InvocationResult",
     "LoadedFunction",
     "OriginModification",

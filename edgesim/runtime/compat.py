@@ -57,7 +57,8 @@ _ADR = "field report: nzyme ADR, measured with test-function"
 _ASYNC = "AWS docs: Use async and await ('async arguments and closures are not supported')"
 
 _RULE_LIST = (
-    Rule("syntax", "error", BOTH, "the source does not parse as JavaScript",
+    Rule("syntax", "error", BOTH, "the source does not compile (the engine's SyntaxError)",
+         "QuickJS compiling the function in strict mode, as it runs it, then "
          "tree-sitter-javascript; CloudFront refuses functions that do not compile"),
     Rule("destructuring", "error", BOTH,
          "destructuring is not supported; read the properties one by one",
@@ -438,19 +439,37 @@ def _import_position_hits(root: Node, ctx: _Context) -> None:
             ctx.add("import-position", statement)
 
 
-def _syntax_hit(root: Node, captured: dict[str, list[Node]]) -> tuple[Node, str] | None:
-    error = jsparse.first_error(root)
+def _syntax_problem(
+    text: str, root: Node, captured: dict[str, list[Node]]
+) -> tuple[int, int, str] | None:
+    """(line, column, message) of the first syntax error, worded as the engine words it.
+
+    The engine compiles the module body exactly as it would run it (in strict mode, as njs
+    runs every function), so its error is the one ``edgesim test`` and ``serve`` report. When
+    only tree-sitter objects (the engine compiles code it cannot parse), its guess is reported
+    in the same shape.
+    """
+    from edgesim.runtime.engine import compile_error
+    from edgesim.runtime.source import load_body
+
+    body, positions = load_body(text)
+    error = compile_error(body, positions)
     if error is not None:
-        if error.is_missing:
-            return error, f"syntax error: missing {error.type}"
-        # tree-sitter's ERROR node spans what it could not fit; the trouble is somewhere inside.
-        snippet = _text(error).split("\n", 1)[0].strip()
-        snippet = snippet if len(snippet) <= 40 else snippet[:39] + "…"
-        return error, f"syntax error: cannot parse {snippet!r}"
-    jsx = captured.get("_jsx")
-    if jsx:
-        return jsx[0], "syntax error: JSX is not JavaScript"
-    return None
+        return error.line, error.column, error.error
+    node = jsparse.first_error(root)
+    if node is not None:
+        if node.is_missing:
+            message = f"SyntaxError: missing {node.type}"
+        else:
+            # tree-sitter's ERROR node spans what it could not fit; the trouble is inside.
+            snippet = _text(node).split("\n", 1)[0].strip()
+            snippet = snippet if len(snippet) <= 40 else snippet[:39] + "…"
+            message = f"SyntaxError: cannot parse {snippet!r}"
+    elif captured.get("_jsx"):
+        node, message = captured["_jsx"][0], "SyntaxError: JSX is not JavaScript"
+    else:
+        return None
+    return node.start_point.row + 1, jsparse.column(text.encode("utf-8"), node), message
 
 
 def _levels(overrides: dict[str, str] | None) -> dict[str, str | None]:
@@ -496,15 +515,18 @@ def check_source(
     for node in captured.get("_declared", ()):
         declarations.setdefault(_text(node), []).append(node)
     ctx = _Context(runtime, declarations)
-    syntax = _syntax_hit(root, captured)
+    syntax = _syntax_problem(text, root, captured)
     if syntax is not None:
         # A broken tree yields spurious matches; the parse error is the one thing worth saying.
-        ctx.add("syntax", *syntax)
-    else:
-        _query_hits(captured, ctx)
-        _module_hits(captured.get("_module", []), ctx)
-        if runtime == JS2:
-            _import_position_hits(root, ctx)
+        severity = levels["syntax"]
+        if severity is None:
+            return []
+        line, column, message = syntax
+        return [Finding("syntax", severity, line, column, message, RULES["syntax"].evidence)]
+    _query_hits(captured, ctx)
+    _module_hits(captured.get("_module", []), ctx)
+    if runtime == JS2:
+        _import_position_hits(root, ctx)
     unique = set(_findings(ctx.hits, source, levels))
     return sorted(unique, key=lambda f: (f.line, f.column, f.rule))
 

@@ -13,6 +13,13 @@ measures with the engine's clock. The binding's time limit counts the whole proc
 and restarts at every entry call; it is the hard stop for runaway code, armed before each entry
 with the time the invocation has left.
 
+Positions: every source evaluated here is ``<input>`` to the engine (the binding cannot name a
+source), and each shim is a separate evaluation starting at line 1. So the user's body starts at
+line ``user_line_offset() + 1`` of its evaluation, past the last line of any shim: a stack frame at
+a line in the body's range is the user's, anything else (shims, prelude, wrapper, native code) is
+dropped. The remaining frames go through the function's :class:`PositionMap` (the loader's and the
+instrumenter's insertions) to ``file:line:col`` of the file the user wrote.
+
 Sessions are thread-confined: the binding crashes when one runtime is used from several threads.
 """
 
@@ -22,6 +29,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import orjson
@@ -29,6 +37,7 @@ import quickjs
 
 from edgesim import limits
 from edgesim.errors import FunctionLoadError
+from edgesim.runtime.positions import PositionMap
 from edgesim.runtime.shims import shim_source, wrapped_shim
 
 SHIMS_BY_RUNTIME = {
@@ -54,9 +63,20 @@ SHIMS_BY_RUNTIME = {
     ),
 }
 
-_WRAPPER_HEAD = "__edgesim_internals.install(function (require, __edgesim_tick) {'use strict';"
-_WRAPPER_TAIL = "\n;return typeof handler === 'function' ? handler : undefined;});"
+# The module body runs as a function; an object key names it, so its frames read "<top level>"
+# without a binding user code could see. Padding lines follow (see the module docstring).
+_WRAPPER_HEAD = (
+    "__edgesim_internals.install({'<top level>': function (require, __edgesim_tick) {'use strict';"
+)
+_WRAPPER_TAIL = "\n;return typeof handler === 'function' ? handler : undefined;}}['<top level>']);"
 _POSITION = re.compile(r"<input>:(\d+)(?::(\d+))?")
+_UNFINISHED = (
+    "SyntaxError: unexpected end of the source (unbalanced brackets, or an unclosed comment or "
+    "template literal)"
+)
+# quickjs-ng's stack lines: "    at NAME (<input>:LINE:COL)", "    at NAME (native)", and for a
+# syntax error "    at <input>:LINE:COL".
+_FRAME = re.compile(r"^\s*at (?:(?P<name>.*) \()?<input>:(?P<line>\d+):(?P<col>\d+)\)?\s*$")
 
 # Answers the host gives to queued KVS calls: (id, "ok" | "missing" | "error", payload).
 KvsAnswer = tuple[int, str, Any]
@@ -84,28 +104,155 @@ class RawOutcome:
     plumbing: tuple[float, int] = (0.0, 0)
     # The session had served an earlier invocation (whose garbage may still fill memory).
     reused: bool = False
+    # The user's frames of the error's stack, innermost first (empty: no error, or no stack).
+    frames: list[Frame] = field(default_factory=list)
 
 
-def relocate(text: str, filename: str, source: str | None = None) -> str:
-    """Rewrite ``<input>:line:col`` positions to the user's file, undoing the wrapper's offset.
+def _prelude_text(runtime: str) -> str:
+    return (
+        "globalThis.__edgesim_internals = (function (shims, runtime) {\n"
+        + shim_source("prelude")
+        + f"\n}})(globalThis.__edgesim_shims, {orjson.dumps(runtime).decode()});"
+    )
 
-    A position in the wrapper's tail (e.g. an unclosed brace found at the end) becomes the end
-    of the user's last line when ``source`` is given.
+
+@cache
+def user_line_offset() -> int:
+    """Lines before the user's body in its evaluation: more than any shim evaluation has.
+
+    Rounded up to a thousand, so that it changes only when a shim grows past one.
     """
-    lines = source.split("\n") if source is not None else None
+    texts = [wrapped_shim(name) for names in SHIMS_BY_RUNTIME.values() for name in names]
+    texts += [_prelude_text(runtime) for runtime in SHIMS_BY_RUNTIME]
+    longest = max(text.count("\n") + 1 for text in texts)
+    return (longest // 1000 + 1) * 1000
 
-    def fix(match: re.Match[str]) -> str:
-        line = int(match[1])
-        col = int(match[2]) if match[2] is not None else None
-        if lines is not None and line > len(lines):
-            return f"{filename}:{len(lines)}:{len(lines[-1]) + 1}"
-        if col is None:
-            return f"{filename}:{line}"
-        if line == 1:
-            col = max(1, col - len(_WRAPPER_HEAD))
-        return f"{filename}:{line}:{col}"
 
-    return _POSITION.sub(fix, text)
+def wrap_body(body: str) -> str:
+    """The text evaluated for a module body: the wrapper, the padding, the body on its own lines."""
+    return _WRAPPER_HEAD + "\n" * user_line_offset() + body + _WRAPPER_TAIL
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One frame of the user's code: the function's name and ``file:line:col``."""
+
+    name: str
+    position: str
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.position})"
+
+
+class FunctionSyntaxError(FunctionLoadError):
+    """The engine cannot compile the function: ``error`` (``SyntaxError: …``) at ``position``.
+
+    ``str()`` is ``file:line:col: error [syntax] SyntaxError: …``, the line ``edgesim lint``
+    prints for the same source.
+    """
+
+    def __init__(self, error: str, *, filename: str, line: int, column: int) -> None:
+        self.error = error
+        self.filename = filename
+        self.line = line
+        self.column = column
+        self.position = f"{filename}:{line}:{column}"
+        self.stack: tuple[str, ...] = ()
+        super().__init__(f"{self.position}: error [syntax] {error}")
+
+
+class Locator:
+    """Engine positions in a wrapped body → positions in the user's file (or None: not user code).
+
+    ``body`` is the text the engine compiled (after every rewrite); ``positions`` undoes the
+    rewrites.
+    """
+
+    def __init__(self, body: str, positions: PositionMap | None, filename: str) -> None:
+        self.filename = filename
+        self.positions = positions or PositionMap()
+        self._lines = body.split("\n")
+        self._first = user_line_offset() + 1
+
+    def place(self, line: int, col: int, *, clamp: bool = False) -> tuple[int, int] | None:
+        """(line, col) in the user's file for an engine line and byte column.
+
+        Outside the body: None, or with ``clamp`` (a syntax error found in the wrapper's tail,
+        such as an unclosed brace) the nearest end of the body.
+        """
+        index = line - self._first
+        if not 0 <= index < len(self._lines):
+            if not clamp:
+                return None
+            index = 0 if index < 0 else len(self._lines) - 1
+            col = 1 if line < self._first else len(self._lines[index].encode("utf-8")) + 1
+        text = self._lines[index]
+        # quickjs-ng counts columns in UTF-8 bytes; positions here count characters.
+        if not text.isascii():
+            col = len(text.encode("utf-8")[: max(col - 1, 0)].decode("utf-8", "replace")) + 1
+        return self.positions.original(index + 1, col)
+
+    def position(self, line: int, col: int, *, clamp: bool = False) -> str | None:
+        placed = self.place(line, col, clamp=clamp)
+        return None if placed is None else f"{self.filename}:{placed[0]}:{placed[1]}"
+
+    def frames(self, stack: str) -> list[Frame]:
+        """The user's frames in a quickjs-ng stack text, innermost first."""
+        frames = []
+        for text in stack.split("\n"):
+            match = _FRAME.match(text)
+            if match is None:
+                continue
+            where = self.position(int(match["line"]), int(match["col"]))
+            if where is not None:
+                frames.append(Frame(match["name"] or "<anonymous>", where))
+        return frames
+
+    def relocate(self, text: str) -> str:
+        """``text`` with positions of user code as ``file:line:col`` (others are left alone)."""
+
+        def fix(match: re.Match[str]) -> str:
+            where = self.position(int(match[1]), int(match[2] or 1))
+            return match[0] if where is None else where
+
+        return _POSITION.sub(fix, text) if "<input>:" in text else text
+
+    def syntax_error(self, text: str) -> FunctionSyntaxError:
+        """The load error for what the engine said when compiling the body.
+
+        An error found past the body (in the wrapper's tail) means the body left something
+        open; the engine's text would name the wrapper's tokens, so it is said plainly, at the
+        end of the body.
+        """
+        lines = text.strip().split("\n")
+        error = lines[0]
+        line, column = 1, 1
+        for frame in lines[1:]:
+            match = _FRAME.match(frame)
+            if match is None:
+                continue
+            engine_line = int(match["line"])
+            if engine_line >= self._first + len(self._lines):
+                error = _UNFINISHED
+            line, column = self.place(engine_line, int(match["col"]), clamp=True) or (1, 1)
+            break
+        return FunctionSyntaxError(error, filename=self.filename, line=line, column=column)
+
+
+def compile_error(
+    body: str, positions: PositionMap | None = None, filename: str = "function.js"
+) -> FunctionSyntaxError | None:
+    """What the engine says of ``body`` (a module body) when compiling it, without running it.
+
+    The wrapper is the one :class:`JsSession` uses, so strict-mode errors show up too.
+    """
+    ctx = quickjs.Context()
+    ctx.eval("globalThis.__edgesim_internals = {install: function () {}};")
+    try:
+        ctx.eval(wrap_body(body))
+    except quickjs.JSException as exc:
+        return Locator(body, positions, filename).syntax_error(str(exc))
+    return None
 
 
 class JsSession:
@@ -127,8 +274,10 @@ class JsSession:
         memory_bytes: int,
         safety_ns: int | None = None,
         written: frozenset[str] | None = None,
+        positions: PositionMap | None = None,
     ) -> None:
         self.filename = filename
+        self._locator = Locator(body, positions, filename)
         self.ceiling_ns = ceiling_ns
         # The real-time stop: the ceiling itself, or (deterministic mode, where the ceiling is
         # counted in ticks) a much larger safety limit.
@@ -138,19 +287,15 @@ class JsSession:
         ctx = quickjs.Context()
         for name in SHIMS_BY_RUNTIME[runtime]:
             ctx.eval(wrapped_shim(name))
-        ctx.eval(
-            "globalThis.__edgesim_internals = (function (shims, runtime) {\n"
-            + shim_source("prelude")
-            + f"\n}})(globalThis.__edgesim_shims, {orjson.dumps(runtime).decode()});"
-        )
+        ctx.eval(_prelude_text(runtime))
         self._begin = ctx.eval("__edgesim_internals.begin")
         self._poll = ctx.eval("__edgesim_internals.poll")
         self._settle = ctx.eval("__edgesim_internals.settle")
         snapshot = ctx.eval("__edgesim_internals.snapshot")
         try:
-            ctx.eval(_WRAPPER_HEAD + body + _WRAPPER_TAIL)
+            ctx.eval(wrap_body(body))
         except quickjs.JSException as exc:
-            raise FunctionLoadError(relocate(str(exc).strip(), filename, body)) from None
+            raise self._locator.syntax_error(str(exc)) from None
         ctx.eval("delete globalThis.__edgesim_internals;")
         # Names the source can write (None: any): see written_properties in source.py.
         snapshot(orjson.dumps(None if written is None else sorted(written)).decode())
@@ -253,7 +398,8 @@ class JsSession:
             state=head["s"],
             value_type=head.get("type", "undefined"),
             error=head.get("error"),
-            logs=head["logs"],
+            # A logged err.stack names engine lines: the user's file is more use.
+            logs=[self._locator.relocate(line) for line in head["logs"]],
             origin=head["origin"],
             custom_log=head["custom"],
             cpu_ns=cpu,
@@ -270,7 +416,9 @@ class JsSession:
                 outcome.state = "unserialisable"
                 outcome.error = {"name": "", "message": f"the value cannot be decoded ({exc})"}
         if outcome.error is not None:
-            outcome.error = {k: relocate(str(v), self.filename) for k, v in outcome.error.items()}
+            locate = self._locator
+            outcome.frames = locate.frames(str(outcome.error.get("stack", "")))
+            outcome.error = {k: locate.relocate(str(v)) for k, v in outcome.error.items()}
             if outcome.error.get("name") == "MemoryError":
                 outcome.state = "memory"
                 outcome.needs_rebuild = True
@@ -289,13 +437,15 @@ class JsSession:
             # null: the engine could not even allocate the error object.
             kind = "memory"
         elif "interrupted" in first:
-            return self._runaway(cpu)
+            outcome = self._runaway(cpu)
+            outcome.frames = self._locator.frames(text)  # where it was stopped
+            return outcome
         else:
             kind = "error"
-        message = relocate(text.strip(), self.filename)
         return RawOutcome(
             state=kind,
-            error={"name": "", "message": message, "stack": ""},
+            error={"name": "", "message": self._locator.relocate(text.strip()), "stack": ""},
             cpu_ns=cpu,
             needs_rebuild=True,
+            frames=self._locator.frames(text),
         )

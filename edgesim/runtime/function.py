@@ -26,14 +26,15 @@ from edgesim.errors import (
     InputError,
 )
 from edgesim.kvs.reader import KvsReader
-from edgesim.runtime.engine import JsSession, KvsAnswer, RawOutcome
+from edgesim.runtime.engine import FunctionSyntaxError, JsSession, KvsAnswer, RawOutcome
 from edgesim.runtime.event import VIEWER_REQUEST
 from edgesim.runtime.logdata import encode_custom_log_data
 from edgesim.runtime.origin_checks import OriginModification as OriginModification
 from edgesim.runtime.origin_checks import origin_modifications
+from edgesim.runtime.positions import PositionMap
 from edgesim.runtime.result import ResultKind as ResultKind
 from edgesim.runtime.result import classify, normalise, validate_request, validate_response
-from edgesim.runtime.source import FunctionSource, module_body, written_properties
+from edgesim.runtime.source import FunctionSource, load_body, written_properties
 
 CLOUDFRONT_ERROR_PREFIX = (
     "The CloudFront function associated with the CloudFront distribution is invalid"
@@ -100,8 +101,20 @@ class FailureKind(StrEnum):
 
 @dataclass
 class FunctionFailure:
+    """Why an invocation failed.
+
+    ``message`` is the error as CloudFront words it (``TypeError: …``). ``position`` is
+    ``file:line:col`` of the innermost frame of the user's own code, in the file as written
+    (the loader's and the instrumenter's rewrites undone); ``stack`` lists the user's frames,
+    innermost first, each ``name (file:line:col)``; frames of edgesim's shims and wrapper are
+    left out. Both are empty when the engine gave no stack (a thrown string, a validation
+    error, memory exhaustion).
+    """
+
     kind: FailureKind
     message: str
+    position: str | None = None
+    stack: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # The plain strings "execution" / "validation" are accepted too (and checked).
@@ -158,7 +171,8 @@ class InvocationResult:
         :class:`~edgesim.errors.FunctionValidationError` when the invocation failed; otherwise
         return the result itself (``fn.invoke(event).raise_for_error().request``).
 
-        The message is the failure's, followed by the function's ``console.log`` lines.
+        The message is the failure's, followed by the user's stack frames (``    at …``) and the
+        function's ``console.log`` lines.
         """
         if self.error is None:
             return self
@@ -169,6 +183,7 @@ class InvocationResult:
         )
         status = 502 if error_class is FunctionValidationError else 503
         message = f"{self.error.kind} error (CloudFront: HTTP {status}): {self.error.message}"
+        message += "".join(f"\n    at {frame}" for frame in self.error.stack)
         if self.logs:
             message += "\nconsole.log output:\n" + "\n".join(f"  {line}" for line in self.logs)
         raise error_class(message)
@@ -223,12 +238,15 @@ class LoadedFunction:
         self.kvs = kvs
         self.budget = budget or BudgetPolicy()
         self.findings = _compat_findings(source, runtime, compat, compat_overrides)
-        body = module_body(source.text)
+        body, positions = load_body(source.text)
         if self.budget.deterministic:
-            from edgesim.runtime.instrument import instrument
+            from edgesim.runtime.instrument import instrument_with_map
 
-            body = instrument(body)
+            body, ticks = instrument_with_map(body)
+            positions = positions.then(ticks)
         self._body = body
+        # From the engine's positions back to the file as written.
+        self.positions: PositionMap = positions
         # What the isolation check must put back after each invocation (see prelude.js).
         self._written = written_properties(source.text)
         self._session: JsSession | None = None
@@ -245,6 +263,7 @@ class LoadedFunction:
                 memory_bytes=limits.FUNCTION_MAX_MEMORY_BYTES,
                 safety_ns=self.budget.safety_ceiling_ns,
                 written=self._written,
+                positions=self.positions,
             )
             self.sessions_built += 1
         return self._session
@@ -359,7 +378,10 @@ class LoadedFunction:
         result.over_budget = result.compute_utilization > 100
         if raw.state != "ok":
             result.error = FunctionFailure(
-                FailureKind.EXECUTION, _execution_message(raw, self.budget)
+                FailureKind.EXECUTION,
+                _execution_message(raw, self.budget),
+                position=raw.frames[0].position if raw.frames else None,
+                stack=tuple(str(frame) for frame in raw.frames),
             )
             return result
         kind = classify(event_type, raw.value)
@@ -417,6 +439,32 @@ def _execution_message(raw: RawOutcome, budget: BudgetPolicy) -> str:
     return njs_wording(text.split("\n    at ")[0].strip())
 
 
+class CompatibilityError(FunctionLoadError):
+    """Strict compatibility refused the function: ``findings`` are the errors, ``position`` the
+    first one's ``file:line:col``.
+
+    The message says what relaxes the check in neutral words; callers add how their users do it
+    with :meth:`with_hint` (``--compat lenient``, ``compat="lenient"``, …).
+    """
+
+    def __init__(self, findings: list[Any], filename: str, hint: str = "") -> None:
+        self.findings = findings
+        self.filename = filename
+        self.hint = hint
+        first = findings[0] if findings else None
+        self.position = None if first is None else f"{filename}:{first.line}:{first.column}"
+        self.stack: tuple[str, ...] = ()
+        message = (
+            "CloudFront would reject this function (strict compatibility; run it anyway with "
+            "lenient compatibility):\n" + "\n".join(f.format(filename) for f in findings)
+        )
+        super().__init__(message + (f"\n{hint}" if hint else ""))
+
+    def with_hint(self, hint: str) -> CompatibilityError:
+        """The same error, its message ending with ``hint`` (how the caller relaxes the check)."""
+        return CompatibilityError(self.findings, self.filename, hint)
+
+
 def _compat_findings(
     source: FunctionSource, runtime: str, compat: str, overrides: dict[str, str] | None
 ) -> list[Any]:
@@ -426,10 +474,14 @@ def _compat_findings(
         findings = compat_rules.check_source(source.text, runtime=runtime, overrides=overrides)
     except ValueError as exc:
         raise InputError(str(exc)) from None
-    if compat == "strict" and compat_rules.has_errors(findings):
-        lines = [f.format(source.filename) for f in findings if f.severity == "error"]
-        raise FunctionLoadError(
-            "CloudFront would reject this function (strict compatibility; use --compat lenient "
-            "to run it anyway):\n" + "\n".join(lines)
-        )
+    errors = [f for f in findings if f.severity == "error"]
+    if compat == "strict" and errors:
+        syntax = [f for f in errors if f.rule == "syntax"]
+        if syntax:
+            # Worded as the engine words it (lenient mode gets the engine's own error).
+            first = syntax[0]
+            raise FunctionSyntaxError(
+                first.message, filename=source.filename, line=first.line, column=first.column
+            )
+        raise CompatibilityError(errors, source.filename)
     return findings

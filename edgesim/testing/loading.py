@@ -11,7 +11,12 @@ from edgesim import limits
 from edgesim.kvs.importfile import load_import_file
 from edgesim.kvs.reader import KvsReader, StaticKvs
 from edgesim.runtime.event import build_event
-from edgesim.runtime.function import BudgetPolicy, InvocationResult, LoadedFunction
+from edgesim.runtime.function import (
+    BudgetPolicy,
+    CompatibilityError,
+    InvocationResult,
+    LoadedFunction,
+)
 from edgesim.runtime.source import read_function
 from edgesim.testing.stores import FaultyKvs, ReplicatedKvs
 
@@ -21,7 +26,8 @@ KvsArg = Mapping[str, str] | str | Path | ReplicatedKvs | KvsReader | None
 class EdgeFunction:
     """A loaded function. ``run(event)`` returns an :class:`InvocationResult`
     (``.kind``, ``.request``, ``.response``, ``.error``, ``.logs``, ``.compute_utilization``,
-    ``.origin_modifications``)."""
+    ``.origin_modifications``); a failure's ``.error.position`` and ``.error.stack`` say where in
+    the user's file it happened."""
 
     def __init__(self, loaded: LoadedFunction, kvs: ReplicatedKvs | KvsReader | None) -> None:
         self.loaded = loaded
@@ -114,16 +120,22 @@ def load_function(
 
     ``kvs``: ``None`` (no associated store), a dict (``{}`` is an empty store), a path to an
     import-format file, a :class:`ReplicatedKvs`, or any reader. ``compat`` defaults to
-    ``"strict"``: code CloudFront would reject fails to load, as the deploy would.
+    ``"strict"``: code CloudFront would reject fails to load, as the deploy would
+    (:class:`~edgesim.runtime.function.CompatibilityError`, which says to pass
+    ``compat="lenient"`` to run it anyway). A syntax error raises
+    :class:`~edgesim.runtime.engine.FunctionSyntaxError` (``.position`` is ``file:line:col``).
     """
     store = _store(kvs)
     source = read_function(path)
     first = store.replica(store.pops[0]) if isinstance(store, ReplicatedKvs) else store
-    loaded = LoadedFunction(
-        source,
-        runtime=runtime or limits.RUNTIME_JS_2,
-        kvs=first,
-        budget=budget,
-        compat=compat or "strict",
-    )
+    try:
+        loaded = LoadedFunction(
+            source,
+            runtime=runtime or limits.RUNTIME_JS_2,
+            kvs=first,
+            budget=budget,
+            compat=compat or "strict",
+        )
+    except CompatibilityError as exc:
+        raise exc.with_hint('Run it anyway with load_function(..., compat="lenient").') from None
     return EdgeFunction(loaded, store)

@@ -110,6 +110,48 @@ def test_syntax_error_exits_1_with_position(
     assert f"{fn}:3:" in result["FunctionErrorMessage"]
 
 
+@pytest.mark.parametrize("compat", ["strict", "lenient"])
+def test_syntax_errors_read_the_same_in_test_and_lint(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, compat: str
+) -> None:
+    fn = tmp_path / "broken.js"
+    fn.write_text(
+        "import cf from 'cloudfront';\nexport default function handler(e) {\n  if (e {\n}\n"
+    )
+    expected = f"{fn}:3:9: error [syntax] SyntaxError: Unexpected token '{{'"
+    code, result, err = run_cli(
+        capsys, "test", str(fn), "--event", str(EVENTS / "ab_cohort.json"), "--compat", compat
+    )
+    assert code == 1
+    assert err.strip() == f"edgesim: {expected}"
+    assert result["FunctionErrorMessage"].endswith(
+        f"SyntaxError: Unexpected token '{{' in {fn}:3:9"
+    )
+    assert result["FunctionErrorLocation"] == f"{fn}:3:9"
+    assert main(["lint", str(fn)]) == 1
+    assert capsys.readouterr().out.strip() == expected
+
+
+def test_a_runtime_error_prints_its_position_and_the_users_stack(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    fn = tmp_path / "geo.js"
+    fn.write_text(
+        "function country(headers) {\n  return headers.geo.DE;\n}\n"
+        "function handler(e) {\n  var c = country({geo: null});\n  return e.request;\n}\n"
+    )
+    code, result, err = run_cli(capsys, "test", str(fn), "--event", str(EVENTS / "ab_cohort.json"))
+    assert code == 1
+    assert result["FunctionErrorMessage"].endswith('TypeError: cannot get property "DE" of null')
+    assert result["FunctionErrorLocation"] == f"{fn}:2:10"
+    assert result["FunctionErrorStack"] == [f"country ({fn}:2:10)", f"handler ({fn}:5:11)"]
+    assert err.splitlines() == [
+        f'edgesim: function execution error at {fn}:2:10: TypeError: cannot get property "DE" of null',
+        f"    at country ({fn}:2:10)",
+        f"    at handler ({fn}:5:11)",
+    ]
+
+
 @pytest.mark.parametrize(
     ("argv", "needle"),
     [
@@ -244,9 +286,14 @@ def test_strict_mode_refuses_to_run_incompatible_code(
 ) -> None:
     fn = tmp_path / "modern.js"
     fn.write_text("function handler(e) {\n  for (const k of [1]) {}\n  return e.request;\n}\n")
-    code, result, _ = run_cli(capsys, "test", str(fn), "--event", str(EVENTS / "ab_cohort.json"))
+    code, result, err = run_cli(capsys, "test", str(fn), "--event", str(EVENTS / "ab_cohort.json"))
     assert code == 1
     assert "for-of" in result["FunctionErrorMessage"]
+    assert result["FunctionErrorLocation"] == f"{fn}:2:3"
+    assert "run it anyway with lenient compatibility" in err
+    assert err.rstrip().endswith(
+        "Run it anyway with --compat lenient (or relax one rule with --rule RULE=warn)."
+    )
     lenient = main(
         ["test", str(fn), "--event", str(EVENTS / "ab_cohort.json"), "--compat", "lenient"]
     )

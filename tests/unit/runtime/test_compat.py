@@ -16,7 +16,7 @@ FUNCTIONS = Path(__file__).resolve().parents[3] / "functions"
 
 # (rule, runtime, source, (line, column) of the finding)
 EXAMPLES = [
-    ("syntax", JS2, "var a = ;", (1, 7)),
+    ("syntax", JS2, "var a = ;", (1, 9)),
     ("destructuring", JS2, "function handler(e) {\n  const { uri } = e.request;\n}", (2, 9)),
     ("destructuring", JS2, "var f = ([a, b]) => a;", (1, 10)),
     ("destructuring", JS2, "var a, b; [a, b] = [b, a];", (1, 11)),
@@ -177,6 +177,41 @@ def test_syntax_error_is_a_finding_not_a_crash() -> None:
     assert finding.severity == "error"
     assert finding.line in (2, 3)
     assert check_source("var x = <div/>;", runtime=JS2)[0].rule == "syntax"
+
+
+def test_syntax_errors_are_worded_by_the_engine_at_the_users_position() -> None:
+    (finding,) = check_source("function handler(e) {\n  if (e {\n}", runtime=JS2)
+    assert (finding.line, finding.column) == (2, 9)
+    assert finding.message == "SyntaxError: Unexpected token '{'"
+    assert finding.format("fn.js") == "fn.js:2:9: error [syntax] SyntaxError: Unexpected token '{'"
+
+
+def test_syntax_positions_are_in_the_file_as_written_through_the_loaders_rewrites() -> None:
+    source = "import cf from 'cloudfront';\nexport default function handler(e) { var x = {; }"
+    (finding,) = check_source(source, runtime=JS2)
+    assert (finding.line, finding.column) == (2, source.split("\n")[1].index(";") + 1)
+
+
+def test_strict_mode_syntax_errors_are_found_as_the_engine_runs_the_code() -> None:
+    # tree-sitter parses `with`; the engine, compiling in strict mode as njs runs code, does not.
+    (finding,) = check_source("function f(o) {\n  with (o) {}\n}", runtime=JS2)
+    assert finding.rule == "syntax"
+    assert finding.message == "SyntaxError: invalid keyword: with"
+
+
+def test_an_unclosed_block_is_reported_at_the_end_of_the_source() -> None:
+    (finding,) = check_source("function handler(e) {\n  return e;", runtime=JS2)
+    assert (finding.line, finding.column) == (2, 12)
+    assert finding.message.startswith("SyntaxError: unexpected end of the source")
+
+
+def test_what_only_tree_sitter_rejects_is_worded_the_same_way(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from edgesim.runtime import engine
+
+    monkeypatch.setattr(engine, "compile_error", lambda *args: None)
+    (finding,) = check_source("var a = (1;", runtime=JS2)
+    assert finding.rule == "syntax"
+    assert finding.message.startswith("SyntaxError: ")
 
 
 def test_overrides_change_or_drop_rules() -> None:

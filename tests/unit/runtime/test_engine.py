@@ -7,8 +7,16 @@ from typing import Any
 import pytest
 
 from edgesim import limits
-from edgesim.errors import FunctionLoadError
-from edgesim.runtime.engine import JsSession, KvsAnswer, RawOutcome, relocate
+from edgesim.runtime.engine import (
+    FunctionSyntaxError,
+    JsSession,
+    KvsAnswer,
+    Locator,
+    RawOutcome,
+    compile_error,
+    user_line_offset,
+    wrap_body,
+)
 from edgesim.runtime.function import BudgetPolicy
 from tests.unit.runtime.helpers import NOW, load, request_event
 
@@ -42,29 +50,113 @@ def invoke(body: str, *, options: dict[str, Any] | None = None, tick_limit: int 
     return session(body).invoke(EVENT, {**OPTIONS, **(options or {})}, no_kvs, tick_limit)
 
 
-# --- relocate ------------------------------------------------------------------------------
+# --- positions -----------------------------------------------------------------------------
 
 
-def test_positions_on_the_first_line_lose_the_wrapper_offset() -> None:
-    from edgesim.runtime.engine import _WRAPPER_HEAD
-
-    assert relocate(f"at <input>:1:{len(_WRAPPER_HEAD) + 5}", "fn.js") == "at fn.js:1:5"
-
-
-def test_positions_on_later_lines_are_kept() -> None:
-    assert relocate("a <input>:3:7 b <input>:4", "fn.js") == "a fn.js:3:7 b fn.js:4"
+def engine_line(line: int) -> int:
+    """The engine's line for line ``line`` of a module body."""
+    return user_line_offset() + line
 
 
-def test_a_position_past_the_last_line_is_the_end_of_the_source() -> None:
-    assert relocate("<input>:9:1", "fn.js", "var a;\nvar bc") == "fn.js:2:7"
+def test_the_users_body_starts_past_every_shim_evaluation() -> None:
+    from edgesim.runtime.engine import SHIMS_BY_RUNTIME, _prelude_text
+    from edgesim.runtime.shims import wrapped_shim
+
+    texts = [wrapped_shim(n) for names in SHIMS_BY_RUNTIME.values() for n in names]
+    texts += [_prelude_text(runtime) for runtime in SHIMS_BY_RUNTIME]
+    assert max(text.count("\n") + 1 for text in texts) < user_line_offset()
+    assert wrap_body("X").split("\n")[user_line_offset()] == "X"
+
+
+def test_a_body_position_becomes_the_users_file_line_and_column() -> None:
+    locator = Locator("var a;\nvar bc = 1;", None, "fn.js")
+    assert locator.position(engine_line(2), 5) == "fn.js:2:5"
+
+
+def test_positions_outside_the_body_are_not_the_users() -> None:
+    locator = Locator("var a;\nvar bc = 1;", None, "fn.js")
+    assert locator.position(3, 1) is None  # a shim's line
+    assert locator.position(engine_line(3), 1) is None  # the wrapper's tail
+    assert locator.place(engine_line(3), 1, clamp=True) == (2, 12)
+
+
+def test_byte_columns_become_character_columns() -> None:
+    # quickjs-ng counts UTF-8 bytes: "é" and "😀" are one character each here.
+    locator = Locator("var s = 'é😀'; x.y", None, "fn.js")
+    column = len("var s = 'é😀'; ".encode()) + 1
+    assert locator.position(engine_line(1), column) == "fn.js:1:15"
+
+
+def test_positions_go_through_the_position_map() -> None:
+    from edgesim.runtime.source import load_body
+
+    body, positions = load_body("export default function handler(e) { x.y; }")
+    locator = Locator(body, positions, "fn.js")
+    assert locator.position(engine_line(1), body.index("x") + 1) == "fn.js:1:38"
+
+
+def test_frames_keep_only_user_code_innermost_first() -> None:
+    locator = Locator("function f() {\n  x.y;\n}", None, "fn.js")
+    stack = (
+        f"    at get (<input>:40:3)\n"
+        f"    at f (<input>:{engine_line(2)}:3)\n"
+        "    at map (native)\n"
+        f"    at <top level> (<input>:{engine_line(3)}:1)\n"
+        "    at begin (<input>:530:20)\n"
+    )
+    frames = locator.frames(stack)
+    assert [str(f) for f in frames] == ["f (fn.js:2:3)", "<top level> (fn.js:3:1)"]
+
+
+def test_relocate_rewrites_user_positions_in_a_text_only() -> None:
+    locator = Locator("a;\nb;", None, "fn.js")
+    text = f"at <input>:{engine_line(2)}:1 and <input>:7:1"
+    assert locator.relocate(text) == "at fn.js:2:1 and <input>:7:1"
 
 
 # --- loading -------------------------------------------------------------------------------
 
 
 def test_a_syntax_error_names_the_users_file_line_and_column() -> None:
-    with pytest.raises(FunctionLoadError, match=r"(?s)^SyntaxError: .* at fn\.js:2:9$"):
+    with pytest.raises(
+        FunctionSyntaxError, match=r"^fn\.js:2:9: error \[syntax\] SyntaxError: "
+    ) as info:
         session("var a = 1;\nvar b = ;\nfunction handler(e) { return e.request; }")
+    assert (info.value.position, info.value.line, info.value.column) == ("fn.js:2:9", 2, 9)
+    assert info.value.error.startswith("SyntaxError: ")
+
+
+def test_a_syntax_error_past_the_body_is_said_plainly_at_its_end() -> None:
+    with pytest.raises(FunctionSyntaxError) as info:
+        session("function handler(e) {\n  return e.request;")
+    assert info.value.position == "fn.js:2:20"
+    assert "unexpected end of the source" in info.value.error
+    assert "<top level>" not in str(info.value)
+
+
+def test_a_syntax_error_in_rewritten_code_points_into_the_file_as_written() -> None:
+    from edgesim.runtime.source import load_body
+
+    text = "import cf from 'cloudfront';\nexport default function handler(e) { var x = {; }"
+    body, positions = load_body(text)
+    with pytest.raises(FunctionSyntaxError) as info:
+        session(body, positions=positions)
+    assert info.value.position == f"fn.js:2:{text.split(chr(10))[1].index(';') + 1}"
+
+
+def test_compile_error_runs_nothing_and_sees_strict_mode_errors() -> None:
+    assert compile_error("function handler(e) { throw new Error('ran'); }\nhandler();") is None
+    error = compile_error("function f(o) {\n  with (o) {}\n}", None, "fn.js")
+    assert error is not None
+    assert str(error) == "fn.js:2:3: error [syntax] SyntaxError: invalid keyword: with"
+
+
+def test_an_error_keeps_the_users_frames() -> None:
+    raw = invoke(
+        "function helper(o) {\n  return o.DE;\n}\nfunction handler(e) { return helper(null); }"
+    )
+    assert raw.state == "error"
+    assert [str(f) for f in raw.frames] == ["helper (fn.js:2:10)", "handler (fn.js:4:37)"]
 
 
 # --- outcomes ------------------------------------------------------------------------------
@@ -194,3 +286,12 @@ def test_deterministic_mode_keeps_a_much_larger_real_time_safety_stop() -> None:
     fn.invoke(request_event(), now=NOW)
     assert spy.limits
     assert spy.limits[0] > budget.ceiling_ns / 1e9
+
+
+def test_a_logged_stack_names_the_users_lines() -> None:
+    raw = invoke(
+        "function handler(e) {\n  try { null.x; } catch (err) { console.log(err.stack); }\n"
+        "  return e.request;\n}"
+    )
+    # The user's frames are rewritten; edgesim's own are left as the engine wrote them.
+    assert raw.logs[0].startswith("    at handler (fn.js:2:9)\n    at begin (<input>:")

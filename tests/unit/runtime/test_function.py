@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edgesim.errors import FunctionExecutionError, FunctionLoadError, FunctionValidationError
-from edgesim.runtime.function import BudgetPolicy, FailureKind, FunctionFailure, ResultKind
+from edgesim.runtime.engine import FunctionSyntaxError
+from edgesim.runtime.function import (
+    BudgetPolicy,
+    CompatibilityError,
+    FailureKind,
+    FunctionFailure,
+    ResultKind,
+)
 from tests.unit.runtime.helpers import NOW, load, request_event, response_event, run
 
 PASS_THROUGH = "function handler(event) { return event.request; }"
@@ -129,7 +140,7 @@ def test_rejected_promise_is_an_execution_error() -> None:
 
 
 def test_syntax_error_names_file_line_and_column() -> None:
-    with pytest.raises(FunctionLoadError, match=r"(?s)SyntaxError: .*fn\.js:2:"):
+    with pytest.raises(FunctionLoadError, match=r"^fn\.js:2:41: error \[syntax\] SyntaxError: "):
         load("var a = 1;\nfunction handler(e) { return e.request; ")
 
 
@@ -645,6 +656,7 @@ def test_raise_for_error_raises_an_execution_error_with_the_logs() -> None:
     assert str(caught.value) == (
         "execution error (CloudFront: HTTP 503): "
         'TypeError: cannot get property "value" of undefined\n'
+        "    at handler (fn.js:1:60)\n"
         "console.log output:\n  about to fail"
     )
 
@@ -656,3 +668,218 @@ def test_raise_for_error_raises_a_validation_error() -> None:
         match=r"^validation error \(CloudFront: HTTP 502\): request.method is read-only",
     ):
         result.raise_for_error()
+
+
+# --- where a failure happened ---------------------------------------------------------------
+
+MULTI_LINE = """function pick(list) {
+  var first = list[0];
+  return first.DE;
+}
+
+function handler(event) {
+  var uri = event.request.uri;
+  if (uri.length > 0) {
+    throw new Error('line 9');
+  }
+  return event.request;
+}
+"""
+ESM_PREAMBLE = "import cf from 'cloudfront';\nimport crypto from 'crypto';\n"
+
+
+def both_modes() -> list[BudgetPolicy]:
+    return [BudgetPolicy(), BudgetPolicy(deterministic=True)]
+
+
+@pytest.mark.parametrize("budget", both_modes(), ids=["measured", "deterministic"])
+@pytest.mark.parametrize(
+    ("prefix", "rewrite"),
+    [
+        ("", lambda code: code),
+        (ESM_PREAMBLE, lambda code: code),
+        (
+            ESM_PREAMBLE,
+            lambda code: code.replace("function handler", "export default function handler"),
+        ),
+        (
+            "",
+            lambda code: (
+                "export " + code.replace("\nfunction handler", "\nexport async function handler")
+            ),
+        ),
+        ("", lambda code: code + "export { handler, pick };\n"),
+    ],
+    ids=["script", "import", "export-default", "export-async", "export-list"],
+)
+def test_a_thrown_error_names_its_line_and_column_in_the_file_as_written(
+    budget: BudgetPolicy, prefix: str, rewrite: Any
+) -> None:
+    code = prefix + rewrite(MULTI_LINE)
+    result = run(code, budget=budget)
+    assert result.error.message == "Error: line 9"
+    line = prefix.count("\n") + 9
+    column = code.split("\n")[line - 1].index("Error") + 1
+    assert result.error.position == f"fn.js:{line}:{column}"
+    assert result.error.stack == (f"handler (fn.js:{line}:{column})",)
+
+
+@pytest.mark.parametrize("budget", both_modes(), ids=["measured", "deterministic"])
+def test_a_type_error_deep_in_helpers_has_a_stack_of_user_frames_only(budget: BudgetPolicy) -> None:
+    code = (
+        "import crypto from 'crypto';\n"
+        "function leaf(o) {\n"
+        "  return o.DE;\n"
+        "}\n"
+        "function middle(list) {\n"
+        "  return list.map(function (item) { return leaf(item); });\n"
+        "}\n"
+        "export default function handler(event) {\n"
+        "  crypto.createHash('sha256').update('x').digest('hex');\n"
+        "  middle([{}, null]);\n"
+        "  return event.request;\n"
+        "}\n"
+    )
+    result = run(code, budget=budget)
+    assert result.error.message == 'TypeError: cannot get property "DE" of null'
+    assert result.error.position == "fn.js:3:10"
+    assert result.error.stack == (
+        "leaf (fn.js:3:10)",
+        "<anonymous> (fn.js:6:49)",
+        "middle (fn.js:6:19)",
+        "handler (fn.js:10:3)",
+    )
+
+
+def test_an_error_thrown_inside_a_shim_points_at_the_users_call() -> None:
+    code = "function handler(event) {\n  return require('crypto').createHash('md4');\n}\n"
+    result = run(code)
+    assert result.error is not None
+    assert result.error.position is not None
+    assert result.error.position.startswith("fn.js:2:")
+    assert all(frame.startswith("handler (fn.js:2:") for frame in result.error.stack)
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "position"),
+    [
+        (
+            "function handler(e) {\n  return [1, 2].flat();\n}",
+            "TypeError: not a function",
+            "fn.js:2:17",
+        ),
+        (
+            "function handler(e) {\n  var geo = null;\n  return geo.DE;\n}",
+            'TypeError: cannot get property "DE" of null',
+            "fn.js:3:10",
+        ),
+        (
+            "async function handler(e) {\n  await 1;\n  throw new RangeError('late');\n}",
+            "RangeError: late",
+            "fn.js:3:13",
+        ),
+        (
+            "var x = 1;\nx.y.z = 2;\nfunction handler(e) {}",
+            'TypeError: cannot set property "z" of undefined',
+            "fn.js:2:1",
+        ),
+    ],
+)
+def test_runtime_errors_carry_the_innermost_user_position(
+    code: str, message: str, position: str
+) -> None:
+    result = run(code)
+    assert result.error.message == message
+    assert result.error.position == position
+
+
+def test_top_level_frames_are_named_top_level() -> None:
+    result = run("var x = 1;\nthrow new Error('at load');\nfunction handler(e) {}")
+    assert result.error.stack == ("<top level> (fn.js:2:11)",)
+
+
+def test_a_failure_without_a_stack_has_no_position() -> None:
+    thrown = run("function handler(e) {\n  throw 'plain text';\n}")
+    assert thrown.error.message == "plain text"
+    assert (thrown.error.position, thrown.error.stack) == (None, ())
+    invalid = run("function handler(e) { return 42; }")
+    assert invalid.error.kind == "validation"
+    assert (invalid.error.position, invalid.error.stack) == (None, ())
+
+
+def test_a_runaway_function_says_where_it_was_stopped_in_deterministic_mode() -> None:
+    code = "function handler(e) {\n  var n = 0;\n  while (true) { n++; }\n}"
+    result = run(code, budget=BudgetPolicy(deterministic=True))
+    assert "stopped" in result.error.message
+    assert result.error.position == "fn.js:3:17"  # where the tick went in, after "{"
+
+
+def test_raise_for_error_shows_the_users_stack() -> None:
+    result = run("function handler(e) {\n  return e.nothing.value;\n}")
+    with pytest.raises(FunctionExecutionError) as caught:
+        result.raise_for_error()
+    assert str(caught.value).endswith("\n    at handler (fn.js:2:10)")
+
+
+def test_the_strict_refusal_names_lenient_compatibility_neutrally() -> None:
+    with pytest.raises(CompatibilityError) as caught:
+        load("function handler(e) {\n  const { uri } = e.request;\n}", compat="strict")
+    error = caught.value
+    assert str(error).startswith(
+        "CloudFront would reject this function (strict compatibility; run it anyway with "
+        "lenient compatibility):\nfn.js:2:9: error [destructuring]"
+    )
+    assert "--compat" not in str(error)
+    assert error.position == "fn.js:2:9"
+    hinted = error.with_hint("Pass compat='lenient'.")
+    assert str(hinted).endswith("\nPass compat='lenient'.")
+    assert (hinted.findings, hinted.position) == (error.findings, error.position)
+
+
+@pytest.mark.parametrize("compat", ["strict", "lenient"])
+def test_a_syntax_error_is_worded_the_same_in_either_mode(compat: str) -> None:
+    with pytest.raises(FunctionSyntaxError) as caught:
+        load("function handler(e) {\n  if (e {\n}", compat=compat)
+    assert str(caught.value) == "fn.js:2:9: error [syntax] SyntaxError: Unexpected token '{'"
+    assert caught.value.position == "fn.js:2:9"
+
+
+def test_load_function_exposes_positions_and_names_its_compat_argument(tmp_path: Path) -> None:
+    from edgesim.testing.loading import load_function
+
+    path = tmp_path / "fn.js"
+    path.write_text("function handler(e) {\n  return e.nothing.value;\n}\n")
+    error = load_function(path).run(request_event()).error
+    assert (error.position, error.stack) == (f"{path}:2:10", (f"handler ({path}:2:10)",))
+    path.write_text("function handler(e) {\n  for (var k of [1]) {}\n}\n")
+    with pytest.raises(CompatibilityError, match=r'load_function\(\.\.\., compat="lenient"\)'):
+        load_function(path)
+
+
+@settings(max_examples=25)
+@given(
+    before=st.lists(
+        st.sampled_from(
+            ["", "  ", "// a comment", "/* block */", "/*\n spans\n lines */", "var pad = 1;"]
+        ),
+        max_size=12,
+    ),
+    inside=st.lists(st.sampled_from(["", "    // note", "    var k = 2;"]), max_size=4),
+    esm=st.booleans(),
+)
+def test_the_reported_line_is_the_throwing_line_in_both_modes(
+    before: list[str], inside: list[str], esm: bool
+) -> None:
+    head = ESM_PREAMBLE if esm else ""
+    pieces = [
+        *before,
+        ("export default " if esm else "") + "function handler(event) {",
+        *inside,
+        "    var value = null; return value.field;",
+        "}",
+    ]
+    code = head + "\n".join(pieces)
+    throwing = code.count("\n")  # K: the line before the closing brace
+    positions = {run(code, budget=budget).error.position for budget in both_modes()}
+    (position,) = positions  # the same in both modes
+    assert position.startswith(f"fn.js:{throwing}:")

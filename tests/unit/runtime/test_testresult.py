@@ -106,3 +106,34 @@ def test_a_load_failure_still_prints_a_result() -> None:
     assert rendered["ComputeUtilization"] == "0"
     assert rendered["FunctionOutput"] == ""
     assert rendered["FunctionSummary"]["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
+    assert "FunctionErrorLocation" not in rendered
+
+
+def test_a_load_failure_at_a_place_has_the_location_member() -> None:
+    rendered = load_failure_result("fn", "cloudfront-js-2.0", "SyntaxError: x", "fn.js:2:9")
+    assert rendered["FunctionErrorLocation"] == "fn.js:2:9"
+    assert rendered["FunctionErrorStack"] == []
+
+
+def test_an_error_keeps_cloudfronts_message_and_adds_location_and_stack_apart() -> None:
+    rendered = result_of(
+        "function helper(o) {\n  return o.DE;\n}\nfunction handler(e) { helper(null); }"
+    )
+    assert (
+        rendered["FunctionErrorMessage"] == f'{PREFIX} TypeError: cannot get property "DE" of null'
+    )
+    assert rendered["FunctionErrorLocation"] == "fn.js:2:10"
+    assert rendered["FunctionErrorStack"] == ["helper (fn.js:2:10)", "handler (fn.js:4:30)"]
+    assert (
+        list(rendered).index("FunctionErrorLocation")
+        == list(rendered).index("FunctionErrorMessage") + 1
+    )
+
+
+def test_success_and_failures_without_a_position_have_cloudfronts_members_only() -> None:
+    members = {
+        "FunctionSummary", "ComputeUtilization", "FunctionExecutionLogs", "FunctionErrorMessage",
+        "FunctionOutput", "OriginModifications",
+    }  # fmt: skip
+    assert set(result_of("function handler(e) { return e.request; }")) == members
+    assert set(result_of("function handler(e) { throw 'text'; }")) == members
