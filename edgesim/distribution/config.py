@@ -24,6 +24,7 @@ from edgesim.distribution.policies import read_cache_policies, read_origin_reque
 from edgesim.distribution.resources import read_functions, read_kvs
 from edgesim.distribution.response_headers import read_response_headers_policies
 from edgesim.distribution.server import read_server
+from edgesim.distribution.settings import read_distribution_settings
 from edgesim.distribution.tables import Context, Problems, Table, section
 from edgesim.distribution.throttling import read_throttling
 from edgesim.errors import InputError
@@ -43,6 +44,7 @@ TOP_LEVEL_KEYS = (
     "custom_error_responses",
     "edges",
     "throttling",
+    "distribution",
 )
 
 
@@ -93,6 +95,7 @@ def parse_config(
     errors = read_custom_error_responses(ctx, doc)
     edges = read_edges(ctx, section(ctx.problems, doc, "edges"))
     throttling = read_throttling(ctx, section(ctx.problems, doc, "throttling"))
+    settings = read_distribution_settings(ctx, section(ctx.problems, doc, "distribution"))
     ctx.problems.raise_if_any()
     return Distribution(
         server=server,
@@ -107,4 +110,7 @@ def parse_config(
         config_path=config_path,
         origins_local=local,
         throttling=throttling,
+        default_root_object=settings.default_root_object,
+        aliases=settings.aliases,
+        geo_restriction=settings.geo_restriction,
     )

@@ -82,6 +82,9 @@ class EdgeProxy:
     ) -> EdgeResponse:
         refused = viewer_stage.admit(flow)
         if refused is not None:
+            blocked = refused.detail and refused.detail.startswith(viewer_stage.GEO_BLOCKED)
+            if blocked and 403 in flow.dist.custom_error_responses:
+                return await self._custom_error(flow, 403)
             return refused
         answered = function_stage.run_viewer_request(flow, functions, self.now_ms())
         if answered is not None:

@@ -3,10 +3,11 @@ code runs, which behaviour applies, and the CloudFront-* headers the policies as
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 from edgesim import limits
-from edgesim.distribution.model import Behavior
+from edgesim.distribution.model import Behavior, Distribution
 from edgesim.distribution.patterns import select_behavior
 from edgesim.edge.flow import EdgeResponse, Flow, XCache, generated
 from edgesim.edge.message import EdgeRequest
@@ -41,11 +42,28 @@ def place(flow: Flow, resolver: ViewerResolver) -> EdgeResponse | None:
     return None
 
 
+GEO_BLOCKED = "geo restriction: the viewer's country is not allowed"
+
+
 def admit(flow: Flow) -> EdgeResponse | None:
-    """Choose the behaviour and apply what it refuses (method, GET body, viewer protocol
-    policy); on success the request carries the CloudFront-* headers its policies name."""
+    """Choose the behaviour and apply what it refuses (geo restriction, method, GET body,
+    viewer protocol policy); on success the request carries the CloudFront-* headers its
+    policies name."""
     req = flow.request
-    behavior = flow.behavior = select_behavior(flow.dist, req.path)
+    dist = flow.dist
+    if dist.default_root_object and req.path == "/":
+        # "a request for the root URL returns the default root object" (Developer Guide,
+        # "Specify a default root object"); only the root, never a subdirectory. Done before
+        # the behaviour is chosen, so behaviours and functions see the object's path
+        # (unverified: CloudFront does not document the order).
+        req = flow.request = dataclasses.replace(req, path="/" + dist.default_root_object)
+    if not _country_allowed(dist, req.country):
+        # Developer Guide, "Restrict the geographic distribution of your content": CloudFront
+        # answers 403 (Forbidden); a custom error page for 403 applies.
+        response = generated(403, "The request could not be satisfied.", XCache.ERROR)
+        response.detail = GEO_BLOCKED + f" ({req.country})"
+        return response
+    behavior = flow.behavior = select_behavior(dist, req.path)
     flow.origin = behavior.origin
     if req.method not in behavior.allowed_methods:
         return generated(403, _METHOD_NOT_ALLOWED, XCache.ERROR)
@@ -63,6 +81,15 @@ def admit(flow: Flow) -> EdgeResponse | None:
             return response
     add_cloudfront_headers(req, behavior)
     return None
+
+
+def _country_allowed(dist: Distribution, country: str) -> bool:
+    geo = dist.geo_restriction
+    if geo.restriction_type == "whitelist":
+        return country in geo.countries
+    if geo.restriction_type == "blacklist":
+        return country not in geo.countries
+    return True
 
 
 def add_cloudfront_headers(req: EdgeRequest, behavior: Behavior) -> None:
