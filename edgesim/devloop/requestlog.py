@@ -81,7 +81,10 @@ class RequestLog:
             for line in run.logs:
                 self.function_log(run.name, line)
             if run.error is not None:
-                self.function_log(run.name, f"{run.error_kind} error: {run.error}")
+                where = f" at {run.error_position}" if run.error_position else ""
+                self.function_log(run.name, f"{run.error_kind} error{where}: {run.error}")
+                for frame in run.error_stack:
+                    self.function_log(run.name, f"    at {frame}")
         self.request(record_of(flow))
 
     def function_log(self, function: str, line: str) -> None:

@@ -131,6 +131,8 @@ class FunctionRun:
     utilization: int = 0
     error_kind: str | None = None  # "execution" | "validation" | NOT_LOADED | THROTTLED
     error: str | None = None
+    error_position: str | None = None  # file:line:col of the innermost frame in the user's code
+    error_stack: tuple[str, ...] = ()  # the user's frames, innermost first
     logs: list[str] = field(default_factory=list)
     custom_log_data: str | None = None
     warnings: list[str] = field(default_factory=list)  # compatibility warnings (lenient mode)

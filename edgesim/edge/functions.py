@@ -19,8 +19,13 @@ from edgesim.edge.throttling import ThrottleWindow
 from edgesim.errors import EdgesimError
 from edgesim.kvs.reader import KvsReader
 from edgesim.kvs.service import KvsService
+from edgesim.runtime import CompatibilityError
 from edgesim.runtime.function import BudgetPolicy, LoadedFunction
 from edgesim.runtime.source import read_function
+
+_SERVE_HINT = (
+    'Serve it anyway with compat = "lenient" (or rules = {...}) on the function in [[functions]].'
+)
 
 
 @dataclass
@@ -88,6 +93,8 @@ class FunctionRegistry:
                 compat_overrides=dict(decl.rules),
             )
         except EdgesimError as exc:
+            if isinstance(exc, CompatibilityError):
+                exc = exc.with_hint(_SERVE_HINT)
             slot.last_error = f"{decl.file}: {exc}" if str(decl.file) not in str(exc) else str(exc)
             return f"function {name}: {slot.last_error}"
         slot.function = function

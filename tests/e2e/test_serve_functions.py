@@ -72,3 +72,27 @@ async def test_debug_header_carries_the_error_detail_only_when_enabled(
     quiet = await start_edge(WITH_FUNCTION, files={"pass.js": throw})
     _, headers, _ = await quiet.get("/x")
     assert "X-Edgesim-Error" not in headers
+
+
+NESTED_JS = """function country(headers) {
+  return headers['cloudfront-viewer-country'].value;
+}
+function handler(event) {
+  var c = country(event.request.headers);
+  return event.request;
+}
+"""
+
+
+async def test_function_errors_name_the_line_and_the_stack(start_edge: StartEdge) -> None:
+    edge = await start_edge("debug_headers = true\n" + WITH_FUNCTION, files={"pass.js": NESTED_JS})
+    status, headers, _ = await edge.get("/x")
+    assert status == 503
+    assert "pass.js:2:" in headers["X-Edgesim-Error"]
+    console = "\n".join(edge.server.stream.lines)  # type: ignore[attr-defined]
+    assert "execution error at " in console
+    assert "pass.js:2:" in console
+    assert "at country (" in console
+    assert "at handler (" in console
+    assert "prelude" not in console
+    assert "<input>" not in console

@@ -158,7 +158,8 @@ def function_error(kind: str, detail: str, request_id: str, *, line: str = "") -
 def _failed(flow: Flow, result: InvocationResult) -> EdgeResponse:
     assert result.error is not None
     run = flow.function_runs[-1]
-    detail = f"function {run.name}: {result.error.kind} error: {result.error.message}"
+    where = f" at {result.error.position}" if result.error.position else ""
+    detail = f"function {run.name}: {result.error.kind} error{where}: {result.error.message}"
     return function_error(result.error.kind, detail, flow.request_id)
 
 
@@ -205,6 +206,7 @@ def _invoke(
     run.custom_log_data = result.custom_log_data
     if result.error is not None:
         run.error_kind, run.error = str(result.error.kind), result.error.message
+        run.error_position, run.error_stack = result.error.position, result.error.stack
     throttled = slot.throttle.record(over_budget=result.over_budget)
     flow.mark("function", name=name, event_type=run.event_type, error=run.error_kind)
     if throttled:
