@@ -1,5 +1,5 @@
-"""``[server]``: the listeners, the state directory, the distribution's domain name, the debug
-header and whether origin helpers may reach unmapped domains over the network."""
+"""``[server]``: the listeners (HTTP, HTTPS, admin), the state directory, the distribution's domain
+name, the debug header and whether origin helpers may reach unmapped domains over the network."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ SERVER_KEYS = (
     "ephemeral",
     "domain_name",
     "access_log",
+    "https",
+    "https_port",
     "debug_headers",
     "network_origins",
 )
@@ -31,6 +33,20 @@ def read_server(ctx: Context, data: Mapping[str, Any]) -> ServerSettings:
     admin_port = t.integer("admin_port", defaults.admin_port, lo=0, hi=65_535)
     if port == admin_port and port != 0:  # 0 means "any free port" for both
         t.error("admin_port", f"must differ from port ({port})")
+    https = t.flag("https", defaults.https)
+    https_port = t.integer("https_port", defaults.https_port, lo=0, hi=65_535)
+    if https and https_port != 0:  # an unused port cannot clash
+        for other, value in (("port", port), ("admin_port", admin_port)):
+            if https_port != value:
+                continue
+            if t.has("https_port"):
+                t.error("https_port", f"must differ from {other} ({value})")
+            else:
+                t.error(
+                    "https_port",
+                    f"the default, {value}, is {other}'s too; "
+                    "set https_port to another port (0: a free one) or https = false",
+                )
     domain = t.text("domain_name", defaults.domain_name) or defaults.domain_name
     if not _HOSTNAME.fullmatch(domain):
         t.error("domain_name", f"{domain!r} is not a host name")
@@ -43,6 +59,8 @@ def read_server(ctx: Context, data: Mapping[str, Any]) -> ServerSettings:
         ephemeral=t.flag("ephemeral", defaults.ephemeral),
         domain_name=domain,
         access_log=None if access_log is None else ctx.under(access_log),
+        https=https,
+        https_port=https_port,
         debug_headers=t.flag("debug_headers", defaults.debug_headers),
         network_origins=t.flag("network_origins", defaults.network_origins),
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from edgesim.distribution.model import ServerSettings
-from tests.unit.distribution.helpers import BASE, assert_problem, named_cases, parse
+from tests.unit.distribution.helpers import BASE, assert_problem, named_cases, parse, problems_of
 
 CASES = named_cases(
     [
@@ -71,6 +71,52 @@ CASES = named_cases(
             '[server]\nhost = ""\n' + BASE,
             "edgesim.toml: server.host: must not be empty",
         ),
+        (
+            "server-https-type",
+            '[server]\nhttps = "no"\n' + BASE,
+            "edgesim.toml: server.https: expected true or false, got string 'no'",
+        ),
+        (
+            "server-https-port-type",
+            '[server]\nhttps_port = "8443"\n' + BASE,
+            "edgesim.toml: server.https_port: expected an integer, got string '8443'",
+        ),
+        (
+            "server-https-port-float",
+            "[server]\nhttps_port = 8443.0\n" + BASE,
+            "edgesim.toml: server.https_port: expected an integer, got float 8443.0",
+        ),
+        (
+            "server-https-port-range",
+            "[server]\nhttps_port = 65536\n" + BASE,
+            "edgesim.toml: server.https_port: 65536 is out of range (allowed: 0 to 65535)",
+        ),
+        (
+            "server-https-port-negative",
+            "[server]\nhttps_port = -1\n" + BASE,
+            "edgesim.toml: server.https_port: -1 is out of range (allowed: 0 to 65535)",
+        ),
+        (
+            "server-https-port-is-port",
+            "[server]\nport = 9000\nhttps_port = 9000\n" + BASE,
+            "edgesim.toml: server.https_port: must differ from port (9000)",
+        ),
+        (
+            "server-https-port-is-admin-port",
+            "[server]\nhttps_port = 8081\n" + BASE,
+            "edgesim.toml: server.https_port: must differ from admin_port (8081)",
+        ),
+        (
+            "server-https-port-default-is-port",
+            "[server]\nport = 8443\n" + BASE,
+            "edgesim.toml: server.https_port: the default, 8443, is port's too; "
+            "set https_port to another port (0: a free one) or https = false",
+        ),
+        (
+            "server-https-port-typo",
+            "[server]\nhttp_port = 8443\n" + BASE,
+            "edgesim.toml: server.http_port: unknown key (did you mean 'https_port'?)",
+        ),
     ]
 )
 
@@ -86,3 +132,36 @@ def test_debug_headers_and_network_origins_are_off_unless_turned_on(project: Pat
     assert (on.debug_headers, on.network_origins) == (True, True)
     off = parse(project, "[server]\ndebug_headers = false\n" + BASE).server
     assert (off.debug_headers, off.network_origins) == (False, False)
+
+
+def test_https_is_on_by_default_on_8443(project: Path) -> None:
+    server = parse(project, BASE).server
+    assert (server.https, server.https_port) == (True, 8443)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("https = false\n", (False, 8443)),
+        ("https = true\nhttps_port = 9443\n", (True, 9443)),
+        ("https_port = 0\n", (True, 0)),
+        ("https_port = 65535\n", (True, 65535)),
+        # 0 is "a free port" for each listener, so they may all say 0.
+        ("port = 0\nadmin_port = 0\nhttps_port = 0\n", (True, 0)),
+        # An HTTPS port that is not used cannot clash.
+        ("https = false\nhttps_port = 8080\n", (False, 8080)),
+        ("https = false\nport = 8443\n", (False, 8443)),
+    ],
+)
+def test_https_accepted_values(project: Path, text: str, expected: tuple[bool, int]) -> None:
+    server = parse(project, "[server]\n" + text + BASE).server
+    assert (server.https, server.https_port) == expected
+
+
+def test_https_port_clashing_with_both_ports_names_both(project: Path) -> None:
+    message = problems_of(
+        project, "[server]\nport = 9000\nadmin_port = 9000\nhttps_port = 9000\n" + BASE
+    )
+    assert "server.admin_port: must differ from port (9000)" in message
+    assert "server.https_port: must differ from port (9000)" in message
+    assert "server.https_port: must differ from admin_port (9000)" in message
