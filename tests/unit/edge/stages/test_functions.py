@@ -216,14 +216,23 @@ def test_changed_request_replaces_the_flows_request_and_event(
     assert flow.event["request"]["headers"]["x-added"] == {"value": "yes"}
 
 
-def test_viewer_request_event_is_kept_even_without_a_function(
+def test_no_event_is_built_when_no_function_sees_the_request(
     dist: Distribution, functions: FunctionRegistry
 ) -> None:
     flow, response = viewer_request(dist, functions, "/plain")
     assert response is None
     assert flow.function_runs == []
+    assert flow.event is None
+
+
+def test_viewer_request_event_is_kept_for_a_viewer_response_function(
+    dist: Distribution, functions: FunctionRegistry
+) -> None:
+    flow, response = viewer_request(dist, functions, "/add_header/x")
+    assert response is None
+    assert flow.function_runs == []
     assert flow.event is not None
-    assert flow.event["request"]["uri"] == "/plain"
+    assert flow.event["request"]["uri"] == "/add_header/x"
     assert flow.event["context"]["requestId"] == REQUEST_ID
 
 
