@@ -51,6 +51,7 @@ CONFIG = """
 [server]
 port = 0
 admin_port = 0
+https = false
 ephemeral = true
 
 [[origins]]

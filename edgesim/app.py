@@ -10,6 +10,7 @@ watching files for them is ``edgesim.devloop.reloader``'s job.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -29,8 +30,10 @@ from edgesim.edge.proxy import EdgeProxy, EdgeState
 from edgesim.errors import FunctionLoadError, InputError
 from edgesim.kvs.clock import Clock, RealClock
 from edgesim.kvs.service import KvsService
+from edgesim.origins import S3DirectoryOrigin
 from edgesim.runtime.function import BudgetPolicy
 from edgesim.stores import kvs_service_for, sync_kvs_seeds
+from edgesim.tls import LocalTls, certificates_for
 
 
 class EdgeServer:
@@ -71,7 +74,10 @@ class EdgeServer:
             observers=[self.metrics, self.request_log],
         )
         self._runners: list[web.AppRunner] = []
+        self._directories: dict[Path, S3DirectoryOrigin] = {}
+        self.tls: LocalTls | None = None
         self.viewer_port = 0
+        self.https_port: int | None = None
         self.admin_port = 0
 
     def banner(self) -> list[str]:
@@ -79,8 +85,9 @@ class EdgeServer:
         developer sees (KVS propagation, throttling, local origins)."""
         dist, host = self.dist, self.dist.server.host
         lines = [
-            f"viewers: http://{host}:{self.viewer_port}  admin (KVS API, /status, /metrics): "
-            f"http://{host}:{self.admin_port}",
+            f"viewers: http://{host}:{self.viewer_port}"
+            + (f"  https://{host}:{self.https_port}" if self.https_port else "")
+            + f"  admin (KVS API, /status, /metrics): http://{host}:{self.admin_port}",
             f"kvs propagation: {_describe_propagation(dist)}",
         ]
         throttling = dist.throttling
@@ -91,7 +98,11 @@ class EdgeServer:
             f"{throttling.over_budget_ratio:.0%} over budget → {throttling.duration_s:g} s"
         )
         for key, local in sorted(dist.origins_local.items()):
-            lines.append(f"origin {key} → {local.url or local.directory}")
+            served = f" (served as an S3 bucket at {local.url})" if local.directory else ""
+            lines.append(f"origin {key} → {local.directory or local.url}{served}")
+        if self.tls is not None:
+            lines += list(self.tls.notes)
+            lines.append(f"https: trust this CA to avoid certificate warnings: {self.tls.ca_cert}")
         return lines
 
     def _registry(self, dist: Distribution) -> FunctionRegistry:
@@ -124,8 +135,15 @@ class EdgeServer:
             print(f"    {line}", file=self.stream, flush=True)
 
     # -- lifecycle -----------------------------------------------------------------------------
-    async def start(self, *, port: int | None = None, admin_port: int | None = None) -> None:
-        """Listen on the viewer and admin ports. A function that cannot be loaded (it does not
+    async def start(
+        self,
+        *,
+        port: int | None = None,
+        admin_port: int | None = None,
+        https_port: int | None = None,
+    ) -> None:
+        """Listen on the viewer (HTTP and, unless turned off, HTTPS) and admin ports, and serve
+        the directories mapped as S3 origins. A function that cannot be loaded (it does not
         compile, or breaks a strict compatibility rule) stops here: serve refuses what
         ``edgesim test`` refuses (FunctionLoadError, exit 1)."""
         errors = self.load_errors(strict_only=True)
@@ -135,46 +153,90 @@ class EdgeServer:
                 '"lenient" or rules = {...} on the function in [[functions]] to serve anyway):\n'
                 + "\n".join(errors)
             )
+        await self._serve_directories(self.dist)
+        self.proxy.swap(EdgeState(self._with_directories(self.dist), self.proxy.state.functions))
         server = self.dist.server
         viewer = web.Application(client_max_size=0)
         viewer.router.add_route("*", "/{tail:.*}", self.proxy.handle)
+        # Request lines up to 64 KB are read so that edgesim, not the HTTP parser, answers an
+        # over-long URI as CloudFront does (414, with CloudFront's headers).
+        runner = await self._runner(viewer, max_line_size=65536)
+        self.viewer_port = await self._site(runner, server.host, port, server.port)
+        if server.https:
+            names = [*self.dist.aliases, server.domain_name]
+            self.tls = certificates_for(None if server.ephemeral else server.state_dir, names)
+            self.https_port = await self._site(
+                runner, server.host, https_port, server.https_port, ssl_context=self.tls.context
+            )
+            self.proxy.https_port = self.https_port
         admin = web.Application()
         add_admin_routes(admin, self)
         setup_admin(admin, self.kvs)
-        self.viewer_port = await self._listen_viewer(
-            viewer, server.host, server.port if port is None else port
-        )
-        self.admin_port = await self._listen(
-            admin, server.host, server.admin_port if admin_port is None else admin_port
-        )
+        admin_runner = await self._runner(admin)
+        self.admin_port = await self._site(admin_runner, server.host, admin_port, server.admin_port)
 
-    async def _listen_viewer(self, app: web.Application, host: str, port: int) -> int:
-        # Request lines up to 64 KB are read so that edgesim, not the HTTP parser, answers an
-        # over-long URI as CloudFront does (414, with CloudFront's headers).
-        return await self._listen(app, host, port, max_line_size=65536)
+    async def _serve_directories(self, dist: Distribution) -> None:
+        """A local S3 emulation for every directory [origins_local] maps an origin to."""
+        for local in dist.origins_local.values():
+            if local.directory is not None and local.directory not in self._directories:
+                origin = S3DirectoryOrigin(local.directory)
+                try:
+                    await origin.start(host="127.0.0.1", port=0)
+                except NotADirectoryError:
+                    raise InputError(
+                        f"[origins_local] {local.key}: {local.directory} is not a directory"
+                    ) from None
+                self._directories[local.directory] = origin
 
-    async def _listen(
-        self, app: web.Application, host: str, port: int, *, max_line_size: int = 8190
-    ) -> int:
+    def _with_directories(self, dist: Distribution) -> Distribution:
+        """``dist`` with each directory origin's local URL filled in (its S3 emulation's)."""
+        mapped = {
+            key: replace(local, url=self._directories[local.directory].url)
+            for key, local in dist.origins_local.items()
+            if local.directory is not None and local.directory in self._directories
+        }
+        return replace(dist, origins_local={**dist.origins_local, **mapped}) if mapped else dist
+
+    async def _runner(self, app: web.Application, *, max_line_size: int = 8190) -> web.AppRunner:
         runner = web.AppRunner(
             app, access_log=None, shutdown_timeout=1.0, max_line_size=max_line_size
         )
         await runner.setup()
         self._runners.append(runner)
-        site = web.TCPSite(runner, host, port)
+        return runner
+
+    async def _site(
+        self,
+        runner: web.AppRunner,
+        host: str,
+        port: int | None,
+        configured: int,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> int:
+        """Listen on ``port`` (else the configured one; 0: a free port); returns the port."""
+        wanted = configured if port is None else port
+        site = web.TCPSite(runner, host, wanted, ssl_context=ssl_context)
         try:
             await site.start()
         except OSError as exc:
             raise InputError(
-                f"cannot listen on {host}:{port}: {exc.strerror or exc} (another process may be "
-                "using it; choose another with --port / --admin-port or [server] port)"
+                f"cannot listen on {host}:{wanted}: {exc.strerror or exc} (another process may "
+                "be using it; choose another with --port / --https-port / --admin-port or "
+                "[server] port / https_port / admin_port)"
             ) from None
-        return int(runner.addresses[0][1])
+        return int(runner.addresses[-1][1])  # this site's socket: the runner's newest
 
     async def stop(self) -> None:
         for runner in reversed(self._runners):
             await runner.cleanup()
         self._runners.clear()
+        for origin in self._directories.values():
+            await origin.stop()
+        self._directories.clear()
+        if self.tls is not None:
+            self.tls.close()
+            self.tls = None
         await self.origins.close()
         self.cache.close()
         self.request_log.close()
@@ -220,6 +282,14 @@ class EdgeServer:
             ("[server]", current.server, dist.server),
         )
         changed = [label for label, old, new in fixed if old != new]
+        served = set(self._directories) if self._runners else None
+        new_dirs = {
+            str(local.directory)
+            for local in dist.origins_local.values()
+            if local.directory is not None and served is not None and local.directory not in served
+        }
+        if new_dirs:
+            changed.append(f"[origins_local] directories ({', '.join(sorted(new_dirs))})")
         if changed:
             self.say(
                 f"config not reloaded: {', '.join(changed)} changed; restart edgesim serve to "
@@ -238,7 +308,7 @@ class EdgeServer:
             return
         for error in failed:  # lenient functions: served, answering 503 until they load
             self.say_error(error)
-        self.proxy.swap(EdgeState(dist, functions))
+        self.proxy.swap(EdgeState(self._with_directories(dist), functions))
         self.say("configuration reloaded")
 
     def status(self) -> dict[str, Any]:

@@ -29,9 +29,16 @@ def demo_root() -> Path:
     return bundled if bundled.is_dir() else _PACKAGE_DIR.parent
 
 
-def demo_config(origin_url: str, *, port: int, admin_port: int, ephemeral: bool) -> Distribution:
+def demo_config(
+    origin_url: str, *, port: int, admin_port: int, ephemeral: bool, https_port: int = 8443
+) -> Distribution:
     doc: dict[str, Any] = {
-        "server": {"port": port, "admin_port": admin_port, "ephemeral": ephemeral},
+        "server": {
+            "port": port,
+            "admin_port": admin_port,
+            "https_port": https_port,
+            "ephemeral": ephemeral,
+        },
         "origins": [{"id": "demo-origin", "url": origin_url}],
         "kvs": [{"name": "experiments", "data": "fixtures/kvs/ab_cohort.json"}],
         "functions": [

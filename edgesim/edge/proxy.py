@@ -59,6 +59,7 @@ class EdgeProxy:
         self.origins = origins
         self.clock = clock or RealClock()
         self._real_clock = isinstance(self.clock, RealClock)
+        self.https_port: int | None = None  # where HTTP viewers are redirected to, once listening
         self.observers = list(observers)
         self.swap(state)
 
@@ -86,7 +87,7 @@ class EdgeProxy:
     async def _process(
         self, flow: Flow, request: web.Request, functions: FunctionRegistry
     ) -> EdgeResponse:
-        refused = viewer_stage.admit(flow)
+        refused = viewer_stage.admit(flow, https_port=self.https_port)
         if refused is not None:
             blocked = refused.detail and refused.detail.startswith(viewer_stage.GEO_BLOCKED)
             if blocked and 403 in flow.dist.custom_error_responses:

@@ -379,6 +379,7 @@ def _distribution(
         "host": LOOPBACK,
         "port": 0,
         "admin_port": 0,
+        "https_port": 0,
         "ephemeral": True,
     }
     return parse_config(doc, base_dir=base_dir, source=source, config_path=config_path)
@@ -440,7 +441,7 @@ async def edgesim_server(
         errors = server.load_errors(strict_only=True)
         if errors:
             raise FunctionLoadError("edgesim_server: " + "\n".join(errors))
-        await server.start(port=0, admin_port=0)
+        await server.start(port=0, admin_port=0, https_port=0)
         return handle
 
     yield start

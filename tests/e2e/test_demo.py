@@ -12,7 +12,7 @@ from edgesim.stores import kvs_service_for
 
 async def test_demo_tour_shows_cohorts_redirect_cache_and_propagation() -> None:
     origin_runner, origin_url = await start_demo_origin()
-    dist = demo_config(origin_url, port=0, admin_port=0, ephemeral=True)
+    dist = demo_config(origin_url, port=0, admin_port=0, https_port=0, ephemeral=True)
     clock = VirtualClock()
     kvs = kvs_service_for(dist, clock=clock)
     server = EdgeServer(dist, kvs=kvs, stream=io.StringIO())

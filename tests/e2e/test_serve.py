@@ -845,7 +845,7 @@ async def test_port_in_use_is_a_clear_input_error(tmp_path: Path) -> None:
         port = busy.getsockname()[1]
         config = tmp_path / "edgesim.toml"
         config.write_text(
-            f"[server]\nport = {port}\nadmin_port = 0\nephemeral = true\n"
+            f"[server]\nport = {port}\nadmin_port = 0\nhttps_port = 0\nephemeral = true\n"
             '[[origins]]\nid = "app"\nurl = "http://127.0.0.1:9"\n'
             '[default_behavior]\norigin = "app"\n'
         )

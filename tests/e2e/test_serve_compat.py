@@ -26,7 +26,7 @@ async def test_start_up_refuses_a_function_that_breaks_a_strict_rule(tmp_path: P
     (tmp_path / "pass.js").write_text(OPTIONAL_CHAINING)
     config = tmp_path / "edgesim.toml"
     config.write_text(
-        "[server]\nport = 0\nadmin_port = 0\nephemeral = true\n"
+        "[server]\nport = 0\nadmin_port = 0\nhttps_port = 0\nephemeral = true\n"
         + WITH_FUNCTION.replace("{origin}", "http://127.0.0.1:9")
     )
     stream = io.StringIO()

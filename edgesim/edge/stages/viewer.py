@@ -45,7 +45,7 @@ def place(flow: Flow, resolver: ViewerResolver) -> EdgeResponse | None:
 GEO_BLOCKED = "geo restriction: the viewer's country is not allowed"
 
 
-def admit(flow: Flow) -> EdgeResponse | None:
+def admit(flow: Flow, *, https_port: int | None = None) -> EdgeResponse | None:
     """Choose the behaviour and apply what it refuses (geo restriction, method, GET body,
     viewer protocol policy); on success the request carries the CloudFront-* headers its
     policies name."""
@@ -75,9 +75,12 @@ def admit(flow: Flow) -> EdgeResponse | None:
         if behavior.viewer_protocol_policy == "https-only":
             return generated(403, "HTTPS is required for this path.", XCache.ERROR)
         if behavior.viewer_protocol_policy == "redirect-to-https":
-            host = req.header("host") or flow.dist.server.domain_name
+            # 301 to the HTTPS URL (API reference, ViewerProtocolPolicy); locally the HTTPS
+            # listener's port, so the redirect can be followed.
+            host = host_without_port(req.header("host") or flow.dist.server.domain_name)
+            port = f":{https_port}" if https_port not in (None, 443) else ""
             response = generated(301, "", XCache.REDIRECT)
-            response.headers.append(("location", f"https://{host_without_port(host)}{req.target}"))
+            response.headers.append(("location", f"https://{host}{port}{req.target}"))
             return response
     add_cloudfront_headers(req, behavior)
     return None
