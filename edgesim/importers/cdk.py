@@ -216,8 +216,8 @@ def load_cdk(
         chosen.template, parameters=parameters, assets=resolve, stack_name=chosen.stack_name
     )
     cdk_stack.construct_paths = _construct_paths(chosen.assembly, chosen, cdk_stack.template)
+    contents = _deployments(cdk_stack, keys)  # first: its notes concern every distribution
     found = bundles(cdk_stack)
-    contents = _deployments(cdk_stack, keys)
     manifest_files = [chosen.assembly / "manifest.json"]
     for artifact in _artifacts(chosen.assembly).values():
         file = (

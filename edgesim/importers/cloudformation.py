@@ -153,27 +153,34 @@ class Stack:
 
     # -- values ----------------------------------------------------------------------------------
 
-    def value(self, node: Any, at: str) -> Any:
-        """``node`` with every intrinsic function resolved (``_NO_VALUE`` for ``AWS::NoValue``)."""
+    def value(self, node: Any, at: str, *, argument: bool = False) -> Any:
+        """``node`` with every intrinsic function resolved (``_NO_VALUE`` for ``AWS::NoValue``).
+
+        ``at`` is the property path of ``node``; inside an intrinsic function's arguments
+        (``argument``) it stays the path of the property that holds the function."""
         if isinstance(node, dict):
             if len(node) == 1:
-                ((key, argument),) = node.items()
+                ((key, inner),) = node.items()
                 if key == "Ref" or (isinstance(key, str) and key.startswith("Fn::")):
-                    return self.intrinsic(key, argument, node, at)
+                    return self.intrinsic(key, inner, node, at)
             resolved: dict[str, Any] = {}
             for key, item in node.items():
-                got = self.value(item, f"{at}.{key}")
+                got = self.value(item, at if argument else f"{at}.{key}", argument=argument)
                 if got is not _NO_VALUE:
                     resolved[key] = got
             return resolved
         if isinstance(node, list):
             items = []
             for index, item in enumerate(node):
-                got = self.value(item, f"{at}[{index}]")
+                got = self.value(item, at if argument else f"{at}[{index}]", argument=argument)
                 if got is not _NO_VALUE:
                     items.append(got)
             return items
         return node
+
+    def arg(self, node: Any, at: str) -> Any:
+        """An intrinsic function's argument, resolved."""
+        return self.value(node, at, argument=True)
 
     def prop(self, logical_id: str, name: str) -> Any:
         """One property of a resource, resolved (``None`` when absent), memoised."""
@@ -360,8 +367,7 @@ class Stack:
             f"{self.label}: Resources.{logical_id} ({kind}) is not emulated: "
             f"{expression} stands in as {value!r}"
         )
-        if note not in self.notes:
-            self.notes.append(note)
+        self.notes.append(note)  # once per use: each bundle keeps the notes of what it uses
         return value
 
     def sam_implicit_type(self, name: str) -> str | None:
@@ -415,7 +421,7 @@ class Stack:
                 return self.condition(str(argument), at)
             if key in ("Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or"):
                 return bool(self.intrinsic(key, argument, node, at))
-        got = self.value(node, at)
+        got = self.arg(node, at)
         if isinstance(got, bool):
             return got
         if isinstance(got, str) and got.lower() in ("true", "false"):
@@ -438,7 +444,7 @@ def _fn_get_att(stack: Stack, argument: Any, node: Any, at: str) -> Any:
     if not (isinstance(argument, list) and len(argument) == 2 and isinstance(argument[0], str)):
         raise stack.fail(at, node, "Fn::GetAtt takes [LogicalId, Attribute]")
     logical_id = argument[0]
-    attribute = stack.value(argument[1], at)
+    attribute = stack.arg(argument[1], at)
     if not isinstance(attribute, str):
         raise stack.fail(at, node, "the attribute name must be a string")
     found = stack.resource_id(logical_id, node, at)
@@ -455,10 +461,10 @@ def _fn_sub(stack: Stack, argument: Any, node: Any, at: str) -> Any:
     if isinstance(argument, list):
         if len(argument) != 2 or not isinstance(argument[1], dict):
             raise stack.fail(at, node, "Fn::Sub takes a string or [String, {Name: Value}]")
-        text = stack.value(argument[0], at)
-        variables = {str(key): stack.value(item, at) for key, item in argument[1].items()}
+        text = stack.arg(argument[0], at)
+        variables = {str(key): stack.arg(item, at) for key, item in argument[1].items()}
     else:
-        text = stack.value(argument, at)
+        text = stack.arg(argument, at)
     if not isinstance(text, str):
         raise stack.fail(at, node, "Fn::Sub needs a string")
 
@@ -483,8 +489,8 @@ def _fn_sub(stack: Stack, argument: Any, node: Any, at: str) -> Any:
 def _fn_join(stack: Stack, argument: Any, node: Any, at: str) -> Any:
     if not (isinstance(argument, list) and len(argument) == 2):
         raise stack.fail(at, node, "Fn::Join takes [Delimiter, [Values]]")
-    delimiter = stack.value(argument[0], at)
-    items = stack.value(argument[1], at)
+    delimiter = stack.arg(argument[0], at)
+    items = stack.arg(argument[1], at)
     if not isinstance(delimiter, str) or not isinstance(items, list):
         raise stack.fail(at, node, "Fn::Join takes [Delimiter, [Values]]")
     if any(isinstance(item, list | dict) for item in items):
@@ -495,8 +501,8 @@ def _fn_join(stack: Stack, argument: Any, node: Any, at: str) -> Any:
 def _fn_select(stack: Stack, argument: Any, node: Any, at: str) -> Any:
     if not (isinstance(argument, list) and len(argument) == 2):
         raise stack.fail(at, node, "Fn::Select takes [Index, [Values]]")
-    index = stack.value(argument[0], at)
-    items = stack.value(argument[1], at)
+    index = stack.arg(argument[0], at)
+    items = stack.arg(argument[1], at)
     try:
         position = int(index)
     except (TypeError, ValueError):
@@ -511,8 +517,8 @@ def _fn_select(stack: Stack, argument: Any, node: Any, at: str) -> Any:
 def _fn_split(stack: Stack, argument: Any, node: Any, at: str) -> Any:
     if not (isinstance(argument, list) and len(argument) == 2):
         raise stack.fail(at, node, "Fn::Split takes [Delimiter, String]")
-    delimiter = stack.value(argument[0], at)
-    text = stack.value(argument[1], at)
+    delimiter = stack.arg(argument[0], at)
+    text = stack.arg(argument[1], at)
     if not isinstance(delimiter, str) or not delimiter or not isinstance(text, str):
         raise stack.fail(at, node, "Fn::Split takes [Delimiter, String]")
     return text.split(delimiter)
@@ -522,13 +528,13 @@ def _fn_if(stack: Stack, argument: Any, node: Any, at: str) -> Any:
     if not (isinstance(argument, list) and len(argument) == 3 and isinstance(argument[0], str)):
         raise stack.fail(at, node, "Fn::If takes [Condition, ValueIfTrue, ValueIfFalse]")
     chosen = argument[1] if stack.condition(argument[0], at) else argument[2]
-    return stack.value(chosen, at)
+    return stack.value(chosen, at)  # the branch stands where the Fn::If is
 
 
 def _fn_equals(stack: Stack, argument: Any, node: Any, at: str) -> Any:
     if not (isinstance(argument, list) and len(argument) == 2):
         raise stack.fail(at, node, "Fn::Equals takes [Value1, Value2]")
-    first, second = (stack.value(item, at) for item in argument)
+    first, second = (stack.arg(item, at) for item in argument)
     if isinstance(first, list) or isinstance(second, list):
         return first == second
     return _text(first) == _text(second)
@@ -561,39 +567,39 @@ def _fn_find_in_map(stack: Stack, argument: Any, node: Any, at: str) -> Any:
         if not (isinstance(option, dict) and set(option) == {"DefaultValue"}):
             raise stack.fail(at, node, "the fourth member of Fn::FindInMap is {DefaultValue: …}")
         default = option["DefaultValue"]
-    names = [stack.value(item, at) for item in argument[:3]]
+    names = [stack.arg(item, at) for item in argument[:3]]
     mappings = stack.template.get("Mappings") or {}
     current: Any = mappings
     for level, name in zip(("mapping", "key", "key"), names, strict=True):
         if not isinstance(current, dict) or _text(name) not in current:
             if default is not _NO_VALUE:
-                return stack.value(default, at)
+                return stack.arg(default, at)
             raise stack.fail(at, node, f"no {level} {_text(name)!r} in Mappings")
         current = current[_text(name)]
-    return stack.value(current, at)
+    return stack.arg(current, at)
 
 
 def _fn_base64(stack: Stack, argument: Any, node: Any, at: str) -> Any:
-    text = stack.value(argument, at)
+    text = stack.arg(argument, at)
     if not isinstance(text, str):
         raise stack.fail(at, node, "Fn::Base64 needs a string")
     return base64.b64encode(text.encode()).decode()
 
 
 def _fn_get_azs(stack: Stack, argument: Any, node: Any, at: str) -> Any:
-    region = stack.value(argument, at) or REGION
+    region = stack.arg(argument, at) or REGION
     return [f"{region}{zone}" for zone in "abcdef"]
 
 
 def _fn_length(stack: Stack, argument: Any, node: Any, at: str) -> Any:
-    items = stack.value(argument, at)
+    items = stack.arg(argument, at)
     if not isinstance(items, list):
         raise stack.fail(at, node, "Fn::Length needs a list")
     return len(items)
 
 
 def _fn_to_json_string(stack: Stack, argument: Any, node: Any, at: str) -> Any:
-    return json.dumps(stack.value(argument, at), separators=(",", ":"))
+    return json.dumps(stack.arg(argument, at), separators=(",", ":"))
 
 
 _INTRINSICS: dict[str, Callable[[Stack, Any, Any, str], Any]] = {
@@ -827,13 +833,17 @@ def load_template(
 
 
 def bundles(stack: Stack) -> dict[str, ImportBundle]:
+    """Every distribution the stack creates, by logical id (``load_template``'s second step)."""
     found: dict[str, ImportBundle] = {}
+    preamble = list(stack.notes)  # about the whole template
     for logical_id, resource in stack.resources.items():
         if not isinstance(resource, dict):
             raise stack.fail(f"Resources.{logical_id}", None, "must be a mapping")
         if resource.get("Type") != "AWS::CloudFront::Distribution" or not stack.exists(logical_id):
             continue
-        found[logical_id] = _bundle(stack, logical_id)
+        bundle = _bundle(stack, logical_id)
+        bundle.notes[:0] = [note for note in preamble if note not in bundle.notes]
+        found[logical_id] = bundle
     return found
 
 
