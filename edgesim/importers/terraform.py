@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -71,24 +71,30 @@ def kvs_arn(name: str) -> str:
 
 
 def load_terraform(
-    path: Path, *, variables: Mapping[str, str] = {}, var_files: Sequence[Path] = ()
+    path: Path,
+    *,
+    variables: Mapping[str, str] = {},
+    var_files: Sequence[Path] = (),
+    mapped_origins: Collection[str] = (),
 ) -> list[ImportBundle]:
     """Every CloudFront distribution in a Terraform configuration, as :class:`TerraformBundle`.
 
     ``path`` is the root module's directory (a ``.tf`` file stands for its directory) or a
     ``terraform show -json`` file (plan or state). ``variables`` are ``-var`` values (strings,
     parsed as HCL for non-string types); ``var_files`` are ``-var-file`` files, applied after
-    ``terraform.tfvars`` and ``*.auto.tfvars`` and before ``variables``.
+    ``terraform.tfvars`` and ``*.auto.tfvars`` and before ``variables``. ``mapped_origins``
+    are origin ids the caller maps to local URLs (``--origin ID=…``): an unresolvable domain of
+    one of those is kept as a placeholder instead of failing the import.
     """
     path = Path(path)
     if path.suffix == ".json" and not path.name.endswith(".tf.json"):
-        return _load_show_json(path)
+        return _load_show_json(path, mapped_origins)
     root = path if path.is_dir() else path.parent
     if not root.is_dir():
         raise InputError(f"{path}: no such directory")
     project = _Project(root)
     module = project.root_module(variables, var_files)
-    return _Assembler(project, module).bundles()
+    return _Assembler(project, module, mapped_origins).bundles()
 
 
 # =============================================================================================
@@ -372,7 +378,10 @@ class _Module:
         if root == "terraform" and first == "workspace":
             return "default", 1
         if root == "module" and first is not None:
-            return self.child(first), 1
+            child = self.child(first)
+            if isinstance(child, Unknown) and len(steps) > 1 and steps[1][0] == "attr":
+                return Unknown(f"module.{first}.{steps[1][1]}", child.reason), 2
+            return child, 1
         if root == "data" and first is not None and len(steps) > 1 and steps[1][0] == "attr":
             return self.collection("data", first, steps[1][1], steps[2:]), 2
         if root in ("var", "local", "module", "path", "data", "each", "count", "self"):
@@ -554,11 +563,13 @@ class _Module:
         else:
             found = self.project.manifest_dir(key)
             if found is None:
-                raise EvalError(
-                    f'module "{name}": source "{source}" is not a local path and '
-                    f".terraform/modules/modules.json has no module {key!r} "
-                    "(run terraform init, or vendor the module)"
+                reason = f"{source} is not installed under .terraform/modules; run terraform init"
+                self.project.notes.append(
+                    f"{block.src.display}:{block.line}: {self.prefix()}module.{name}: "
+                    f"not read ({reason})"
                 )
+                self._children[name] = Unknown(f"module.{name}", reason)
+                return self._children[name]
             directory = found
         if not directory.is_dir():
             raise EvalError(f'module "{name}": {directory} is not a directory')
@@ -662,7 +673,10 @@ def _traversal_text(node: Tree[Any]) -> str:
 
 
 def _known_meta(value: Any, what: str) -> Any:
-    unknown = first_unknown(value)
+    """count, or for_each's keys: Terraform needs them before apply (map values may wait)."""
+    unknown = value if isinstance(value, Unknown) else None
+    if isinstance(value, TfSet):  # a set's elements are its keys
+        unknown = first_unknown(value)
     if unknown is not None:
         raise EvalError(f"{what} must be known before apply: {unknown.describe()}")
     if value is None:
@@ -1071,8 +1085,9 @@ def _placeholder(value: Any) -> Any:
 
 
 class _Mapper:
-    def __init__(self, notes: list[str]) -> None:
+    def __init__(self, notes: list[str], mapped_origins: Collection[str] = ()) -> None:
         self.notes = notes
+        self.mapped_origins = mapped_origins
 
     def get(
         self,
@@ -1236,9 +1251,13 @@ def _distribution(m: _Mapper, node: _Node) -> tuple[dict[str, Any], dict[str, st
 
 
 def _origin(m: _Mapper, node: _Node) -> dict[str, Any]:
+    origin_id = m.text(node, "origin_id", required=True)
+    mapped = origin_id in m.mapped_origins
     origin: dict[str, Any] = {
-        "Id": m.text(node, "origin_id", required=True),
-        "DomainName": m.text(node, "domain_name", required=True, hint=_ORIGIN_HINT),
+        "Id": origin_id,
+        "DomainName": m.text(
+            node, "domain_name", required=True, hint=_ORIGIN_HINT, tolerant=mapped
+        ),
         "OriginPath": m.text(node, "origin_path") or "",
     }
     headers = [
@@ -1588,8 +1607,9 @@ class _Inst(Protocol):
 class _BaseAssembler:
     """Builds one bundle per distribution from resource instances (HCL or show -json)."""
 
-    def __init__(self) -> None:
+    def __init__(self, mapped_origins: Collection[str] = ()) -> None:
         self.notes: list[str] = []
+        self.mapped_origins = mapped_origins
         self._by_type: dict[str, list[_Inst]] = {}
 
     def instances(self, rtype: str) -> list[_Inst]:  # pragma: no cover - overridden
@@ -1622,7 +1642,7 @@ class _BaseAssembler:
 
     def bundle(self, inst: _Inst) -> ImportBundle:
         notes: list[str] = []
-        m = _Mapper(notes)
+        m = _Mapper(notes, self.mapped_origins)
         config, where = _distribution(m, inst.node)
         bundle = TerraformBundle(distribution_config=config, where=where, name=inst.address)
         behaviors = [config["DefaultCacheBehavior"], *config["CacheBehaviors"]["Items"]]
@@ -1721,8 +1741,10 @@ class _BaseAssembler:
 
 
 class _Assembler(_BaseAssembler):
-    def __init__(self, project: _Project, root: _Module) -> None:
-        super().__init__()
+    def __init__(
+        self, project: _Project, root: _Module, mapped_origins: Collection[str] = ()
+    ) -> None:
+        super().__init__(mapped_origins)
         self.project = project
         self.root = root
         self.notes = project.notes
@@ -1833,8 +1855,10 @@ class _JsonResProxy:
 
 
 class _JsonAssembler(_BaseAssembler):
-    def __init__(self, path: Path, doc: dict[str, Any]) -> None:
-        super().__init__()
+    def __init__(
+        self, path: Path, doc: dict[str, Any], mapped_origins: Collection[str] = ()
+    ) -> None:
+        super().__init__(mapped_origins)
         self.path = path
         self.display = str(path)
         self.resources: list[_JsonResource] = []
@@ -1919,7 +1943,7 @@ class _JsonAssembler(_BaseAssembler):
         return FunctionSource(name, runtime, code=code, auto_publish=bool(publish), where=where)
 
 
-def _load_show_json(path: Path) -> list[ImportBundle]:
+def _load_show_json(path: Path, mapped_origins: Collection[str] = ()) -> list[ImportBundle]:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -1928,4 +1952,4 @@ def _load_show_json(path: Path) -> list[ImportBundle]:
         raise InputError(f"{path}: not valid JSON: {exc}") from None
     if not isinstance(doc, dict):
         raise InputError(f"{path}: not terraform show -json output")
-    return _JsonAssembler(path, doc).bundles()
+    return _JsonAssembler(path, doc, mapped_origins).bundles()
