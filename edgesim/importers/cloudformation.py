@@ -93,7 +93,18 @@ _POLICY_MEMBERS = {
     "ResponseHeadersPolicyId": "AWS::CloudFront::ResponseHeadersPolicy",
 }
 
+# Where a placeholder needs no note of its own: the converter notes these features.
+_NOTED_ELSEWHERE = (
+    ".LambdaFunctionAssociations",
+    ".WebACLId",
+    ".ViewerCertificate",
+    ".Logging",
+    ".RealtimeLogConfigArn",
+    ".TrustedKeyGroups",
+)
+
 _SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
+_NESTED_TYPES = ("AWS::CloudFormation::Stack", "AWS::Serverless::Application")
 _KNOWN_TRANSFORMS = (_SAM_TRANSFORM, "AWS::LanguageExtensions")
 
 
@@ -113,6 +124,7 @@ class Stack:
     function_arns: dict[str, str] = field(default_factory=dict)  # ARN → logical id
     kvs_arns: dict[str, str] = field(default_factory=dict)  # ARN → logical id
     notes: list[str] = field(default_factory=list)
+    children: dict[str, Stack] = field(default_factory=dict)  # nested stacks, by logical id
     _conditions: dict[str, bool] = field(default_factory=dict)
     _in_progress: list[str] = field(default_factory=list)
     _property_cache: dict[tuple[str, str], Any] = field(default_factory=dict)
@@ -307,18 +319,22 @@ class Stack:
             return self.named(logical_id)
         if kind == "AWS::CloudFront::Distribution":
             return self.distribution_id(logical_id)
+        if kind in _NESTED_TYPES:
+            return self.child(logical_id).pseudo("AWS::StackId", node, at)
         if kind in _ATTRIBUTES:  # policies, OAC, OAI: the id
             return logical_id
-        return self.placeholder(logical_id, None)
+        return self.placeholder(logical_id, None, at)
 
     def distribution_id(self, logical_id: str) -> str:
         return "E" + self.physical_id(logical_id, 13).upper()
 
     def get_att(self, logical_id: str, attribute: str, node: Any, at: str) -> Any:
         kind = self.resource_type(logical_id)
+        if kind in _NESTED_TYPES and attribute.startswith("Outputs."):
+            return self.child(logical_id).output(attribute.removeprefix("Outputs."), node, at)
         known = _ATTRIBUTES.get(kind)
         if known is None:
-            return self.placeholder(logical_id, attribute)
+            return self.placeholder(logical_id, attribute, at)
         if attribute not in known:
             raise self.fail(at, node, f"unknown attribute (an {kind} has {', '.join(known)})")
         if kind == "AWS::S3::Bucket":
@@ -352,8 +368,11 @@ class Stack:
             return hashlib.sha256(logical_id.encode()).hexdigest() * 2
         return logical_id  # Id of a policy, an OAC or an OAI
 
-    def placeholder(self, logical_id: str, attribute: str | None) -> Any:
-        """A stand-in for a value only a deployed resource of an unmodelled type would have."""
+    def placeholder(self, logical_id: str, attribute: str | None, at: str) -> Any:
+        """A stand-in for a value only a deployed resource of an unmodelled type would have.
+
+        A note says so, unless the value goes where the converter notes the feature anyway
+        (Lambda@Edge, WAF, certificates, logging)."""
         kind = self.resource_type(logical_id) or "SAM implicit resource"
         known = _placeholders(self, logical_id, kind, attribute)
         if known is not None:
@@ -367,7 +386,8 @@ class Stack:
             f"{self.label}: Resources.{logical_id} ({kind}) is not emulated: "
             f"{expression} stands in as {value!r}"
         )
-        self.notes.append(note)  # once per use: each bundle keeps the notes of what it uses
+        if not any(part in at for part in _NOTED_ELSEWHERE):
+            self.notes.append(note)  # once per use: each bundle keeps the notes of what it uses
         return value
 
     def sam_implicit_type(self, name: str) -> str | None:
@@ -387,13 +407,77 @@ class Stack:
     def sam_implicit(self, name: str, attribute: str | None, node: Any, at: str) -> Any:
         kind = self.sam_implicit_type(name) or ""
         known = _placeholders(self, name, kind, attribute)
-        return known if known is not None else self.placeholder(name, attribute)
+        return known if known is not None else self.placeholder(name, attribute, at)
 
     @property
     def is_sam(self) -> bool:
         transform = self.template.get("Transform")
         names = transform if isinstance(transform, list) else [transform]
         return _SAM_TRANSFORM in names
+
+    # -- nested stacks ---------------------------------------------------------------------------
+
+    def child(self, logical_id: str) -> Stack:
+        """The nested stack a ``AWS::CloudFormation::Stack`` (or SAM application) creates, read
+        from its local template with the parameters the parent passes."""
+        if logical_id in self.children:
+            return self.children[logical_id]
+        kind = self.resource_type(logical_id)
+        member = "Location" if kind == "AWS::Serverless::Application" else "TemplateURL"
+        at = f"Resources.{logical_id}.Properties.{member}"
+        url = self.prop(logical_id, member)
+        if not isinstance(url, str):
+            raise self.fail(at, None, "must be the nested stack template's location")
+        path = self.nested_template(url, at)
+        values = self.prop(logical_id, "Parameters") or {}
+        if not isinstance(values, dict):
+            raise self.fail(
+                f"Resources.{logical_id}.Properties.Parameters", None, "must be a mapping"
+            )
+        parameters = {
+            str(name): ",".join(map(_text, value)) if isinstance(value, list) else _text(value)
+            for name, value in values.items()
+        }
+        nested = open_stack(
+            path,
+            parameters=parameters,
+            assets=self.assets,
+            stack_name=f"{self.name}-{logical_id}-{self.physical_id(logical_id, 8)}".upper(),
+            nested=True,
+        )
+        self.children[logical_id] = nested
+        return nested
+
+    def nested_template(self, url: str, at: str) -> Path:
+        """The local file of a nested stack's template: a path relative to this template (as
+        ``aws cloudformation package`` takes it), or an S3 URL the asset resolver knows."""
+        match = re.fullmatch(
+            r"(?:s3://|https://s3[.-][^/]*amazonaws\.com[^/]*/|https://)"
+            r"([^/]+?)(?:\.s3[.-][^/]*amazonaws\.com[^/]*)?/(.+)",
+            url,
+        )
+        if match is None:
+            path = self.path.parent / url
+        else:
+            found = self.assets(*match.groups()) if self.assets is not None else None
+            if found is None:
+                raise self.fail(
+                    at,
+                    None,
+                    f"{url}: the nested stack's template is not a local file (give the path "
+                    "to the template, as before `aws cloudformation package`)",
+                )
+            path = found
+        if not path.is_file():
+            raise self.fail(at, None, f"the nested stack's template {path} is missing")
+        return path
+
+    def output(self, name: str, node: Any, at: str) -> Any:
+        outputs = self.template.get("Outputs") or {}
+        output = outputs.get(name) if isinstance(outputs, dict) else None
+        if not isinstance(output, dict) or "Value" not in output:
+            raise InputError(f"{self.label}: Outputs.{name}: no such output (referred to by {at})")
+        return self.value(output["Value"], f"Outputs.{name}.Value")
 
     # -- conditions ------------------------------------------------------------------------------
 
@@ -793,8 +877,12 @@ def open_stack(
     stack_name: str | None = None,
     label: str | None = None,
     construct_paths: Mapping[str, str] | None = None,
+    nested: bool = False,
 ) -> Stack:
-    """Read a template and its parameter values (the first step of ``load_template``)."""
+    """Read a template and its parameter values (the first step of ``load_template``).
+
+    ``nested``: the parameters come from a parent stack, which may pass more than the nested
+    template declares."""
     template, is_yaml = read_template(path, label)
     stack = Stack(
         path=path,
@@ -812,6 +900,10 @@ def open_stack(
                 f"{stack.label}: Transform {name} is not applied by edgesim (only "
                 f"{' and '.join(_KNOWN_TRANSFORMS)} need none for distributions)"
             )
+    if nested:
+        declared = template.get("Parameters")
+        names = declared if isinstance(declared, dict) else {}
+        parameters = {name: value for name, value in parameters.items() if name in names}
     _parameter_values(stack, parameters)
     return stack
 
@@ -839,6 +931,12 @@ def bundles(stack: Stack) -> dict[str, ImportBundle]:
     for logical_id, resource in stack.resources.items():
         if not isinstance(resource, dict):
             raise stack.fail(f"Resources.{logical_id}", None, "must be a mapping")
+        if resource.get("Type") in _NESTED_TYPES and stack.exists(logical_id):
+            for key, bundle in bundles(stack.child(logical_id)).items():
+                bundle.sources.append(stack.path)
+                bundle.notes[:0] = [note for note in preamble if note not in bundle.notes]
+                found[f"{logical_id}/{key}"] = bundle
+            continue
         if resource.get("Type") != "AWS::CloudFront::Distribution" or not stack.exists(logical_id):
             continue
         bundle = _bundle(stack, logical_id)

@@ -949,3 +949,123 @@ def test_the_yaml_and_json_fixtures_agree() -> None:
     for name, function in yaml_bundle.functions.items():
         assert function.code == json_bundle.functions[name].code
     assert yaml_bundle.cache_policies == json_bundle.cache_policies
+
+
+# -- nested stacks -----------------------------------------------------------------------------------
+
+PARENT = """\
+Parameters:
+  Domain: {Type: String, Default: example.com}
+Resources:
+  Storage:
+    Type: AWS::CloudFormation::Stack
+    Properties:
+      TemplateURL: ./storage.yaml
+  Cdn:
+    Type: AWS::CloudFormation::Stack
+    Properties:
+      TemplateURL: nested/cdn.yaml
+      Parameters:
+        Bucket: !GetAtt Storage.Outputs.BucketName
+        Aliases: [!Sub "www.${Domain}", !Ref Domain]
+        Unused: dropped
+"""
+
+STORAGE = """\
+Resources:
+  Site:
+    Type: AWS::S3::Bucket
+Outputs:
+  BucketName:
+    Value: !Ref Site
+"""
+
+CDN = """\
+Parameters:
+  Bucket: {Type: String}
+  Aliases: {Type: CommaDelimitedList}
+Resources:
+  Distribution:
+    Type: AWS::CloudFront::Distribution
+    Properties:
+      DistributionConfig:
+        Enabled: true
+        Aliases: !Ref Aliases
+        Origins:
+          - Id: s3
+            DomainName: !Sub ${Bucket}.s3.${AWS::Region}.amazonaws.com
+            S3OriginConfig: {}
+        DefaultCacheBehavior: {TargetOriginId: s3, ViewerProtocolPolicy: allow-all}
+"""
+
+
+def test_nested_stacks_with_local_templates(tmp_path: Path) -> None:
+    (tmp_path / "nested").mkdir()
+    write(tmp_path, STORAGE, "storage.yaml")
+    write(tmp_path, CDN, "nested/cdn.yaml")
+    parent = write(tmp_path, PARENT)
+    found = load_template(parent)
+    assert list(found) == ["Cdn/Distribution"]
+    bundle = found["Cdn/Distribution"]
+    config = bundle.distribution_config
+    assert config["Aliases"] == ["www.example.com", "example.com"]
+    domain = config["Origins"][0]["DomainName"]
+    assert domain.startswith("template-storage-")
+    assert domain.endswith(".s3.us-east-1.amazonaws.com")
+    assert bundle.sources == [tmp_path / "nested" / "cdn.yaml", parent]
+    assert bundle.where[""] == (
+        f"{tmp_path / 'nested' / 'cdn.yaml'}: Resources.Distribution.Properties.DistributionConfig"
+    )
+
+
+def test_a_nested_stack_output_that_does_not_exist(tmp_path: Path) -> None:
+    (tmp_path / "nested").mkdir()
+    write(tmp_path, STORAGE.replace("BucketName:", "Other:"), "storage.yaml")
+    write(tmp_path, CDN, "nested/cdn.yaml")
+    parent = write(tmp_path, PARENT)
+    with pytest.raises(InputError) as caught:
+        load_template(parent)
+    assert str(caught.value) == (
+        f"{tmp_path / 'storage.yaml'}: Outputs.BucketName: no such output (referred to by "
+        "Resources.Cdn.Properties.Parameters.Bucket)"
+    )
+
+
+def test_a_nested_stack_in_s3_needs_an_asset_resolver(tmp_path: Path) -> None:
+    url = "https://s3.us-east-1.amazonaws.com/my-artifacts/cdn.template.json"
+    write(tmp_path, STORAGE, "storage.yaml")
+    parent = write(tmp_path, PARENT.replace("nested/cdn.yaml", url))
+    with pytest.raises(InputError) as caught:
+        load_template(parent)
+    assert str(caught.value) == (
+        f"{parent}: Resources.Cdn.Properties.TemplateURL: {url}: the nested stack's template is "
+        "not a local file (give the path to the template, as before `aws cloudformation package`)"
+    )
+    cdn = write(tmp_path, CDN, "cdn.yaml")
+    seen: list[tuple[str, str]] = []
+
+    def assets(bucket: str, key: str) -> Path:
+        seen.append((bucket, key))
+        return cdn
+
+    assert list(load_template(parent, assets=assets)) == ["Cdn/Distribution"]
+    assert seen == [("my-artifacts", "cdn.template.json")]
+
+
+def test_a_missing_nested_template(tmp_path: Path) -> None:
+    write(tmp_path, STORAGE, "storage.yaml")
+    parent = write(tmp_path, PARENT)
+    with pytest.raises(InputError) as caught:
+        load_template(parent)
+    assert str(caught.value) == (
+        f"{parent}: Resources.Cdn.Properties.TemplateURL: the nested stack's template "
+        f"{tmp_path / 'nested' / 'cdn.yaml'} is missing"
+    )
+
+
+def test_placeholders_where_the_converter_notes_the_feature_need_no_note(tmp_path: Path) -> None:
+    resources = RESOURCES + "  Acl:\n    Type: AWS::WAFv2::WebACL\n"
+    path = write(tmp_path, template("x", resources).replace("X: x", "WebACLId: !GetAtt Acl.Arn"))
+    bundle = load_template(path)["Site"]
+    assert bundle.distribution_config["WebACLId"].startswith("acl-arn-")
+    assert bundle.notes == []
