@@ -56,6 +56,17 @@ class TfSet(list[Any]):
     """A Terraform set: a list whose for_each keys are its elements."""
 
 
+class FileText(str):
+    """The text ``file()`` read, remembering the file (a function keeps it for hot reload)."""
+
+    path: Path
+
+    def __new__(cls, text: str, path: Path) -> FileText:
+        value = super().__new__(cls, text)
+        value.path = path
+        return value
+
+
 class Attributes(Protocol):
     """An object whose attributes are computed on access (a resource or module instance)."""
 
@@ -245,6 +256,8 @@ def tf_equal(left: Any, right: Any) -> Any:
             if same is not True:
                 return same
         return True
+    if isinstance(left, str) and isinstance(right, str):
+        return str(left) == str(right)
     return type(left) is type(right) and left == right
 
 
@@ -1212,9 +1225,9 @@ def _read(scope: Scope, path: Any, fname: str) -> bytes:
 
 
 def _file(scope: Scope, path: Any) -> str:
-    data = _read(scope, path, "file")
+    full, data = scope.resolver.read_file(_str(path, "file"))
     try:
-        return data.decode("utf-8")
+        return FileText(data.decode("utf-8"), full)
     except UnicodeDecodeError:
         raise EvalError(f'file("{path}"): not valid UTF-8 (use filebase64)') from None
 

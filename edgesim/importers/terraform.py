@@ -31,6 +31,7 @@ from edgesim.errors import InputError
 from edgesim.importers._hcl_eval import (
     ANY,
     EvalError,
+    FileText,
     Scope,
     Source,
     Step,
@@ -1781,36 +1782,12 @@ class _Assembler(_BaseAssembler):
         publish = m.flag(node, "publish", True)
         where = f"{node.where()}: {inst.address}"
         source = FunctionSource(name, runtime, auto_publish=bool(publish), where=where)
-        attr = node.expr("code")
-        if attr is None:
-            raise InputError(f"{node.where()}: {inst.address}.code: is required")
-        file_arg = _file_call(attr.expr)
-        if file_arg is not None:
-            scope = inst.module.scope(attr.src, **node.bindings)
-            try:
-                path_value = evaluate(file_arg, scope)
-                if isinstance(path_value, str):
-                    source.file = inst.module.read_file(path_value)[0].resolve()
-                    return source
-            except EvalError as exc:
-                detail = exc.message if exc.where in ("", node.where("code")) else str(exc)
-                raise InputError(f"{node.where('code')}: {inst.address}.code: {detail}") from None
+        code = m.get(node, "code", required=True)
+        if isinstance(code, FileText):  # file(…), maybe passed through variables and modules
+            source.file = code.path.resolve()
+            return source
         source.code = m.text(node, "code", required=True)
         return source
-
-
-def _file_call(expr: Tree[Any]) -> Tree[Any] | None:
-    """The argument of ``code = file(X)``, so the function keeps its file (hot reload, lines)."""
-    node = expr
-    while node.data == "expr_term" and len(node.children) == 1:
-        node = node.children[0]
-    if node.data != "function_call":
-        return None
-    parts = [c for c in node.children if isinstance(c, Tree)]
-    if len(parts) != 2 or name_of(parts[0]) != "file" or parts[1].data != "arguments":
-        return None
-    args = [c for c in parts[1].children if isinstance(c, Tree)]
-    return args[0] if len(args) == 1 else None
 
 
 # =============================================================================================
