@@ -1271,7 +1271,8 @@ def _origin(m: _Mapper, node: _Node) -> dict[str, Any]:
     origin["CustomHeaders"] = _q(headers)
     _set(origin, "ConnectionAttempts", m.number(node, "connection_attempts"))
     _set(origin, "ConnectionTimeout", m.number(node, "connection_timeout"))
-    _set(origin, "ResponseCompletionTimeout", m.number(node, "response_completion_timeout"))
+    # show -json writes 0 for an unset timeout
+    _set(origin, "ResponseCompletionTimeout", m.number(node, "response_completion_timeout") or None)
     _set(origin, "OriginAccessControlId", m.text(node, "origin_access_control_id", tolerant=True))
     custom = m.one(node, "custom_origin_config")
     s3 = m.one(node, "s3_origin_config")
