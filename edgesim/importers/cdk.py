@@ -46,6 +46,7 @@ class StackArtifact:
     stack_name: str  # the CloudFormation stack name
     template: Path
     assembly: Path  # the (nested) assembly directory holding it
+    metadata_file: Path | None = None  # additionalMetadataFile: construct path → entries
 
 
 def _read_json(path: Path, label: str) -> Any:
@@ -90,6 +91,11 @@ def list_stacks(assembly: Path) -> list[StackArtifact]:
                     stack_name=str(properties.get("stackName") or artifact_id),
                     template=assembly / template,
                     assembly=assembly,
+                    metadata_file=(
+                        assembly / artifact["additionalMetadataFile"]
+                        if isinstance(artifact.get("additionalMetadataFile"), str)
+                        else None
+                    ),
                 )
             )
         elif artifact.get("type") == "cdk:cloud-assembly":
@@ -141,8 +147,24 @@ def _asset_files(assembly: Path) -> dict[str, Path]:
 def _construct_paths(
     assembly: Path, stack: StackArtifact, template: dict[str, Any]
 ) -> dict[str, str]:
-    """Logical id → construct path (``Stack/Bucket``, without the trailing ``/Resource``)."""
+    """Logical id → construct path (``Stack/Bucket``, without the trailing ``/Resource``).
+
+    From the stack's metadata (``aws:cdk:logicalId`` entries in the manifest or its metadata
+    file), the resources' ``aws:cdk:path`` metadata, and ``tree.json`` (newer CDK versions
+    name logical ids there), whichever the assembly has."""
     paths: dict[str, str] = {}
+    entries = dict(_artifacts(assembly).get(stack.artifact_id, {}).get("metadata") or {})
+    if stack.metadata_file is not None and stack.metadata_file.is_file():
+        extra = _read_json(stack.metadata_file, str(stack.metadata_file))
+        entries.update(extra if isinstance(extra, dict) else {})
+    for construct, items in entries.items():
+        for item in items if isinstance(items, list) else []:
+            if (
+                isinstance(item, dict)
+                and item.get("type") == "aws:cdk:logicalId"
+                and isinstance(item.get("data"), str)
+            ):
+                paths[item["data"]] = _user_path(construct)
     for logical_id, resource in (template.get("Resources") or {}).items():
         path = ((resource or {}).get("Metadata") or {}).get("aws:cdk:path")
         if isinstance(path, str):

@@ -1087,6 +1087,11 @@ def _add_store(stack: Stack, bundle: ImportBundle, arn: Any, at: str) -> str:
         store.data = _import_source(stack, bundle, logical_id, source)
         if store.data is not None:
             bundle.sources.append(store.data)
+    else:
+        bundle.notes.append(
+            f"{stack.where(f'Resources.{logical_id}')}: KeyValueStore {name} has no ImportSource "
+            f"and starts empty: seed it with --kvs {name}=FILE"
+        )
     bundle.kvs[name] = store
     bundle.where[f"kvs.{name}"] = store.where
     return name

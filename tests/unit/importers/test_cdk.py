@@ -213,6 +213,34 @@ def test_construct_paths_from_metadata_without_tree_json(tmp_path: Path) -> None
     assert bundle.origin_hints["distribution"] == "EdgesimSite/Site"
 
 
+def test_construct_paths_from_the_stack_metadata(tmp_path: Path) -> None:
+    """Older CDK versions name logical ids only in the manifest's stack metadata (or its
+    additionalMetadataFile), and plain `app.synth()` writes no aws:cdk:path metadata."""
+    assembly = copy_assembly(tmp_path)
+    (assembly / "tree.json").unlink()
+
+    def strip(template: dict[str, Any]) -> None:
+        for resource in template["Resources"].values():
+            resource.pop("Metadata", None)
+
+    edit_json(assembly / "EdgesimSite.template.json", strip)
+    assert "distribution" not in only(load_cdk(assembly)).origin_hints
+    entries = {
+        "/EdgesimSite/Bucket/Resource": [{"type": "aws:cdk:logicalId", "data": "Bucket83908E77"}],
+    }
+    (assembly / "EdgesimSite.metadata.json").write_text(
+        json.dumps(
+            {"/EdgesimSite/Site/Resource": [{"type": "aws:cdk:logicalId", "data": "SiteE53D7754"}]}
+        )
+    )
+    edit_json(
+        assembly / "manifest.json", lambda m: m["artifacts"]["EdgesimSite"].update(metadata=entries)
+    )
+    hints = only(load_cdk(assembly)).origin_hints
+    assert hints["distribution"] == "EdgesimSite/Site"
+    assert hints[S3_ORIGIN] == "EdgesimSite/Bucket"
+
+
 def test_a_missing_kvs_asset_is_an_error(tmp_path: Path) -> None:
     assembly = copy_assembly(tmp_path)
     (assembly / KVS_ASSET).unlink()

@@ -632,6 +632,10 @@ def test_functions_with_store_associations_land_in_the_bundle(tmp_path: Path) ->
     assert router.auto_publish is True
     assert router.where == f"{path}: Resources.Router"
     assert bundle.kvs["store"].data is None
+    assert bundle.notes == [
+        f"{path}: Resources.Store: KeyValueStore store has no ImportSource and starts empty: "
+        "seed it with --kvs store=FILE"
+    ]
     assert bundle.where["functions.router"] == f"{path}: Resources.Router"
     assert bundle.where["kvs.store"] == f"{path}: Resources.Store"
 
