@@ -748,6 +748,11 @@ def _placeholders(stack: Stack, logical_id: str, kind: str, attribute: str | Non
             return "1"
     if kind == "AWS::ElasticLoadBalancingV2::LoadBalancer" and attribute == "DNSName":
         return f"{logical_id.lower()[:20]}-{token}.{REGION}.elb.{URL_SUFFIX}"
+    if kind == "AWS::EC2::Instance" and attribute in ("PublicDnsName", "PrivateDnsName"):
+        octets = "-".join(str(int(token[i : i + 2], 16)) for i in (0, 2, 4))
+        if attribute == "PublicDnsName":
+            return f"ec2-203-{octets}.compute-1.{URL_SUFFIX}"
+        return f"ip-10-{octets}.ec2.internal"
     if kind == "AWS::CertificateManager::Certificate" and attribute is None:
         return f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/{uuid.uuid5(uuid.NAMESPACE_URL, token)}"
     return None
@@ -994,6 +999,7 @@ def _bundle(stack: Stack, logical_id: str) -> ImportBundle:
     config = stack.prop(logical_id, "DistributionConfig")
     if not isinstance(config, dict):
         raise stack.fail(base, None, "must be a mapping")
+    _api_names(config)
     bundle = ImportBundle(distribution_config=config, sources=[stack.path])
     bundle.where[""] = stack.where(base)
     for member, suffix in (("Origins", "Origins"), ("OriginGroups", "OriginGroups")):
@@ -1018,6 +1024,38 @@ def _bundle(stack: Stack, logical_id: str) -> ImportBundle:
                 _add_policy(stack, bundle, policy_id)
     bundle.notes.extend(note for note in stack.notes[first_note:] if note not in bundle.notes)
     return bundle
+
+
+# CloudFormation member names that differ from the API's (the bundle carries the API's).
+_RENAMED = {"IPV6Enabled": "IsIPV6Enabled", "CNAMEs": "Aliases"}
+_RENAMED_ORIGIN = {"OriginSSLProtocols": "OriginSslProtocols"}
+_RENAMED_CERTIFICATE = {
+    "AcmCertificateArn": "ACMCertificateArn",
+    "SslSupportMethod": "SSLSupportMethod",
+}
+
+
+def _rename(node: Any, names: Mapping[str, str]) -> None:
+    if isinstance(node, dict):
+        for old, new in names.items():
+            if old in node and new not in node:
+                node[new] = node.pop(old)
+
+
+def _api_names(config: dict[str, Any]) -> None:
+    """CloudFormation's spellings and defaults → the API's, in place: ``IPV6Enabled``,
+    ``CNAMEs`` (legacy), ``OriginSSLProtocols``, ``AcmCertificateArn``, ``SslSupportMethod``;
+    a ``ForwardedValues`` without ``Cookies`` forwards none (optional in CloudFormation, required
+    in the API)."""
+    _rename(config, _RENAMED)
+    _rename(config.get("ViewerCertificate"), _RENAMED_CERTIFICATE)
+    for origin in _items(config.get("Origins")):
+        if isinstance(origin, dict):
+            _rename(origin.get("CustomOriginConfig"), _RENAMED_ORIGIN)
+    for _, _, behaviour in _behaviours(config):
+        forwarded = behaviour.get("ForwardedValues")
+        if isinstance(forwarded, dict) and "Cookies" not in forwarded:
+            forwarded["Cookies"] = {"Forward": "none"}
 
 
 def _add_function(stack: Stack, bundle: ImportBundle, arn: Any, at: str) -> None:

@@ -60,7 +60,7 @@ def test_the_fixture_distribution() -> None:
     assert api == {
         "CustomOriginConfig": {
             "OriginProtocolPolicy": "https-only",
-            "OriginSSLProtocols": ["TLSv1.2"],
+            "OriginSslProtocols": ["TLSv1.2"],
         },
         "DomainName": "api.example.com",
         "Id": API_ORIGIN,

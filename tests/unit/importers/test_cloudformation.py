@@ -313,6 +313,11 @@ def test_unmodelled_resources_give_placeholders_and_a_note(tmp_path: Path) -> No
             r"lb-[0-9a-f]{10}\.us-east-1\.elb\.amazonaws\.com",
         ),
         (
+            "  Server:\n    Type: AWS::EC2::Instance\n",
+            "!GetAtt Server.PublicDnsName",
+            r"ec2-203-\d+-\d+-\d+\.compute-1\.amazonaws\.com",
+        ),
+        (
             "  Fn:\n    Type: AWS::Lambda::Function\n"
             "  FnVersion:\n    Type: AWS::Lambda::Version\n"
             "    Properties: {FunctionName: !Ref Fn}\n",
@@ -818,6 +823,37 @@ def test_a_missing_asset_is_an_error(tmp_path: Path) -> None:
     )
 
 
+def test_cloudformation_spellings_become_the_apis(tmp_path: Path) -> None:
+    text = template("x").replace(
+        "        X: x\n",
+        "        IPV6Enabled: false\n"
+        "        CNAMEs: [a.example]\n"
+        "        ViewerCertificate: {AcmCertificateArn: arn:cert, SslSupportMethod: sni-only}\n"
+        "        Origins:\n"
+        "          - Id: api\n"
+        "            DomainName: api.example\n"
+        "            CustomOriginConfig: {OriginProtocolPolicy: https-only, OriginSSLProtocols: [TLSv1.2]}\n"
+        "        DefaultCacheBehavior:\n"
+        "          TargetOriginId: api\n"
+        "          ViewerProtocolPolicy: allow-all\n"
+        "          ForwardedValues: {QueryString: false}\n",
+    )
+    config = load_template(write(tmp_path, text))["Site"].distribution_config
+    assert config["IsIPV6Enabled"] is False
+    assert config["Aliases"] == ["a.example"]
+    assert config["ViewerCertificate"] == {
+        "ACMCertificateArn": "arn:cert",
+        "SSLSupportMethod": "sni-only",
+    }
+    assert config["Origins"][0]["CustomOriginConfig"]["OriginSslProtocols"] == ["TLSv1.2"]
+    assert config["DefaultCacheBehavior"]["ForwardedValues"] == {
+        "QueryString": False,
+        "Cookies": {"Forward": "none"},
+    }
+    assert "IPV6Enabled" not in config
+    assert "CNAMEs" not in config
+
+
 # -- several distributions ---------------------------------------------------------------------------
 
 
@@ -859,7 +895,8 @@ def test_the_fixture_distribution(name: str) -> None:
     assert config["DefaultRootObject"] == "index.html"
     assert config["PriceClass"] == "PriceClass_All"
     assert config["Aliases"] == ["www.example.com"]
-    assert config["ViewerCertificate"]["SslSupportMethod"] == "sni-only"
+    assert config["ViewerCertificate"]["SSLSupportMethod"] == "sni-only"  # the API's spelling
+    assert config["IsIPV6Enabled"] is True
     s3, api = config["Origins"]
     assert s3 == {
         "Id": "site",
@@ -889,6 +926,7 @@ def test_the_fixture_distribution(name: str) -> None:
     assert assets["ResponseHeadersPolicyId"] == "67f7725c-6f97-4210-82d7-5512b31e9d03"
     assert legacy["TargetOriginId"] == "api"
     assert legacy["ForwardedValues"]["QueryString"] is True
+    assert legacy["ForwardedValues"]["Cookies"] == {"Forward": "none"}
     assert (legacy["MinTTL"], legacy["DefaultTTL"], legacy["MaxTTL"]) == (0, 300, 3600)
     (lambda_edge,) = legacy["LambdaFunctionAssociations"]
     assert lambda_edge["LambdaFunctionARN"].startswith(
