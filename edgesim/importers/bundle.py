@@ -53,6 +53,9 @@ class KvsSource:
 @dataclass
 class ImportBundle:
     distribution_config: dict[str, Any]
+    # Which distribution of the source this is (a logical id, a resource address), for
+    # --distribution when a source holds several.
+    name: str = ""
     functions: dict[str, FunctionSource] = field(default_factory=dict)
     kvs: dict[str, KvsSource] = field(default_factory=dict)
     cache_policies: dict[str, dict[str, Any]] = field(
