@@ -203,9 +203,7 @@ def _walk(node: dict[str, Any], paths: dict[str, str]) -> None:
     if isinstance(logical_id, str) and isinstance(node.get("path"), str):
         paths[logical_id] = _user_path(node["path"])
     for child in (node.get("children") or {}).values():
-        if (child.get("constructInfo") or {}).get("fqn") == "aws-cdk-lib.NestedStack":
-            continue  # its resources live in its own template
-        _walk(child, paths)
+        _walk(child, paths)  # nested stacks too: CDK's logical ids do not collide
 
 
 def _user_path(path: str) -> str:
@@ -238,7 +236,11 @@ def load_cdk(
         chosen.template, parameters=parameters, assets=resolve, stack_name=chosen.stack_name
     )
     cdk_stack.construct_paths = _construct_paths(chosen.assembly, chosen, cdk_stack.template)
-    contents = _deployments(cdk_stack, keys)  # first: its notes concern every distribution
+    contents: dict[str, list[tuple[Path, str]]] = {}
+    stacks = _nested(cdk_stack)
+    for each in stacks:  # first: their notes concern every distribution
+        for bucket, sources in _deployments(each, keys).items():
+            contents.setdefault(bucket, []).extend(sources)
     found = bundles(cdk_stack)
     manifest_files = [chosen.assembly / "manifest.json"]
     for artifact in _artifacts(chosen.assembly).values():
@@ -247,12 +249,34 @@ def load_cdk(
         )
         if isinstance(file, str) and artifact.get("type") in ("cdk:asset-manifest", "cdk:tree"):
             manifest_files.append(chosen.assembly / file)
-    for logical_id, bundle in found.items():
+    for key, bundle in found.items():
+        owner, logical_id = _owner(cdk_stack, key)
         bundle.sources.extend(path for path in manifest_files if path.is_file())
-        distribution_path = cdk_stack.construct_paths.get(logical_id)
+        distribution_path = owner.construct_paths.get(logical_id)
         if distribution_path:
             bundle.origin_hints["distribution"] = distribution_path
-        _origin_hints(cdk_stack, logical_id, bundle, contents)
+        _origin_hints(owner, logical_id, bundle, contents, stacks)
+    return found
+
+
+def _owner(stack: Stack, key: str) -> tuple[Stack, str]:
+    """The (nested) stack a bundle key (``Nested/Distribution``) names, and the logical id."""
+    *nesting, logical_id = key.split("/")
+    for name in nesting:
+        stack = stack.child(name)
+    return stack, logical_id
+
+
+def _nested(stack: Stack) -> list[Stack]:
+    """The stack and every nested stack it creates, parents first."""
+    found = [stack]
+    for logical_id, resource in stack.resources.items():
+        if (
+            isinstance(resource, dict)
+            and resource.get("Type") == "AWS::CloudFormation::Stack"
+            and stack.exists(logical_id)
+        ):
+            found.extend(_nested(stack.child(logical_id)))
     return found
 
 
@@ -292,13 +316,15 @@ def _origin_hints(
     logical_id: str,
     bundle: ImportBundle,
     contents: Mapping[str, list[tuple[Path, str]]],
+    stacks: list[Stack],
 ) -> None:
-    buckets = {
-        stack.bucket_name(bucket_id): bucket_id
-        for bucket_id, resource in stack.resources.items()
+    buckets = {  # bucket name → its construct path, in any of the stacks
+        each.bucket_name(bucket_id): each.construct_paths.get(bucket_id)
+        for each in stacks
+        for bucket_id, resource in each.resources.items()
         if isinstance(resource, dict)
         and resource.get("Type") == "AWS::S3::Bucket"
-        and stack.exists(bucket_id)
+        and each.exists(bucket_id)
     }
     raw = stack.resources[logical_id].get("Properties", {}).get("DistributionConfig", {})
     raw_origins = raw.get("Origins") if isinstance(raw, dict) else None
@@ -314,7 +340,7 @@ def _origin_hints(
         bucket = _bucket_of(domain)
         path = None
         if bucket in buckets:
-            path = stack.construct_paths.get(buckets[bucket])
+            path = buckets[bucket]
         if path is None and index < len(raw_origins):
             referenced = _referenced(raw_origins[index].get("DomainName"), stack)
             path = stack.construct_paths.get(referenced) if referenced else None

@@ -442,8 +442,9 @@ class Stack:
             path,
             parameters=parameters,
             assets=self.assets,
-            stack_name=f"{self.name}-{logical_id}-{self.physical_id(logical_id, 8)}".upper(),
+            stack_name=f"{self.name}-{logical_id}-{self.physical_id(logical_id, 12).upper()}",
             nested=True,
+            construct_paths=self.construct_paths or None,
         )
         self.children[logical_id] = nested
         return nested

@@ -241,6 +241,55 @@ def test_construct_paths_from_the_stack_metadata(tmp_path: Path) -> None:
     assert hints[S3_ORIGIN] == "EdgesimSite/Bucket"
 
 
+def test_a_distribution_in_a_nested_stack(tmp_path: Path) -> None:
+    """The fixture's template as a NestedStack of a parent stack, staged as CDK stages it."""
+    assembly = copy_assembly(tmp_path)
+    nested_key = "4b4aba1a9d25a4e6025a1def11f60747a395b9ec511ef127d5c45f9d4979ffb6.json"
+    (assembly / "EdgesimSite.template.json").rename(
+        assembly / "EdgesimSiteCdn.nested.template.json"
+    )
+    url = {
+        "Fn::Join": [
+            "",
+            [
+                "https://s3.",
+                {"Ref": "AWS::Region"},
+                ".",
+                {"Ref": "AWS::URLSuffix"},
+                "/",
+                {"Fn::Sub": "cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}"},
+                f"/{nested_key}",
+            ],
+        ]
+    }
+    parent = {
+        "Resources": {
+            "CdnNestedStack": {
+                "Type": "AWS::CloudFormation::Stack",
+                "Properties": {"TemplateURL": url},
+            }
+        }
+    }
+    (assembly / "EdgesimSite.template.json").write_text(json.dumps(parent))
+    edit_json(
+        assembly / "EdgesimSite.assets.json",
+        lambda m: m["files"].update(
+            nested={
+                "source": {"path": "EdgesimSiteCdn.nested.template.json", "packaging": "file"},
+                "destinations": {"d": {"bucketName": "b", "objectKey": nested_key}},
+            }
+        ),
+    )
+    found = load_cdk(assembly)
+    assert list(found) == ["CdnNestedStack/SiteE53D7754"]
+    bundle = found["CdnNestedStack/SiteE53D7754"]
+    assert bundle.kvs[STORE].data == assembly / KVS_ASSET
+    assert bundle.origin_hints[S3_ORIGIN] == "EdgesimSite/Bucket"
+    assert bundle.origin_hints[f"content:{S3_ORIGIN}"] == str((assembly / SITE_ASSET).absolute())
+    assert bundle.sources[0] == assembly / "EdgesimSiteCdn.nested.template.json"
+    assert assembly / "EdgesimSite.template.json" in bundle.sources
+
+
 def test_a_missing_kvs_asset_is_an_error(tmp_path: Path) -> None:
     assembly = copy_assembly(tmp_path)
     (assembly / KVS_ASSET).unlink()
