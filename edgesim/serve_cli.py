@@ -6,13 +6,21 @@ import argparse
 import asyncio
 import contextlib
 import functools
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from edgesim.controlplane.endpoint import add_endpoint_arguments, endpoint_of
 from edgesim.distribution.model import Distribution, LocalOrigin
 from edgesim.distribution.origins import local_key, local_origin
 from edgesim.errors import InputError
+
+if TYPE_CHECKING:
+    from edgesim.importers.apishape import Imported
 
 DEFAULT_CONFIG = "edgesim.toml"
 
@@ -23,7 +31,35 @@ your dev origin: viewers on one port; the KVS API, /status and /metrics on
 the admin port. Function files, the config and KVS seed files are watched
 and reloaded. Without a config file, serve runs the bundled demo.
 
-Flags override the config file. See docs/serve.md and docs/configuration.md."""
+With --from SOURCE, serve runs the distribution you deploy instead: a CDK
+cloud assembly (cdk.out), a CloudFormation/SAM template, a Terraform directory
+or `terraform show -json` file, or `aws cloudfront get-distribution-config`
+JSON; map its origins with --origin or an --overlay file. Nothing is written
+in your project; the source files are watched and re-imported.
+
+Flags override the config file. See docs/serve.md, docs/configuration.md and
+docs/import.md."""
+
+IMPORT_DESCRIPTION = """\
+Write the edgesim.toml equivalent of the distribution SOURCE deploys (a CDK
+cloud assembly, a CloudFormation/SAM template, a Terraform directory or
+`terraform show -json` file, or `aws cloudfront get-distribution-config` JSON),
+with comments naming where each part came from, for a config you keep. Function
+code and KVS data the source holds inline are written to --files-dir. Origins
+not mapped with --origin or the overlay are left as commented [origins_local]
+lines to fill in. See docs/import.md."""
+
+# The serve flags that only mean something with --from (dest → flag).
+IMPORT_ONLY_FLAGS = {
+    "stack": "--stack",
+    "parameter": "--parameter",
+    "var": "--var",
+    "overlay": "--overlay",
+    "function": "--function",
+    "policy": "--policy",
+    "kvs": "--kvs",
+    "distribution": "--distribution",
+}
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,6 +72,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve.add_argument(
         "--config", help=f"distribution config (default ./{DEFAULT_CONFIG}; none: bundled demo)"
     )
+    serve.add_argument(
+        "--from",
+        dest="source",
+        metavar="SOURCE",
+        help="run the distribution this source deploys instead of a config: cdk.out, a "
+        "template, a Terraform directory or show -json file, or get-distribution-config JSON",
+    )
+    add_import_arguments(serve)
     serve.add_argument(
         "--host", help="address to bind (overrides [server].host; default 127.0.0.1)"
     )
@@ -79,12 +123,130 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve.add_argument("--no-tour", action="store_true", help="demo only: skip the request tour")
     serve.set_defaults(handler=cmd_serve)
 
+    importer = sub.add_parser(
+        "import",
+        help="write the edgesim.toml of a distribution you deploy (CDK, CloudFormation, …)",
+        description=IMPORT_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    importer.add_argument(
+        "source",
+        metavar="SOURCE",
+        help="cdk.out, a CloudFormation/SAM template, a Terraform directory or show -json file, "
+        "or get-distribution-config JSON",
+    )
+    add_import_arguments(importer)
+    importer.add_argument(
+        "--origin",
+        action="append",
+        default=[],
+        metavar="ID_OR_DOMAIN=URL|DIR",
+        help="write this [origins_local] entry (an origin id, domain or construct path)",
+    )
+    importer.add_argument("--out", help="write the TOML to this file (default: standard output)")
+    importer.add_argument(
+        "--files-dir",
+        help="where function code and KVS data held inline in the source are written "
+        "(default: edgesim-imported/ next to --out, or in the working directory)",
+    )
+    importer.add_argument("--force", action="store_true", help="overwrite an existing --out file")
+    importer.set_defaults(handler=cmd_import)
+
     cache = sub.add_parser("cache", help="cache operations on a running serve")
     cache_sub = cache.add_subparsers(dest="cache_command", required=True)
     invalidate = cache_sub.add_parser("invalidate", help="remove cached objects by path pattern")
     invalidate.add_argument("paths", nargs="+", help="paths such as /index.html or '/images/*'")
     add_endpoint_arguments(invalidate)
     invalidate.set_defaults(handler=cmd_cache_invalidate)
+
+
+def add_import_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of ``serve --from`` and ``import`` that shape the import."""
+    parser.add_argument("--stack", help="the stack of a CDK cloud assembly with several")
+    parser.add_argument(
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a CloudFormation/CDK parameter value, over its default (repeatable)",
+    )
+    parser.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a Terraform variable value, over its default (repeatable)",
+    )
+    parser.add_argument(
+        "--overlay",
+        metavar="FILE",
+        help="a TOML file with [origins_local] (and [server], [edges], [throttling]) for "
+        "the imported distribution, e.g. edgesim.local.toml",
+    )
+    parser.add_argument(
+        "--function",
+        action="append",
+        default=[],
+        metavar="NAME=PATH.js[,kvs=STORE][,runtime=…]",
+        help="a function's code (a DistributionConfig names functions only by ARN), or a local "
+        "file instead of the code in the source (repeatable)",
+    )
+    parser.add_argument(
+        "--policy",
+        action="append",
+        default=[],
+        metavar="[ID=]POLICY.json",
+        help="a custom policy a behaviour names by id: the output of aws cloudfront "
+        "get-cache-policy / get-origin-request-policy / get-response-headers-policy "
+        "(repeatable)",
+    )
+    parser.add_argument(
+        "--kvs",
+        action="append",
+        default=[],
+        metavar="STORE=DATA.json",
+        help="seed a key value store from a KVS import file, over the source's data (repeatable)",
+    )
+    parser.add_argument(
+        "--distribution",
+        metavar="NAME",
+        help="which distribution, when the source defines several",
+    )
+
+
+def _pairs(items: Sequence[str], flag: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"{flag} {item!r}: expected NAME=VALUE")
+        pairs[key.strip()] = value
+    return pairs
+
+
+def _import(args: argparse.Namespace, workdir: Path, *, require_origins: bool = True) -> Imported:
+    """Import ``args.source`` with the flags of ``serve --from`` / ``import``."""
+    from edgesim.importers.load import import_distribution
+
+    return import_distribution(
+        Path(args.source),
+        workdir=workdir,
+        stack=args.stack,
+        parameters=_pairs(args.parameter, "--parameter"),
+        variables=_pairs(args.var, "--var"),
+        overlay=Path(args.overlay) if args.overlay else None,
+        origins=list(args.origin),
+        functions=list(args.function),
+        policies=list(args.policy),
+        kvs=list(args.kvs),
+        distribution=args.distribution,
+        require_origins=require_origins,
+    )
+
+
+def reimporter(args: argparse.Namespace, workdir: Path) -> Callable[[], Distribution]:
+    """Import ``serve --from``'s source with its flags; called again on every change."""
+    return lambda: _import(args, workdir).dist
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -97,6 +259,14 @@ async def _serve(args: argparse.Namespace) -> None:
     from edgesim.app import EdgeServer
     from edgesim.distribution.config import load_config
 
+    if args.source:
+        if args.config:
+            raise InputError("--from and --config: give one (--from imports, --config reads TOML)")
+        await _serve_import(args)
+        return
+    for dest, flag in IMPORT_ONLY_FLAGS.items():
+        if getattr(args, dest):
+            raise InputError(f"{flag} applies to an imported distribution: add --from SOURCE")
     config = Path(args.config) if args.config else Path(DEFAULT_CONFIG)
     if args.config and not config.is_file():
         raise InputError(f"--config {args.config}: no such file")
@@ -106,6 +276,22 @@ async def _serve(args: argparse.Namespace) -> None:
     dist = _with_overrides(load_config(config), args)
     server = EdgeServer(dist, log_format=args.log_format)
     await _run(server, args, tour=None)
+
+
+async def _serve_import(args: argparse.Namespace) -> None:
+    """``serve --from``: function code and KVS data the source holds inline go to a temporary
+    directory, removed on exit; nothing is written in the project."""
+    from edgesim.app import EdgeServer
+
+    workdir = Path(tempfile.mkdtemp(prefix="edgesim-import-"))
+    try:
+        reimport = reimporter(args, workdir)
+        dist = _with_overrides(reimport(), args, origin_flags=False)
+        server = EdgeServer(dist, log_format=args.log_format)
+        server.say(f"serving the distribution {args.source} deploys")
+        await _run(server, args, tour=None, notes=dist.notes, reimport=reimport)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 async def _serve_demo(args: argparse.Namespace) -> None:
@@ -136,10 +322,15 @@ async def _serve_demo(args: argparse.Namespace) -> None:
 
 
 def _with_overrides(
-    dist: Distribution, args: argparse.Namespace, *, base_dir: Path | None = None
+    dist: Distribution,
+    args: argparse.Namespace,
+    *,
+    base_dir: Path | None = None,
+    origin_flags: bool = True,
 ) -> Distribution:
     """``dist`` with what the flags say instead of the config; ``--origin`` directories are
-    relative to ``base_dir`` (default: the working directory)."""
+    relative to ``base_dir`` (default: the working directory). ``origin_flags=False``: the
+    ``--origin`` flags were applied already (an import maps its origins itself)."""
     server = dist.server
     if args.ephemeral:
         server = replace(server, ephemeral=True)
@@ -152,7 +343,9 @@ def _with_overrides(
     throttling = dist.throttling
     if args.no_throttle:
         throttling = replace(throttling, enabled=False)
-    local = {**dist.origins_local, **_origin_flags(dist, args.origin, base_dir or Path.cwd())}
+    local = dist.origins_local
+    if origin_flags:
+        local = {**local, **_origin_flags(dist, args.origin, base_dir or Path.cwd())}
     return replace(dist, server=server, throttling=throttling, origins_local=local)
 
 
@@ -182,7 +375,14 @@ def _origin_flags(dist: Distribution, items: list[str], base_dir: Path) -> dict[
     return entries
 
 
-async def _run(server: object, args: argparse.Namespace, tour: object) -> None:
+async def _run(
+    server: object,
+    args: argparse.Namespace,
+    tour: object,
+    *,
+    notes: Sequence[str] = (),
+    reimport: Callable[[], Distribution] | None = None,
+) -> None:
     from edgesim.app import EdgeServer
     from edgesim.devloop.reloader import watch
 
@@ -194,10 +394,12 @@ async def _run(server: object, args: argparse.Namespace, tour: object) -> None:
         raise
     for line in server.banner():
         server.say(line)
+    for note in notes:  # what an imported distribution has that is not emulated, once
+        server.say(note)
     tasks = []
     if not args.no_reload:
-        overrides = functools.partial(_with_overrides, args=args)
-        tasks.append(asyncio.create_task(watch(server, overrides=overrides)))
+        overrides = functools.partial(_with_overrides, args=args, origin_flags=reimport is None)
+        tasks.append(asyncio.create_task(watch(server, overrides=overrides, reimport=reimport)))
     if tour is not None:
         tasks.append(asyncio.create_task(tour()))  # type: ignore[operator]
     try:
@@ -214,3 +416,46 @@ def cmd_cache_invalidate(args: argparse.Namespace) -> int:
     from edgesim.controlplane.invalidate import invalidate
 
     return invalidate(endpoint_of(args), args.paths)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """``edgesim import SOURCE``: the TOML on standard output or in ``--out``."""
+    from edgesim.importers.overlay import origin_flag, unmapped_origins
+    from edgesim.importers.totoml import to_toml
+
+    out = Path(args.out) if args.out else None
+    if out is not None and out.exists() and not args.force:
+        raise InputError(f"--out {out}: the file exists; add --force to overwrite it")
+    base_dir = (out.parent if out is not None else Path.cwd()).absolute()
+    files_dir = Path(args.files_dir) if args.files_dir else base_dir / "edgesim-imported"
+    imported = _import(args, files_dir.absolute(), require_origins=False)
+    text = to_toml(
+        imported.dist,
+        base_dir=base_dir,
+        where=imported.where,
+        legacy=imported.legacy,
+        title=f"edgesim.toml written by `edgesim import {args.source}`",
+    )
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        print(f"edgesim: wrote {out}", file=sys.stderr)
+    for path in _written(imported.dist, files_dir.absolute()):
+        print(f"edgesim: wrote {path} (held inline in the source)", file=sys.stderr)
+    missing = unmapped_origins(imported.dist)
+    if missing:
+        flags = " ".join(origin_flag(o) for o in missing)
+        print(
+            f"edgesim: {len(missing)} origin(s) not mapped yet: fill in [origins_local], or "
+            f"run serve with {flags}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _written(dist: Distribution, files_dir: Path) -> list[Path]:
+    """The function and KVS files the import wrote under ``files_dir``."""
+    paths = [decl.file for decl in dist.functions.values()]
+    paths += [decl.data for decl in dist.kvs.values() if decl.data is not None]
+    return [p for p in paths if p.is_relative_to(files_dir)]

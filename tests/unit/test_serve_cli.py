@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import threading
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -307,3 +308,161 @@ def test_invalidate_ignores_proxy_settings_in_the_environment(admin: Admin) -> N
         check=False,
     )
     assert done.returncode == 0, done.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# serve --from and edgesim import (the importers themselves: tests/unit/importers)
+# --------------------------------------------------------------------------------------------
+
+DISTCONFIG = Path(__file__).resolve().parents[2] / "fixtures" / "import" / "distconfig"
+FIXTURE_FLAGS = [
+    "--function",
+    "router=functions/router.js,kvs=site-config",
+    "--function",
+    "api-headers=functions/api-headers.js",
+    "--policy",
+    "policies/api-cache-policy.json",
+    "--policy",
+    "policies/static-headers-policy.json",
+    "--kvs",
+    "site-config=kvs/site-config.json",
+]
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [["--kvs", "a=b.json"], ["--overlay", "o.toml"], ["--stack", "S"], ["--parameter", "a=b"]],
+)
+def test_import_flags_without_from_exit_2(
+    capsys: pytest.CaptureFixture[str], flags: list[str]
+) -> None:
+    assert main(["serve", *flags]) == 2
+    assert f"{flags[0]} applies to an imported distribution: add --from SOURCE" in (
+        capsys.readouterr().err
+    )
+
+
+def test_from_and_config_together_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--from", "x.json", "--config", "edgesim.toml"]) == 2
+    assert "--from and --config: give one" in capsys.readouterr().err
+
+
+def test_serve_from_with_unmapped_origins_exits_2_listing_each_flag(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(DISTCONFIG)
+    argv = ["serve", "--from", "distribution-config.json", *FIXTURE_FLAGS, "--no-reload"]
+    assert main([*argv, "--origin", "app=http://127.0.0.1:3000"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("edgesim: 2 origins of the imported distribution are not mapped")
+    assert "--origin app-backup=http://127.0.0.1:PORT" in err
+    assert "--origin assets=http://127.0.0.1:PORT" in err
+    assert "Traceback" not in err
+
+
+def test_serve_from_a_broken_source_exits_2_with_the_property_path(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    doc = json.loads((DISTCONFIG / "distribution-config.json").read_text())
+    doc["DistributionConfig"]["CacheBehaviors"]["Items"][1]["TargetOriginId"] = "nowhere"
+    (tmp_path / "d.json").write_text(json.dumps(doc))
+    assert main(["serve", "--from", str(tmp_path / "d.json"), "--no-reload"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        f"{tmp_path / 'd.json'}: DistributionConfig.CacheBehaviors.Items.1.TargetOriginId: "
+        "unknown origin or origin group 'nowhere'" in err
+    )
+    assert "--function router=PATH.js" in err  # the functions were not given either
+    assert "Traceback" not in err
+
+
+def test_import_prints_the_toml(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(DISTCONFIG)
+    flags = [*FIXTURE_FLAGS, "--origin", "app=http://127.0.0.1:3000"]
+    assert main(["import", "distribution-config.json", *flags]) == 0
+    out, err = capsys.readouterr()
+    doc = tomllib.loads(out)
+    assert doc["origins_local"] == {"app": "http://127.0.0.1:3000"}
+    assert [b["path"] for b in doc["behaviors"]] == ["/api/*", "/legacy/*", "/static/*"]
+    assert doc["functions"][1]["file"] == "functions/router.js"
+    assert out.startswith("# edgesim.toml written by `edgesim import distribution-config.json`")
+    assert "2 origin(s) not mapped yet" in err
+    assert not (DISTCONFIG / "edgesim-imported").exists()
+
+
+def test_import_out_refuses_to_overwrite_without_force(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(DISTCONFIG)
+    out = tmp_path / "edgesim.toml"
+    out.write_text("# mine\n")
+    argv = ["import", "distribution-config.json", *FIXTURE_FLAGS, "--out", str(out)]
+    assert main(argv) == 2
+    assert "the file exists; add --force" in capsys.readouterr().err
+    assert out.read_text() == "# mine\n"
+    assert main([*argv, "--force"]) == 0
+    dist = load_config(out)  # a config that loads, paths relative to it
+    assert dist.functions["router"].file == DISTCONFIG / "functions" / "router.js"
+    assert f"wrote {out}" in capsys.readouterr().err
+
+
+def test_import_writes_inline_code_to_the_files_dir(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import types
+
+    from edgesim.importers.bundle import FunctionSource, ImportBundle, function_arn
+
+    cfg = json.loads((DISTCONFIG / "distribution-config.json").read_text())["DistributionConfig"]
+    for item in cfg["CacheBehaviors"]["Items"]:
+        item["FunctionAssociations"] = {"Quantity": 0}
+    cfg["DefaultCacheBehavior"]["FunctionAssociations"] = {
+        "Quantity": 1,
+        "Items": [{"EventType": "viewer-request", "FunctionARN": function_arn("inline")}],
+    }
+    code = "function handler(e) { return e.request; }"
+    fake = types.ModuleType("edgesim.importers.cloudformation")
+
+    def load_template(path: Path, parameters: dict[str, str]) -> ImportBundle:
+        return ImportBundle(
+            cfg,
+            functions={"inline": FunctionSource("inline", "cloudfront-js-2.0", code=code)},
+            where={"": f"{path.name}: Resources.Site.Properties.DistributionConfig"},
+            sources=[path],
+        )
+
+    fake.load_template = load_template  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "edgesim.importers.cloudformation", fake)
+    (tmp_path / "template.yaml").write_text("")
+    monkeypatch.chdir(tmp_path)
+    policies = [f"--policy={p}" for p in sorted((DISTCONFIG / "policies").glob("*.json"))]
+    assert main(["import", "template.yaml", *policies, "--out", "edgesim.toml"]) == 0
+    written = tmp_path / "edgesim-imported" / "functions" / "inline.js"
+    assert written.read_text() == code
+    assert f"wrote {written} (held inline in the source)" in capsys.readouterr().err
+    text = (tmp_path / "edgesim.toml").read_text()
+    assert 'file = "edgesim-imported/functions/inline.js"' in text
+    assert (
+        "# from template.yaml: Resources.Site.Properties.DistributionConfig.DefaultCacheBehavior"
+        in text
+    )
+
+
+def test_import_help_describes_the_command_and_every_flag() -> None:
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name in ("import", "serve"):
+        command = sub.choices[name]
+        assert command.description is not None
+        assert "docs/import.md" in command.description
+        undocumented = [
+            action.option_strings
+            for action in command._actions
+            if not isinstance(action, argparse._HelpAction) and not action.help
+        ]
+        assert undocumented == []
+    flags = {s for a in sub.choices["serve"]._actions for s in a.option_strings}
+    assert {"--from", "--stack", "--parameter", "--var", "--overlay", "--function"} <= flags
+    assert {"--policy", "--kvs", "--distribution"} <= flags
