@@ -219,8 +219,9 @@ def load_cdk(
     *,
     stack: str | None = None,
     parameters: Mapping[str, str] = {},
-) -> dict[str, ImportBundle]:
-    """Every distribution of one stack of a cloud assembly, by logical id, in template order.
+) -> list[ImportBundle]:
+    """Every distribution of one stack of a cloud assembly, in template order; each bundle's
+    ``name`` is its logical id (``NestedStackLogicalId/LogicalId`` inside a ``NestedStack``).
 
     ``stack`` is required when the assembly has several stacks (construct path such as
     ``Prod/Site``, artifact id, or CloudFormation stack name); ``parameters`` override the
@@ -256,7 +257,7 @@ def load_cdk(
         if distribution_path:
             bundle.origin_hints["distribution"] = distribution_path
         _origin_hints(owner, logical_id, bundle, contents, stacks)
-    return found
+    return list(found.values())
 
 
 def _owner(stack: Stack, key: str) -> tuple[Stack, str]:

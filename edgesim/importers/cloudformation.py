@@ -810,7 +810,7 @@ def read_template(path: Path, label: str | None = None) -> tuple[dict[str, Any],
     """The template's mapping and whether it is YAML; an ``InputError`` naming the file else."""
     label = label or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a BOM is common from Windows editors
     except OSError as error:
         raise InputError(f"{label}: cannot read the template: {error.strerror or error}") from None
     stripped = text.lstrip()
@@ -920,18 +920,20 @@ def load_template(
     parameters: Mapping[str, str] = {},
     assets: AssetResolver | None = None,
     stack_name: str | None = None,
-) -> dict[str, ImportBundle]:
-    """Every distribution in a CloudFormation/SAM template, by logical id, in template order.
+) -> list[ImportBundle]:
+    """Every distribution in a CloudFormation/SAM template, in template order; each bundle's
+    ``name`` is its logical id (``Nested/LogicalId`` for one in a nested stack).
 
     ``parameters`` override the template's parameter defaults (``--parameter K=V``); an unknown
     name is an error. ``assets`` finds the local files of S3 objects the template imports.
+    ``stack_name`` is ``AWS::StackName`` (default: the file name without its extension).
     """
     stack = open_stack(path, parameters=parameters, assets=assets, stack_name=stack_name)
-    return bundles(stack)
+    return list(bundles(stack).values())
 
 
 def bundles(stack: Stack) -> dict[str, ImportBundle]:
-    """Every distribution the stack creates, by logical id (``load_template``'s second step)."""
+    """Every distribution the stack creates, by name (``load_template``'s second step)."""
     found: dict[str, ImportBundle] = {}
     preamble = list(stack.notes)  # about the whole template
     for logical_id, resource in stack.resources.items():
@@ -941,32 +943,16 @@ def bundles(stack: Stack) -> dict[str, ImportBundle]:
             for key, bundle in bundles(stack.child(logical_id)).items():
                 bundle.sources.append(stack.path)
                 bundle.notes[:0] = [note for note in preamble if note not in bundle.notes]
-                found[f"{logical_id}/{key}"] = bundle
+                bundle.name = f"{logical_id}/{key}"
+                found[bundle.name] = bundle
             continue
         if resource.get("Type") != "AWS::CloudFront::Distribution" or not stack.exists(logical_id):
             continue
         bundle = _bundle(stack, logical_id)
         bundle.notes[:0] = [note for note in preamble if note not in bundle.notes]
+        bundle.name = logical_id
         found[logical_id] = bundle
     return found
-
-
-def pick_distribution(
-    found: Mapping[str, ImportBundle], name: str | None, source: str
-) -> ImportBundle:
-    """The one distribution to serve: ``name`` (a logical id) when given, else the only one."""
-    if name is not None:
-        if name in found:
-            return found[name]
-        choices = ", ".join(found) or "none"
-        raise InputError(f"{source}: no distribution {name} (distributions: {choices})")
-    if len(found) == 1:
-        return next(iter(found.values()))
-    if not found:
-        raise InputError(f"{source}: no AWS::CloudFront::Distribution in it")
-    raise InputError(
-        f"{source}: {len(found)} distributions ({', '.join(found)}): choose one with --distribution"
-    )
 
 
 # -- one distribution ----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 
 from edgesim.errors import InputError
 from edgesim.importers.bundle import ImportBundle, function_arn
-from edgesim.importers.cloudformation import load_template, pick_distribution
+from edgesim.importers.cloudformation import load_template
 
 FIXTURES = Path(__file__).parents[3] / "fixtures" / "import" / "cloudformation"
 AT = "Resources.Site.Properties.DistributionConfig.X"
@@ -79,6 +79,14 @@ Conditions:
 """
 
 
+def load(path: Path, **kwargs: Any) -> dict[str, ImportBundle]:
+    """load_template's bundles by name, checking the order and names agree."""
+    bundles = load_template(path, **kwargs)
+    found = {bundle.name: bundle for bundle in bundles}
+    assert list(found) == [bundle.name for bundle in bundles]
+    return found
+
+
 def write(tmp_path: Path, text: str, name: str = "template.yaml") -> Path:
     path = tmp_path / name
     path.write_text(textwrap.dedent(text), encoding="utf-8")
@@ -102,14 +110,14 @@ def template(expression: str, resources: str = RESOURCES, prelude: str = PRELUDE
 def evaluate(tmp_path: Path, expression: str, **kwargs: Any) -> Any:
     """The distribution's X member after resolution (absent: the sentinel 'ABSENT')."""
     path = write(tmp_path, template(expression))
-    bundle = load_template(path, **kwargs)["Site"]
+    bundle = load(path, **kwargs)["Site"]
     return bundle.distribution_config.get("X", "ABSENT")
 
 
 def error(tmp_path: Path, expression: str, **kwargs: Any) -> str:
     path = write(tmp_path, template(expression))
     with pytest.raises(InputError) as caught:
-        load_template(path, **kwargs)
+        load(path, **kwargs)
     return str(caught.value)
 
 
@@ -280,7 +288,7 @@ def test_get_att_of_a_missing_resource(tmp_path: Path) -> None:
 def test_unmodelled_resources_give_placeholders_and_a_note(tmp_path: Path) -> None:
     resources = RESOURCES + "  Queue:\n    Type: AWS::SQS::Queue\n"
     path = write(tmp_path, template("!GetAtt Queue.QueueName", resources))
-    bundle = load_template(path)["Site"]
+    bundle = load(path)["Site"]
     value = bundle.distribution_config["X"]
     assert value.startswith("queue-queuename-")
     assert bundle.notes == [
@@ -330,7 +338,7 @@ def test_origin_resources_get_values_in_aws_shape(
     tmp_path: Path, resources: str, expression: str, expected: str
 ) -> None:
     path = write(tmp_path, template(expression, RESOURCES + resources))
-    bundle = load_template(path)["Site"]
+    bundle = load(path)["Site"]
     assert __import__("re").fullmatch(expected, bundle.distribution_config["X"])
     assert bundle.notes == []
 
@@ -411,11 +419,11 @@ def test_resources_whose_condition_is_false_are_not_created(tmp_path: Path) -> N
         "    Properties: {DistributionConfig: {Enabled: true}}\n"
     )
     path = write(tmp_path, template("!Ref Stage", resources))
-    assert list(load_template(path)) == ["Site"]
-    assert list(load_template(path, parameters={"Stage": "dev"})) == ["DevSite", "Site"]
+    assert list(load(path)) == ["Site"]
+    assert list(load(path, parameters={"Stage": "dev"})) == ["DevSite", "Site"]
     path = write(tmp_path, template("!Ref DevBucket", resources))
     with pytest.raises(InputError) as caught:
-        load_template(path)
+        load(path)
     assert str(caught.value) == (
         f"{path}: {AT}: !Ref DevBucket: resource DevBucket is not created (condition IsDev is false)"
     )
@@ -465,7 +473,7 @@ def test_an_error_inside_a_nested_intrinsic_names_the_inner_expression(tmp_path:
         ),
     )
     with pytest.raises(InputError) as caught:
-        load_template(path)
+        load(path)
     assert str(caught.value).startswith(
         f"{path}: Resources.Site.Properties.DistributionConfig.Origins[0].DomainName: "
         "!GetAtt Bucket.Nope: unknown attribute"
@@ -476,7 +484,7 @@ def test_circular_references_are_reported(tmp_path: Path) -> None:
     resources = "  Loop:\n    Type: AWS::S3::Bucket\n    Properties: {BucketName: !Ref Loop}\n"
     path = write(tmp_path, template("!Ref Loop", resources))
     with pytest.raises(InputError) as caught:
-        load_template(path)
+        load(path)
     assert str(caught.value) == (
         f"{path}: Resources.Loop.Properties.BucketName: circular reference: "
         "Loop.BucketName → Loop.BucketName"
@@ -495,7 +503,7 @@ def test_json_templates_render_expressions_as_json(tmp_path: Path) -> None:
     }
     path = write(tmp_path, json.dumps(data), "template.json")
     with pytest.raises(InputError) as caught:
-        load_template(path)
+        load(path)
     assert str(caught.value).startswith(
         f'{path}: {AT}: {{"Fn::GetAtt": ["Bucket", "Nope"]}}: unknown attribute'
     )
@@ -506,25 +514,25 @@ def test_json_templates_render_expressions_as_json(tmp_path: Path) -> None:
 
 def test_yaml_timestamps_stay_strings(tmp_path: Path) -> None:
     path = write(tmp_path, "AWSTemplateFormatVersion: 2010-09-09\n" + template("2024-01-01"))
-    assert load_template(path)["Site"].distribution_config["X"] == "2024-01-01"
+    assert load(path)["Site"].distribution_config["X"] == "2024-01-01"
 
 
 def test_not_yaml(tmp_path: Path) -> None:
     path = write(tmp_path, "Resources:\n  - a\n b: [\n")
     with pytest.raises(InputError, match=r"template\.yaml:3:\d+: not valid YAML: "):
-        load_template(path)
+        load(path)
 
 
 def test_not_json(tmp_path: Path) -> None:
     path = write(tmp_path, '{"Resources": {', "template.json")
     with pytest.raises(InputError, match=r"template\.json:1:16: not valid JSON: "):
-        load_template(path)
+        load(path)
 
 
 def test_not_a_template(tmp_path: Path) -> None:
     path = write(tmp_path, "just: a mapping\n")
     with pytest.raises(InputError) as caught:
-        load_template(path)
+        load(path)
     assert (
         str(caught.value) == f"{path}: not a CloudFormation template (it has no Resources mapping)"
     )
@@ -532,7 +540,7 @@ def test_not_a_template(tmp_path: Path) -> None:
 
 def test_a_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"nope\.yaml: cannot read the template: "):
-        load_template(tmp_path / "nope.yaml")
+        load(tmp_path / "nope.yaml")
 
 
 # -- SAM and transforms ------------------------------------------------------------------------------
@@ -567,7 +575,7 @@ Resources:
 
 
 def test_sam_templates_and_the_resources_the_transform_adds(tmp_path: Path) -> None:
-    bundle = load_template(write(tmp_path, SAM))["Site"]
+    bundle = load(write(tmp_path, SAM))["Site"]
     url, rest = bundle.distribution_config["Origins"]
     assert url["DomainName"].endswith(".lambda-url.us-east-1.on.aws")
     assert rest["DomainName"].endswith(".execute-api.us-east-1.amazonaws.com")
@@ -577,7 +585,7 @@ def test_sam_templates_and_the_resources_the_transform_adds(tmp_path: Path) -> N
 def test_sam_implicit_resources_need_the_transform(tmp_path: Path) -> None:
     path = write(tmp_path, SAM.replace("Transform: AWS::Serverless-2016-10-31\n", ""))
     with pytest.raises(InputError) as caught:
-        load_template(path)
+        load(path)
     assert str(caught.value) == (
         f"{path}: Resources.Site.Properties.DistributionConfig.Origins[0].DomainName: "
         "!GetAtt ApiUrl.FunctionUrl: no parameter or resource named ApiUrl"
@@ -586,7 +594,7 @@ def test_sam_implicit_resources_need_the_transform(tmp_path: Path) -> None:
 
 def test_other_transforms_are_noted(tmp_path: Path) -> None:
     path = write(tmp_path, "Transform: [AWS::LanguageExtensions, MyMacro]\n" + template("x", ""))
-    assert load_template(path)["Site"].notes == [
+    assert load(path)["Site"].notes == [
         f"{path}: Transform MyMacro is not applied by edgesim (only AWS::Serverless-2016-10-31 "
         "and AWS::LanguageExtensions need none for distributions)"
     ]
@@ -629,7 +637,7 @@ def test_functions_with_store_associations_land_in_the_bundle(tmp_path: Path) ->
             resources,
         ),
     )
-    bundle = load_template(path)["Site"]
+    bundle = load(path)["Site"]
     router = bundle.functions["router"]
     assert router.runtime == "cloudfront-js-2.0"
     assert router.code == "function handler(event) { return event.request; }"
@@ -665,7 +673,7 @@ def test_external_functions_and_stores_are_noted(tmp_path: Path) -> None:
             resources,
         ),
     )
-    bundle = load_template(path)["Site"]
+    bundle = load(path)["Site"]
     assert bundle.functions["router"].kvs == ["ab12"]
     assert bundle.kvs["ab12"].data is None
     at = "Resources.Site.Properties.DistributionConfig.DefaultCacheBehavior"
@@ -692,7 +700,7 @@ def test_a_function_with_a_bad_runtime(tmp_path: Path) -> None:
         ),
     )
     with pytest.raises(InputError) as caught:
-        load_template(path)
+        load(path)
     assert str(caught.value) == (
         f"{path}: Resources.Router.Properties.FunctionConfig.Runtime: 'nodejs20.x' is not a "
         "CloudFront Functions runtime (cloudfront-js-1.0, cloudfront-js-2.0)"
@@ -703,7 +711,7 @@ def test_a_function_without_a_name(tmp_path: Path) -> None:
     resources = RESOURCES.replace("      Name: router\n", "")
     path = write(tmp_path, template("!Ref Router", resources))
     with pytest.raises(InputError) as caught:
-        load_template(path)
+        load(path)
     assert str(caught.value) == f"{path}: Resources.Router.Properties.Name: is required"
 
 
@@ -720,7 +728,7 @@ def test_policies_referenced_by_behaviours_land_in_the_bundle(tmp_path: Path) ->
             """
         ),
     )
-    bundle = load_template(path)["Site"]
+    bundle = load(path)["Site"]
     assert bundle.cache_policies == {
         "Cache": {"Name": "cache", "MinTTL": 0, "DefaultTTL": 60, "MaxTTL": 600}
     }
@@ -737,7 +745,7 @@ def test_managed_policy_ids_are_kept_as_they_are(tmp_path: Path) -> None:
         tmp_path,
         site(f"TargetOriginId: s3\nViewerProtocolPolicy: allow-all\nCachePolicyId: {managed}\n"),
     )
-    bundle = load_template(path)["Site"]
+    bundle = load(path)["Site"]
     assert bundle.distribution_config["DefaultCacheBehavior"]["CachePolicyId"] == managed
     assert bundle.cache_policies == {}
 
@@ -772,7 +780,7 @@ def test_import_source_found_beside_the_template(tmp_path: Path) -> None:
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "kvs.json").write_text('{"data": []}')
     path = write(tmp_path, site(ROUTED, STORE_WITH_IMPORT))
-    bundle = load_template(path)["Site"]
+    bundle = load(path)["Site"]
     assert bundle.kvs["store"].data == tmp_path / "data" / "kvs.json"
     assert tmp_path / "data" / "kvs.json" in bundle.sources
     assert bundle.notes == [
@@ -783,7 +791,7 @@ def test_import_source_found_beside_the_template(tmp_path: Path) -> None:
 
 def test_import_source_not_local_is_noted(tmp_path: Path) -> None:
     path = write(tmp_path, site(ROUTED, STORE_WITH_IMPORT))
-    bundle = load_template(path)["Site"]
+    bundle = load(path)["Site"]
     assert bundle.kvs["store"].data is None
     (note,) = bundle.notes
     assert note.startswith(f"{path}: Resources.Store.Properties.ImportSource.SourceArn: ")
@@ -800,13 +808,11 @@ def test_import_source_through_an_asset_resolver(tmp_path: Path) -> None:
         return data
 
     path = write(tmp_path, site(ROUTED, STORE_WITH_IMPORT))
-    bundle = load_template(path, assets=assets)["Site"]
+    bundle = load(path, assets=assets)["Site"]
     assert bundle.kvs["store"].data == data
     assert seen == [
         (
-            load_template(path)["Site"]
-            .distribution_config["Origins"][0]["DomainName"]
-            .split(".s3.")[0],
+            load(path)["Site"].distribution_config["Origins"][0]["DomainName"].split(".s3.")[0],
             "data/kvs.json",
         )
     ]
@@ -815,7 +821,7 @@ def test_import_source_through_an_asset_resolver(tmp_path: Path) -> None:
 def test_a_missing_asset_is_an_error(tmp_path: Path) -> None:
     path = write(tmp_path, site(ROUTED, STORE_WITH_IMPORT))
     with pytest.raises(InputError) as caught:
-        load_template(path, assets=lambda bucket, key: tmp_path / "gone.json")
+        load(path, assets=lambda bucket, key: tmp_path / "gone.json")
     bucket = caught.value.args[0].split("s3://")[1].split("/")[0]
     assert str(caught.value) == (
         f"{path}: Resources.Store.Properties.ImportSource.SourceArn: s3://{bucket}/data/kvs.json: "
@@ -838,7 +844,7 @@ def test_cloudformation_spellings_become_the_apis(tmp_path: Path) -> None:
         "          ViewerProtocolPolicy: allow-all\n"
         "          ForwardedValues: {QueryString: false}\n",
     )
-    config = load_template(write(tmp_path, text))["Site"].distribution_config
+    config = load(write(tmp_path, text))["Site"].distribution_config
     assert config["IsIPV6Enabled"] is False
     assert config["Aliases"] == ["a.example"]
     assert config["ViewerCertificate"] == {
@@ -857,32 +863,22 @@ def test_cloudformation_spellings_become_the_apis(tmp_path: Path) -> None:
 # -- several distributions ---------------------------------------------------------------------------
 
 
-def test_several_distributions_are_returned_by_logical_id(tmp_path: Path) -> None:
+def test_several_distributions_are_returned_in_order_and_named(tmp_path: Path) -> None:
     text = template("x") + (
         "  Other:\n    Type: AWS::CloudFront::Distribution\n"
         "    Properties: {DistributionConfig: {Enabled: false}}\n"
     )
-    found = load_template(write(tmp_path, text))
-    assert list(found) == ["Site", "Other"]
-    assert pick_distribution(found, "Other", "t.yaml").distribution_config == {"Enabled": False}
-    with pytest.raises(InputError) as caught:
-        pick_distribution(found, None, "t.yaml")
-    assert (
-        str(caught.value) == "t.yaml: 2 distributions (Site, Other): choose one with --distribution"
-    )
-    with pytest.raises(InputError) as caught:
-        pick_distribution(found, "Nope", "t.yaml")
-    assert str(caught.value) == "t.yaml: no distribution Nope (distributions: Site, Other)"
-    with pytest.raises(InputError) as caught:
-        pick_distribution({}, None, "t.yaml")
-    assert str(caught.value) == "t.yaml: no AWS::CloudFront::Distribution in it"
+    site, other = load_template(write(tmp_path, text))
+    assert (site.name, other.name) == ("Site", "Other")
+    assert other.distribution_config == {"Enabled": False}
+    assert load_template(write(tmp_path, "Resources: {}\n")) == []
 
 
 # -- the fixtures --------------------------------------------------------------------------------------
 
 
 def fixture(name: str, **kwargs: Any) -> ImportBundle:
-    found = load_template(FIXTURES / name, **kwargs)
+    found = load(FIXTURES / name, **kwargs)
     assert list(found) == ["Site"]
     return found["Site"]
 
@@ -1046,7 +1042,7 @@ def test_nested_stacks_with_local_templates(tmp_path: Path) -> None:
     write(tmp_path, STORAGE, "storage.yaml")
     write(tmp_path, CDN, "nested/cdn.yaml")
     parent = write(tmp_path, PARENT)
-    found = load_template(parent)
+    found = load(parent)
     assert list(found) == ["Cdn/Distribution"]
     bundle = found["Cdn/Distribution"]
     config = bundle.distribution_config
@@ -1066,7 +1062,7 @@ def test_a_nested_stack_output_that_does_not_exist(tmp_path: Path) -> None:
     write(tmp_path, CDN, "nested/cdn.yaml")
     parent = write(tmp_path, PARENT)
     with pytest.raises(InputError) as caught:
-        load_template(parent)
+        load(parent)
     assert str(caught.value) == (
         f"{tmp_path / 'storage.yaml'}: Outputs.BucketName: no such output (referred to by "
         "Resources.Cdn.Properties.Parameters.Bucket)"
@@ -1078,7 +1074,7 @@ def test_a_nested_stack_in_s3_needs_an_asset_resolver(tmp_path: Path) -> None:
     write(tmp_path, STORAGE, "storage.yaml")
     parent = write(tmp_path, PARENT.replace("nested/cdn.yaml", url))
     with pytest.raises(InputError) as caught:
-        load_template(parent)
+        load(parent)
     assert str(caught.value) == (
         f"{parent}: Resources.Cdn.Properties.TemplateURL: {url}: the nested stack's template is "
         "not a local file (give the path to the template, as before `aws cloudformation package`)"
@@ -1090,7 +1086,7 @@ def test_a_nested_stack_in_s3_needs_an_asset_resolver(tmp_path: Path) -> None:
         seen.append((bucket, key))
         return cdn
 
-    assert list(load_template(parent, assets=assets)) == ["Cdn/Distribution"]
+    assert list(load(parent, assets=assets)) == ["Cdn/Distribution"]
     assert seen == [("my-artifacts", "cdn.template.json")]
 
 
@@ -1098,7 +1094,7 @@ def test_a_missing_nested_template(tmp_path: Path) -> None:
     write(tmp_path, STORAGE, "storage.yaml")
     parent = write(tmp_path, PARENT)
     with pytest.raises(InputError) as caught:
-        load_template(parent)
+        load(parent)
     assert str(caught.value) == (
         f"{parent}: Resources.Cdn.Properties.TemplateURL: the nested stack's template "
         f"{tmp_path / 'nested' / 'cdn.yaml'} is missing"
@@ -1108,6 +1104,6 @@ def test_a_missing_nested_template(tmp_path: Path) -> None:
 def test_placeholders_where_the_converter_notes_the_feature_need_no_note(tmp_path: Path) -> None:
     resources = RESOURCES + "  Acl:\n    Type: AWS::WAFv2::WebACL\n"
     path = write(tmp_path, template("x", resources).replace("X: x", "WebACLId: !GetAtt Acl.Arn"))
-    bundle = load_template(path)["Site"]
+    bundle = load(path)["Site"]
     assert bundle.distribution_config["WebACLId"].startswith("acl-arn-")
     assert bundle.notes == []
