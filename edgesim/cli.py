@@ -246,6 +246,8 @@ A local emulator of Amazon CloudFront Functions and KeyValueStore.
   edgesim test FUNCTION --event EVENT.json   run a function on one event, like TestFunction
   edgesim lint FUNCTION                      report code CloudFront would reject
   edgesim serve                              run a distribution in front of your dev origin
+  edgesim serve --from SOURCE                run the distribution you deploy (CDK, CFN, Terraform)
+  edgesim import SOURCE                      write that distribution's edgesim.toml
   edgesim kvs COMMAND                        serve the KVS control plane, manage stores and keys
   edgesim cache invalidate PATH...           drop objects from a running serve's cache
 
