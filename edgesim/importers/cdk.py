@@ -49,6 +49,11 @@ class StackArtifact:
     metadata_file: Path | None = None  # additionalMetadataFile: construct path → entries
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else empty (a malformed manifest reads as empty)."""
+    return value if isinstance(value, dict) else {}
+
+
 def _read_json(path: Path, label: str) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -67,8 +72,7 @@ def _artifacts(assembly: Path) -> dict[str, Any]:
     if not manifest_path.is_file():
         raise InputError(f"{assembly}: not a CDK cloud assembly (no manifest.json)")
     manifest = _read_json(manifest_path, str(manifest_path))
-    artifacts = manifest.get("artifacts") if isinstance(manifest, dict) else None
-    return artifacts if isinstance(artifacts, dict) else {}
+    return _dict(_dict(manifest).get("artifacts"))
 
 
 def list_stacks(assembly: Path) -> list[StackArtifact]:
@@ -77,7 +81,7 @@ def list_stacks(assembly: Path) -> list[StackArtifact]:
     for artifact_id, artifact in _artifacts(assembly).items():
         if not isinstance(artifact, dict):
             continue
-        properties = artifact.get("properties") or {}
+        properties = _dict(artifact.get("properties"))
         if artifact.get("type") == "aws:cloudformation:stack":
             template = properties.get("templateFile")
             if not isinstance(template, str):
@@ -128,17 +132,16 @@ def _asset_files(assembly: Path) -> dict[str, Path]:
     for artifact in _artifacts(assembly).values():
         if not isinstance(artifact, dict) or artifact.get("type") != "cdk:asset-manifest":
             continue
-        file = (artifact.get("properties") or {}).get("file")
+        file = _dict(artifact.get("properties")).get("file")
         if not isinstance(file, str):
             continue
         manifest = _read_json(assembly / file, str(assembly / file))
-        for asset in (manifest.get("files") or {}).values():
-            source = asset.get("source") or {}
-            path = source.get("path")
+        for asset in _dict(_dict(manifest).get("files")).values():
+            path = _dict(_dict(asset).get("source")).get("path")
             if not isinstance(path, str):
                 continue  # an asset built by a command (executable): nothing staged
-            for destination in (asset.get("destinations") or {}).values():
-                key = destination.get("objectKey")
+            for destination in _dict(_dict(asset).get("destinations")).values():
+                key = _dict(destination).get("objectKey")
                 if isinstance(key, str):
                     keys[key] = assembly / path
     return keys
@@ -153,7 +156,7 @@ def _construct_paths(
     file), the resources' ``aws:cdk:path`` metadata, and ``tree.json`` (newer CDK versions
     name logical ids there), whichever the assembly has."""
     paths: dict[str, str] = {}
-    entries = dict(_artifacts(assembly).get(stack.artifact_id, {}).get("metadata") or {})
+    entries = dict(_dict(_dict(_artifacts(assembly).get(stack.artifact_id)).get("metadata")))
     if stack.metadata_file is not None and stack.metadata_file.is_file():
         extra = _read_json(stack.metadata_file, str(stack.metadata_file))
         entries.update(extra if isinstance(extra, dict) else {})
@@ -165,13 +168,13 @@ def _construct_paths(
                 and isinstance(item.get("data"), str)
             ):
                 paths[item["data"]] = _user_path(construct)
-    for logical_id, resource in (template.get("Resources") or {}).items():
-        path = ((resource or {}).get("Metadata") or {}).get("aws:cdk:path")
+    for logical_id, resource in _dict(template.get("Resources")).items():
+        path = _dict(_dict(resource).get("Metadata")).get("aws:cdk:path")
         if isinstance(path, str):
             paths[logical_id] = _user_path(path)
     tree_file = next(
         (
-            (artifact.get("properties") or {}).get("file")
+            _dict(artifact.get("properties")).get("file")
             for artifact in _artifacts(assembly).values()
             if isinstance(artifact, dict) and artifact.get("type") == "cdk:tree"
         ),
@@ -179,7 +182,7 @@ def _construct_paths(
     )
     if isinstance(tree_file, str) and (assembly / tree_file).is_file():
         tree = _read_json(assembly / tree_file, str(assembly / tree_file))
-        root = _find_node(tree.get("tree") or {}, stack.display_name)
+        root = _find_node(_dict(_dict(tree).get("tree")), stack.display_name)
         if root is not None:
             _walk(root, paths)
     return paths
@@ -188,8 +191,8 @@ def _construct_paths(
 def _find_node(node: dict[str, Any], path: str) -> dict[str, Any] | None:
     if node.get("path") == path:
         return node
-    for child in (node.get("children") or {}).values():
-        child_path = child.get("path", "")
+    for child in map(_dict, _dict(node.get("children")).values()):
+        child_path = str(child.get("path", ""))
         if path == child_path or path.startswith(child_path + "/") or not child_path:
             found = _find_node(child, path)
             if found is not None:
@@ -198,12 +201,12 @@ def _find_node(node: dict[str, Any], path: str) -> dict[str, Any] | None:
 
 
 def _walk(node: dict[str, Any], paths: dict[str, str]) -> None:
-    attributes = node.get("attributes") or {}
+    attributes = _dict(node.get("attributes"))
     logical_id = attributes.get("aws:cdk:cloudformation:logicalId")
     if isinstance(logical_id, str) and isinstance(node.get("path"), str):
         paths[logical_id] = _user_path(node["path"])
-    for child in (node.get("children") or {}).values():
-        _walk(child, paths)  # nested stacks too: CDK's logical ids do not collide
+    for child in _dict(node.get("children")).values():
+        _walk(_dict(child), paths)  # nested stacks too: CDK's logical ids do not collide
 
 
 def _user_path(path: str) -> str:
@@ -245,9 +248,7 @@ def load_cdk(
     found = bundles(cdk_stack)
     manifest_files = [chosen.assembly / "manifest.json"]
     for artifact in _artifacts(chosen.assembly).values():
-        file = (
-            (artifact.get("properties") or {}).get("file") if isinstance(artifact, dict) else None
-        )
+        file = _dict(artifact.get("properties")).get("file") if isinstance(artifact, dict) else None
         if isinstance(file, str) and artifact.get("type") in ("cdk:asset-manifest", "cdk:tree"):
             manifest_files.append(chosen.assembly / file)
     for key, bundle in found.items():
@@ -327,8 +328,8 @@ def _origin_hints(
         and resource.get("Type") == "AWS::S3::Bucket"
         and each.exists(bucket_id)
     }
-    raw = stack.resources[logical_id].get("Properties", {}).get("DistributionConfig", {})
-    raw_origins = raw.get("Origins") if isinstance(raw, dict) else None
+    raw = _dict(_dict(stack.resources[logical_id].get("Properties")).get("DistributionConfig"))
+    raw_origins = raw.get("Origins")
     raw_origins = raw_origins if isinstance(raw_origins, list) else []
     origins = bundle.distribution_config.get("Origins") or []
     origins = origins.get("Items", []) if isinstance(origins, dict) else origins
@@ -343,7 +344,7 @@ def _origin_hints(
         if bucket in buckets:
             path = buckets[bucket]
         if path is None and index < len(raw_origins):
-            referenced = _referenced(raw_origins[index].get("DomainName"), stack)
+            referenced = _referenced(_dict(raw_origins[index]).get("DomainName"), stack)
             path = stack.construct_paths.get(referenced) if referenced else None
         if path is None and distribution_path:
             path = f"{distribution_path}/Origin{index + 1}"
