@@ -54,6 +54,7 @@ IMPORT_ONLY_FLAGS = {
     "stack": "--stack",
     "parameter": "--parameter",
     "var": "--var",
+    "var_file": "--var-file",
     "overlay": "--overlay",
     "function": "--function",
     "policy": "--policy",
@@ -178,6 +179,13 @@ def add_import_arguments(parser: argparse.ArgumentParser) -> None:
         help="a Terraform variable value, over its default (repeatable)",
     )
     parser.add_argument(
+        "--var-file",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a Terraform .tfvars file, applied before --var (repeatable)",
+    )
+    parser.add_argument(
         "--overlay",
         metavar="FILE",
         help="a TOML file with [origins_local] (and [server], [edges], [throttling]) for "
@@ -234,6 +242,7 @@ def _import(args: argparse.Namespace, workdir: Path, *, require_origins: bool = 
         stack=args.stack,
         parameters=_pairs(args.parameter, "--parameter"),
         variables=_pairs(args.var, "--var"),
+        var_files=[Path(f) for f in args.var_file],
         overlay=Path(args.overlay) if args.overlay else None,
         origins=list(args.origin),
         functions=list(args.function),

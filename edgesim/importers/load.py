@@ -10,10 +10,12 @@
 - a directory with ``.tf`` files (or one ``.tf`` file: its directory), or a ``terraform show
   -json`` file: ``edgesim.importers.terraform.load_terraform(path, variables=…)``.
 
-Each front-end returns an :class:`~edgesim.importers.bundle.ImportBundle`; front-ends whose
-source can hold several distributions take ``distribution=NAME`` and use
-:func:`choose_distribution`, so every source answers ``--distribution`` the same way. Then the
-flags (``--function``, ``--policy``, ``--kvs``), ``apishape.to_distribution``, the overlay and
+Each front-end returns a list of :class:`~edgesim.importers.bundle.ImportBundle` named by
+``ImportBundle.name`` (a logical id, a resource address); ``--distribution NAME`` chooses
+among several (:func:`choose_distribution`), so every source answers it the same way. A
+front-end gets only the keyword arguments its signature names (``stack``, ``parameters``,
+``variables``, ``var_files``, ``mapped_origins``, ``distribution``). Then the flags
+(``--function``, ``--policy``, ``--kvs``), ``apishape.to_distribution``, the overlay and
 ``--origin`` (``overlay.py``) and the check that every origin is mapped.
 """
 
@@ -120,38 +122,54 @@ def load_bundle(
     stack: str | None = None,
     parameters: Mapping[str, str] | None = None,
     variables: Mapping[str, str] | None = None,
+    var_files: Sequence[Path] = (),
     distribution: str | None = None,
+    mapped_origins: Sequence[str] = (),
 ) -> ImportBundle:
-    """The bundle ``source``'s front-end produces (no flags applied)."""
+    """The bundle of ``source``'s distribution (no flags applied). A front-end returns one
+    bundle, or a list of bundles named by ``ImportBundle.name`` from which ``distribution``
+    (``--distribution``) chooses (:func:`choose_distribution`). ``mapped_origins`` are the keys
+    the command line and the overlay map (a front-end may keep an unresolvable domain of such
+    an origin as a placeholder)."""
     kind, path = detect_source(source)
     if kind == "distconfig":
-        if stack or parameters or variables:
+        if stack or parameters or variables or var_files:
             raise InputError(
                 f"{source}: --stack, --parameter and --var do not apply to a DistributionConfig"
             )
+        if distribution is not None:
+            raise InputError(f"--distribution: {source} holds one distribution")
         return load_distconfig(path)
     if stack and kind != "cdk":
         raise InputError(f"--stack {stack}: only a CDK cloud assembly has stacks")
     if parameters and kind not in ("cdk", "cloudformation"):
         raise InputError("--parameter is for CloudFormation and CDK; use --var for Terraform")
-    if variables and kind != "terraform":
-        raise InputError("--var is for Terraform; use --parameter for CloudFormation and CDK")
+    if (variables or var_files) and kind != "terraform":
+        raise InputError(
+            "--var and --var-file are for Terraform; use --parameter for CloudFormation and CDK"
+        )
     loader = _front_end(kind, source)
-    kwargs: dict[str, Any] = {}
-    if kind == "cdk":
-        kwargs = {"stack": stack, "parameters": dict(parameters or {})}
-    elif kind == "cloudformation":
-        kwargs = {"parameters": dict(parameters or {})}
-    else:
-        kwargs = {"variables": dict(variables or {})}
-    if "distribution" in inspect.signature(loader).parameters:
-        kwargs["distribution"] = distribution
-    elif distribution is not None:
-        raise InputError(f"--distribution: not supported for {_FRONT_ENDS[kind][2]} yet")
-    bundle = loader(path, **kwargs)
-    if not isinstance(bundle, ImportBundle):
-        raise TypeError(f"{_FRONT_ENDS[kind][1]} returned {type(bundle).__name__}")
-    return bundle
+    wanted: dict[str, Any] = {
+        "stack": stack,
+        "parameters": dict(parameters or {}),
+        "variables": dict(variables or {}),
+        "var_files": list(var_files),
+        "mapped_origins": list(mapped_origins),
+        "distribution": distribution,
+    }
+    accepted = inspect.signature(loader).parameters
+    kwargs = {key: value for key, value in wanted.items() if key in accepted}
+    found: object = loader(path, **kwargs)
+    if isinstance(found, ImportBundle):
+        if distribution is not None and "distribution" not in accepted:
+            raise InputError(f"--distribution: not supported for {_FRONT_ENDS[kind][2]} yet")
+        return found
+    if not isinstance(found, list) or not all(isinstance(b, ImportBundle) for b in found):
+        raise TypeError(f"{_FRONT_ENDS[kind][1]} returned {type(found).__name__}")
+    named: dict[str, ImportBundle] = {}
+    for index, bundle in enumerate(found):
+        named[bundle.name or f"#{index}"] = bundle
+    return choose_distribution(named, distribution, source=str(source))
 
 
 def _front_end(kind: str, source: Path) -> Callable[..., Any]:
@@ -175,6 +193,7 @@ def import_distribution(
     stack: str | None = None,
     parameters: Mapping[str, str] | None = None,
     variables: Mapping[str, str] | None = None,
+    var_files: Sequence[Path] = (),
     overlay: Path | None = None,
     origins: Sequence[str] = (),
     functions: Sequence[str] = (),
@@ -189,17 +208,20 @@ def import_distribution(
     ``base_dir`` (default: the working directory). With ``require_origins``, an origin a
     behaviour can reach that nothing maps is an InputError (see ``overlay.require_mapped``)."""
     cwd = base_dir or Path.cwd()
+    settings = read_overlay(overlay, base_dir=cwd)
+    mapped = [item.partition("=")[0] for item in origins] + list(settings.origins_local)
     bundle = load_bundle(
         source,
         stack=stack,
         parameters=parameters,
         variables=variables,
+        var_files=[cwd / f for f in var_files],
         distribution=distribution,
+        mapped_origins=mapped,
     )
     apply_function_flags(bundle, functions, base_dir=cwd)
     apply_policy_flags(bundle, policies, base_dir=cwd)
     apply_kvs_flags(bundle, kvs, base_dir=cwd)
-    settings = read_overlay(overlay, base_dir=cwd)
     if overlay is not None:
         bundle.sources.append(Path(os.path.abspath(overlay)))
     imported = to_distribution(
@@ -215,6 +237,7 @@ def import_distribution(
         flags=origins,
         hints=bundle.origin_hints,
         base_dir=cwd,
+        workdir=workdir,
     )
     if require_origins:
         require_mapped(dist, hints=bundle.origin_hints)
@@ -228,6 +251,7 @@ def load_distribution(
     stack: str | None = None,
     parameters: Mapping[str, str] | None = None,
     variables: Mapping[str, str] | None = None,
+    var_files: Sequence[Path] = (),
     overlay: Path | None = None,
     origins: Sequence[str] = (),
     functions: Sequence[str] = (),
@@ -243,6 +267,7 @@ def load_distribution(
         stack=stack,
         parameters=parameters,
         variables=variables,
+        var_files=var_files,
         overlay=overlay,
         origins=origins,
         functions=functions,

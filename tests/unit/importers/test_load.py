@@ -113,7 +113,7 @@ def test_front_ends_get_their_arguments(monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert calls == [{"path": tmp_path / "t.yaml", "parameters": {"Env": "dev"}}]
     with pytest.raises(InputError, match="--distribution: not supported for CloudFormation"):
         load_bundle(tmp_path / "t.yaml", distribution="Site")
-    with pytest.raises(InputError, match="--var is for Terraform"):
+    with pytest.raises(InputError, match="--var and --var-file are for Terraform"):
         load_bundle(tmp_path / "t.yaml", variables={"a": "b"})
     with pytest.raises(InputError, match="only a CDK cloud assembly has stacks"):
         load_bundle(tmp_path / "t.yaml", stack="S")
@@ -136,6 +136,60 @@ def test_a_front_end_that_takes_distribution_gets_it(
     assert calls[0]["distribution"] == "aws_cloudfront_distribution.b"
     with pytest.raises(InputError, match="choose one with --distribution NAME"):
         load_bundle(tmp_path)
+
+
+def test_a_list_of_named_bundles_is_chosen_from(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "main.tf").write_text("")
+
+    def load(
+        path: Path, variables: dict[str, str], var_files: list[Path], mapped_origins: list[str]
+    ) -> list[ImportBundle]:
+        return [
+            ImportBundle(config(), name="aws_cloudfront_distribution.a"),
+            ImportBundle({}, name="aws_cloudfront_distribution.b"),
+        ]
+
+    calls = fake_front_end(monkeypatch, "edgesim.importers.terraform", "load_terraform", load)
+    bundle = load_bundle(
+        tmp_path,
+        variables={"env": "dev"},
+        var_files=[tmp_path / "prod.tfvars"],
+        distribution="aws_cloudfront_distribution.a",
+        mapped_origins=["app"],
+    )
+    assert bundle.name == "aws_cloudfront_distribution.a"
+    assert calls == [
+        {
+            "path": tmp_path,
+            "variables": {"env": "dev"},
+            "var_files": [tmp_path / "prod.tfvars"],
+            "mapped_origins": ["app"],
+        }
+    ]
+    with pytest.raises(
+        InputError,
+        match=r"2 distributions \(aws_cloudfront_distribution.a, aws_cloudfront_distribution.b\)",
+    ):
+        load_bundle(tmp_path)
+
+
+def test_origins_the_command_line_and_overlay_map_reach_the_front_end(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "main.tf").write_text("")
+    overlay = tmp_path / "o.toml"
+    overlay.write_text('[origins_local]\n"api.example.com" = "http://127.0.0.1:2"\n')
+
+    def load(path: Path, mapped_origins: list[str]) -> list[ImportBundle]:
+        return [ImportBundle(config(), name="d")]
+
+    calls = fake_front_end(monkeypatch, "edgesim.importers.terraform", "load_terraform", load)
+    load_distribution(
+        tmp_path, workdir=tmp_path / "w", overlay=overlay, origins=["app=http://127.0.0.1:1"]
+    )
+    assert calls[0]["mapped_origins"] == ["app", "api.example.com"]
 
 
 def test_a_missing_front_end_is_an_input_error(
