@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -114,11 +115,18 @@ def map_origins(
     flags: Sequence[str] = (),
     hints: Mapping[str, str] | None = None,
     base_dir: Path | None = None,
+    workdir: Path | None = None,
 ) -> Distribution:
     """``dist`` with the overlay's ``[origins_local]`` and the ``--origin`` flags (relative to
     ``base_dir``, default the working directory) added to ``origins_local``. Keys may be origin
-    ids, domain names or the construct paths in ``hints`` (origin id → path)."""
-    by_hint = {hint: origin_id for origin_id, hint in (hints or {}).items() if hint}
+    ids, domain names or the construct paths in ``hints`` (``<origin id>`` → path).
+
+    An origin still unmapped whose bucket a CDK ``BucketDeployment`` fills (the hints
+    ``content:<origin id>`` and ``content-prefix:<origin id>``) is mapped to that content, as
+    cdk-local does: to the directory itself when there is one without a key prefix, else to a
+    tree of links laid out as the bucket under ``workdir`` (later deployments win)."""
+    hints = hints or {}
+    by_hint = {hint: key for key, hint in hints.items() if hint and key in dist.origins}
     local = dict(dist.origins_local)
     problems: list[str] = []
     if overlay is not None and overlay.origins_local:
@@ -136,7 +144,69 @@ def map_origins(
         _add(dist, local, by_hint, key, value, cwd, f"--origin {item}", problems)
     if problems:
         raise InputError("\n".join(problems))
-    return replace(dist, origins_local=local)
+    mapped = replace(dist, origins_local=local)
+    notes = list(dist.notes)
+    for origin in dist.origins.values():
+        content = hints.get(f"content:{origin.id}")
+        if not content or is_mapped(mapped, origin):
+            continue
+        directory = _deployed_content(origin.id, content, hints, workdir, notes)
+        if directory is not None:
+            local[origin.id] = LocalOrigin(key=origin.id, directory=directory)
+    return replace(dist, origins_local=local, notes=tuple(notes))
+
+
+def _deployed_content(
+    origin_id: str,
+    content: str,
+    hints: Mapping[str, str],
+    workdir: Path | None,
+    notes: list[str],
+) -> Path | None:
+    sources = [Path(p) for p in content.split(os.pathsep) if p]
+    raw_prefixes = hints.get(f"content-prefix:{origin_id}", "")
+    prefixes = raw_prefixes.split(os.pathsep) if raw_prefixes else [""] * len(sources)
+    if len(prefixes) != len(sources):
+        prefixes = [""] * len(sources)
+    if any(not path.is_dir() for path in sources):
+        notes.append(
+            "accepted, not emulated: a BucketDeployment that copies a zip file as it is "
+            f"(extract: false) into the bucket of origin {origin_id}: map the origin with "
+            "--origin yourself"
+        )
+        return None
+    if len(sources) == 1 and not prefixes[0].strip("/"):
+        return sources[0].absolute()
+    if workdir is None:
+        notes.append(
+            f"accepted, not emulated: the BucketDeployment content of origin {origin_id} "
+            "(several sources or a key prefix): map the origin with --origin yourself"
+        )
+        return None
+    return _link_tree(workdir / "buckets" / _safe(origin_id), sources, prefixes)
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name) or "origin"
+
+
+def _link_tree(root: Path, sources: Sequence[Path], prefixes: Sequence[str]) -> Path:
+    """A directory laid out as the bucket: each file of each source linked under its prefix,
+    a later source replacing an earlier one's file (as later deployments overwrite)."""
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    for source, prefix in zip(sources, prefixes, strict=True):
+        base = root / prefix.strip("/") if prefix.strip("/") else root
+        for path in sorted(source.rglob("*")):
+            if not path.is_file():
+                continue
+            target = base / path.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.is_symlink() or target.exists():
+                target.unlink()
+            target.symlink_to(path.absolute())
+    return root
 
 
 def _add(

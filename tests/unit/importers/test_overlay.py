@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,50 @@ def test_kvs_flags_seed_stores(tmp_path: Path) -> None:
     assert "no key value store 'other' (stores: cfg)" in lines[0]
     assert "gone.json does not exist" in lines[1]
     assert "expected NAME=DATA.json" in lines[2]
+
+
+def test_bucket_deployment_content_maps_an_unmapped_s3_origin(tmp_path: Path) -> None:
+    dist = three_origins(tmp_path)
+    site = tmp_path / "site"
+    site.mkdir()
+    hints = {"site": "Stack/Bucket", "content:site": str(site), "distribution": "Stack/Site"}
+    mapped = map_origins(dist, hints=hints, base_dir=tmp_path)  # type: ignore[arg-type]
+    assert mapped.origins_local["site"] == LocalOrigin("site", directory=site)
+    # An explicit mapping wins over the deployed content.
+    flags = ["assets.s3.amazonaws.com=http://127.0.0.1:9"]
+    mapped = map_origins(dist, flags=flags, hints=hints, base_dir=tmp_path)  # type: ignore[arg-type]
+    assert "site" not in mapped.origins_local
+
+
+def test_several_deployments_and_prefixes_become_a_tree_of_links(tmp_path: Path) -> None:
+    dist = three_origins(tmp_path)
+    first, second = tmp_path / "a", tmp_path / "b"
+    (first / "css").mkdir(parents=True)
+    (first / "index.html").write_text("first")
+    (first / "css" / "x.css").write_text("css")
+    second.mkdir()
+    (second / "index.html").write_text("second")
+    hints = {
+        "content:site": os.pathsep.join([str(first), str(second)]),
+        "content-prefix:site": os.pathsep.join(["", "docs/"]),
+    }
+    mapped = map_origins(dist, hints=hints, base_dir=tmp_path, workdir=tmp_path / "w")  # type: ignore[arg-type]
+    root = mapped.origins_local["site"].directory
+    assert root == tmp_path / "w" / "buckets" / "site"
+    assert (root / "index.html").read_text() == "first"
+    assert (root / "css" / "x.css").read_text() == "css"
+    assert (root / "docs" / "index.html").read_text() == "second"
+    hints["content-prefix:site"] = os.pathsep.join(["", ""])
+    mapped = map_origins(dist, hints=hints, base_dir=tmp_path, workdir=tmp_path / "w")  # type: ignore[arg-type]
+    assert (root / "index.html").read_text() == "second"  # a later deployment wins
+    assert not (root / "docs").exists()
+
+
+def test_a_zip_deployment_is_noted_and_left_to_the_user(tmp_path: Path) -> None:
+    dist = three_origins(tmp_path)
+    (tmp_path / "site.zip").write_bytes(b"PK")
+    mapped = map_origins(
+        dist, hints={"content:site": str(tmp_path / "site.zip")}, base_dir=tmp_path
+    )  # type: ignore[arg-type]
+    assert "site" not in mapped.origins_local
+    assert any("extract: false" in note for note in mapped.notes)
