@@ -33,6 +33,8 @@ from edgesim.distribution.model import (
     Selection,
 )
 from edgesim.distribution.origins import ORIGIN_KEYS
+from edgesim.distribution.server import SERVER_KEYS
+from edgesim.distribution.throttling import THROTTLING_KEYS
 from edgesim.importers.overlay import PORT_PLACEHOLDER, unmapped_origins
 
 _BARE = re.compile(r"[A-Za-z0-9_-]+")
@@ -206,18 +208,13 @@ class _Writer:
                 self.comment(f"  - {note}")
 
     def _server(self) -> None:
+        # Every key [server] has, as the ServerSettings field of the same name.
         server = self.dist.server
         self.table("[server]")
-        self.put("host", server.host)
-        self.put("port", server.port)
-        self.put("admin_port", server.admin_port)
-        self.put("state_dir", self.path(server.state_dir))
-        self.put("ephemeral", server.ephemeral)
-        self.put("domain_name", server.domain_name)
-        if server.access_log is not None:
-            self.put("access_log", self.path(server.access_log))
-        self.put("debug_headers", server.debug_headers)
-        self.put("network_origins", server.network_origins)
+        for key in SERVER_KEYS:
+            value = getattr(server, key)
+            if value is not None:
+                self.put(key, self.path(value) if isinstance(value, Path) else value)
 
     def _distribution(self) -> None:
         dist = self.dist
@@ -435,11 +432,8 @@ class _Writer:
     def _throttling(self) -> None:
         throttling = self.dist.throttling
         self.table("[throttling]")
-        self.put("enabled", throttling.enabled)
-        self.put("window_s", throttling.window_s)
-        self.put("min_invocations", throttling.min_invocations)
-        self.put("over_budget_ratio", throttling.over_budget_ratio)
-        self.put("duration_s", throttling.duration_s)
+        for key in THROTTLING_KEYS:
+            self.put(key, getattr(throttling, key))
 
 
 _SECURITY_KEYS = {

@@ -96,6 +96,7 @@ def test_server_edges_and_throttling_round_trip(tmp_path: Path) -> None:
 [server]
 port = 0
 admin_port = 0
+https_port = 0
 state_dir = "/var/tmp/edgesim-state"
 access_log = "logs/access.log"
 debug_headers = true
