@@ -1,0 +1,179 @@
+"""Bundles: one :class:`TerraformBundle` per distribution, over either front-end's resources.
+
+:class:`BaseAssembler` maps the distribution, then brings in the CloudFront functions its
+behaviours associate (with the key value stores they use and their keys), the custom policies
+they name and hints of which S3 bucket an origin is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from edgesim.errors import InputError
+from edgesim.importers.bundle import FunctionSource, ImportBundle, KvsSource, function_arn
+from edgesim.importers.terraform.distribution import distribution_config
+from edgesim.importers.terraform.mapper import Mapper
+from edgesim.importers.terraform.nodes import Node
+from edgesim.importers.terraform.policies import POLICY_KINDS, POLICY_SPECS
+from edgesim.importers.terraform.values import EvalError
+
+
+@dataclass
+class TerraformBundle(ImportBundle):
+    """An ImportBundle named by the distribution's Terraform resource address."""
+
+    name: str = ""
+
+
+class Inst(Protocol):
+    """A resource instance of either front: its address, node, and attributes by name."""
+
+    @property
+    def address(self) -> str: ...
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def node(self) -> Node: ...
+
+    def tf_attr(self, name: str) -> Any: ...
+
+
+class BaseAssembler:
+    """Builds one bundle per distribution from resource instances (HCL or show -json)."""
+
+    def __init__(self, mapped_origins: Collection[str] = ()) -> None:
+        self.notes: list[str] = []
+        self.mapped_origins = mapped_origins
+        self._by_type: dict[str, list[Inst]] = {}
+
+    def instances(self, rtype: str) -> list[Inst]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def sources(self) -> list[Path]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def function_source(self, m: Mapper, inst: Inst, name: str) -> FunctionSource:
+        raise NotImplementedError  # pragma: no cover - overridden
+
+    def _find(self, rtype: str, attr: str, value: str) -> Inst | None:
+        for inst in self.instances(rtype):
+            try:
+                found = inst.tf_attr(attr)
+            except EvalError:
+                continue
+            if found == value:
+                return inst
+        return None
+
+    def bundles(self) -> list[ImportBundle]:
+        distributions = self.instances("aws_cloudfront_distribution")
+        if not distributions:
+            raise InputError(f"{self.describe()}: no aws_cloudfront_distribution")
+        return [self.bundle(inst) for inst in distributions]
+
+    def describe(self) -> str:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def bundle(self, inst: Inst) -> ImportBundle:
+        notes: list[str] = []
+        m = Mapper(notes, self.mapped_origins)
+        config, where = distribution_config(m, inst.node)
+        bundle = TerraformBundle(distribution_config=config, where=where, name=inst.address)
+        behaviors = [config["DefaultCacheBehavior"], *config["CacheBehaviors"]["Items"]]
+        for behavior in behaviors:
+            for association in behavior["FunctionAssociations"]["Items"]:
+                association["FunctionARN"] = self._function(m, bundle, association["FunctionARN"])
+            for key, rtype, table, find in POLICY_KINDS:
+                policy_id = behavior.get(key)
+                if policy_id is None or find(policy_id) is not None:
+                    continue
+                self._policy(m, bundle, rtype, table, policy_id)
+        self._origin_hints(bundle)
+        bundle.notes = [*dict.fromkeys([*self.notes, *notes])]
+        bundle.sources = self.sources()
+        return bundle
+
+    def _function(self, m: Mapper, bundle: ImportBundle, arn: str) -> str:
+        inst = self._find("aws_cloudfront_function", "arn", arn)
+        if inst is None:
+            name = arn.rsplit("/", 1)[-1] if arn.startswith("arn:") else arn
+            self.notes.append(
+                f"function {arn} is not in the configuration: pass --function {name}=FILE.js"
+            )
+            return function_arn(name) if arn.startswith("arn:aws:cloudfront:") else arn
+        name = m.text(inst.node, "name", required=True) or ""
+        if name not in bundle.functions:
+            source = self.function_source(m, inst, name)
+            bundle.functions[name] = source
+            bundle.where[f"functions.{name}"] = source.where
+            source.kvs = [self._kvs(m, bundle, store) for store in self._kvs_arns(m, inst)]
+        return function_arn(name)
+
+    def _kvs_arns(self, m: Mapper, inst: Inst) -> list[str]:
+        return m.strings(inst.node, "key_value_store_associations")
+
+    def _kvs(self, m: Mapper, bundle: ImportBundle, arn: str) -> str:
+        store = self._find("aws_cloudfront_key_value_store", "arn", arn)
+        if store is None:
+            name = arn.rsplit("/", 1)[-1]
+            self.notes.append(
+                f"key value store {arn} is not in the configuration: seed it with "
+                f"--kvs {name}=data.json"
+            )
+            bundle.kvs.setdefault(name, KvsSource(name))
+            return name
+        name = m.text(store.node, "name", required=True) or ""
+        if name in bundle.kvs:
+            return name
+        items: dict[str, str] = {}
+        for key in self.instances("aws_cloudfrontkeyvaluestore_key"):
+            if m.get(key.node, "key_value_store_arn") == arn:
+                items[m.text(key.node, "key", required=True) or ""] = (
+                    m.text(key.node, "value", required=True) or ""
+                )
+        for group in self.instances("aws_cloudfrontkeyvaluestore_keys_exclusive"):
+            if m.get(group.node, "key_value_store_arn") == arn:
+                for pair in group.node.blocks("resource_key_value_pair"):
+                    items[m.text(pair, "key", required=True) or ""] = (
+                        m.text(pair, "value", required=True) or ""
+                    )
+        where = f"{store.node.where()}: {store.address}"
+        bundle.kvs[name] = KvsSource(name, items=items, where=where)
+        bundle.where[f"kvs.{name}"] = where
+        return name
+
+    def _policy(
+        self, m: Mapper, bundle: ImportBundle, rtype: str, table: str, policy_id: str
+    ) -> None:
+        policies: dict[str, dict[str, Any]] = getattr(bundle, table)
+        if policy_id in policies:
+            return
+        inst = self._find(rtype, "id", policy_id)
+        if inst is None:
+            self.notes.append(
+                f"{rtype.removeprefix('aws_cloudfront_').replace('_', ' ')} {policy_id} is not "
+                f"in the configuration: pass --policy {policy_id}=policy.json"
+            )
+            return
+        policies[policy_id] = POLICY_SPECS[rtype](m, inst.node)
+        bundle.where[f"{table}.{policy_id}"] = f"{inst.node.where()}: {inst.address}"
+
+    def _origin_hints(self, bundle: ImportBundle) -> None:
+        domains: dict[str, str] = {}
+        for bucket in self.instances("aws_s3_bucket"):
+            for attr in ("bucket_regional_domain_name", "bucket_domain_name"):
+                try:
+                    value = bucket.tf_attr(attr)
+                except EvalError:
+                    continue
+                if isinstance(value, str):
+                    domains.setdefault(value, bucket.address)
+        for origin in bundle.distribution_config["Origins"]["Items"]:
+            found = domains.get(origin["DomainName"])
+            if found is not None:
+                bundle.origin_hints[origin["Id"]] = found
