@@ -6,6 +6,7 @@ Exit codes: 0 the function ran (or lint found nothing strict), 1 a function erro
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -60,9 +61,21 @@ def _read_event(path: str, event_type: str | None) -> dict[str, object]:
         raise InputError(f"{path}: {exc}") from None
 
 
+MAX_BUDGET_MS = 10_000.0  # ten seconds: far beyond any edge budget, and still a finite stop
+MAX_CEILING = 1_000.0
+MAX_REPEAT = 1_000
+
+
 def _budget(args: argparse.Namespace) -> BudgetPolicy:
-    if args.budget_ms <= 0 or args.ceiling <= 1:
-        raise InputError("--budget-ms must be positive and --ceiling greater than 1")
+    if not math.isfinite(args.budget_ms) or not 0 < args.budget_ms <= MAX_BUDGET_MS:
+        raise InputError(
+            f"--budget-ms {args.budget_ms}: expected a number of milliseconds above 0 and at "
+            f"most {MAX_BUDGET_MS:g}"
+        )
+    if not math.isfinite(args.ceiling) or not 1 < args.ceiling <= MAX_CEILING:
+        raise InputError(
+            f"--ceiling {args.ceiling}: expected a factor above 1 and at most {MAX_CEILING:g}"
+        )
     return BudgetPolicy(
         budget_ns=int(args.budget_ms * 1_000_000),
         ceiling_factor=args.ceiling,
@@ -101,6 +114,8 @@ def cmd_test(args: argparse.Namespace) -> int:
         print(f"warning: {finding.format(source.filename)}", file=sys.stderr)
     if args.repeat < 1:
         raise InputError(f"--repeat {args.repeat}: expected at least 1")
+    if args.repeat > MAX_REPEAT:
+        raise InputError(f"--repeat {args.repeat}: at most {MAX_REPEAT} runs")
     # Every run is isolated and sees the same frozen time and seed, so the runs are identical
     # but for timing: the first one in a new engine is slower (cold caches), so the median is
     # reported, as a steady-state edge would measure it.

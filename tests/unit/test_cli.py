@@ -371,3 +371,28 @@ def test_a_source_over_10_kb_still_prints_a_result(
     code, result, _ = run_cli(capsys, "test", str(fn), "--event", str(EVENTS / "ab_cohort.json"))
     assert code == 1
     assert "10240 bytes" in result["FunctionErrorMessage"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--budget-ms", "nan"], "--budget-ms nan: expected a number of milliseconds"),
+        (["--budget-ms", "inf"], "--budget-ms inf: expected a number of milliseconds"),
+        (["--budget-ms", "1e308"], "--budget-ms 1e+308: expected a number of milliseconds"),
+        (["--ceiling", "inf"], "--ceiling inf: expected a factor above 1"),
+        (["--repeat", "99999999999"], "--repeat 99999999999: at most 1000 runs"),
+    ],
+)
+def test_non_finite_or_huge_flags_are_refused_with_exit_2(
+    flags: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fn = tmp_path / "fn.js"
+    fn.write_text("function handler(event) { return event.request; }")
+    event = tmp_path / "event.json"
+    event.write_text(
+        '{"version": "1.0", "context": {"eventType": "viewer-request"}, '
+        '"viewer": {"ip": "1.2.3.4"}, "request": {"method": "GET", "uri": "/", '
+        '"querystring": {}, "headers": {}, "cookies": {}}}'
+    )
+    assert main(["test", str(fn), "--event", str(event), *flags]) == 2
+    assert message in capsys.readouterr().err
