@@ -222,6 +222,12 @@ def import_distribution(
     apply_function_flags(bundle, functions, base_dir=cwd)
     apply_policy_flags(bundle, policies, base_dir=cwd)
     apply_kvs_flags(bundle, kvs, base_dir=cwd)
+    for name, store in bundle.kvs.items():
+        if store.data is None and store.items is None and store.where.startswith("--function"):
+            bundle.notes.append(
+                f"accepted, not emulated: key value store {name} starts empty (no data given): "
+                f"seed it with --kvs {name}=data.json"
+            )
     if overlay is not None:
         bundle.sources.append(Path(os.path.abspath(overlay)))
     imported = to_distribution(

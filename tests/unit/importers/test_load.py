@@ -247,3 +247,15 @@ def test_an_unmapped_origin_stops_the_import(tmp_path: Path) -> None:
     assert "--origin app-backup=http://127.0.0.1:PORT" in text
     assert "--origin assets=http://127.0.0.1:PORT" in text
     assert "--origin app=" not in text
+
+
+def test_a_store_named_only_by_a_function_flag_starts_empty_with_a_note(tmp_path: Path) -> None:
+    flags = dict(FIXTURE_FLAGS, kvs=[])
+    dist = load_distribution(
+        DISTCONFIG / "distribution-config.json", workdir=tmp_path, origins=LOCAL, **flags
+    )
+    assert dist.kvs["site-config"].data is None
+    assert (
+        "accepted, not emulated: key value store site-config starts empty (no data given): "
+        "seed it with --kvs site-config=data.json" in dist.notes
+    )
