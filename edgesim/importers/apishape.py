@@ -155,10 +155,10 @@ def to_distribution(
 class _Problems:
     def __init__(self, bundle: ImportBundle, source: str | None) -> None:
         self.where = bundle.where
+        if source is None and "" in bundle.where:
+            source = bundle.where[""].split(": ", 1)[0]  # the file as the user named it
         if source is None and bundle.sources:
             source = str(bundle.sources[0])
-        if source is None and "" in bundle.where:
-            source = bundle.where[""].split(": ", 1)[0]
         self.source = source or "<import>"
         self.messages: list[str] = []
 
