@@ -23,6 +23,7 @@ from edgesim.controlplane.app import setup_admin
 from edgesim.devloop.metrics import Metrics
 from edgesim.devloop.requestlog import RequestLog
 from edgesim.distribution.model import Distribution
+from edgesim.edge import listener
 from edgesim.edge.cache import HttpCache
 from edgesim.edge.functions import FunctionRegistry
 from edgesim.edge.origin import OriginClient
@@ -73,7 +74,10 @@ class EdgeServer:
             clock=self.clock,
             observers=[self.metrics, self.request_log],
         )
-        self._runners: list[web.AppRunner] = []
+        self._runners: list[web.BaseRunner] = []
+        # Idle keep-alive connections (and a request head that never completes) are closed after
+        # this many seconds, on every listener (edgesim.edge.listener).
+        self.keepalive_timeout_s = listener.KEEPALIVE_TIMEOUT_S
         self._directories: dict[Path, S3DirectoryOrigin] = {}
         self.tls: LocalTls | None = None
         self.viewer_port = 0
@@ -156,11 +160,15 @@ class EdgeServer:
         await self._serve_directories(self.dist)
         self.proxy.swap(EdgeState(self._with_directories(self.dist), self.proxy.state.functions))
         server = self.dist.server
-        viewer = web.Application(client_max_size=0)
-        viewer.router.add_route("*", "/{tail:.*}", self.proxy.handle)
-        # Request lines up to 64 KB are read so that edgesim, not the HTTP parser, answers an
-        # over-long URI as CloudFront does (414, with CloudFront's headers).
-        runner = await self._runner(viewer, max_line_size=65536)
+        # Client-caused errors never print tracebacks from aiohttp's own logger (one line each).
+        listener.quiet_client_errors()
+        # CloudFront's request limits and edgesim's timeouts (edgesim.edge.listener); requests
+        # the parser cannot read are answered and logged by the pipeline.
+        runner = listener.viewer_runner(
+            self.proxy.handle, self.proxy.refuse, keepalive_timeout=self.keepalive_timeout_s
+        )
+        await runner.setup()
+        self._runners.append(runner)
         self.viewer_port = await self._site(runner, server.host, port, server.port)
         if server.https:
             names = [*self.dist.aliases, server.domain_name]
@@ -197,9 +205,9 @@ class EdgeServer:
         }
         return replace(dist, origins_local={**dist.origins_local, **mapped}) if mapped else dist
 
-    async def _runner(self, app: web.Application, *, max_line_size: int = 8190) -> web.AppRunner:
+    async def _runner(self, app: web.Application) -> web.AppRunner:
         runner = web.AppRunner(
-            app, access_log=None, shutdown_timeout=1.0, max_line_size=max_line_size
+            app, access_log=None, shutdown_timeout=1.0, keepalive_timeout=self.keepalive_timeout_s
         )
         await runner.setup()
         self._runners.append(runner)
@@ -207,7 +215,7 @@ class EdgeServer:
 
     async def _site(
         self,
-        runner: web.AppRunner,
+        runner: web.BaseRunner,
         host: str,
         port: int | None,
         configured: int,
@@ -336,7 +344,7 @@ class EdgeServer:
         return {
             "viewer_port": self.viewer_port,
             "admin_port": self.admin_port,
-            "config": str(self.dist.config_path) if self.dist.config_path else "(bundled demo)",
+            "config": _config_label(self.dist),
             "pops": list(self.dist.edges.pops),
             "functions": self.proxy.state.functions.status(),
             "kvs": stores,
@@ -364,3 +372,11 @@ def _describe_propagation(dist: Distribution) -> str:
     if spec.model == "uniform" or spec.lag_ms:
         text += ' (instant: [edges] propagation = { model = "fixed", lag_ms = 0 })'
     return text
+
+
+def _config_label(dist: Distribution) -> str:
+    if dist.config_path is not None:
+        return str(dist.config_path)
+    if dist.sources:
+        return f"imported from {dist.sources[0]}"
+    return "(bundled demo)"

@@ -109,6 +109,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "(as [throttling] enabled = false)",
     )
     serve.add_argument(
+        "--https-port",
+        type=int,
+        metavar="N",
+        help="HTTPS viewer port (overrides [server] https_port; default 8443; 0: a free port)",
+    )
+    serve.add_argument(
+        "--no-https", action="store_true", help="serve HTTP only (as [server] https = false)"
+    )
+    serve.add_argument(
         "--network-origins",
         action="store_true",
         help="let origin helpers reach domains no [origins_local] entry maps over the network "
@@ -349,6 +358,13 @@ def _with_overrides(
         server = replace(server, debug_headers=True)
     if args.network_origins:
         server = replace(server, network_origins=True)
+    if getattr(args, "no_https", False):
+        server = replace(server, https=False)
+    https_port = getattr(args, "https_port", None)
+    if https_port is not None:
+        if not 0 <= https_port <= 65_535:
+            raise InputError(f"--https-port {https_port}: expected a port from 0 to 65535")
+        server = replace(server, https_port=https_port)
     throttling = dist.throttling
     if args.no_throttle:
         throttling = replace(throttling, enabled=False)

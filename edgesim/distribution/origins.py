@@ -33,6 +33,7 @@ ORIGIN_KEYS = (
     "connect_timeout_s",
     "response_timeout_s",
     "connection_attempts",
+    "s3",
 )
 ORIGIN_GROUP_KEYS = ("id", "primary", "secondary", "failover_status_codes")
 
@@ -101,6 +102,7 @@ def _origin(t: Table, origin_id: str) -> Origin:
         connection_attempts=t.integer(
             "connection_attempts", defaults.connection_attempts, lo=1, hi=3
         ),
+        s3=t.flag("s3", defaults.s3),
     )
 
 

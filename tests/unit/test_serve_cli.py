@@ -22,6 +22,7 @@ from edgesim.cli import build_parser, main
 from edgesim.demo import demo_config
 from edgesim.distribution.config import load_config
 from edgesim.distribution.model import LocalOrigin
+from edgesim.errors import InputError
 from edgesim.serve_cli import _with_overrides
 
 
@@ -61,6 +62,16 @@ def test_debug_headers_network_origins_and_no_throttle_flags() -> None:
     only_debug = _with_overrides(dist, serve_args("--debug-headers"))
     assert only_debug.server == replace(dist.server, debug_headers=True)
     assert only_debug.throttling == dist.throttling
+
+
+def test_https_flags() -> None:
+    dist = demo_config("http://o", port=1, admin_port=2, ephemeral=False)
+    assert (dist.server.https, dist.server.https_port) == (True, 8443)
+    changed = _with_overrides(dist, serve_args("--https-port", "0"))
+    assert changed.server == replace(dist.server, https_port=0)
+    assert not _with_overrides(dist, serve_args("--no-https")).server.https
+    with pytest.raises(InputError, match="--https-port 70000: expected a port from 0 to 65535"):
+        _with_overrides(dist, serve_args("--https-port", "70000"))
 
 
 CONFIG = """
