@@ -49,8 +49,6 @@ __all__ = [
     "parse_range",
 ]
 
-_exact_case = exact_case  # the spelling check's name before the split (the unit tests use it)
-
 
 # --- the origin -------------------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ from aiohttp.test_utils import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edgesim.origins import S3DirectoryOrigin, s3dir
+from edgesim.origins import S3DirectoryOrigin, s3keys
 from edgesim.origins.s3dir import (
     CHUNK_SIZE,
     ByteRange,
@@ -243,10 +243,10 @@ async def test_keys_are_case_sensitive(client: Client) -> None:
 
 def test_on_a_case_insensitive_file_system_the_spelling_is_checked(site: Path) -> None:
     root = os.path.realpath(site)
-    assert s3dir._exact_case(root, ["Upper.txt"])
-    assert not s3dir._exact_case(root, ["upper.txt"])
-    assert s3dir._exact_case(root, ["dir", "sub", "deep.txt"])
-    assert not s3dir._exact_case(root, ["DIR", "sub", "deep.txt"])
+    assert s3keys.exact_case(root, ["Upper.txt"])
+    assert not s3keys.exact_case(root, ["upper.txt"])
+    assert s3keys.exact_case(root, ["dir", "sub", "deep.txt"])
+    assert not s3keys.exact_case(root, ["DIR", "sub", "deep.txt"])
 
 
 async def test_a_case_insensitive_origin_refuses_a_wrong_spelling(
