@@ -10,15 +10,42 @@ does not answer in time a 504.
 
 from __future__ import annotations
 
+import asyncio
+import ssl
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import aiohttp
 import yarl
+from aiohttp.http_exceptions import HttpProcessingError
 
 from edgesim.distribution.model import Origin
 from edgesim.edge.message import Headers
+
+# The longest response head (status line and headers) read from an origin answering HEAD.
+MAX_HEAD_BYTES = 64 * 1024
+
+
+class BodyReader(Protocol):
+    def iter_chunked(self, n: int) -> AsyncIterator[bytes]: ...
+
+
+class OriginResponse(Protocol):
+    """What the pipeline reads of an origin's response (``aiohttp.ClientResponse`` has it)."""
+
+    @property
+    def status(self) -> int: ...
+    @property
+    def reason(self) -> str | None: ...
+    @property
+    def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]: ...
+    @property
+    def content(self) -> BodyReader: ...
+    @property
+    def content_length(self) -> int | None: ...
+    def release(self) -> Any: ...
 
 
 class OriginFailure(Exception):
@@ -71,9 +98,28 @@ class OriginClient:
 
     async def send(
         self, origin: Origin, request: OriginRequest, *, base_url: str | None = None
-    ) -> aiohttp.ClientResponse:
+    ) -> OriginResponse:
         """Open the origin response (headers read, body not yet); raises :class:`OriginFailure`.
-        ``base_url`` is where the origin is reached locally (default: its own URL)."""
+        ``base_url`` is where the origin is reached locally (default: its own URL).
+
+        An answer to HEAD has no body (RFC 9110 §9.3.2): if the origin sends bytes after it
+        anyway (as an aiohttp handler that writes a body for HEAD does), aiohttp takes them for
+        a malformed next response and fails the request; the HEAD is then read again with
+        :func:`read_head`, which takes the header block and drops the connection, as proxies
+        commonly do. (What CloudFront does with such an origin is not documented.)"""
+        try:
+            return await self._send(origin, request, base_url=base_url)
+        except _UnreadableHead:
+            deadlines = _Timeouts(origin.connect_timeout_s, origin.response_timeout_s)
+            target = origin_url(origin, request.path, request.query, base=base_url)
+            try:
+                return await read_head(yarl.URL(target, encoded=True), request.headers, deadlines)
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise OriginFailure(502, f"origin {origin.id}: {_one_line(exc)}") from None
+
+    async def _send(
+        self, origin: Origin, request: OriginRequest, *, base_url: str | None = None
+    ) -> aiohttp.ClientResponse:
         timeout = aiohttp.ClientTimeout(
             sock_connect=origin.connect_timeout_s, sock_read=origin.response_timeout_s
         )
@@ -102,9 +148,116 @@ class OriginClient:
                     break
             except TimeoutError as exc:
                 raise OriginFailure(504, f"origin {origin.id} timed out: {exc!r}") from None
+            except aiohttp.ClientResponseError as exc:
+                if request.method == "HEAD" and isinstance(exc.__cause__, HttpProcessingError):
+                    raise _UnreadableHead from exc
+                raise OriginFailure(502, f"origin {origin.id}: {_one_line(exc)}") from None
             except aiohttp.ClientError as exc:
-                raise OriginFailure(502, f"origin {origin.id}: {exc}") from None
+                raise OriginFailure(502, f"origin {origin.id}: {_one_line(exc)}") from None
             except ValueError as exc:  # e.g. a header value aiohttp refuses to send
-                raise OriginFailure(502, f"origin {origin.id}: invalid request: {exc}") from None
+                raise OriginFailure(
+                    502, f"origin {origin.id}: invalid request: {_one_line(exc)}"
+                ) from None
         assert last is not None
         raise last
+
+
+class _UnreadableHead(Exception):
+    """aiohttp could not parse what followed an origin's answer to HEAD."""
+
+
+def _one_line(exc: BaseException, limit: int = 300) -> str:
+    """An error as one short line: an origin's bytes never flood the log or a 502's body."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+@dataclass(frozen=True)
+class _Timeouts:
+    connect: float
+    read: float
+
+
+class _NoBody:
+    async def iter_chunked(self, n: int) -> AsyncIterator[bytes]:
+        return
+        yield b""  # an async generator that yields nothing
+
+
+@dataclass
+class HeadResponse:
+    """An origin's answer to HEAD as :func:`read_head` read it: status and headers, no body."""
+
+    status: int
+    reason: str | None
+    raw_headers: tuple[tuple[bytes, bytes], ...]
+    content: _NoBody = field(default_factory=_NoBody)
+
+    @property
+    def content_length(self) -> int | None:
+        for name, value in self.raw_headers:
+            if name.lower() == b"content-length" and value.strip().isdigit():
+                return int(value)
+        return None
+
+    def release(self) -> None:
+        pass
+
+
+async def read_head(url: yarl.URL, headers: Headers, deadlines: _Timeouts) -> HeadResponse:
+    """Send HEAD on a new connection, read the response head (skipping 1xx answers), and drop
+    the connection whatever follows. Raises OSError, TimeoutError or ValueError."""
+    host = url.host or ""
+    secure = url.scheme == "https"
+    port = url.port or (443 if secure else 80)
+    context = ssl.create_default_context() if secure else None
+    reader, writer = await asyncio.wait_for(
+        asyncio.open_connection(
+            host, port, ssl=context, server_hostname=host if secure else None,
+            limit=MAX_HEAD_BYTES,
+        ),
+        deadlines.connect,
+    )  # fmt: skip
+    try:
+        lines = [f"HEAD {url.raw_path_qs} HTTP/1.1"]
+        for name, value in headers:
+            if any(c in name + value for c in "\r\n\0"):
+                raise ValueError(f"invalid character in header {name!r}")
+            lines.append(f"{name}: {value}")
+        lines.append("Connection: close")
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("utf-8"))
+        await writer.drain()
+        while True:
+            try:
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), deadlines.read)
+            except asyncio.IncompleteReadError:
+                raise ValueError("the origin closed the connection before a response") from None
+            except asyncio.LimitOverrunError:
+                raise ValueError(
+                    f"the origin's response head is longer than {MAX_HEAD_BYTES} bytes"
+                ) from None
+            response = parse_head(head)
+            if not 100 <= response.status <= 199:
+                return response
+    finally:
+        writer.transport.abort()
+
+
+def parse_head(head: bytes) -> HeadResponse:
+    """A response's status line and header fields (obsolete line folding joined)."""
+    status_line, *field_lines = head.rstrip(b"\r\n").split(b"\r\n")
+    parts = status_line.split(b" ", 2)
+    if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
+        raise ValueError(f"not an HTTP/1 status line: {status_line[:100]!r}")
+    fields: list[tuple[bytes, bytes]] = []
+    for line in field_lines:
+        if line[:1] in (b" ", b"\t") and fields:
+            name, value = fields[-1]
+            fields[-1] = (name, value + b" " + line.strip())
+            continue
+        name, colon, value = line.partition(b":")
+        if not colon or not name or name != name.strip():
+            raise ValueError(f"malformed header line: {line[:100]!r}")
+        fields.append((name, value.strip(b" \t")))
+    reason = parts[2].decode("latin-1") if len(parts) > 2 else None
+    return HeadResponse(int(parts[1]), reason, tuple(fields))

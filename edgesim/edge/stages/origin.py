@@ -15,12 +15,16 @@ from dataclasses import replace
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-import aiohttp
-
 from edgesim.distribution.model import Behavior, CustomHeader, Distribution, Origin, OriginGroup
 from edgesim.edge.event_codec import cookie_header, wire_name
 from edgesim.edge.message import HOP_BY_HOP, EdgeRequest, Headers
-from edgesim.edge.origin import OriginClient, OriginFailure, OriginRequest, origin_host
+from edgesim.edge.origin import (
+    OriginClient,
+    OriginFailure,
+    OriginRequest,
+    OriginResponse,
+    origin_host,
+)
 from edgesim.edge.policy_rules import host_forwarded, origin_forward
 from edgesim.errors import InputError
 
@@ -147,7 +151,7 @@ async def send(
     via_id: str,
     body: AsyncIterator[bytes] | None = None,
     conditional: Headers | None = None,
-) -> aiohttp.ClientResponse:
+) -> OriginResponse:
     """The origin's response (headers read, body not yet), failing over within a group;
     raises :class:`OriginFailure` when no member answered."""
     route = route_for(dist, target)
