@@ -35,6 +35,9 @@ class Metrics:
     status: Counter[int] = field(default_factory=Counter)
     functions: dict[str, FunctionStats] = field(default_factory=dict)
     bytes_downloaded: int = 0
+    # Responses that broke off after they started, by CloudFront's detailed result type
+    # (ClientCommError, OriginReadError); they count as Error in ``requests``.
+    failures: Counter[str] = field(default_factory=Counter)
 
     def flow_finished(self, flow: Flow) -> None:
         for run in flow.function_runs:
@@ -47,8 +50,13 @@ class Metrics:
                 self.record_function(
                     run.name, utilization=run.utilization, error_kind=run.error_kind
                 )
+        if flow.failure is not None:
+            self.failures[str(flow.failure.kind)] += 1
         if flow.response is not None:
-            self.record_request(str(flow.response.x_cache), flow.response.status, flow.bytes_sent)
+            # Status 0 ("000"): the viewer went away before the response started.
+            started = flow.failure is None or flow.response_started
+            status = flow.response.status if started else 0
+            self.record_request(flow.result_type, status, flow.bytes_sent)
 
     def record_request(self, result_type: str, status: int, size: int) -> None:
         self.requests[result_type] += 1
@@ -87,7 +95,12 @@ class Metrics:
             f"edgesim_cache_hit_rate {self.cache_hit_rate:.6f}",
             "# TYPE edgesim_bytes_downloaded counter",
             f"edgesim_bytes_downloaded {self.bytes_downloaded}",
+            "# HELP edgesim_request_failures Responses that broke off after they started, by "
+            "detailed result type.",
+            "# TYPE edgesim_request_failures counter",
         ]
+        for kind, count in sorted(self.failures.items()):
+            lines.append(f'edgesim_request_failures{{detailed_result_type="{kind}"}} {count}')
         rows: tuple[tuple[str, str, Callable[[FunctionStats], int]], ...] = (
             ("function_invocations", "counter", lambda s: s.invocations),
             ("function_execution_errors", "counter", lambda s: s.execution_errors),

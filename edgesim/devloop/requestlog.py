@@ -7,6 +7,13 @@ CloudFront's standard log fields (AWS Developer Guide, "Standard logging": tab-s
 x-edge-detailed-result-type``) plus ``viewer-request-log-data`` / ``viewer-response-log-data``,
 where CloudFront writes what a function passed to ``cf.logCustomData`` (URL-encoded, at most
 800 bytes, ``-`` when unset); only the fields edgesim knows are filled, others are ``-``.
+
+A response that broke off after it started is logged with the result ``Error`` and the detailed
+type CloudFront's logs document for it (``ClientCommError``: the viewer went away;
+``OriginReadError``: the origin's body broke off), ``sc-status`` being the status that was being
+sent, or ``000`` when the viewer left before the response. Requests refused before they could be
+read (malformed, or over CloudFront's length limits) get one console line and no access log
+entry, as CloudFront leaves them out of its standard logs.
 """
 
 from __future__ import annotations
@@ -50,6 +57,18 @@ class RequestRecord:
     request_log_data: str | None = None  # cf.logCustomData of the viewer-request function
     response_log_data: str | None = None  # … and of the viewer-response function
     error: str | None = None  # why CloudFront answered with an error of its own
+    # A response that broke off after it started (the viewer went away, the origin's body broke
+    # off): the result is then Error, named in detail as CloudFront's logs name it
+    # (ClientCommError, OriginReadError), while x_cache is what the response was sent with.
+    failure: str | None = None
+    failure_detail: str | None = None
+    # False for requests CloudFront leaves out of its standard logs (refused before they were
+    # read: malformed, or over the length limits); they are not written to the access log.
+    standard_log: bool = True
+
+    @property
+    def result_type(self) -> str:
+        return "Error" if self.failure else self.x_cache
 
 
 class RequestLog:
@@ -102,13 +121,17 @@ class RequestLog:
                 for name, util, err in record.functions
             )
             origin = "-" if record.origin_status is None else str(record.origin_status)
+            result = record.x_cache
+            if record.failure:
+                result = f"Error/{record.failure}, sent as {record.x_cache}"
+            notes = [note for note in (record.error, record.failure_detail) if note]
             self._emit(
-                f"{record.pop} {record.method} {record.target} → {record.status} "
-                f"[{record.x_cache}] behavior={record.behavior} origin={origin} "
+                f"{record.pop} {record.method} {record.target} → {record.status:03d} "
+                f"[{result}] behavior={record.behavior} origin={origin} "
                 f"fn={functions or '-'} {record.bytes}B {record.duration_ms:.1f}ms"
-                + (f"\n  ! {record.error}" if record.error else "")
+                + "".join(f"\n  ! {note}" for note in notes)
             )
-        if self._access is not None:
+        if self._access is not None and record.standard_log:
             self._access.write(_access_line(record) + "\n")
             self._access.flush()
 
@@ -117,8 +140,11 @@ class RequestLog:
 
 
 def record_of(flow: Flow) -> RequestRecord:
-    req, response = flow.request, flow.response
+    req, response, failure = flow.request, flow.response, flow.failure
     custom = {run.event_type: run.custom_log_data for run in flow.function_runs}
+    status = response.status if response else 0
+    if failure is not None and not flow.response_started:
+        status = 0  # "000": the viewer closed the connection before the server could respond
     return RequestRecord(
         method=req.method,
         target=req.target,
@@ -126,7 +152,7 @@ def record_of(flow: Flow) -> RequestRecord:
         behavior=flow.behavior.path if flow.behavior else "-",
         functions=[(run.name, run.utilization, run.error_kind) for run in flow.function_runs],
         x_cache=str(response.x_cache) if response else "Error",
-        status=response.status if response else 0,
+        status=status,
         origin_status=flow.origin_status,
         bytes=flow.bytes_sent,
         duration_ms=flow.duration_ms,
@@ -135,7 +161,16 @@ def record_of(flow: Flow) -> RequestRecord:
         request_log_data=custom.get("viewer-request"),
         response_log_data=custom.get("viewer-response"),
         error=response.detail if response else None,
+        failure=str(failure.kind) if failure is not None else None,
+        failure_detail=_failure_note(flow),
+        standard_log=flow.standard_log,
     )
+
+
+def _failure_note(flow: Flow) -> str | None:
+    if flow.failure is None:
+        return None
+    return f"{flow.failure.kind}: {flow.failure.detail}; the viewer's connection was closed"
 
 
 def _access_line(record: RequestRecord) -> str:
@@ -152,11 +187,13 @@ def _access_line(record: RequestRecord) -> str:
         "c-ip": record.client_ip,
         "cs-method": record.method,
         "cs-uri-stem": stem,
-        "sc-status": str(record.status),
+        "sc-status": f"{record.status:03d}",
         "cs-uri-query": query or "-",
-        "x-edge-result-type": _result_type(record.x_cache),
+        # x-edge-result-type is the result after the last byte (Error when the response broke
+        # off); x-edge-response-result-type is how it was classified when it was sent.
+        "x-edge-result-type": _result_type(record.result_type),
         "x-edge-response-result-type": _result_type(record.x_cache),
-        "x-edge-detailed-result-type": record.x_cache,
+        "x-edge-detailed-result-type": record.failure or record.x_cache,
         "time-taken": f"{record.duration_ms / 1000:.3f}",
         "cs-protocol": "http",
         "viewer-request-log-data": record.request_log_data or "-",

@@ -4,15 +4,24 @@
 
 from __future__ import annotations
 
+import aiohttp
 from aiohttp import web
 
-from edgesim.edge.flow import CachedBody, EdgeResponse, GeneratedBody, OriginBody
+from edgesim.edge.flow import (
+    CachedBody,
+    EdgeResponse,
+    Failure,
+    Flow,
+    FlowFailure,
+    GeneratedBody,
+    OriginBody,
+)
 from edgesim.edge.message import HOP_BY_HOP, EdgeRequest, Headers
 
 CHUNK = 64 * 1024
 
 
-def viewer_request(request: web.Request) -> EdgeRequest:
+def viewer_request(request: web.BaseRequest) -> EdgeRequest:
     raw = request.raw_path
     path, mark, query = raw.partition("?")
     peer = request.transport.get_extra_info("peername") if request.transport else None
@@ -30,7 +39,18 @@ def viewer_request(request: web.Request) -> EdgeRequest:
         http_version=f"{request.version.major}.{request.version.minor}",
         scheme=request.scheme,
         has_body=request.body_exists,
+        head_bytes=head_size(request),
     )
+
+
+def head_size(request: web.BaseRequest) -> int:
+    """The request line and header block's length in bytes, counting each header line as
+    ``Name: value`` plus CRLF (the parser does not keep the exact spacing around the colon)."""
+    version = f"HTTP/{request.version.major}.{request.version.minor}"
+    target = request.raw_path.encode("utf-8", "surrogateescape")
+    line = len(request.method) + 1 + len(target) + 1 + len(version) + 2
+    fields = sum(len(name) + 2 + len(value) + 2 for name, value in request.raw_headers)
+    return line + fields + 2
 
 
 def origin_headers(raw_headers: tuple[tuple[bytes, bytes], ...]) -> Headers:
@@ -47,43 +67,140 @@ def header_text(raw: bytes) -> str:
         return raw.decode("latin-1")
 
 
-async def send(request: web.Request, out: web.StreamResponse, response: EdgeResponse) -> int:
-    """Write ``response``'s body through ``out`` (status and headers already set); returns the
-    body bytes produced. Whatever happens, the origin connection is released and an unfinished
+class DeliveryFailure(Exception):
+    """A response that broke off after it had started; ``kind`` names it as CloudFront's logs
+    do."""
+
+    kind: Failure
+
+
+class OriginBroke(DeliveryFailure):
+    """The origin's body could not be read to its end (connection closed early, a body shorter
+    than its ``Content-Length``, broken chunking, a read timeout)."""
+
+    kind = Failure.ORIGIN_READ
+
+
+class ViewerGone(DeliveryFailure):
+    """The viewer's connection went away while the response was being written."""
+
+    kind = Failure.CLIENT_COMM
+
+
+# What reading an origin body raises when the origin breaks off: aiohttp's client errors
+# (ClientPayloadError, ServerDisconnectedError, …), socket errors and the read timeout.
+_ORIGIN_READ_ERRORS = (aiohttp.ClientError, OSError, TimeoutError)
+
+
+async def send(request: web.BaseRequest, out: web.StreamResponse, flow: Flow) -> None:
+    """Write ``flow.response``'s body through ``out`` (status and headers already set),
+    counting the body bytes in ``flow.bytes_sent``.
+
+    A response that breaks off — the origin stops mid-body, or the viewer goes away — is
+    recorded in ``flow.failure`` and the viewer's connection is closed, as CloudFront closes
+    it: a body shorter than its headers promised cannot be completed on that connection (and
+    nothing is cached). Whatever happens, the origin connection is released and an unfinished
     cache write abandoned."""
-    head = request.method == "HEAD"
-    source = response.source
+    response = flow.response
+    assert response is not None
     try:
-        if isinstance(source, GeneratedBody):
-            out.headers["Content-Length"] = str(len(source.data))
-            await out.prepare(request)
-            if not head:
-                await out.write(source.data)
-            await out.write_eof()
-            if source.fill is not None:
-                fill, source.fill = source.fill, None
-                await pump(fill, None)  # still cache the origin's response
-            return len(source.data)
-        await out.prepare(request)
-        size = 0
-        if isinstance(source, CachedBody):
-            if not head:
-                for chunk in source.obj.body_chunks():
-                    await out.write(chunk)
-                    size += len(chunk)
-        else:
-            size = await pump(source, None if head else out)
-        await out.write_eof()
-        return size
+        await _send(request, out, flow, response)
+    except DeliveryFailure as failure:
+        flow.failure = FlowFailure(failure.kind, str(failure))
+        hang_up(request, out)
     finally:
         response.release()
 
 
-async def pump(body: OriginBody, viewer: web.StreamResponse | None) -> int:
+async def _send(
+    request: web.BaseRequest, out: web.StreamResponse, flow: Flow, response: EdgeResponse
+) -> None:
+    head = request.method == "HEAD"
+    source = response.source
+    if isinstance(source, GeneratedBody):
+        out.headers["Content-Length"] = str(len(source.data))
+        await _prepare(request, out, flow)
+        if not head:
+            await _write(out, source.data, flow)
+        await _finish(out, flow)
+        if source.fill is not None:
+            fill, source.fill = source.fill, None
+            problem = await fill_cache(fill)  # still cache the origin's response
+            if problem is not None:
+                flow.mark("fill", failure=problem)
+        return
+    await _prepare(request, out, flow)
+    if isinstance(source, CachedBody):
+        if not head:
+            chunks = source.obj.body_chunks()
+            try:
+                for chunk in chunks:
+                    await _write(out, chunk, flow)
+            finally:
+                close = getattr(chunks, "close", None)
+                if close is not None:
+                    close()  # a spill file is released now, not when collected
+    else:
+        await pump(source, None if head else out, flow)
+    await _finish(out, flow)
+
+
+async def _prepare(request: web.BaseRequest, out: web.StreamResponse, flow: Flow) -> None:
+    try:
+        await out.prepare(request)
+    except ConnectionError as exc:
+        raise ViewerGone(f"the viewer closed the connection before the response: {exc}") from exc
+    flow.response_started = True
+
+
+async def _write(out: web.StreamResponse, data: bytes, flow: Flow | None) -> None:
+    try:
+        await out.write(data)
+    except ConnectionError as exc:
+        sent = f" after {flow.bytes_sent} body bytes" if flow is not None else ""
+        raise ViewerGone(f"the viewer closed the connection{sent}: {exc}") from exc
+    if flow is not None:
+        flow.bytes_sent += len(data)
+
+
+async def _finish(out: web.StreamResponse, flow: Flow) -> None:
+    try:
+        await out.write_eof()
+    except ConnectionError as exc:
+        raise ViewerGone(
+            f"the viewer closed the connection after {flow.bytes_sent} body bytes: {exc}"
+        ) from exc
+
+
+def hang_up(request: web.BaseRequest, out: web.StreamResponse) -> None:
+    """End the viewer's connection after this response, now: what was written is flushed, and
+    nothing more (no end of a chunked body that would make a truncated one look complete)."""
+    out.force_close()
+    transport = request.transport
+    if transport is not None:
+        transport.close()
+
+
+async def fill_cache(body: OriginBody) -> str | None:
+    """Drain the origin's body into its cache writer without a viewer (the viewer got another
+    body); returns what went wrong, or None. A body that breaks off is not cached."""
+    try:
+        await pump(body, None)
+    except OriginBroke as exc:
+        return str(exc)
+    return None
+
+
+async def pump(
+    body: OriginBody, viewer: web.StreamResponse | None, flow: Flow | None = None
+) -> int:
     """Stream the origin body (compressed on the way if CloudFront would) into the cache writer
-    and, unless ``viewer`` is None, to the viewer; returns the bytes produced."""
+    and, unless ``viewer`` is None, to the viewer (counted in ``flow.bytes_sent``); returns the
+    bytes produced. Raises :class:`OriginBroke` or :class:`ViewerGone` when either side breaks
+    off; the cache write is abandoned then (Developer Guide, "Dropped TCP connections" and
+    "Canceled requests": such objects are not cached)."""
     writer, encoder = body.writer, body.encoder
-    size = 0
+    size = read = 0
 
     async def emit(chunk: bytes) -> None:
         nonlocal size
@@ -92,11 +209,23 @@ async def pump(body: OriginBody, viewer: web.StreamResponse | None) -> int:
         if writer is not None:
             writer.write(chunk)
         if viewer is not None:
-            await viewer.write(chunk)
+            await _write(viewer, chunk, flow)
         size += len(chunk)
 
+    chunks = body.response.content.iter_chunked(CHUNK).__aiter__()
     try:
-        async for chunk in body.response.content.iter_chunked(CHUNK):
+        while True:
+            try:
+                chunk = await anext(chunks)
+            except StopAsyncIteration:
+                break
+            except _ORIGIN_READ_ERRORS as exc:
+                expected = body.response.content_length
+                of = f" of {expected}" if expected is not None else ""
+                raise OriginBroke(
+                    f"the origin's body broke off after {read}{of} bytes: {_one_line(exc)}"
+                ) from exc
+            read += len(chunk)
             await emit(encoder.feed(chunk) if encoder is not None else chunk)
         if encoder is not None:
             await emit(encoder.finish())
@@ -111,3 +240,8 @@ async def pump(body: OriginBody, viewer: web.StreamResponse | None) -> int:
         writer.commit()
         body.writer = None
     return size
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:300]

@@ -17,11 +17,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from edgesim.edge.message import EdgeRequest, Headers
 
 if TYPE_CHECKING:
-    import aiohttp
-
     from edgesim.distribution.model import Behavior, Distribution, OriginGroup
     from edgesim.edge.cache import CachedObject, CacheWriter
     from edgesim.edge.compression import StreamEncoder
+    from edgesim.edge.origin import OriginResponse
     from edgesim.edge.stages.origin import OriginRoute
 
 
@@ -65,7 +64,7 @@ class OriginBody:
     """The origin's body, streamed to the viewer (compressed on the way by ``encoder`` if
     CloudFront would) and into ``writer`` when the response is being cached."""
 
-    response: aiohttp.ClientResponse
+    response: OriginResponse
     writer: CacheWriter | None = None
     encoder: StreamEncoder | None = None
 
@@ -94,6 +93,9 @@ class EdgeResponse:
     # Why CloudFront answered with an error (function, error, position): for the console, the
     # request log and the opt-in x-edgesim-error header, never for the body.
     detail: str | None = None
+    # Close the viewer's connection after this response (CloudFront does so after refusing a
+    # request that is too large).
+    close_connection: bool = False
 
     @property
     def made_by_edge(self) -> bool:
@@ -118,6 +120,24 @@ def generated(status: int, text: str, x_cache: XCache) -> EdgeResponse:
 
 
 # -- what the flow records ----------------------------------------------------------------------
+class Failure(StrEnum):
+    """How a response that had already started went wrong, named as CloudFront's standard logs
+    name it in ``x-edge-detailed-result-type`` (Developer Guide, "Standard log file fields"); the
+    request's ``x-edge-result-type`` is then ``Error`` while ``X-Cache`` stays as it was sent."""
+
+    # "The response to the viewer was interrupted due to a communication problem between the
+    # server and the viewer." (the viewer went away)
+    CLIENT_COMM = "ClientCommError"
+    # "The server couldn't read from the origin." (the origin's body broke off)
+    ORIGIN_READ = "OriginReadError"
+
+
+@dataclass
+class FlowFailure:
+    kind: Failure
+    detail: str
+
+
 NOT_LOADED = "not loaded"  # the error kind of a run whose function failed to load (nothing ran)
 THROTTLED = "throttled"  # … of a run refused because the function is throttled (nothing ran)
 
@@ -162,7 +182,12 @@ class Flow:
     cache_key: str | None = None
     origin_status: int | None = None
     response: EdgeResponse | None = None
-    bytes_sent: int = 0
+    bytes_sent: int = 0  # body bytes written to the viewer
+    response_started: bool = False  # the status line and headers went out
+    failure: FlowFailure | None = None  # the response broke off (see Failure)
+    # CloudFront leaves requests it refuses before reading them (malformed, or over its size
+    # limits) out of its standard logs; so does edgesim's access log.
+    standard_log: bool = True
     trace: list[TraceEvent] = field(default_factory=list)
 
     def mark(self, stage: str, **detail: Any) -> None:
@@ -175,6 +200,19 @@ class Flow:
     @property
     def pop(self) -> str:
         return self.request.pop
+
+    @property
+    def result_type(self) -> str:
+        """The final result (``x-edge-result-type`` before the documented mapping): ``Error``
+        when the response broke off, else the ``X-Cache`` result it was sent with."""
+        if self.failure is not None or self.response is None:
+            return "Error"
+        return str(self.response.x_cache)
+
+    @property
+    def detailed_result_type(self) -> str:
+        """``x-edge-detailed-result-type``: the failure's kind, else the result type."""
+        return str(self.failure.kind) if self.failure is not None else self.result_type
 
 
 class FlowObserver(Protocol):

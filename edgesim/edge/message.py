@@ -38,6 +38,9 @@ class EdgeRequest:
     http_version: str = "1.1"
     scheme: str = "http"
     has_body: bool = False  # the viewer sent a body (CloudFront refuses one on GET)
+    # Bytes of the request line and header lines as the viewer sent them (0: not measured), for
+    # CloudFront's limit on the request's length.
+    head_bytes: int = 0
     # Filled in by the pipeline: edge location and viewer country for this request.
     pop: str = ""
     country: str = ""

@@ -20,7 +20,15 @@ from edgesim.distribution.model import Behavior, Distribution
 from edgesim.distribution.patterns import select_behavior
 from edgesim.edge import delivery
 from edgesim.edge.cache import HttpCache
-from edgesim.edge.flow import EdgeResponse, Flow, FlowObserver, OriginBody, XCache, generated
+from edgesim.edge.flow import (
+    EdgeResponse,
+    Flow,
+    FlowObserver,
+    GeneratedBody,
+    OriginBody,
+    XCache,
+    generated,
+)
 from edgesim.edge.functions import FunctionRegistry
 from edgesim.edge.message import EdgeRequest
 from edgesim.edge.origin import OriginClient, OriginFailure
@@ -31,9 +39,11 @@ from edgesim.edge.stages import origin as origin_stage
 from edgesim.edge.stages import response as response_stage
 from edgesim.edge.stages import viewer as viewer_stage
 from edgesim.edge.viewer import ViewerResolver
+from edgesim.errors import InputError
 from edgesim.kvs.clock import Clock, RealClock
 
 log = logging.getLogger("edgesim.serve")
+BAD_REQUEST = "Bad Request: the request could not be parsed as HTTP/1.1."
 _NO_BODY = frozenset({"GET", "HEAD"})  # methods whose viewer body never goes to the origin
 
 
@@ -76,7 +86,7 @@ class EdgeProxy:
         return self.clock.wall().timestamp() * 1000
 
     # -- the request's path ------------------------------------------------------------------
-    async def handle(self, request: web.Request) -> web.StreamResponse:
+    async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         state = self.state  # one distribution and its functions for the whole request
         flow = Flow(delivery.viewer_request(request), state.dist, new_request_id(), self.now_ms())
         response = viewer_stage.place(flow, self.viewer) or await self._process(
@@ -85,7 +95,7 @@ class EdgeProxy:
         return await self._send(flow, request, response)
 
     async def _process(
-        self, flow: Flow, request: web.Request, functions: FunctionRegistry
+        self, flow: Flow, request: web.BaseRequest, functions: FunctionRegistry
     ) -> EdgeResponse:
         refused = viewer_stage.admit(flow, https_port=self.https_port)
         if refused is not None:
@@ -109,7 +119,7 @@ class EdgeProxy:
         req: EdgeRequest,
         behavior: Behavior,
         target: origin_stage.Target,
-        request: web.Request | None,
+        request: web.BaseRequest | None,
         *,
         custom_errors: bool = True,
     ) -> EdgeResponse:
@@ -175,7 +185,9 @@ class EdgeProxy:
             # The origin's error is cached as usual (for the error caching TTL); the viewer gets
             # the custom page, now and on hits.
             if source.writer is not None:
-                await delivery.pump(source, None)
+                problem = await delivery.fill_cache(source)
+                if problem is not None:
+                    flow.mark("fill", failure=problem)
             response.release()
             return await self._custom_error(flow, status)
         return response
@@ -208,7 +220,7 @@ class EdgeProxy:
 
     # -- the way out -------------------------------------------------------------------------
     async def _send(
-        self, flow: Flow, request: web.Request, response: EdgeResponse
+        self, flow: Flow, request: web.BaseRequest, response: EdgeResponse
     ) -> web.StreamResponse:
         flow.response = response
         out = web.StreamResponse(status=response.status, reason=response.reason)
@@ -219,11 +231,47 @@ class EdgeProxy:
                     via_id=self.via_id, debug=flow.dist.server.debug_headers,
                 )
             )  # fmt: skip
-            flow.bytes_sent = await delivery.send(request, out, response)
+            if response.close_connection:
+                out.force_close()
+            await delivery.send(request, out, flow)
         finally:
             response.release()
-            flow.mark("sent", bytes=flow.bytes_sent)
+            failure = flow.failure.kind if flow.failure is not None else None
+            flow.mark("sent", bytes=flow.bytes_sent, failure=failure)
             self._finished(flow)
+        return out
+
+    def refuse(self, request: web.BaseRequest, too_long: bool, detail: str) -> web.Response:
+        """A request the HTTP parser could not read — malformed, or over CloudFront's length
+        limits — answered with CloudFront's headers, the connection closed, and logged as one
+        line (not in the access log: CloudFront's standard logs leave such requests out)."""
+        state = self.state
+        req = EdgeRequest(
+            "-", "-", None, [], client_ip=request.remote or "127.0.0.1", scheme=request.scheme
+        )
+        flow = Flow(req, state.dist, new_request_id(), self.now_ms(), standard_log=False)
+        try:
+            req.pop = self.viewer.pop_for(req)
+        except InputError:
+            req.pop = state.dist.edges.pops[0]
+        if too_long:
+            response = viewer_stage.too_large(flow, f"the parser refused it ({detail})")
+        else:
+            response = generated(400, BAD_REQUEST, XCache.ERROR)
+            response.detail = f"the request could not be parsed: {detail}"
+            response.close_connection = True
+        flow.response = response
+        headers = response_stage.wire_headers(
+            response, req, None, request_id=flow.request_id, via_id=self.via_id,
+            debug=state.dist.server.debug_headers,
+        )  # fmt: skip
+        body = response.source.data if isinstance(response.source, GeneratedBody) else b""
+        out = web.Response(status=response.status, body=body, headers=headers)
+        out.force_close()
+        flow.response_started = True
+        flow.bytes_sent = len(body)
+        flow.mark("sent", bytes=flow.bytes_sent)
+        self._finished(flow)
         return out
 
     def _finished(self, flow: Flow) -> None:

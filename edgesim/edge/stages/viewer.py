@@ -15,6 +15,22 @@ from edgesim.edge.policy_rules import names_any_cloudfront_header, policy_names_
 from edgesim.edge.viewer import ViewerResolver, cloudfront_viewer_headers, strip_control_headers
 from edgesim.errors import InputError
 
+# "The maximum length of a request, including the path, the query string (if any), and headers,
+# is 20,480 bytes. [...] If a request or a URL exceeds these maximums, CloudFront returns HTTP
+# status code 413, Request Entity Too Large, to the viewer, and then terminates the TCP connection
+# to the viewer." (Developer Guide, "Request and response behavior for custom origins", "Maximum
+# length of a request and maximum length of a URL"; the S3-origin page says the same). No limit
+# on the number of headers is documented. Such requests are not in the standard logs.
+MAX_REQUEST_BYTES = 20_480
+TOO_LARGE = "Request Entity Too Large: the request line and headers exceed 20,480 bytes."
+# A request target that is not a path (absolute-form "GET http://host/path", or "*"): what
+# CloudFront does with it is not documented, so edgesim refuses it rather than guess.
+NOT_A_PATH = (
+    "Bad Request: the request target must be a path such as /index.html. edgesim does not "
+    "accept absolute-form targets (GET http://host/path, as sent to a forward proxy) or '*': "
+    "what CloudFront does with them is not documented."
+)
+
 _METHOD_NOT_ALLOWED = (
     "This distribution is not configured to allow the HTTP request method that was used for "
     "this request."
@@ -23,7 +39,8 @@ _METHOD_NOT_ALLOWED = (
 
 def place(flow: Flow, resolver: ViewerResolver) -> EdgeResponse | None:
     """Decide the POP and country, drop control headers; a response when CloudFront would refuse
-    the request before choosing a behaviour (unknown POP header: 400; over-long URI: 414)."""
+    the request before choosing a behaviour (unknown POP header: 400; request line and headers
+    over 20,480 bytes: 413; a target that is not a path: 400; over-long URI: 414)."""
     req = flow.request
     try:
         req.pop = resolver.pop_for(req)
@@ -31,8 +48,19 @@ def place(flow: Flow, resolver: ViewerResolver) -> EdgeResponse | None:
     except InputError as exc:
         req.pop = flow.dist.edges.pops[0]
         return generated(400, str(exc), XCache.ERROR)
+    if req.head_bytes > MAX_REQUEST_BYTES:
+        return too_large(flow, f"the request line and headers are {req.head_bytes:,} bytes")
+    if not req.path.startswith("/"):
+        response = generated(400, NOT_A_PATH, XCache.ERROR)
+        response.detail = f"request target {_clip(req.target)!r} is not a path"
+        return response
     if len(req.target) >= limits.MAX_URI_AND_QUERY_CHARS:
-        return generated(414, "Request-URI Too Long", XCache.ERROR)
+        # 414 for the URL (edgesim's choice; the guide's sentence above says 413 for both).
+        response = generated(414, "Request-URI Too Long", XCache.ERROR)
+        response.detail = f"the URL is {len(req.target):,} characters (limit: under 8,192)"
+        flow.standard_log = False
+        response.close_connection = True
+        return response
     # Control headers never go further; CloudFront-* viewer headers are CloudFront's to set, so a
     # viewer cannot spoof them (their values come from add_cloudfront_headers only).
     req.headers = [
@@ -40,6 +68,20 @@ def place(flow: Flow, resolver: ViewerResolver) -> EdgeResponse | None:
     ]
     flow.viewer_request = req
     return None
+
+
+def too_large(flow: Flow, why: str) -> EdgeResponse:
+    """CloudFront's answer to a request over its length limit: 413, the connection closed, and
+    nothing in the standard logs."""
+    response = generated(413, TOO_LARGE, XCache.ERROR)
+    response.detail = f"{why}; CloudFront's limit is {MAX_REQUEST_BYTES:,}"
+    response.close_connection = True
+    flow.standard_log = False
+    return response
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 GEO_BLOCKED = "geo restriction: the viewer's country is not allowed"

@@ -85,6 +85,7 @@ class FakeOriginResponse:
         self.reason = "OK" if status == 200 else None
         self.raw_headers = tuple((n.encode(), v.encode()) for n, v in headers or [])
         self.content = FakeContent(chunks, fail_after)
+        self.content_length: int | None = None
         self.origin = origin
         self.released = 0
 
