@@ -57,9 +57,12 @@ async def exchange(edge: Edge, head: bytes) -> tuple[int, bytes, bytes]:
     return int(response_head.split(b" ", 2)[1]), response_head, body
 
 
-def request(target: str = "/x", *fields: str, method: str = "GET") -> bytes:
-    """A request whose request line and header lines are exactly these bytes."""
-    lines = [f"{method} {target} HTTP/1.1", "Host: x", "Connection: close", *fields]
+def request(target: str = "/x", *fields: str, method: str = "GET", close: bool = True) -> bytes:
+    """A request whose request line and header lines are exactly these bytes (with
+    ``close=False``, a keep-alive request: the edge must close the connection itself)."""
+    lines = [f"{method} {target} HTTP/1.1", "Host: x", *fields]
+    if close:
+        lines.insert(2, "Connection: close")
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
@@ -105,7 +108,7 @@ async def test_exactly_20480_bytes_pass_and_one_more_is_413(start_edge: StartEdg
 async def test_headers_each_short_but_over_the_total_are_413(start_edge: StartEdge) -> None:
     edge = await start_edge(BASIC)
     fields = [f"X-Part{i}: " + "v" * 7_000 for i in range(3)]
-    status, head, body = await exchange(edge, request("/x", *fields))
+    status, head, body = await exchange(edge, request("/x", *fields, close=False))
     assert_refused_as_too_large(status, head, body, edge)
 
 
@@ -133,7 +136,7 @@ async def test_what_the_parser_refuses_for_length_is_413_too(
 
 async def test_an_overlong_url_closes_the_connection(start_edge: StartEdge) -> None:
     edge = await start_edge(BASIC)
-    status, head, _ = await exchange(edge, request("/" + "a" * 9_000))
+    status, head, _ = await exchange(edge, request("/" + "a" * 9_000, close=False))
     assert status == 414  # and exchange() returned: the edge closed the connection
     assert b"X-Amz-Cf-Id: " in head
 

@@ -10,7 +10,16 @@ import pytest
 
 from edgesim.devloop.metrics import Metrics
 from edgesim.distribution.model import Distribution
-from edgesim.edge.flow import NOT_LOADED, THROTTLED, Flow, FunctionRun, XCache, generated
+from edgesim.edge.flow import (
+    NOT_LOADED,
+    THROTTLED,
+    Failure,
+    Flow,
+    FlowFailure,
+    FunctionRun,
+    XCache,
+    generated,
+)
 from tests.unit.edge.stages.conftest import BASE, make_dist, make_flow
 
 
@@ -165,3 +174,22 @@ def test_render_is_prometheus_text(dist: Distribution) -> None:
     for line in lines:
         if not line.startswith("#"):
             float(line.rsplit(" ", 1)[1])
+
+
+def test_a_response_that_broke_off_counts_as_error_by_detailed_type(dist: Distribution) -> None:
+    metrics = Metrics()
+    cut = finished(dist, XCache.MISS, 200, sent=100)
+    cut.response_started = True
+    cut.failure = FlowFailure(Failure.ORIGIN_READ, "broke off")
+    gone = finished(dist, XCache.HIT, 200)
+    gone.failure = FlowFailure(Failure.CLIENT_COMM, "left before the response")
+    metrics.flow_finished(cut)
+    metrics.flow_finished(gone)
+    metrics.flow_finished(finished(dist, XCache.MISS, 200))
+    assert metrics.requests == {"Error": 2, "Miss": 1}
+    assert metrics.status == {200: 2, 0: 1}  # 0: the viewer left before the response
+    assert metrics.failures == {"OriginReadError": 1, "ClientCommError": 1}
+    assert metrics.cache_hit_rate == 0.0  # a miss, and two errors that are neither
+    text = metrics.render()
+    assert 'edgesim_request_failures{detailed_result_type="OriginReadError"} 1' in text
+    assert 'edgesim_requests{result_type="Error"} 2' in text

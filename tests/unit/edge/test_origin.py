@@ -27,6 +27,7 @@ from edgesim.edge.origin import (
     OriginRequest,
     origin_host,
     origin_url,
+    parse_head,
 )
 
 
@@ -316,3 +317,64 @@ async def test_an_invalid_header_value_is_a_502(
         await client.send(make_origin(url), get("/", headers=[("x-bad", "a\r\nInjected: 1")]))
     assert caught.value.status == 502
     assert seen.requests == []
+
+
+# --- HEAD whose answer is followed by bytes (issue 11, point 3) ---------------------------------
+
+
+@pytest.fixture
+async def head_then_body() -> AsyncIterator[tuple[str, list[bytes]]]:
+    """An origin answering every request with headers and then 5,000 body bytes, HEAD too (as an
+    aiohttp handler that writes a body for HEAD does); records each request head."""
+    heads: list[bytes] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            heads.append(await reader.readuntil(b"\r\n\r\n"))
+            writer.write(
+                b"HTTP/1.1 100 Continue\r\n\r\n"
+                b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\nX-Folded: a\r\n b\r\n\r\n"
+                + b"\x00\x01"
+                * 2500
+            )
+            await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", heads
+    server.close()
+    await server.wait_closed()
+
+
+async def test_a_head_answer_followed_by_bytes_is_read_for_its_headers(
+    client: OriginClient, head_then_body: tuple[str, list[bytes]]
+) -> None:
+    url, heads = head_then_body
+    request = OriginRequest("HEAD", "/obj", "a=1", [("Host", "h"), ("X-A", "1")])
+    response = await client.send(make_origin(url), request)
+    assert (response.status, response.reason, response.content_length) == (200, "OK", 5000)
+    assert (b"X-Folded", b"a b") in response.raw_headers
+    assert [chunk async for chunk in response.content.iter_chunked(1024)] == []
+    assert heads[-1].startswith(b"HEAD /obj?a=1 HTTP/1.1\r\n")
+    assert b"\r\nX-A: 1\r\n" in heads[-1]
+
+
+@pytest.mark.parametrize(
+    ("head", "problem"),
+    [
+        (b"SSH-2.0-OpenSSH\r\n\r\n", "not an HTTP/1 status line"),
+        (b"HTTP/1.1 200 OK\r\nNo colon\r\n\r\n", "malformed header line"),
+        (b"HTTP/1.1 200 OK\r\nX-A : 1\r\n\r\n", "malformed header line"),
+    ],
+)
+def test_parse_head_refuses_what_is_not_a_response(head: bytes, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        parse_head(head)
+
+
+def test_parse_head_without_a_reason() -> None:
+    response = parse_head(b"HTTP/1.0 204\r\n\r\n")
+    assert (response.status, response.reason, response.raw_headers) == (204, None, ())

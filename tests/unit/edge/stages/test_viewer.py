@@ -309,3 +309,45 @@ def test_cloudfront_headers_follow_the_viewers_headers(tmp_path: Path) -> None:
     dist = policy_dist(tmp_path, '["CloudFront-Viewer-Country"]', None)
     headers = admitted_headers(dist)
     assert headers[:2] == [("host", "example.com"), ("user-agent", "Mozilla/5.0 (iPhone)")]
+
+
+# -- CloudFront's length limits and the request target (issue 11, point 6) ----------------------
+
+
+@pytest.mark.parametrize(("head_bytes", "refused"), [(0, False), (20_480, False), (20_481, True)])
+def test_request_line_and_headers_over_20480_bytes_are_413(
+    dist: Distribution, head_bytes: int, refused: bool
+) -> None:
+    flow = make_flow(dist, make_request(head_bytes=head_bytes))
+    response = viewer.place(flow, resolver(dist))
+    if not refused:
+        assert response is None
+        assert flow.standard_log
+        return
+    assert response is not None
+    assert (response.status, response.x_cache) == (413, XCache.ERROR)
+    assert b"20,480 bytes" in body_of(response)
+    assert response.close_connection  # "then terminates the TCP connection to the viewer"
+    assert response.detail is not None
+    assert "20,481 bytes" in response.detail
+    assert not flow.standard_log  # not in the standard logs
+
+
+@pytest.mark.parametrize("target", ["http://example.com/x", "https://h/", "*", "x"])
+def test_a_target_that_is_not_a_path_is_400(dist: Distribution, target: str) -> None:
+    flow = make_flow(dist, make_request(path=target))
+    response = viewer.place(flow, resolver(dist))
+    assert response is not None
+    assert (response.status, response.x_cache) == (400, XCache.ERROR)
+    assert b"absolute-form" in body_of(response)
+    assert response.detail == f"request target {target!r} is not a path"
+    assert flow.behavior is None  # refused before a behaviour (and its functions) is chosen
+
+
+def test_an_overlong_url_closes_the_connection_and_is_not_logged(dist: Distribution) -> None:
+    flow = make_flow(dist, make_request(path="/" + "a" * 9000))
+    response = viewer.place(flow, resolver(dist))
+    assert response is not None
+    assert response.status == 414
+    assert response.close_connection
+    assert not flow.standard_log
