@@ -315,14 +315,6 @@ async def test_cfn_geo_restriction_blocks_the_listed_countries(cfn: Edge) -> Non
     assert cfn.origin.seen == []
 
 
-ORIGIN_CUSTOM_HEADERS_BUG = (
-    "edgesim/importers/cloudformation/distribution.py: CloudFormation's Origin member "
-    "OriginCustomHeaders (a list of {HeaderName, HeaderValue}) is not renamed to the API's "
-    "CustomHeaders, so the origin's custom headers are dropped with no note"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=ORIGIN_CUSTOM_HEADERS_BUG)
 async def test_cfn_origin_custom_headers_reach_the_api_origin(cfn: Edge) -> None:
     assert (await cfn.get("/api/items")).status == 200
     assert cfn.origin.last()["headers"].get("x-origin-verify") == "c2l0ZTpwcm9k"  # "site:prod"
@@ -403,7 +395,6 @@ async def test_cdk_an_explicit_mapping_of_the_bucket_wins(world: World) -> None:
     assert (await edge.get("/"))[::2] == (200, b"<h1>home page</h1>")
 
 
-@pytest.mark.xfail(strict=True, reason=ORIGIN_CUSTOM_HEADERS_BUG + " (CDK writes it too)")
 async def test_cdk_origin_custom_headers_reach_the_api_origin(cdk: Edge) -> None:
     assert (await cdk.get("/api/items")).status == 200
     assert cdk.origin.last()["headers"].get("x-from-edge") == "edgesim-fixture"

@@ -86,6 +86,9 @@ def distribution_bundle(stack: Stack, logical_id: str) -> ImportBundle:
 # CloudFormation member names that differ from the API's (the bundle carries the API's).
 _RENAMED = {"IPV6Enabled": "IsIPV6Enabled", "CNAMEs": "Aliases"}
 _RENAMED_ORIGIN = {"OriginSSLProtocols": "OriginSslProtocols"}
+# AWS::CloudFront::Distribution Origin: OriginCustomHeaders (a list of {HeaderName, HeaderValue})
+# is the API's CustomHeaders.
+_RENAMED_ORIGIN_MEMBERS = {"OriginCustomHeaders": "CustomHeaders"}
 _RENAMED_CERTIFICATE = {
     "AcmCertificateArn": "ACMCertificateArn",
     "SslSupportMethod": "SSLSupportMethod",
@@ -101,13 +104,14 @@ def _rename(node: Any, names: Mapping[str, str]) -> None:
 
 def _api_names(config: dict[str, Any]) -> None:
     """CloudFormation's spellings and defaults → the API's, in place: ``IPV6Enabled``,
-    ``CNAMEs`` (legacy), ``OriginSSLProtocols``, ``AcmCertificateArn``, ``SslSupportMethod``;
+    ``CNAMEs`` (legacy), ``OriginCustomHeaders``, ``OriginSSLProtocols``, ``AcmCertificateArn``, ``SslSupportMethod``;
     a ``ForwardedValues`` without ``Cookies`` forwards none (optional in CloudFormation, required
     in the API)."""
     _rename(config, _RENAMED)
     _rename(config.get("ViewerCertificate"), _RENAMED_CERTIFICATE)
     for origin in list_items(config.get("Origins")):
         if isinstance(origin, dict):
+            _rename(origin, _RENAMED_ORIGIN_MEMBERS)
             _rename(origin.get("CustomOriginConfig"), _RENAMED_ORIGIN)
     for _, _, behaviour in _behaviours(config):
         forwarded = behaviour.get("ForwardedValues")

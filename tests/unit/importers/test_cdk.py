@@ -64,7 +64,7 @@ def test_the_fixture_distribution() -> None:
         },
         "DomainName": "api.example.com",
         "Id": API_ORIGIN,
-        "OriginCustomHeaders": [{"HeaderName": "X-From-Edge", "HeaderValue": "edgesim-fixture"}],
+        "CustomHeaders": [{"HeaderName": "X-From-Edge", "HeaderValue": "edgesim-fixture"}],
     }
     default = config["DefaultCacheBehavior"]
     assert default["FunctionAssociations"] == [

@@ -902,7 +902,7 @@ def test_the_fixture_distribution(name: str) -> None:
     }
     assert api["DomainName"] == "api.example.com"
     assert api["OriginPath"] == "/v1"
-    assert api["OriginCustomHeaders"] == [
+    assert api["CustomHeaders"] == [
         {"HeaderName": "X-Origin-Verify", "HeaderValue": base64.b64encode(b"site:prod").decode()}
     ]
     default = config["DefaultCacheBehavior"]
