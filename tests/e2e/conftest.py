@@ -135,7 +135,9 @@ async def start_edge(tmp_path: Path) -> AsyncIterator[StartEdge]:
             path.write_text(textwrap.dedent(text))
         config = tmp_path / "edgesim.toml"
         body = textwrap.dedent(toml).replace("{origin}", origin.url)
-        config.write_text("[server]\nport = 0\nadmin_port = 0\nhttps_port = 0\nephemeral = true\n" + body)
+        config.write_text(
+            "[server]\nport = 0\nadmin_port = 0\nhttps_port = 0\nephemeral = true\n" + body
+        )
         dist = load_config(config)
         clock = VirtualClock()
         kvs = kvs_service_for(dist, clock=clock)
