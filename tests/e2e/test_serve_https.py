@@ -57,3 +57,13 @@ async def test_viewer_protocol_policies_over_http(start_edge: StartEdge) -> None
     assert headers["X-Cache"] == "Redirect from cloudfront"
     status, headers, _ = await edge.get("/secure/x")
     assert (status, headers["X-Cache"]) == (403, "Error from cloudfront")
+
+
+async def test_the_redirect_keeps_the_root_url_the_viewer_asked_for(start_edge: StartEdge) -> None:
+    edge = await start_edge(
+        CONFIG.replace('path = "/login*"', 'path = "/index.html"')
+        + '\n[distribution]\ndefault_root_object = "index.html"\n'
+    )
+    status, headers, _ = await edge.get("/", Host="example.com")
+    assert status == 301
+    assert headers["Location"] == f"https://example.com:{edge.server.https_port}/"

@@ -122,7 +122,9 @@ def admit(flow: Flow, *, https_port: int | None = None) -> EdgeResponse | None:
             host = host_without_port(req.header("host") or flow.dist.server.domain_name)
             port = f":{https_port}" if https_port not in (None, 443) else ""
             response = generated(301, "", XCache.REDIRECT)
-            response.headers.append(("location", f"https://{host}{port}{req.target}"))
+            # The URL as the viewer asked for it (before the default root object).
+            asked = (flow.viewer_request or req).target
+            response.headers.append(("location", f"https://{host}{port}{asked}"))
             return response
     add_cloudfront_headers(req, behavior)
     return None
