@@ -105,8 +105,8 @@ def _rename(node: Any, names: Mapping[str, str]) -> None:
 def _api_names(config: dict[str, Any]) -> None:
     """CloudFormation's spellings and defaults → the API's, in place: ``IPV6Enabled``,
     ``CNAMEs`` (legacy), ``OriginCustomHeaders``, ``OriginSSLProtocols``,
-    ``AcmCertificateArn``, ``SslSupportMethod``; a ``ForwardedValues`` without ``Cookies`` forwards none (optional in CloudFormation, required
-    in the API)."""
+    ``AcmCertificateArn``, ``SslSupportMethod``; a ``ForwardedValues`` without ``Cookies``
+    forwards none (optional in CloudFormation, required in the API)."""
     _rename(config, _RENAMED)
     _rename(config.get("ViewerCertificate"), _RENAMED_CERTIFICATE)
     for origin in list_items(config.get("Origins")):
