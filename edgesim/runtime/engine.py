@@ -25,7 +25,9 @@ Sessions are thread-confined: the binding crashes when one runtime is used from 
 
 from __future__ import annotations
 
+import gc
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -239,6 +241,32 @@ class Locator:
         return FunctionSyntaxError(error, filename=self.filename, line=line, column=column)
 
 
+_COLLECT_LOCK = threading.Lock()
+
+
+def _no_python_collection(generation: int = 2) -> int:
+    return 0
+
+
+def collect_garbage(ctx: Any) -> None:
+    """Run QuickJS's cycle collector on ``ctx``, without a collection of Python's heap.
+
+    The binding's ``ctx.gc()`` calls ``gc.collect()`` (looked up on the ``gc`` module at each
+    call) after QuickJS's own collection: a full collection of the process's Python objects,
+    measured at 10–50 ms in ``serve`` against about 0.2 ms for QuickJS's part. Nothing of
+    Python's is reachable from edgesim's contexts (no callables are registered), so that
+    collection frees nothing of theirs; ``gc.collect`` is a no-op for the duration of the call.
+    The lock keeps two threads from restoring each other's replacement.
+    """
+    with _COLLECT_LOCK:
+        collect = gc.collect
+        gc.collect = _no_python_collection
+        try:
+            ctx.gc()
+        finally:
+            gc.collect = collect
+
+
 def compile_error(
     body: str, positions: PositionMap | None = None, filename: str = "function.js"
 ) -> FunctionSyntaxError | None:
@@ -300,7 +328,7 @@ class JsSession:
         # Names the source can write (None: any): see written_properties in source.py.
         snapshot(orjson.dumps(None if written is None else sorted(written)).decode())
         self._ctx = ctx
-        ctx.gc()
+        collect_garbage(ctx)
         self.baseline_bytes = int(ctx.memory()["malloc_size"])
         ctx.set_memory_limit(self.baseline_bytes + memory_bytes)
 
@@ -319,7 +347,7 @@ class JsSession:
     def _collect_if_needed(self) -> None:
         used = int(self._ctx.memory()["malloc_size"]) - self.baseline_bytes
         if used > self.memory_bytes // 2:
-            self._ctx.gc()
+            collect_garbage(self._ctx)
 
     def _run(
         self, event_json: str, options: dict[str, Any], resolve_kvs: KvsResolver, tick_limit: int

@@ -295,3 +295,27 @@ def test_a_logged_stack_names_the_users_lines() -> None:
     )
     # The user's frames are rewritten; edgesim's own are left as the engine wrote them.
     assert raw.logs[0].startswith("    at handler (fn.js:2:9)\n    at begin (<input>:")
+
+
+# --- collecting without Python's collector -------------------------------------------------
+
+
+def test_collect_garbage_frees_cycles_without_running_pythons_collector(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import gc
+
+    import quickjs
+
+    from edgesim.runtime.engine import collect_garbage
+
+    calls: list[object] = []
+    original = gc.collect
+    monkeypatch.setattr(gc, "collect", lambda *args: calls.append(args) or 0)
+    ctx = quickjs.Context()
+    ctx.eval("(function () { for (var i = 0; i < 100; i++) { var o = {}; o.self = o; } })()")
+    before = ctx.memory()["obj_count"]
+    collect_garbage(ctx)
+    assert ctx.memory()["obj_count"] <= before - 100
+    assert calls == []
+    assert gc.collect is not original  # the test's own stand-in is back in place
+    ctx.gc()  # the binding's own collection does call it
+    assert calls
