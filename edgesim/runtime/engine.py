@@ -5,7 +5,9 @@ module body. The module body runs inside a wrapper function on every invocation,
 ``let``/``const`` state is fresh each time without paying for a new context (building one with
 the shims takes milliseconds). Whatever user code leaves on shared objects is undone or detected
 by the prelude's isolation check (``leftSomethingBehind`` in prelude.js), and the owner then
-rebuilds the session.
+rebuilds the session. A session can be built in steps (``stepwise=True`` and
+:meth:`JsSession.build_step`, each step one evaluation of a few milliseconds), so that its owner
+can build a spare between requests without holding an event loop for the whole build.
 
 Budget: the function's compute time is this thread's CPU time, summed over every entry call of
 one invocation (KVS lookups in Python excluded), minus the prelude's own plumbing, which it
@@ -29,7 +31,7 @@ import gc
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -303,7 +305,10 @@ class JsSession:
         safety_ns: int | None = None,
         written: frozenset[str] | None = None,
         positions: PositionMap | None = None,
+        stepwise: bool = False,
     ) -> None:
+        """Build the session now, or with ``stepwise`` only when :meth:`build_step` (or
+        :meth:`finish`) is called; an unfinished session finishes its build when invoked."""
         self.filename = filename
         self._locator = Locator(body, positions, filename)
         self.ceiling_ns = ceiling_ns
@@ -312,30 +317,76 @@ class JsSession:
         self.stop_ns = max(ceiling_ns, safety_ns or 0)
         self.memory_bytes = memory_bytes
         self.invocations = 0
+        self.baseline_bytes = 0
+        # Steps of the build done so far (each one bounded: see build_step).
+        self.build_steps = 0
+        self._steps: Iterator[None] | None = self._build(body, runtime, written)
+        if not stepwise:
+            self.finish()
+
+    @property
+    def ready(self) -> bool:
+        """Whether the build is complete (always, unless built ``stepwise``)."""
+        return self._steps is None
+
+    def build_step(self) -> bool:
+        """Do the next step of the build; True once the session is ready.
+
+        A step is one evaluation (a new context, one shim, the prelude, the body, the isolation
+        snapshot, the collection that sets the memory baseline): a few milliseconds at most.
+        A syntax error in the body is raised by the step that evaluates it.
+        """
+        steps = self._steps
+        if steps is None:
+            return True
+        try:
+            next(steps)
+        except StopIteration:
+            self._steps = None
+        except BaseException:
+            self._steps = None
+            raise
+        self.build_steps += 1
+        return self._steps is None
+
+    def finish(self) -> JsSession:
+        """Do the steps of the build not done yet; the session, ready."""
+        while not self.build_step():
+            pass
+        return self
+
+    def _build(self, body: str, runtime: str, written: frozenset[str] | None) -> Iterator[None]:
         ctx = quickjs.Context()
         for name in SHIMS_BY_RUNTIME[runtime]:
+            yield
             ctx.eval(wrapped_shim(name))
+        yield
         ctx.eval(_prelude_text(runtime))
         self._begin = ctx.eval("__edgesim_internals.begin")
         self._poll = ctx.eval("__edgesim_internals.poll")
         self._settle = ctx.eval("__edgesim_internals.settle")
         snapshot = ctx.eval("__edgesim_internals.snapshot")
+        yield
         try:
             ctx.eval(wrap_body(body))
         except quickjs.JSException as exc:
             raise self._locator.syntax_error(str(exc)) from None
         ctx.eval("delete globalThis.__edgesim_internals;")
+        yield
         # Names the source can write (None: any): see written_properties in source.py.
         snapshot(orjson.dumps(None if written is None else sorted(written)).decode())
+        yield
         self._ctx = ctx
         collect_garbage(ctx)
         self.baseline_bytes = int(ctx.memory()["malloc_size"])
-        ctx.set_memory_limit(self.baseline_bytes + memory_bytes)
+        ctx.set_memory_limit(self.baseline_bytes + self.memory_bytes)
 
     def invoke(
         self, event_json: str, options: dict[str, Any], resolve_kvs: KvsResolver, tick_limit: int
     ) -> RawOutcome:
         """Run the handler once; nothing it does raises here, everything becomes an outcome."""
+        if self._steps is not None:
+            self.finish()
         reused = self.invocations > 0
         self.invocations += 1
         outcome = self._run(event_json, options, resolve_kvs, tick_limit)

@@ -297,7 +297,42 @@ def test_a_logged_stack_names_the_users_lines() -> None:
     assert raw.logs[0].startswith("    at handler (fn.js:2:9)\n    at begin (<input>:")
 
 
-# --- collecting without Python's collector -------------------------------------------------
+# --- building in steps, collecting without Python's collector ------------------------------
+
+
+def test_a_session_built_in_steps_is_ready_only_after_its_last_step() -> None:
+    js = session("let n = 0;\nfunction handler(e) { n++; return n; }", stepwise=True)
+    assert not js.ready
+    steps = 0
+    while not js.build_step():
+        steps += 1
+        assert not js.ready
+    assert js.ready
+    # One step per shim and a few more: none of them is the whole build.
+    assert js.build_steps == steps + 1 > 8
+    assert js.build_step() is True  # nothing left to do
+    assert js.invoke(EVENT, OPTIONS, no_kvs, 0).value == 1
+
+
+def test_an_unfinished_session_finishes_its_build_when_invoked() -> None:
+    js = session("function handler(e) { return 'ok'; }", stepwise=True)
+    js.build_step()
+    outcome = js.invoke(EVENT, OPTIONS, no_kvs, 0)
+    assert (js.ready, outcome.state, outcome.value) == (True, "ok", "ok")
+
+
+def test_a_session_built_in_steps_has_the_same_memory_baseline() -> None:
+    at_once = session("function handler(e) { return 1; }")
+    stepwise = session("function handler(e) { return 1; }", stepwise=True).finish()
+    # (A few bytes vary from one build to the next either way.)
+    assert stepwise.baseline_bytes == pytest.approx(at_once.baseline_bytes, abs=1024)
+
+
+def test_the_step_that_evaluates_the_body_raises_its_syntax_error() -> None:
+    js = session("function handler(e) { return {; }", stepwise=True)
+    with pytest.raises(FunctionSyntaxError):
+        js.finish()
+    assert js.ready  # the build is over, for better or worse
 
 
 def test_collect_garbage_frees_cycles_without_running_pythons_collector(monkeypatch) -> None:  # type: ignore[no-untyped-def]
