@@ -8,13 +8,15 @@ Values that cross to other modules are typed: :class:`ResultKind`, :class:`Failu
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 import time
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 
@@ -217,7 +219,24 @@ def _epoch_ms(now: datetime | float | None) -> float:
 
 
 class LoadedFunction:
-    """One function ready to run. Not thread-safe: use it from one thread (the binding's rule)."""
+    """One function ready to run. Not thread-safe: use it from one thread (the binding's rule).
+
+    Contexts (see docs/runtime.md, "Fresh state per invocation"): one context serves the
+    invocations until one leaves something behind that cannot be undone (a runaway, a memory
+    error, a new global); the next invocation then runs on a new context. Building one takes
+    tens of milliseconds, so when the function is invoked on a running asyncio event loop (as
+    ``serve`` does), the function keeps a **spare** context: a context that has to go is
+    replaced at once by the spare, and the next spare is built on the same loop, one bounded
+    step per callback (:meth:`prepare_spare`), between requests. Without a running loop
+    (``edgesim test``, ``load_function``) nothing is built ahead: the next invocation builds its
+    context, as it always did. Counters: ``sessions_built`` (contexts put into service, the
+    first one included), ``spares_used`` (of those, spares ready in advance) and
+    ``inline_builds`` (of those, built or finished by an invocation, on its path).
+    """
+
+    # Whether contexts are built ahead on a running event loop (False: never; benchmarks
+    # compare the two).
+    spare_contexts: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -250,23 +269,122 @@ class LoadedFunction:
         # What the isolation check must put back after each invocation (see prelude.js).
         self._written = written_properties(source.text)
         self._session: JsSession | None = None
+        # The next context, built (or being built) ahead; contexts taken out of service, to be
+        # freed between requests (freeing one takes about a millisecond).
+        self._spare: JsSession | None = None
+        self._retired: list[JsSession] = []
+        # The event loop on which a step of that work is scheduled (None: none is).
+        self._tending: asyncio.AbstractEventLoop | None = None
+        self._waiters: list[asyncio.Future[None]] = []
+        self._spare_failed = False
         self.sessions_built = 0
-        self._session_for_use()  # compile now, so syntax errors surface at load time
+        self.spares_used = 0
+        self.inline_builds = 0
+        self._session = self._new_session()  # compile now: syntax errors surface at load time
+        self.sessions_built = 1
+
+    def _new_session(self, *, stepwise: bool = False) -> JsSession:
+        return JsSession(
+            self._body,
+            runtime=self.runtime,
+            filename=self.source.filename,
+            ceiling_ns=self.budget.ceiling_ns,
+            memory_bytes=limits.FUNCTION_MAX_MEMORY_BYTES,
+            safety_ns=self.budget.safety_ceiling_ns,
+            written=self._written,
+            positions=self.positions,
+            stepwise=stepwise,
+        )
 
     def _session_for_use(self) -> JsSession:
         if self._session is None:
-            self._session = JsSession(
-                self._body,
-                runtime=self.runtime,
-                filename=self.source.filename,
-                ceiling_ns=self.budget.ceiling_ns,
-                memory_bytes=limits.FUNCTION_MAX_MEMORY_BYTES,
-                safety_ns=self.budget.safety_ceiling_ns,
-                written=self._written,
-                positions=self.positions,
-            )
+            spare, self._spare = self._spare, None
+            if spare is not None and spare.ready:
+                self.spares_used += 1
+                self._session = spare
+            else:
+                # No spare, or one not finished: this invocation pays for (the rest of) it.
+                self._session = self._new_session() if spare is None else spare.finish()
+                self.inline_builds += 1
             self.sessions_built += 1
         return self._session
+
+    def _retire(self) -> None:
+        """Take the current context out of service; the next invocation gets another."""
+        session, self._session = self._session, None
+        if session is not None and self.spare_contexts and _running_loop() is not None:
+            self._retired.append(session)  # freed between requests (see _schedule_spare)
+
+    # --- contexts built ahead, on a running event loop --------------------------------------
+
+    @property
+    def context_ready(self) -> bool:
+        """Whether the next invocation finds a context without building one on its path."""
+        return self._session is not None or (self._spare is not None and self._spare.ready)
+
+    async def until_ready(self) -> None:
+        """Wait, without holding the event loop, until :attr:`context_ready`.
+
+        Meanwhile the spare is built one step per loop callback. A caller on an event loop
+        (``serve``) awaits this just before a (synchronous) :meth:`invoke`: requests that find
+        their function's context gone (several runaways in a row) then wait for it while other
+        requests go on, instead of building it on the event loop in one go. Returns at once
+        when contexts are not built ahead (``spare_contexts`` off; then :meth:`invoke` builds
+        one).
+        """
+        while not self.context_ready and self.spare_contexts and not self._spare_failed:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            self._schedule_spare()
+            await waiter
+
+    def prepare_spare(self) -> bool:
+        """Do one bounded piece of the work ahead: start or continue building the spare (one
+        step: see :meth:`JsSession.build_step`), or else free one retired context.
+
+        Returns True while there is more to do. ``serve`` need not call it: an invocation on a
+        running event loop schedules it there itself (``loop.call_soon``), one step per
+        callback, until the spare is ready. Synchronous callers may run
+        ``while fn.prepare_spare(): pass``.
+        """
+        if self._spare is None:
+            self._spare = self._new_session(stepwise=True)
+        elif not self._spare.ready:
+            try:
+                self._spare.build_step()
+            except Exception:  # the body compiled at load time: not expected
+                self._spare, self._spare_failed = None, True
+                return False
+        elif self._retired:
+            self._retired.pop()
+        return bool(self._retired) or not self._spare.ready
+
+    def _schedule_spare(self) -> None:
+        """Have the work ahead done on this thread's running event loop, if there is one."""
+        if (
+            not self.spare_contexts
+            or self._spare_failed
+            or (self._spare is not None and self._spare.ready and not self._retired)
+        ):
+            return
+        loop = _running_loop()
+        # No loop: the next context is built when it is needed. (A step scheduled on a loop
+        # that has stopped since never runs: this loop gets its own.)
+        if loop is not None and loop is not self._tending:
+            loop.call_soon(_tend, weakref.ref(self))
+            self._tending = loop
+
+    def _tend(self) -> None:
+        """One step of the work ahead (a loop callback); wakes the requests waiting for it."""
+        self._tending = None
+        more = self.prepare_spare()
+        if self._waiters and (self.context_ready or not more):
+            waiters, self._waiters = self._waiters, []
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+        if more:
+            self._schedule_spare()
 
     def _resolve_kvs(
         self, store: KvsReader | None, requests: list[dict[str, Any]]
@@ -318,14 +436,15 @@ class LoadedFunction:
             # repeated once on a new engine (its logs and time replace the failed attempt's).
             raw = self._run(event_json, options, store)
         try:
-            return self._interpret(event, raw)
+            result = self._interpret(event, raw)
         except Exception as exc:  # whatever the function returned, invoke answers
-            self._session = None
+            self._retire()
             result = InvocationResult(event_type=event_type, logs=list(raw.logs), cpu_ns=raw.cpu_ns)
             result.error = FunctionFailure(
                 FailureKind.EXECUTION, f"the returned object cannot be serialised: {exc}"
             )
-            return result
+        self._schedule_spare()
+        return result
 
     def _run(self, event_json: str, options: dict[str, Any], store: KvsReader | None) -> RawOutcome:
         session = self._session_for_use()
@@ -343,7 +462,7 @@ class LoadedFunction:
                 needs_rebuild=True,
             )
         if raw.needs_rebuild:
-            self._session = None
+            self._retire()
         return raw
 
     def _compute_ns(self, raw: RawOutcome) -> int:
@@ -419,6 +538,20 @@ class LoadedFunction:
                     "budget (failing because fail-over-budget is set)",
                 )
         return result
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _tend(ref: weakref.ref[LoadedFunction]) -> None:
+    """The loop callback of a function's work ahead (nothing once the function is gone)."""
+    fn = ref()
+    if fn is not None:
+        fn._tend()
 
 
 def _execution_message(raw: RawOutcome, budget: BudgetPolicy) -> str:

@@ -883,3 +883,146 @@ def test_the_reported_line_is_the_throwing_line_in_both_modes(
     positions = {run(code, budget=budget).error.position for budget in both_modes()}
     (position,) = positions  # the same in both modes
     assert position.startswith(f"fn.js:{throwing}:")
+
+
+# --- Spare contexts: a poisoned context is replaced without a build on the path (issue 11) ---
+
+# Runs away on /loop, after setting a global (something the isolation check cannot undo);
+# otherwise reports whether that global is visible.
+SOMETIMES_LOOPING = (
+    "function handler(e) {\n"
+    "  if (e.request.uri === '/loop') { globalThis.leak = 'left'; while (true) {} }\n"
+    "  e.request.headers.seen = {value: typeof globalThis.leak};\n"
+    "  return e.request;\n"
+    "}"
+)
+
+
+def _seen(fn: Any) -> str:
+    result = fn.invoke(request_event("/"), now=NOW)
+    assert result.error is None, result.error
+    return str(result.request["headers"]["seen"]["value"])
+
+
+def _run_away(fn: Any) -> None:
+    result = fn.invoke(request_event("/loop"), now=NOW)
+    assert result.error is not None
+    assert "stopped" in result.error.message
+
+
+def test_after_a_runaway_the_next_invocation_takes_the_ready_spare() -> None:
+    fn = load(SOMETIMES_LOOPING)
+    _run_away(fn)
+    assert not fn.context_ready
+    while fn.prepare_spare():  # what serve's event loop does between requests
+        pass
+    assert fn.context_ready
+    assert _seen(fn) == "undefined"  # the runaway's global is not on the spare
+    assert (fn.sessions_built, fn.spares_used, fn.inline_builds) == (2, 1, 0)
+
+
+def test_a_spare_built_before_the_runaway_is_as_clean() -> None:
+    fn = load(SOMETIMES_LOOPING)
+    while fn.prepare_spare():
+        pass
+    assert _seen(fn) == "undefined"  # the spare waits; the first context serves
+    _run_away(fn)
+    assert _seen(fn) == "undefined"
+    assert (fn.spares_used, fn.inline_builds) == (1, 0)
+
+
+def test_without_a_spare_the_next_invocation_builds_its_context() -> None:
+    fn = load(SOMETIMES_LOOPING)
+    _run_away(fn)
+    assert _seen(fn) == "undefined"
+    assert (fn.sessions_built, fn.spares_used, fn.inline_builds) == (2, 0, 1)
+
+
+def test_an_unfinished_spare_is_finished_by_the_invocation_that_needs_it() -> None:
+    fn = load(SOMETIMES_LOOPING)
+    _run_away(fn)
+    fn.prepare_spare()
+    fn.prepare_spare()
+    assert not fn.context_ready
+    assert _seen(fn) == "undefined"
+    assert (fn.sessions_built, fn.spares_used, fn.inline_builds) == (2, 0, 1)
+
+
+def test_every_context_that_has_to_go_is_replaced_by_a_spare() -> None:
+    # A polyfill is left behind on every run: each invocation needs a new context.
+    code = "function handler(e) { globalThis.extra = 1; return e.request; }"
+    fn = load(code)
+    for _ in range(3):
+        while fn.prepare_spare():
+            pass
+        assert fn.invoke(request_event(), now=NOW).error is None
+    assert (fn.sessions_built, fn.spares_used, fn.inline_builds) == (3, 2, 0)
+
+
+async def test_on_an_event_loop_the_spare_is_built_between_invocations() -> None:
+    import asyncio
+
+    fn = load(SOMETIMES_LOOPING)
+    assert _seen(fn) == "undefined"  # schedules the first spare on this loop
+    for _ in range(1000):
+        if fn.context_ready and fn._tending is None:
+            break
+        await asyncio.sleep(0)
+    assert fn._spare is not None
+    assert fn._spare.ready
+    _run_away(fn)  # the spare goes into service at once; the next one is scheduled
+    assert fn.context_ready
+    assert _seen(fn) == "undefined"
+    for _ in range(1000):
+        if fn._tending is None:
+            break
+        await asyncio.sleep(0)
+    assert fn._retired == []  # the poisoned context was freed between invocations
+    assert fn._spare is not None
+    assert fn._spare.ready
+    assert (fn.spares_used, fn.inline_builds) == (1, 0)
+
+
+async def test_runaways_in_a_row_wait_for_their_context_instead_of_building_it() -> None:
+    fn = load(SOMETIMES_LOOPING)
+    for _ in range(3):
+        await fn.until_ready()
+        assert fn.context_ready
+        _run_away(fn)
+    await fn.until_ready()
+    assert _seen(fn) == "undefined"
+    assert fn.inline_builds == 0
+    assert fn.spares_used == 3
+
+
+async def test_with_spare_contexts_off_nothing_is_built_ahead(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from edgesim.runtime.function import LoadedFunction
+
+    monkeypatch.setattr(LoadedFunction, "spare_contexts", False)
+    fn = load(SOMETIMES_LOOPING)
+    _run_away(fn)
+    await fn.until_ready()  # returns at once: the invocation builds its context
+    assert fn._tending is None
+    assert fn._spare is None
+    assert fn._retired == []
+    assert _seen(fn) == "undefined"
+    assert (fn.spares_used, fn.inline_builds) == (0, 1)
+
+
+def test_a_spare_scheduled_on_a_loop_that_stopped_is_built_on_the_next_one() -> None:
+    import asyncio
+
+    fn = load(SOMETIMES_LOOPING)
+
+    async def run_away_and_leave() -> None:
+        _run_away(fn)  # schedules work on this loop, which stops before it runs
+
+    asyncio.run(run_away_and_leave())
+    assert not fn.context_ready
+
+    async def wait_then_invoke() -> str:
+        await fn.until_ready()
+        return _seen(fn)
+
+    assert asyncio.run(wait_then_invoke()) == "undefined"
+    assert (fn.spares_used, fn.inline_builds) == (1, 0)
