@@ -54,6 +54,8 @@ def suggest(word: str, candidates: Iterable[str]) -> str:
 class Problems:
     """Every problem found in one configuration document, each already formatted."""
 
+    what = "the configuration"  # what the header of several problems names
+
     def __init__(self, source: str) -> None:
         self.source = source
         self.messages: list[str] = []
@@ -68,7 +70,7 @@ class Problems:
         if len(self.messages) == 1:
             raise InputError(self.messages[0])
         # One problem per line: a user fixes them all in one pass instead of one per run.
-        header = f"{self.source}: {len(self.messages)} problems in the configuration:"
+        header = f"{self.source}: {len(self.messages)} problems in {self.what}:"
         raise InputError("\n".join([header, *self.messages]))
 
 

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from edgesim.errors import InputError
+from edgesim.distribution.tables import Problems as ConfigProblems
 from edgesim.importers.bundle import ImportBundle
 
 # The bundle's resource keys in ``where`` (everything else is a DistributionConfig path).
@@ -19,15 +19,18 @@ _RESOURCE_KEYS = frozenset(
 )
 
 
-class Problems:
+class Problems(ConfigProblems):
+    """The problems of one import, each placed where the user wrote it (``bundle.where``)."""
+
+    what = "the import"
+
     def __init__(self, bundle: ImportBundle, source: str | None) -> None:
         self.where = bundle.where
         if source is None and "" in bundle.where:
             source = bundle.where[""].split(": ", 1)[0]  # the file as the user named it
         if source is None and bundle.sources:
             source = str(bundle.sources[0])
-        self.source = source or "<import>"
-        self.messages: list[str] = []
+        super().__init__(source or "<import>")
 
     def place(self, path: str) -> str:
         """Where ``path`` (``Origins.Items.0.DomainName``, ``functions.router``) was written:
@@ -52,14 +55,6 @@ class Problems:
 
     def add(self, path: str, message: str) -> None:
         self.messages.append(f"{self.place(path)}: {message}")
-
-    def raise_if_any(self) -> None:
-        if not self.messages:
-            return
-        if len(self.messages) == 1:
-            raise InputError(self.messages[0])
-        header = f"{self.source}: {len(self.messages)} problems in the import:"
-        raise InputError("\n".join([header, *self.messages]))
 
 
 class Node:
