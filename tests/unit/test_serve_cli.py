@@ -4,17 +4,14 @@
 from __future__ import annotations
 
 import argparse
-import http.server
 import json
 import os
 import subprocess
 import sys
-import threading
 import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -24,6 +21,7 @@ from edgesim.distribution.config import load_config
 from edgesim.distribution.model import LocalOrigin
 from edgesim.errors import InputError
 from edgesim.serve_cli import _with_overrides
+from tests.admin_stub import Admin, running_admin
 
 
 def test_serve_with_a_missing_config_file_exits_2(
@@ -238,41 +236,10 @@ def test_serve_help_describes_the_command_and_every_flag(
         assert flag in out
 
 
-@dataclass
-class Admin:
-    """A stand-in for serve's admin port: records invalidation requests, answers ``reply``."""
-
-    url: str = ""
-    status: int = 200
-    reply: dict[str, Any] = field(default_factory=dict)
-    received: list[tuple[str, Any]] = field(default_factory=list)
-
-
 @pytest.fixture
 def admin() -> Iterator[Admin]:
-    state = Admin()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers["Content-Length"])
-            state.received.append((self.path, json.loads(self.rfile.read(length))))
-            body = json.dumps(state.reply).encode()
-            self.send_response(state.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler) as server:
-        state.url = f"http://127.0.0.1:{server.server_port}"
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
+    with running_admin() as state:
         yield state
-        server.shutdown()
-        thread.join()
 
 
 def test_invalidate_posts_the_paths_and_prints_what_was_removed(

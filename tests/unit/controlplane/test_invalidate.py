@@ -3,53 +3,20 @@ codes, against a stand-in for serve's admin port."""
 
 from __future__ import annotations
 
-import http.server
-import json
 import socket
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
 
 from edgesim.controlplane.endpoint import Endpoint
 from edgesim.controlplane.invalidate import invalidate
-
-
-@dataclass
-class Admin:
-    url: str = ""
-    status: int = 200
-    reply: Any = field(default_factory=dict)
-    received: list[tuple[str, Any]] = field(default_factory=list)
+from tests.admin_stub import Admin, running_admin
 
 
 @pytest.fixture
 def admin() -> Iterator[Admin]:
-    state = Admin()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers["Content-Length"])
-            state.received.append((self.path, json.loads(self.rfile.read(length))))
-            body = json.dumps(state.reply).encode()
-            self.send_response(state.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler) as server:
-        state.url = f"http://127.0.0.1:{server.server_port}"
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
+    with running_admin() as state:
         yield state
-        server.shutdown()
-        thread.join()
 
 
 def test_the_paths_are_posted_and_what_was_removed_is_printed(
