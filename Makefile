@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/runtime.py
 	$(BIN)/python benchmarks/kvs.py
 	$(BIN)/python benchmarks/serve.py
+	$(BIN)/python benchmarks/runaway.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

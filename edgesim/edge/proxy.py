@@ -103,13 +103,15 @@ class EdgeProxy:
             if blocked and 403 in flow.dist.custom_error_responses:
                 return await self._custom_error(flow, 403)
             return refused
+        assert flow.behavior is not None
+        await _context_ready(functions, flow.behavior.viewer_request)
         # The function runs as the request arrives: its Date.now() is the arrival time.
         answered = function_stage.run_viewer_request(flow, functions, flow.received_ms)
         if answered is not None:
             return answered
-        assert flow.behavior is not None
         response = await self._fetch(flow, flow.request, flow.behavior, flow.origin, request)
         if function_stage.viewer_response_applies(flow, response):
+            await _context_ready(functions, flow.behavior.viewer_response)
             response = function_stage.run_viewer_response(flow, functions, response, self.now_ms())
         return response
 
@@ -280,3 +282,12 @@ class EdgeProxy:
                 observer.flow_finished(flow)
             except Exception:  # an observer's bug must not break the viewer's response
                 log.exception("flow observer %r failed", observer)
+
+
+async def _context_ready(functions: FunctionRegistry, name: str | None) -> None:
+    """Wait (without blocking the event loop) for a function whose QuickJS context is being
+    rebuilt after a runaway: the spare is built in small steps between other requests, so one
+    looping function does not stall everyone else's (issue 11)."""
+    slot = functions.slots.get(name) if name else None
+    if slot and slot.function and not slot.throttle.throttled() and not slot.function.context_ready:
+        await slot.function.until_ready()
