@@ -11,16 +11,13 @@ healthy requests' p50/p99 in both, the looping requests' answers (503 execution 
 contexts came: spares ready in advance / built on an invocation's path.
 
 Set-ups: throttling at its default (``[throttling]``: 10 runs in 10 s, half over budget → 30 s)
-and off; each in three modes:
+and off; each in two modes:
 
 - ``rebuild``: no spare context (``LoadedFunction.spare_contexts = False``): the invocation after
   a runaway builds a new context on the request path, as before;
-- ``spare``: a poisoned context is replaced at once by a spare, and the next spare is built on the
-  event loop one step per callback; a burst of runaways still builds inline when the spare is not
-  ready yet;
-- ``spare+wait``: the same, and each request awaits ``LoadedFunction.until_ready()`` before
-  invoking (the hook proposed for serve, patched in here around ``EdgeProxy._process``), so a
-  request that finds no context ready waits for it while the others go on.
+- ``spare``: serve as shipped: a poisoned context is replaced at once by a spare, the next spare
+  is built on the event loop one step per callback, and a request that finds its function's
+  context not ready yet awaits ``until_ready()`` (in ``EdgeProxy``) while the others go on.
 
 A fresh server per set-up, so throttling starts afresh. Target (issue 11): with throttling on,
 healthy p99 with the looping traffic ≤ 3× healthy p99 without it.
@@ -210,33 +207,6 @@ class LoopWatch:
 
 
 @contextlib.contextmanager
-def awaiting_contexts(enabled: bool) -> Iterator[None]:
-    """The hook proposed for serve: await the function's context before invoking it.
-
-    Patched around ``EdgeProxy._process`` here (the behaviour is known from the path); serve
-    would await ``until_ready()`` where it invokes, after the throttling check.
-    """
-    if not enabled:
-        yield
-        return
-    from edgesim.edge.proxy import EdgeProxy
-
-    original = EdgeProxy._process
-
-    async def process(self: EdgeProxy, flow: Any, request: Any, functions: Any) -> Any:
-        slot = functions.slots["looping" if flow.request.path.startswith("/loop/") else "healthy"]
-        if slot.function is not None and not slot.throttle.throttled():
-            await slot.function.until_ready()
-        return await original(self, flow, request, functions)
-
-    EdgeProxy._process = process  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        EdgeProxy._process = original  # type: ignore[method-assign]
-
-
-@contextlib.contextmanager
 def timed_invocations(name: str) -> Iterator[list[float]]:
     """Wall time of every invoke() of the function whose file is ``name``."""
     spent: list[float] = []
@@ -284,10 +254,9 @@ async def run_setup(
         edge = f"http://127.0.0.1:{server.viewer_port}"
         functions = server.proxy.state.functions
         try:
-            with awaiting_contexts(mode == "spare+wait"):
-                _, alone, _, _ = await load(edge, requests, concurrency, mixed=False)
-                with timed_invocations("looping.js") as spent, LoopWatch() as watch:
-                    rate, healthy, _, answers = await load(edge, requests, concurrency, mixed=True)
+            _, alone, _, _ = await load(edge, requests, concurrency, mixed=False)
+            with timed_invocations("looping.js") as spent, LoopWatch() as watch:
+                rate, healthy, _, answers = await load(edge, requests, concurrency, mixed=True)
             looping = functions.get("looping")
             counters = (
                 f"{looping.spares_used}/{looping.inline_builds}"
@@ -418,6 +387,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--modes", default="rebuild,spare,spare+wait")
+    parser.add_argument("--modes", default="rebuild,spare")
     options = parser.parse_args()
     asyncio.run(main(options.requests, options.concurrency, options.modes.split(",")))
