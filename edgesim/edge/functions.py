@@ -10,19 +10,21 @@ code it cannot run: 503 ``FunctionExecutionError``.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from edgesim.distribution.model import FunctionDecl, Throttling
 from edgesim.edge.throttling import ThrottleWindow
-from edgesim.errors import EdgesimError
+from edgesim.errors import EdgesimError, FunctionLoadError
 from edgesim.kvs.reader import KvsReader
 from edgesim.kvs.service import KvsService
 from edgesim.runtime import CompatibilityError
 from edgesim.runtime.function import BudgetPolicy, LoadedFunction
 from edgesim.runtime.source import read_function
 
+_HANDLER = re.compile(r"\bhandler\b")
 _SERVE_HINT = (
     'Serve it anyway with compat = "lenient" (or rules = {...}) on the function in [[functions]].'
 )
@@ -82,7 +84,13 @@ class FunctionRegistry:
         slot = self.slots[name]
         decl = slot.decl
         try:
-            source = read_function(decl.file)
+            source = read_function(decl.file)  # read once: this version is what gets loaded
+            if not _HANDLER.search(source.text):
+                # An editor that truncates before writing shows an empty file for a moment:
+                # such a version cannot run at all, so it never replaces a serving one.
+                raise FunctionLoadError(
+                    f"{decl.file}: defines no handler function (an empty or half-saved file?)"
+                )
             first_pop = self._kvs.pops[0] if self._kvs is not None else ""
             function = LoadedFunction(
                 source,

@@ -101,3 +101,16 @@ async def test_lenient_function_the_engine_cannot_run_answers_503(start_edge: St
     assert headers["X-Cache"] == "FunctionExecutionError from cloudfront"
     assert b"invalid or could not run" in body
     assert "ERROR function pass" in "\n".join(edge.server.stream.lines)  # type: ignore[attr-defined]
+
+
+async def test_an_empty_or_handlerless_save_keeps_the_last_good_version(
+    start_edge: StartEdge, tmp_path: Path
+) -> None:
+    edge = await start_edge(WITH_FUNCTION, files={"pass.js": PASS_JS})
+    for half_saved in ("", "var config = {\n"):
+        (tmp_path / "pass.js").write_text(half_saved)
+        assert edge.server.reload_function_file(tmp_path / "pass.js")
+        assert (await edge.get("/x"))[0] == 200  # still the good version
+    console = "\n".join(edge.server.stream.lines)  # type: ignore[attr-defined]
+    assert "defines no handler function" in console
+    assert edge.server.status()["functions"][0]["versions"] == 1
