@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint fmt bench clean
+.PHONY: demo test lint fmt bench soak clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -19,6 +19,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	HYPOTHESIS_PROFILE=ci $(BIN)/pytest
+
+# The reliability suite at full length: a 10-minute soak, 1,000 SIGKILL trials, large fuzz
+# budgets. It prints its figures at the end (docs/reliability.md records them).
+soak: $(STAMP)
+	EDGESIM_SOAK=long HYPOTHESIS_PROFILE=soak $(BIN)/pytest -m soak -p no:cacheprovider -rA
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -76,8 +76,8 @@ class EdgeServer:
         )
         self._runners: list[web.BaseRunner] = []
         # Idle keep-alive connections (and a request head that never completes) are closed after
-        # this many seconds, on every listener (edgesim.edge.listener).
-        self.keepalive_timeout_s = listener.KEEPALIVE_TIMEOUT_S
+        # this many seconds on every listener: [server] keepalive_timeout_s (edgesim.edge.listener).
+        self.keepalive_timeout_s = dist.server.keepalive_timeout_s
         self._directories: dict[Path, S3DirectoryOrigin] = {}
         self.tls: LocalTls | None = None
         self.viewer_port = 0

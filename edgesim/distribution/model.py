@@ -224,6 +224,9 @@ class ServerSettings:
     https_port: int = 8443
     debug_headers: bool = False  # add x-edgesim-error to CloudFront's error answers
     network_origins: bool = False  # let origin helpers reach unmapped domains over the network
+    # Idle viewer connections (and request heads that never complete) are closed after this long.
+    # CloudFront documents no idle timeout for viewers; 60 s is edgesim's choice.
+    keepalive_timeout_s: float = 60.0
 
 
 GeoRestrictionType = Literal["none", "whitelist", "blacklist"]

@@ -1,5 +1,6 @@
 """``[server]``: the listeners (HTTP, HTTPS, admin), the state directory, the distribution's domain
-name, the debug header and whether origin helpers may reach unmapped domains over the network."""
+name, the debug header, the viewers' keep-alive timeout and whether origin helpers may reach
+unmapped domains over the network."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ SERVER_KEYS = (
     "https_port",
     "debug_headers",
     "network_origins",
+    "keepalive_timeout_s",
 )
 _HOSTNAME = re.compile(r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)+")
 
@@ -63,4 +65,7 @@ def read_server(ctx: Context, data: Mapping[str, Any]) -> ServerSettings:
         https_port=https_port,
         debug_headers=t.flag("debug_headers", defaults.debug_headers),
         network_origins=t.flag("network_origins", defaults.network_origins),
+        keepalive_timeout_s=t.number(
+            "keepalive_timeout_s", defaults.keepalive_timeout_s, above=0.0, hi=3_600.0
+        ),
     )

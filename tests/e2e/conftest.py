@@ -123,11 +123,12 @@ StartEdge = Callable[..., Awaitable[Edge]]
 async def start_edge(tmp_path: Path) -> AsyncIterator[StartEdge]:
     """``await start_edge(toml, files={...})``: write files, start origin + serve, return Edge.
 
-    ``{origin}`` in the TOML is replaced by the origin's URL. The KVS runs on a virtual clock.
+    ``{origin}`` in the TOML is replaced by the origin's URL; ``server`` holds extra ``[server]``
+    keys. The KVS runs on a virtual clock.
     """
     started: list[tuple[web.AppRunner, EdgeServer, aiohttp.ClientSession, KvsService]] = []
 
-    async def start(toml: str, files: dict[str, str] | None = None) -> Edge:
+    async def start(toml: str, files: dict[str, str] | None = None, server: str = "") -> Edge:
         runner, origin = await _start_origin()
         for name, text in (files or {}).items():
             path = tmp_path / name
@@ -136,7 +137,7 @@ async def start_edge(tmp_path: Path) -> AsyncIterator[StartEdge]:
         config = tmp_path / "edgesim.toml"
         body = textwrap.dedent(toml).replace("{origin}", origin.url)
         config.write_text(
-            "[server]\nport = 0\nadmin_port = 0\nhttps_port = 0\nephemeral = true\n" + body
+            "[server]\nport = 0\nadmin_port = 0\nhttps_port = 0\nephemeral = true\n" + server + body
         )
         dist = load_config(config)
         clock = VirtualClock()

@@ -40,7 +40,8 @@ _METHOD_NOT_ALLOWED = (
 def place(flow: Flow, resolver: ViewerResolver) -> EdgeResponse | None:
     """Decide the POP and country, drop control headers; a response when CloudFront would refuse
     the request before choosing a behaviour (unknown POP header: 400; request line and headers
-    over 20,480 bytes: 413; a target that is not a path: 400; over-long URI: 414)."""
+    over 20,480 bytes or a URL of 8,192 characters or more: 413; a target that is not a path:
+    400)."""
     req = flow.request
     try:
         req.pop = resolver.pop_for(req)
@@ -55,12 +56,13 @@ def place(flow: Flow, resolver: ViewerResolver) -> EdgeResponse | None:
         response.detail = f"request target {_clip(req.target)!r} is not a path"
         return response
     if len(req.target) >= limits.MAX_URI_AND_QUERY_CHARS:
-        # 414 for the URL (edgesim's choice; the guide's sentence above says 413 for both).
-        response = generated(414, "Request-URI Too Long", XCache.ERROR)
-        response.detail = f"the URL is {len(req.target):,} characters (limit: under 8,192)"
-        flow.standard_log = False
-        response.close_connection = True
-        return response
+        # 413 as for the request's length: the Developer Guide ("Maximum length of a request and
+        # maximum length of a URL") names 413 when "a request or a URL" exceeds its maximum.
+        return too_large(
+            flow,
+            f"the URL is {len(req.target):,} characters",
+            f"under {limits.MAX_URI_AND_QUERY_CHARS:,} characters",
+        )
     # Control headers never go further; CloudFront-* viewer headers are CloudFront's to set, so a
     # viewer cannot spoof them (their values come from add_cloudfront_headers only).
     req.headers = [
@@ -70,11 +72,11 @@ def place(flow: Flow, resolver: ViewerResolver) -> EdgeResponse | None:
     return None
 
 
-def too_large(flow: Flow, why: str) -> EdgeResponse:
-    """CloudFront's answer to a request over its length limit: 413, the connection closed, and
-    nothing in the standard logs."""
+def too_large(flow: Flow, why: str, limit: str = f"{MAX_REQUEST_BYTES:,}") -> EdgeResponse:
+    """CloudFront's answer to a request or URL over its length limit: 413, the connection
+    closed, and nothing in the standard logs."""
     response = generated(413, TOO_LARGE, XCache.ERROR)
-    response.detail = f"{why}; CloudFront's limit is {MAX_REQUEST_BYTES:,}"
+    response.detail = f"{why}; CloudFront's limit is {limit}"
     response.close_connection = True
     flow.standard_log = False
     return response

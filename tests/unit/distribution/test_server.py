@@ -117,6 +117,21 @@ CASES = named_cases(
             "[server]\nhttp_port = 8443\n" + BASE,
             "edgesim.toml: server.http_port: unknown key (did you mean 'https_port'?)",
         ),
+        (
+            "server-keepalive-zero",
+            "[server]\nkeepalive_timeout_s = 0\n" + BASE,
+            "edgesim.toml: server.keepalive_timeout_s: 0 is out of range",
+        ),
+        (
+            "server-keepalive-inf",
+            "[server]\nkeepalive_timeout_s = inf\n" + BASE,
+            "edgesim.toml: server.keepalive_timeout_s: must be a finite number, not inf",
+        ),
+        (
+            "server-keepalive-text",
+            '[server]\nkeepalive_timeout_s = "60s"\n' + BASE,
+            "edgesim.toml: server.keepalive_timeout_s: expected a number, got string '60s'",
+        ),
     ]
 )
 
@@ -132,6 +147,14 @@ def test_debug_headers_and_network_origins_are_off_unless_turned_on(project: Pat
     assert (on.debug_headers, on.network_origins) == (True, True)
     off = parse(project, "[server]\ndebug_headers = false\n" + BASE).server
     assert (off.debug_headers, off.network_origins) == (False, False)
+
+
+def test_keepalive_timeout_is_sixty_seconds_unless_set(project: Path) -> None:
+    assert parse(project, BASE).server.keepalive_timeout_s == 60.0
+    assert (
+        parse(project, "[server]\nkeepalive_timeout_s = 5\n" + BASE).server.keepalive_timeout_s
+        == 5.0
+    )
 
 
 def test_https_is_on_by_default_on_8443(project: Path) -> None:

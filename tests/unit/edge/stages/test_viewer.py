@@ -96,14 +96,15 @@ def test_unknown_pop_is_a_400_error_served_by_the_first_pop(dist: Distribution) 
         ("/p", "q=" + "x" * 8187, True),  # the query string counts too
     ],
 )
-def test_uri_and_query_of_8192_characters_or_more_is_414(
+def test_uri_and_query_of_8192_characters_or_more_is_413(
     dist: Distribution, path: str, query: str | None, refused: bool
 ) -> None:
     flow = make_flow(dist, make_request(path=path, query=query))
     response = viewer.place(flow, resolver(dist))
     if refused:
         assert response is not None
-        assert (response.status, response.x_cache) == (414, XCache.ERROR)
+        assert (response.status, response.x_cache) == (413, XCache.ERROR)
+        assert response.detail.endswith("CloudFront's limit is under 8,192 characters")
     else:
         assert response is None
 
@@ -348,6 +349,6 @@ def test_an_overlong_url_closes_the_connection_and_is_not_logged(dist: Distribut
     flow = make_flow(dist, make_request(path="/" + "a" * 9000))
     response = viewer.place(flow, resolver(dist))
     assert response is not None
-    assert response.status == 414
+    assert response.status == 413
     assert response.close_connection
     assert not flow.standard_log
