@@ -227,6 +227,8 @@ class ServerSettings:
     # Idle viewer connections (and request heads that never complete) are closed after this long.
     # CloudFront documents no idle timeout for viewers; 60 s is edgesim's choice.
     keepalive_timeout_s: float = 60.0
+    # Host names the admin server answers to besides loopback names (DNS-rebinding protection).
+    admin_allowed_hosts: tuple[str, ...] = ()
 
 
 GeoRestrictionType = Literal["none", "whitelist", "blacklist"]

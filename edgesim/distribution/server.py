@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from edgesim.distribution.model import ServerSettings
-from edgesim.distribution.tables import Context
+from edgesim.distribution.tables import Context, Table
 
 SERVER_KEYS = (
     "host",
@@ -24,6 +24,7 @@ SERVER_KEYS = (
     "debug_headers",
     "network_origins",
     "keepalive_timeout_s",
+    "admin_allowed_hosts",
 )
 _HOSTNAME = re.compile(r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)+")
 
@@ -65,7 +66,25 @@ def read_server(ctx: Context, data: Mapping[str, Any]) -> ServerSettings:
         https_port=https_port,
         debug_headers=t.flag("debug_headers", defaults.debug_headers),
         network_origins=t.flag("network_origins", defaults.network_origins),
+        admin_allowed_hosts=tuple(_allowed_hosts(t)),
         keepalive_timeout_s=t.number(
             "keepalive_timeout_s", defaults.keepalive_timeout_s, above=0.0, hi=3_600.0
         ),
     )
+
+
+def _allowed_hosts(t: Table) -> list[str]:
+    """Extra names the admin server answers to (beyond loopback names): host names, or
+    ``*.suffix`` for any name under a suffix; lower-cased, without a port."""
+    names: list[str] = []
+    for index, name in enumerate(t.texts("admin_allowed_hosts") or []):
+        where = f"{t.at('admin_allowed_hosts')}[{index}]"
+        bare = name.strip().lower()
+        plain = bare[2:] if bare.startswith("*.") else bare
+        if ":" in plain and not plain.startswith("["):
+            t.problems.add(where, f"{name!r}: give the name without a port (any port is allowed)")
+        elif not (_HOSTNAME.fullmatch(plain) or plain.startswith("[")):
+            t.problems.add(where, f"{name!r} is not a host name")
+        else:
+            names.append(bare)
+    return names

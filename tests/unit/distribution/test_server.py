@@ -118,6 +118,21 @@ CASES = named_cases(
             "edgesim.toml: server.http_port: unknown key (did you mean 'https_port'?)",
         ),
         (
+            "server-admin-hosts-port",
+            '[server]\nadmin_allowed_hosts = ["edgesim:8081"]\n' + BASE,
+            "edgesim.toml: server.admin_allowed_hosts[0]: 'edgesim:8081': give the name without a port",
+        ),
+        (
+            "server-admin-hosts-not-a-name",
+            '[server]\nadmin_allowed_hosts = ["ok.example", "not a name"]\n' + BASE,
+            "edgesim.toml: server.admin_allowed_hosts[1]: 'not a name' is not a host name",
+        ),
+        (
+            "server-admin-hosts-type",
+            '[server]\nadmin_allowed_hosts = "edgesim"\n' + BASE,
+            "edgesim.toml: server.admin_allowed_hosts: expected an array of strings, got string 'edgesim'",
+        ),
+        (
             "server-keepalive-zero",
             "[server]\nkeepalive_timeout_s = 0\n" + BASE,
             "edgesim.toml: server.keepalive_timeout_s: 0 is out of range",
@@ -155,6 +170,12 @@ def test_keepalive_timeout_is_sixty_seconds_unless_set(project: Path) -> None:
         parse(project, "[server]\nkeepalive_timeout_s = 5\n" + BASE).server.keepalive_timeout_s
         == 5.0
     )
+
+
+def test_admin_allowed_hosts_are_lower_cased_names(project: Path) -> None:
+    assert parse(project, BASE).server.admin_allowed_hosts == ()
+    text = '[server]\nadmin_allowed_hosts = ["Edgesim", "*.Dev.Example"]\n' + BASE
+    assert parse(project, text).server.admin_allowed_hosts == ("edgesim", "*.dev.example")
 
 
 def test_https_is_on_by_default_on_8443(project: Path) -> None:
