@@ -1,10 +1,12 @@
 """``edgesim serve`` assembled: the distribution, KVS, functions, cache, the edge proxy, the
-observers of finished requests (metrics, request log) and the admin API, on one clock.
+observers of finished requests (metrics, request log, the inspector's capture) and the admin API,
+on one clock.
 
 Two listeners, both on 127.0.0.1 by default: the viewer port (the distribution) and the admin
-port (KVS control plane, ``/status``, ``/metrics``, cache invalidation). The reload operations
-(a function file, a seed file, a whole config) live here because they swap this object's state;
-watching files for them is ``edgesim.devloop.reloader``'s job.
+port (KVS control plane, ``/status``, ``/metrics``, cache invalidation, the inspector at ``/``),
+guarded against DNS rebinding and cross-site requests (``edgesim.inspector.security``). The
+reload operations (a function file, a seed file, a whole config) live here because they swap this
+object's state; watching files for them is ``edgesim.devloop.reloader``'s job.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
@@ -28,7 +31,11 @@ from edgesim.edge.cache import HttpCache
 from edgesim.edge.functions import FunctionRegistry
 from edgesim.edge.origin import OriginClient
 from edgesim.edge.proxy import EdgeProxy, EdgeState
+from edgesim.edge.stages.functions import record_runs
 from edgesim.errors import FunctionLoadError, InputError
+from edgesim.inspector.api import Inspector
+from edgesim.inspector.capture import DEFAULT_BODY_BYTES, DEFAULT_FLOWS, FlowCapture
+from edgesim.inspector.security import HostPolicy, guard, new_token
 from edgesim.kvs.clock import Clock, RealClock
 from edgesim.kvs.service import KvsService
 from edgesim.origins import S3DirectoryOrigin
@@ -47,11 +54,30 @@ class EdgeServer:
         budget: BudgetPolicy | None = None,
         kvs: KvsService | None = None,
         clock: Clock | None = None,
+        capture: bool | None = None,
+        capture_flows: int | None = None,
+        capture_body_bytes: int | None = None,
     ) -> None:
         """``clock`` is the one clock of this edge (cache TTLs and Age, functions' ``Date``, KVS
         propagation): a :class:`~edgesim.kvs.clock.VirtualClock` lets a test move them all.
-        Given a ``kvs`` service and no clock, the service's clock is used."""
+        Given a ``kvs`` service and no clock, the service's clock is used.
+
+        ``capture`` (default on) keeps the last ``capture_flows`` requests (default 1,000) for
+        the inspector, with generated bodies up to ``capture_body_bytes`` (default 4,096);
+        unset, each comes from ``[server] inspector``, ``inspector_flows`` and
+        ``inspector_body_bytes`` when the config has them."""
         self.stream = stream or sys.stderr
+        settings = dist.server
+        self.capture = FlowCapture(
+            _setting(capture_flows, settings, "inspector_flows", DEFAULT_FLOWS),
+            body_limit=_setting(capture_body_bytes, settings, "inspector_body_bytes",
+                                DEFAULT_BODY_BYTES),
+        )  # fmt: skip
+        self.capture.enabled = bool(_setting(capture, settings, "inspector", True))
+        # What the inspector shows as each function's last reload: {"at_ms", "ok", "error"}.
+        self.reloads: dict[str, dict[str, object]] = {}
+        # The per-process secret the inspector page sends with every state-changing request.
+        self.token = new_token()
         self.budget = budget or BudgetPolicy()
         self.clock: Clock = clock or (kvs.clock if kvs is not None else RealClock())
         self.kvs = kvs or kvs_service_for(dist, clock=self.clock)
@@ -72,7 +98,7 @@ class EdgeServer:
             cache=self.cache,
             origins=self.origins,
             clock=self.clock,
-            observers=[self.metrics, self.request_log],
+            observers=[self.metrics, self.request_log, self.capture],
         )
         self._runners: list[web.BaseRunner] = []
         # Idle keep-alive connections (and a request head that never completes) are closed after
@@ -92,6 +118,7 @@ class EdgeServer:
             f"viewers: http://{host}:{self.viewer_port}"
             + (f"  https://{host}:{self.https_port}" if self.https_port else "")
             + f"  admin (KVS API, /status, /metrics): http://{host}:{self.admin_port}",
+            f"inspector: {self.inspector_url}",
             f"kvs propagation: {_describe_propagation(dist)}",
         ]
         throttling = dist.throttling
@@ -109,14 +136,27 @@ class EdgeServer:
             lines.append(f"https: trust this CA to avoid certificate warnings: {self.tls.ca_cert}")
         return lines
 
+    @property
+    def inspector_url(self) -> str:
+        """Where a browser opens the inspector: a server bound to every address is reached on
+        loopback (a name the admin server answers to)."""
+        host = self.dist.server.host
+        host = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}.get(host, host)
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        return f"http://{host}:{self.admin_port}/"
+
     def _registry(self, dist: Distribution) -> FunctionRegistry:
-        return FunctionRegistry(
+        functions = FunctionRegistry(
             dist.functions,
             kvs=self.kvs,
             budget=self.budget,
             throttling=dist.throttling,
             clock=self.clock.monotonic,
         )
+        # The inspector shows each invocation's event in and out and its KVS reads.
+        record_runs(functions, self.capture.enabled)
+        return functions
 
     def load_errors(self, *, strict_only: bool = False) -> list[str]:
         """One line per function that failed to load (and so is not serving); with
@@ -177,9 +217,14 @@ class EdgeServer:
                 runner, server.host, https_port, server.https_port, ssl_context=self.tls.context
             )
             self.proxy.https_port = self.https_port
-        admin = web.Application()
+        # DNS-rebinding and cross-site protection for every admin route (KVS API included).
+        policy = HostPolicy(getattr(server, "admin_allowed_hosts", ()), bound=server.host)
+        admin = web.Application(middlewares=[guard(policy, self.token)])
         add_admin_routes(admin, self)
         setup_admin(admin, self.kvs)
+        inspector = Inspector(self, self.capture, self.token)
+        inspector.add_routes(admin)
+        inspector.timeline.observe(self)  # the stores as they start: later writes are charted
         admin_runner = await self._runner(admin)
         self.admin_port = await self._site(admin_runner, server.host, admin_port, server.admin_port)
 
@@ -260,6 +305,8 @@ class EdgeServer:
             if slot.decl.file.resolve() == path.resolve():
                 matched = True
                 error = state.functions.reload(name)
+                self.reloads[name] = {"at_ms": round(time.time() * 1000), "ok": not error,
+                                      "error": error}  # fmt: skip
                 if error:
                     self.say_error(f"{error}\nnot reloaded: still serving the last good version")
                 else:
@@ -372,6 +419,14 @@ def _describe_propagation(dist: Distribution) -> str:
     if spec.model == "uniform" or spec.lag_ms:
         text += ' (instant: [edges] propagation = { model = "fixed", lag_ms = 0 })'
     return text
+
+
+def _setting(given: int | bool | None, settings: object, key: str, default: int) -> int:
+    """An inspector setting: the argument, else ``[server] <key>`` when the config has it."""
+    if given is not None:
+        return int(given)
+    value = getattr(settings, key, default)
+    return int(value) if isinstance(value, int | bool) else default
 
 
 def _config_label(dist: Distribution) -> str:

@@ -2,7 +2,7 @@
 
 Like mitmproxy's ``HTTPFlow`` passed to each addon hook: each stage (viewer, functions, cache,
 origin, response) reads what the earlier ones decided and records its own part here; observers
-(metrics, the request log, later the inspector) receive the finished flow and never sit on the
+(metrics, the request log, the inspector) receive the finished flow and never sit on the
 request path. The response on its way out is an :class:`EdgeResponse` whose ``source`` says where
 the body comes from — a typed union instead of a bag of optional fields.
 """
@@ -156,6 +156,22 @@ class FunctionRun:
     logs: list[str] = field(default_factory=list)
     custom_log_data: str | None = None
     warnings: list[str] = field(default_factory=list)  # compatibility warnings (lenient mode)
+    # Filled only while the inspector records (see edgesim.edge.stages.functions.record_runs):
+    # the event part the function received and what it returned (references, not copies), and
+    # the KVS reads it made against the replica version its POP held.
+    received: dict[str, Any] | None = None
+    returned: dict[str, Any] | None = None
+    kvs: KvsReads | None = None
+
+
+@dataclass
+class KvsReads:
+    """The KVS reads of one invocation: the store, the replica version the POP served, and
+    each ``get`` in order as (key, value or None when absent)."""
+
+    store: str
+    version: int | None
+    reads: list[tuple[str, str | None]] = field(default_factory=list)
 
 
 class TraceEvent(NamedTuple):

@@ -10,6 +10,7 @@ do not run when the origin returned 400 or more, nor for CloudFront's own answer
 
 from __future__ import annotations
 
+import weakref
 from http import HTTPStatus
 from typing import Any
 
@@ -28,6 +29,7 @@ from edgesim.edge.flow import (
     Flow,
     FunctionRun,
     GeneratedBody,
+    KvsReads,
     OriginBody,
     XCache,
 )
@@ -36,10 +38,51 @@ from edgesim.edge.message import Headers
 from edgesim.edge.stages.origin import apply_origin_helpers
 from edgesim.edge.viewer import edge_location_info
 from edgesim.errors import InputError
+from edgesim.kvs.reader import KvsReader
 from edgesim.runtime.event import VIEWER_REQUEST
 from edgesim.runtime.function import InvocationResult
 
 DISTRIBUTION_ID = "EDFDVBD6EXAMPLE"
+
+# Registries whose invocations are recorded in detail for the inspector (event in and out, KVS
+# reads). A weak set keyed by registry, so that two servers in one process (tests) and a reload
+# (a new registry) each decide for themselves; nobody else pays more than one membership test.
+_recorded: weakref.WeakSet[FunctionRegistry] = weakref.WeakSet()
+
+
+def record_runs(functions: FunctionRegistry, on: bool = True) -> None:
+    """Record what each invocation of ``functions`` received, returned and read from its KVS
+    store, on its :class:`FunctionRun` (for the inspector)."""
+    if on:
+        _recorded.add(functions)
+    else:
+        _recorded.discard(functions)
+
+
+class RecordingReader:
+    """A KVS reader that notes every ``get`` (key, value or None) on its way through."""
+
+    __slots__ = ("_inner", "reads")
+
+    def __init__(self, inner: KvsReader, reads: list[tuple[str, str | None]]) -> None:
+        self._inner = inner
+        self.reads = reads
+
+    @property
+    def store_id(self) -> str:
+        return self._inner.store_id
+
+    @property
+    def arn(self) -> str:
+        return self._inner.arn
+
+    def get(self, key: str) -> str | None:
+        value = self._inner.get(key)
+        self.reads.append((key, value))
+        return value
+
+    def meta(self) -> dict[str, object]:
+        return self._inner.meta()
 
 
 def run_viewer_request(
@@ -199,13 +242,22 @@ def _invoke(
     if slot.findings and not slot.warned:
         run.warnings, slot.warned = list(slot.findings), True  # once per loaded version
     req = flow.request
+    replica = functions.replica(name, req.pop)
+    if functions in _recorded:
+        run.received = event["response" if "response" in event else "request"]
+        if replica is not None:
+            version = getattr(replica, "version", None)
+            run.kvs = KvsReads(str(slot.decl.kvs), version if isinstance(version, int) else None)
+            replica = RecordingReader(replica, run.kvs.reads)
     result = slot.function.invoke(
         event,
         now=now_ms,
         edge=edge_location_info(req.pop, req.client_ip),
         raw_query=req.query,
-        replica=functions.replica(name, req.pop),
+        replica=replica,
     )
+    if run.received is not None:
+        run.returned = result.output
     run.utilization = result.compute_utilization
     run.logs = result.logs
     run.custom_log_data = result.custom_log_data

@@ -1,0 +1,348 @@
+"""The inspector's memory of recent requests: a bounded ring of finished flows.
+
+:class:`FlowCapture` is a flow observer (``flow_finished``). On the request path it only keeps
+references to what the flow already holds (requests, function runs, trace marks, response
+headers) in a small slotted record, so capture costs next to nothing while nobody looks;
+turning a record into JSON happens when the API or the live stream asks for it, once per record.
+Bodies are not kept, except a response body edgesim or a function generated, cut to
+``body_limit`` bytes (origin bodies stream through and are never held).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from edgesim.edge.flow import FlowFailure, FunctionRun, GeneratedBody, TraceEvent
+
+if TYPE_CHECKING:
+    from edgesim.edge.flow import Flow
+    from edgesim.edge.message import EdgeRequest, Headers
+
+DEFAULT_FLOWS = 1_000
+DEFAULT_BODY_BYTES = 4_096
+
+
+class CapturedFlow:
+    """One finished request, as the inspector shows it. Built on the request path: only
+    references and a few scalars; :meth:`summary` and :meth:`detail` do the work later."""
+
+    __slots__ = (
+        "_summary_json",
+        "behavior",
+        "body",
+        "body_size",
+        "bytes_sent",
+        "cache_key",
+        "detail_text",
+        "duration_ms",
+        "failure",
+        "origin",
+        "origin_status",
+        "received_ms",
+        "request",
+        "request_id",
+        "response_headers",
+        "runs",
+        "seq",
+        "status",
+        "trace",
+        "viewer_request",
+        "x_cache",
+    )
+
+    def __init__(self, seq: int, flow: Flow, body_limit: int) -> None:
+        self.seq = seq
+        self.request_id = flow.request_id
+        self.received_ms = flow.received_ms
+        self.duration_ms = (time.perf_counter() - flow.started) * 1000
+        self.request: EdgeRequest = flow.request
+        self.viewer_request: EdgeRequest | None = flow.viewer_request
+        self.behavior = flow.behavior.path if flow.behavior is not None else None
+        origin = flow.origin
+        self.origin: object = origin
+        self.runs: list[FunctionRun] = flow.function_runs
+        self.cache_key = flow.cache_key
+        self.origin_status = flow.origin_status
+        self.trace: list[TraceEvent] = flow.trace
+        self.failure: FlowFailure | None = flow.failure
+        self.bytes_sent = flow.bytes_sent
+        self._summary_json: bytes | None = None
+        response = flow.response
+        self.body: bytes | None = None
+        self.body_size = 0
+        if response is None:
+            self.status, self.x_cache, self.detail_text = 0, "Error", None
+            self.response_headers: Headers = []
+            return
+        started = flow.failure is None or flow.response_started
+        self.status = response.status if started else 0
+        self.x_cache = str(response.x_cache)
+        self.detail_text = response.detail
+        self.response_headers = response.headers
+        source = response.source
+        if isinstance(source, GeneratedBody) and body_limit > 0:
+            self.body_size = len(source.data)
+            self.body = source.data[:body_limit]
+
+    # -- JSON, built on demand ---------------------------------------------------------------
+    @property
+    def pop(self) -> str:
+        return self.request.pop
+
+    def summary(self) -> dict[str, Any]:
+        """The row of the Requests list."""
+        req = self.viewer_request or self.request
+        return {
+            "seq": self.seq,
+            "id": self.request_id,
+            "time_ms": self.received_ms,
+            "pop": req.pop,
+            "method": req.method,
+            "path": req.target,
+            "behavior": self.behavior,
+            "x_cache": self.x_cache,
+            "status": self.status,
+            "duration_ms": round(self.duration_ms, 3),
+            "bytes": self.bytes_sent,
+            "failure": str(self.failure.kind) if self.failure is not None else None,
+            "functions": [
+                {
+                    "name": run.name,
+                    "event_type": run.event_type,
+                    "utilization": run.utilization,
+                    "error_kind": run.error_kind,
+                }
+                for run in self.runs
+            ],
+        }
+
+    def summary_json(self) -> bytes:
+        """:meth:`summary` as JSON, computed once (every stream client shares it)."""
+        if self._summary_json is None:
+            self._summary_json = orjson.dumps(self.summary())
+        return self._summary_json
+
+    def detail(self) -> dict[str, Any]:
+        """Everything the One request view shows (docs/inspector.md lists the fields)."""
+        doc = self.summary()
+        viewer = self.viewer_request
+        doc["viewer_request"] = request_json(viewer) if viewer is not None else None
+        doc["request"] = request_json(self.request)
+        doc["changes"] = request_changes(viewer, self.request) if viewer is not None else []
+        doc["function_runs"] = [run_json(run) for run in self.runs]
+        doc["trace"] = trace_json(self.trace)
+        doc["cache"] = {"key": self.cache_key, "decision": _cache_decision(self.trace)}
+        doc["origin"] = {
+            "target": _origin_label(self.origin),
+            "status": self.origin_status,
+            "failure": _mark_value(self.trace, "origin", "failure"),
+        }
+        doc["response"] = {
+            "status": self.status,
+            "x_cache": self.x_cache,
+            "headers": [[n, v] for n, v in self.response_headers],
+            "detail": self.detail_text,
+            "body": None if self.body is None else self.body.decode("utf-8", "replace"),
+            "body_size": self.body_size,
+            "body_truncated": self.body is not None and len(self.body) < self.body_size,
+        }
+        doc["error"] = _first_error(self.runs, self.detail_text, self.failure)
+        return doc
+
+
+def request_json(req: EdgeRequest) -> dict[str, Any]:
+    return {
+        "method": req.method,
+        "uri": req.path,
+        "query": req.query,
+        "headers": [[n, v] for n, v in req.headers],
+        "client_ip": req.client_ip,
+        "country": req.country,
+        "pop": req.pop,
+    }
+
+
+def request_changes(before: EdgeRequest, after: EdgeRequest) -> list[dict[str, Any]]:
+    """What changed between the request as the viewer sent it and as it went on (a function's
+    rewrite, a default root object): method, URI, query string, each header by name."""
+    changes: list[dict[str, Any]] = []
+    for part, old, new in (
+        ("method", before.method, after.method),
+        ("uri", before.path, after.path),
+        ("querystring", before.query, after.query),
+    ):
+        if old != new:
+            changes.append({"part": part, "name": None, "before": old, "after": new})
+    old_headers, new_headers = _by_name(before.headers), _by_name(after.headers)
+    for name in sorted(set(old_headers) | set(new_headers)):
+        old_value, new_value = old_headers.get(name), new_headers.get(name)
+        if old_value != new_value:
+            changes.append(
+                {"part": "header", "name": name, "before": old_value, "after": new_value}
+            )
+    return changes
+
+
+def _by_name(headers: Headers) -> dict[str, str]:
+    joined: dict[str, list[str]] = {}
+    for name, value in headers:
+        joined.setdefault(name, []).append(value)
+    return {name: ", ".join(values) for name, values in joined.items()}
+
+
+def run_json(run: FunctionRun) -> dict[str, Any]:
+    kvs = run.kvs
+    return {
+        "name": run.name,
+        "event_type": run.event_type,
+        "utilization": run.utilization,
+        "error_kind": run.error_kind,
+        "error": run.error,
+        "error_position": run.error_position,
+        "error_stack": list(run.error_stack),
+        "logs": list(run.logs),
+        "custom_log_data": run.custom_log_data,
+        "warnings": list(run.warnings),
+        "received": run.received,
+        "returned": run.returned,
+        "kvs": None
+        if kvs is None
+        else {
+            "store": kvs.store,
+            "version": kvs.version,
+            "reads": [{"key": k, "value": v, "found": v is not None} for k, v in kvs.reads],
+        },
+    }
+
+
+def trace_json(trace: list[TraceEvent]) -> list[dict[str, Any]]:
+    """The stage marks with their time since the request arrived and the time since the
+    previous mark (what that stage took)."""
+    out, previous = [], 0.0
+    for event in trace:
+        detail = {k: v if isinstance(v, str | int | float | bool | None) else str(v)
+                  for k, v in event.detail.items()}  # fmt: skip
+        out.append(
+            {
+                "stage": event.stage,
+                "at_ms": round(event.at * 1000, 3),
+                "took_ms": round((event.at - previous) * 1000, 3),
+                "detail": detail,
+            }
+        )
+        previous = event.at
+    return out
+
+
+def _mark_value(trace: list[TraceEvent], stage: str, key: str) -> Any:
+    for event in trace:
+        if event.stage == stage and key in event.detail:
+            return event.detail[key]
+    return None
+
+
+def _cache_decision(trace: list[TraceEvent]) -> str:
+    """hit / miss / stale (revalidated or refetched) from the cache stage's mark; "not
+    reached" when the request ended before the cache (a function answered, a refusal)."""
+    result = _mark_value(trace, "cache", "result")
+    return str(result) if result is not None else "not reached"
+
+
+def _origin_label(origin: object) -> str | None:
+    if not origin:
+        return None
+    if isinstance(origin, str):
+        return origin
+    for attr in ("id", "url", "domain_name"):
+        value = getattr(origin, attr, None)
+        if isinstance(value, str) and value:
+            return value
+    return str(origin)
+
+
+def _first_error(
+    runs: list[FunctionRun], detail: str | None, failure: FlowFailure | None
+) -> dict[str, Any] | None:
+    for run in runs:
+        if run.error_kind is not None:
+            return {
+                "source": f"function {run.name}",
+                "kind": run.error_kind,
+                "message": run.error,
+                "position": run.error_position,
+            }
+    if failure is not None:
+        return {"source": "delivery", "kind": str(failure.kind), "message": failure.detail,
+                "position": None}  # fmt: skip
+    if detail:
+        return {"source": "edge", "kind": "error", "message": detail, "position": None}
+    return None
+
+
+class FlowCapture:
+    """The ring buffer of the last ``size`` finished flows (a flow observer), and the wake-up
+    of live-stream clients."""
+
+    def __init__(self, size: int = DEFAULT_FLOWS, *, body_limit: int = DEFAULT_BODY_BYTES) -> None:
+        if size < 1:
+            raise ValueError(f"the inspector keeps at least 1 flow (got {size})")
+        self.size = size
+        self.body_limit = body_limit
+        self.enabled = True
+        self.flows: deque[CapturedFlow] = deque(maxlen=size)
+        self.last_seq = 0
+        self._waiters: set[asyncio.Event] = set()
+
+    def flow_finished(self, flow: Flow) -> None:
+        if not self.enabled:
+            return
+        self.last_seq += 1
+        self.flows.append(CapturedFlow(self.last_seq, flow, self.body_limit))
+        if self._waiters:
+            for waiter in self._waiters:
+                waiter.set()
+
+    # -- reading ------------------------------------------------------------------------------
+    def since(self, seq: int) -> Iterator[CapturedFlow]:
+        """The flows after ``seq``, oldest first (those still in the ring)."""
+        flows = self.flows
+        if not flows or flows[-1].seq <= seq:
+            return iter(())
+        start = max(0, len(flows) - (flows[-1].seq - seq))
+        return (flows[i] for i in range(start, len(flows)))
+
+    def find(self, ref: str) -> CapturedFlow | None:
+        """A flow by request id (``x-amz-cf-id``) or sequence number."""
+        if ref.isdigit():
+            seq = int(ref)
+            flows = self.flows
+            if flows and flows[0].seq <= seq <= flows[-1].seq:
+                return flows[seq - flows[0].seq]
+            return None
+        for captured in reversed(self.flows):
+            if captured.request_id == ref:
+                return captured
+        return None
+
+    def clear(self) -> None:
+        self.flows.clear()
+
+    # -- live-stream clients --------------------------------------------------------------------
+    def subscribe(self) -> asyncio.Event:
+        """An event set whenever a flow is captured; :meth:`unsubscribe` it when done."""
+        waiter = asyncio.Event()
+        self._waiters.add(waiter)
+        return waiter
+
+    def unsubscribe(self, waiter: asyncio.Event) -> None:
+        self._waiters.discard(waiter)
+
+    @property
+    def clients(self) -> int:
+        return len(self._waiters)
