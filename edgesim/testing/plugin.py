@@ -11,6 +11,9 @@ when installed); edgesim itself is imported inside the fixtures, when a test ask
 * ``await edgesim_server(config, *, origin=None)`` → an :class:`EdgesimServer`: a real
   ``serve`` on free loopback ports (needs an asyncio test, e.g. with pytest-asyncio).
 
+Nothing is shared between tests or processes (pytest-xdist workers): no fixed port, no file in
+the project, stores in memory, a server's files in its own temporary directory.
+
 Relative paths are relative to pytest's rootdir. Every store and server a fixture made is
 closed or stopped after the test.
 """
@@ -177,6 +180,17 @@ class EdgesimServer:
     @property
     def admin(self) -> str:
         return f"http://{LOOPBACK}:{self.server.admin_port}"
+
+    @property
+    def state_dir(self) -> Path:
+        """This server's own directory under pytest's temporary directory (one per server, per
+        xdist worker): the access log and anything else ``serve`` keeps on disk."""
+        return self.server.dist.server.state_dir
+
+    @property
+    def access_log(self) -> Path | None:
+        """The access log the config asked for (``[server] access_log``), in :attr:`state_dir`."""
+        return self.server.dist.server.access_log
 
     @property
     def logs(self) -> list[str]:
@@ -353,11 +367,35 @@ def _parse_toml(text: str, source: str) -> dict[str, Any]:
         raise InputError(f"{source}: invalid TOML: {exc}{hint}") from None
 
 
+def _isolated(server: Any, state_dir: Path) -> Any:
+    """``[server]`` for one test's server, whatever the config says: loopback, free ports, KVS
+    state in memory, and ``state_dir`` (the test's own temporary directory) for anything kept on
+    disk, so that parallel workers (pytest-xdist) and parallel tests never share a port or a file
+    and nothing is written into the project. A configured ``access_log`` is written there too,
+    under the same file name."""
+    if not isinstance(server, Mapping):
+        return server  # not a table: the config check says so
+    isolated = {
+        **server,
+        "host": LOOPBACK,
+        "port": 0,
+        "admin_port": 0,
+        "https_port": 0,
+        "ephemeral": True,
+        "state_dir": str(state_dir),
+    }
+    access_log = server.get("access_log")
+    if isinstance(access_log, str) and Path(access_log).name:
+        isolated["access_log"] = str(state_dir / Path(access_log).name)
+    return isolated
+
+
 def _distribution(
     config: str | os.PathLike[str] | Mapping[str, Any],
     origin: str | None,
     base_dir: Path,
     root: Path,
+    state_dir: Path,
 ) -> Distribution:
     from edgesim.distribution.config import parse_config
 
@@ -373,15 +411,7 @@ def _distribution(
     else:
         doc = copy.deepcopy(dict(config))
     doc = _with_origin(doc, origin)
-    # Free loopback ports and no state on disk, whatever the config says: one test, one server.
-    doc["server"] = {
-        **doc.get("server", {}),
-        "host": LOOPBACK,
-        "port": 0,
-        "admin_port": 0,
-        "https_port": 0,
-        "ephemeral": True,
-    }
+    doc["server"] = _isolated(doc.get("server", {}), state_dir)
     return parse_config(doc, base_dir=base_dir, source=source, config_path=config_path)
 
 
@@ -396,7 +426,7 @@ def _kvs_for(dist: Distribution) -> tuple[KvsService, VirtualClock]:
 
 @_async_fixture
 async def edgesim_server(
-    request: pytest.FixtureRequest,
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Callable[..., Awaitable[EdgesimServer]]]:
     """Async factory: ``await edgesim_server(config, *, origin=None, base_dir=None)`` starts a
     real ``serve`` on free loopback ports and returns an :class:`EdgesimServer`.
@@ -414,6 +444,10 @@ async def edgesim_server(
     Relative paths in text or a dict are relative to ``base_dir`` (default: the rootdir), in a
     file to the file's directory. A function that fails to load fails the call. Servers are
     stopped after the test.
+
+    Whatever ``[server]`` says, each server listens on free loopback ports, keeps KVS state in
+    memory and writes files (the access log) only in its own temporary directory
+    (``.state_dir``): tests in parallel, in one process or in pytest-xdist workers, share nothing.
     """
     from edgesim.app import EdgeServer
     from edgesim.errors import FunctionLoadError
@@ -428,7 +462,8 @@ async def edgesim_server(
         base_dir: str | os.PathLike[str] | None = None,
     ) -> EdgesimServer:
         base = root if base_dir is None else _resolve(root, base_dir)
-        dist = _distribution(config, origin, base, root)
+        state_dir = tmp_path_factory.mktemp("edgesim-server")
+        dist = _distribution(config, origin, base, root, state_dir)
         kvs, clock = _kvs_for(dist)
         stream = io.StringIO()
         try:
