@@ -1,49 +1,74 @@
-"""Proxy throughput and latency: edgesim serve next to a bare aiohttp reverse proxy.
+"""Issue 12's table: edgesim serve next to a bare aiohttp reverse proxy (and Miniflare).
 
-The servers run in this process on loopback: a tiny origin, the baseline proxy (aiohttp server
-plus one aiohttp client session, no logic), and edgesim serve in three set-ups (pass-through
-with caching disabled, the same with a viewer-request function reading the KVS, and cache hits).
-The load generator runs in a child process, so the CPU time this process spends per request is
-the servers' own (origin included: compare with the "origin direct" row). Prints requests/s,
-p50/p99 latency and server CPU µs per request, then hot-reload latency: from saving a function
-file to the new code answering.
+Every target runs in its own process in front of the same origin (benchmarks/_origin.py, its own
+process, 1 KB answers) and gets the same request: ``GET /shop/item/42?id=42&utm_…`` with a ``uid``
+cookie. Targets:
 
-    python benchmarks/serve.py [--requests 2000] [--concurrency 16]
+- the bare aiohttp reverse proxy (benchmarks/_bare_proxy.py): an aiohttp server and one
+  ClientSession, no logic: the floor for an aiohttp design;
+- Miniflare 4 (workerd) with the A/B router's logic as a Worker and its configuration in KV
+  (benchmarks/_miniflare.cjs), only when Miniflare is installed (never installed by this script);
+- ``edgesim serve`` through its CLI (request log to a file, file watcher on, throttling at its
+  default): a behaviour with no function, one with benchmarks/functions/ab_router.js reading its
+  JSON configuration from the KVS (seeded here), and cache hits.
+
+In each of ``--rounds`` rounds (the order of the targets rotates from round to round) every target
+gets a load with ``--connections`` connections for ``--duration`` seconds and then one connection
+for ``--c1-duration`` seconds; the origin direct gets the same, and its c=1 latency is subtracted
+from the targets' ("added latency"). CPU per request is the utime+stime of the target's process
+tree (from /proc) over the loaded run, divided by the requests answered. Figures are medians over
+the rounds; the ratio columns compare with the bare proxy, next to issue 12's targets. The load
+generator is wrk when on PATH, else ours (benchmarks/_load.py), always in a child process.
+
+Then hot reload (from saving a function file to the new code answering; issue 12: p95 ≤ 150 ms)
+and 200 MB transfers through serve with the growth of its peak RSS.
+
+    python benchmarks/serve.py [--quick] [--rounds 3] [--duration 10] [--connections 32]
+                               [--loadgen auto|wrk|python] [--requests N] [--bare-loop same|...]
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import io
-import multiprocessing
-import resource
+import http.client
+import json
+import os
+import shutil
+import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
-import aiohttp
-from aiohttp import web
+import _load
+from _procs import Server, load_average, machine
 
-from edgesim.app import EdgeServer
-from edgesim.devloop.reloader import watch
-from edgesim.distribution.config import load_config
+HERE = Path(__file__).resolve().parent
+AB_ROUTER = HERE / "functions" / "ab_router.js"
 
-FUNCTION = """
-import cf from 'cloudfront';
-const kvs = cf.kvs();
-async function handler(event) {
-  const request = event.request;
-  let mode = 'off';
-  try {
-    mode = await kvs.get('mode');
-  } catch (err) {
-    mode = 'missing';
-  }
-  request.headers['x-mode'] = { value: mode };
-  return request;
+# The A/B router's configuration (its format is described at the top of ab_router.js).
+AB_CONFIG = {
+    "prefix": "/shop",
+    "salt": "2026-q4",
+    "variants": [
+        {"name": "blue", "weight": 60, "path": "/b"},
+        {"name": "green", "weight": 40, "path": "/g"},
+    ],
+    "stripParams": "utm_",
+}
+TARGET = "/shop/item/42?id=42&utm_source=newsletter&utm_medium=email&utm_campaign=q4"
+HEADERS = ("Cookie: uid=u-7f3a9c21; theme=dark", "Accept: text/html", "User-Agent: bench/1")
+
+# A viewer-request function that answers by itself with its version: what hot reload times.
+PROBE = """function handler(event) {
+  return { statusCode: 200, statusDescription: 'OK',
+           headers: { 'x-probe-version': { value: '%d' } } };
 }
 """
 
@@ -58,35 +83,49 @@ ephemeral = true
 id = "app"
 url = "{origin}"
 
+[[origins]]
+id = "bulk"
+url = "{bulk}"
+
 [[kvs]]
-name = "flags"
-data = "flags.json"
+name = "ab"
+data = "ab.json"
 
 [[functions]]
-name = "flag"
-file = "flag.js"
-kvs = "flags"
+name = "ab_router"
+file = "ab_router.js"
+kvs = "ab"
+
+[[functions]]
+name = "probe"
+file = "probe.js"
 
 [[behaviors]]
-path = "/fn/*"
+path = "/shop/*"
 origin = "app"
-viewer_request = "flag"
+viewer_request = "ab_router"
+cache_policy = "CachingDisabled"
+
+[[behaviors]]
+path = "/cached/*"
+origin = "app"
+cache_policy = "CachingOptimized"
+
+[[behaviors]]
+path = "/reload/*"
+origin = "app"
+viewer_request = "probe"
 cache_policy = "CachingDisabled"
 
 [[behaviors]]
 path = "/big/*"
-origin = "app"
+origin = "bulk"
 cache_policy = "CachingDisabled"
 allowed_methods = ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"]
 
 [[behaviors]]
 path = "/bigcached/*"
-origin = "app"
-cache_policy = "CachingOptimized"
-
-[[behaviors]]
-path = "/cached/*"
-origin = "app"
+origin = "bulk"
 cache_policy = "CachingOptimized"
 
 [default_behavior]
@@ -95,234 +134,463 @@ cache_policy = "CachingDisabled"
 """
 
 
-BIG = 200 * 1024 * 1024
+@dataclass
+class Target:
+    name: str
+    url: str  # what the load generator asks for
+    server: Server | None  # whose process tree's CPU counts
+    check: Callable[[http.client.HTTPResponse], str | None]  # a problem with the answer, or None
+    goals: str = ""  # which of issue 12's targets apply: "ab", "plain", "" (none)
+    rates: list[float] = field(default_factory=list)
+    cpu_us: list[float] = field(default_factory=list)
+    c1: list[tuple[float, float]] = field(default_factory=list)  # (p50, p99) ms per round
+    errors: int = 0
 
 
-async def _transfer(url: str, upload: bool) -> float:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=600)) as client:
-        started = time.perf_counter()
-        if upload:
-
-            async def body():  # type: ignore[no-untyped-def]
-                chunk = b"u" * (1 << 16)
-                for _ in range(BIG // len(chunk)):
-                    yield chunk
-
-            async with client.post(url, data=body()) as response:
-                assert int(await response.text()) == BIG
-        else:
-            size = 0
-            async with client.get(url) as response:
-                async for chunk in response.content.iter_chunked(1 << 16):
-                    size += len(chunk)
-            assert size == BIG, size
-        return BIG / (time.perf_counter() - started) / 1e6
+def passes_unchanged(response: http.client.HTTPResponse) -> str | None:
+    seen = response.getheader("X-Origin-Path") or ""
+    return None if seen.startswith(urlsplit(TARGET).path) else f"origin saw {seen!r}"
 
 
-def _transfer_process(url: str, upload: bool, out: multiprocessing.Queue) -> None:
-    out.put(asyncio.run(_transfer(url, upload)))
+def ab_routed(response: http.client.HTTPResponse) -> str | None:
+    seen = response.getheader("X-Origin-Path") or ""
+    if not seen.startswith(("/b/shop/", "/g/shop/")) or "utm_" in seen:
+        return f"origin saw {seen!r}: the A/B logic did not run (expected /b|/g/shop/…, no utm_)"
+    return None
 
 
-async def transfer(url: str, *, upload: bool = False) -> tuple[float, float]:
-    """(MB/s, growth of this process's peak RSS in MB) for one 200 MB transfer."""
-    results: multiprocessing.Queue = multiprocessing.Queue()
-    child = multiprocessing.Process(target=_transfer_process, args=(url, upload, results))
-    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    child.start()
-    rate = await asyncio.to_thread(results.get)
-    child.join()
-    peak_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rate, (peak_after - peak_before) / 1024
+def cache_hit(response: http.client.HTTPResponse) -> str | None:
+    cache = response.getheader("X-Cache") or ""
+    return None if cache.startswith("Hit") else f"X-Cache {cache!r}, expected a hit"
 
 
-async def start_app(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
-
-
-def origin_app() -> web.Application:
-    body = b"x" * 2048
-
-    async def handle(request: web.Request) -> web.StreamResponse:
-        if request.path.startswith(("/big", "/bigcached")):
-            return await big(request)
-        return web.Response(body=body, headers={"Cache-Control": "max-age=600"})
-
-    async def big(request: web.Request) -> web.StreamResponse:
-        if request.method == "POST":
-            received = 0
-            async for chunk in request.content.iter_chunked(1 << 16):
-                received += len(chunk)
-            return web.Response(text=str(received))
-        size = BIG
-        response = web.StreamResponse(headers={"Cache-Control": "max-age=600"})
-        response.content_length = size
-        await response.prepare(request)
-        chunk = b"z" * (1 << 16)
-        for _ in range(size // len(chunk)):
-            await response.write(chunk)
-        await response.write_eof()
-        return response
-
-    app = web.Application(client_max_size=0)
-    app.router.add_route("*", "/{tail:.*}", handle)
-    return app
-
-
-def bare_proxy_app(origin: str) -> web.Application:
-    """The baseline: forward method, path and headers, stream the answer back."""
-    session: dict[str, aiohttp.ClientSession] = {}
-
-    async def handle(request: web.Request) -> web.StreamResponse:
-        if "s" not in session:
-            session["s"] = aiohttp.ClientSession(auto_decompress=False)
-        async with session["s"].request(
-            request.method, origin + request.raw_path, headers=request.headers
-        ) as upstream:
-            response = web.StreamResponse(status=upstream.status)
-            for name, value in upstream.headers.items():
-                if name.lower() not in ("transfer-encoding", "connection", "content-length"):
-                    response.headers[name] = value
-            await response.prepare(request)
-            async for chunk in upstream.content.iter_chunked(65536):
-                await response.write(chunk)
-            await response.write_eof()
-            return response
-
-    async def close(_: web.Application) -> None:
-        if "s" in session:
-            await session["s"].close()
-
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handle)
-    app.on_cleanup.append(close)
-    return app
-
-
-async def _load(url: str, requests: int, concurrency: int) -> tuple[float, list[float]]:
-    latencies: list[float] = []
-    queue = iter(range(requests))
-    async with aiohttp.ClientSession() as client:
-
-        async def worker() -> None:
-            for _ in queue:
-                started = time.perf_counter()
-                async with client.get(url) as response:
-                    await response.read()
-                    assert response.status == 200, response.status
-                latencies.append(time.perf_counter() - started)
-
-        # Warm up connections and caches first.
-        for _ in range(20):
-            async with client.get(url) as response:
-                await response.read()
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    return requests / elapsed, latencies
-
-
-def _load_process(url: str, requests: int, concurrency: int, out: multiprocessing.Queue) -> None:
-    out.put(asyncio.run(_load(url, requests, concurrency)))
-
-
-async def load(url: str, requests: int, concurrency: int) -> tuple[float, list[float], float]:
-    """Run the load generator in a child process; returns (req/s, latencies, server CPU µs)."""
-    results: multiprocessing.Queue = multiprocessing.Queue()
-    child = multiprocessing.Process(
-        target=_load_process, args=(url, requests, concurrency, results)
+def get(url: str, headers: tuple[str, ...] = HEADERS) -> tuple[http.client.HTTPResponse, bytes]:
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
+    conn.request(
+        "GET",
+        url[len(f"{parts.scheme}://{parts.netloc}") :],
+        headers=dict(h.split(": ", 1) for h in headers),
     )
-    cpu_before = time.process_time()
-    child.start()
-    # Wait in a thread so that this event loop keeps serving the child's requests.
-    rate, latencies = await asyncio.to_thread(results.get)
-    cpu = time.process_time() - cpu_before
-    child.join()
-    return rate, latencies, cpu * 1e6 / (requests + 20)
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    return response, body
 
 
-def row(name: str, rate: float, latencies: list[float], cpu_us: float) -> str:
-    cuts = statistics.quantiles(latencies, n=100)
-    return f"{name:<44} {rate:>9.0f} {cuts[49] * 1000:>9.2f} {cuts[98] * 1000:>9.2f} {cpu_us:>9.0f}"
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
-async def reload_latency(server: EdgeServer, folder: Path, url: str, rounds: int) -> list[float]:
-    """Seconds from writing a new version of the function to that version answering."""
-    stop = asyncio.Event()
-    watcher = asyncio.create_task(watch(server, stop=stop))
-    await asyncio.sleep(0.3)  # let the watcher start
+# --- Miniflare -------------------------------------------------------------------------------
+
+
+def node_path() -> str:
+    """NODE_PATH with the global npm root, so that a global Miniflare install resolves."""
+    paths = [os.environ.get("NODE_PATH", ""), str(Path.cwd() / "node_modules")]
+    if shutil.which("npm"):
+        root = subprocess.run(["npm", "root", "-g"], capture_output=True, text=True, timeout=60)
+        paths.append(root.stdout.strip())
+    return os.pathsep.join(p for p in paths if p)
+
+
+def miniflare_status() -> str | None:
+    """None when Miniflare can be run, else why not (shown in its row). Never installs it."""
+    if not shutil.which("node"):
+        return "not installed (no node)"
+    found = shutil.which("miniflare") is not None
+    if not found and shutil.which("npx"):
+        probe = subprocess.run(
+            ["npx", "--no-install", "miniflare", "--version"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        found = probe.returncode == 0
+    env = {**os.environ, "NODE_PATH": node_path()}
+    module = subprocess.run(
+        ["node", "-e", "require.resolve('miniflare')"], capture_output=True, env=env, timeout=60
+    )
+    if module.returncode == 0:
+        return None
+    return "installed, but node cannot resolve the miniflare module" if found else "not installed"
+
+
+def start_miniflare(origin: str, log: Path) -> Server:
+    config = json.dumps(AB_CONFIG)
+    argv = ["node", str(HERE / "_miniflare.cjs"), origin, str(free_port()), config]
+    os.environ["NODE_PATH"] = node_path()
+    return Server("miniflare", argv, log)
+
+
+# --- measuring -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    rounds: int
+    duration: float
+    c1_duration: float
+    connections: int
+    requests: int | None
+    loadgen: str
+    reload_saves: int
+    transfer_mb: int
+
+
+def measure(target: Target, s: Settings) -> None:
+    """One round for ``target``: the loaded run (req/s, CPU) and the c=1 run."""
+    cpu_before = target.server.cpu_seconds() if target.server else 0.0
+    loaded = _load.run(
+        target.url,
+        loadgen=s.loadgen,
+        connections=s.connections,
+        duration=s.duration,
+        requests=s.requests,
+        headers=HEADERS,
+    )
+    cpu = (target.server.cpu_seconds() - cpu_before) if target.server else 0.0
+    single = _load.run(
+        target.url,
+        loadgen=s.loadgen,
+        connections=1,
+        duration=s.c1_duration,
+        requests=s.requests,
+        headers=HEADERS,
+    )
+    target.rates.append(loaded.rate)
+    target.cpu_us.append(cpu * 1e6 / max(loaded.requests, 1))
+    target.c1.append((single.p50_ms, single.p99_ms))
+    target.errors += loaded.errors + single.errors
+
+
+def reload_latency(edge: str, folder: Path, saves: int) -> list[float]:
+    """Seconds from writing a new version of probe.js to that version answering."""
     delays = []
-    async with aiohttp.ClientSession() as client:
-        for version in range(1, rounds + 1):
-            text = FUNCTION.replace("'x-mode'", f"'x-v{version}'")
-            saved = time.perf_counter()
-            (folder / "flag.js").write_text(text)
-            while True:
-                async with client.get(url) as response:
-                    await response.read()
-                # Reloading swaps the code synchronously: the next request runs the new version.
-                if server.proxy.state.functions.slots["flag"].versions > version:
-                    break
-                await asyncio.sleep(0.002)
-            delays.append(time.perf_counter() - saved)
-            await asyncio.sleep(0.05)
-    stop.set()
-    watcher.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await watcher
+    for version in range(2, saves + 2):
+        saved = time.perf_counter()
+        (folder / "probe.js").write_text(PROBE % version)
+        deadline = saved + 10
+        while time.perf_counter() < deadline:
+            response, _ = get(edge + "/reload/x", headers=())
+            if response.getheader("x-probe-version") == str(version):
+                delays.append(time.perf_counter() - saved)
+                break
+            time.sleep(0.002)
+        else:
+            raise RuntimeError(f"hot reload: version {version} was not serving after 10 s")
+        time.sleep(0.1)
     return delays
 
 
-async def main(requests: int, concurrency: int) -> None:
-    origin_runner, origin = await start_app(origin_app())
-    proxy_runner, proxy = await start_app(bare_proxy_app(origin))
-    with tempfile.TemporaryDirectory() as folder:
-        base = Path(folder)
-        (base / "flag.js").write_text(FUNCTION)
-        (base / "flags.json").write_text('{"data": [{"key": "mode", "value": "on"}]}')
-        (base / "edgesim.toml").write_text(CONFIG.replace("{origin}", origin))
-        server = EdgeServer(load_config(base / "edgesim.toml"), stream=io.StringIO())
-        await server.start()
-        edge = f"http://127.0.0.1:{server.viewer_port}"
+# --- the table -------------------------------------------------------------------------------
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def added(target: Target, origin_c1: list[tuple[float, float]]) -> tuple[float, float]:
+    """Median over the rounds of the target's c=1 p50/p99 minus the origin direct's."""
+    p50 = [t[0] - o[0] for t, o in zip(target.c1, origin_c1, strict=True)]
+    p99 = [t[1] - o[1] for t, o in zip(target.c1, origin_c1, strict=True)]
+    return median(p50), median(p99)
+
+
+def mark(ok: bool) -> str:
+    return "✓" if ok else "✗"
+
+
+def goals(
+    target: Target, bare: Target, miniflare: Target | None, lat: float, bare_lat: float
+) -> str:
+    """Issue 12's targets that apply to this row, each with ✓ or ✗."""
+    if not target.goals:
+        return ""
+    rate = median(target.rates) / median(bare.rates)
+    cpu = median(target.cpu_us)
+    if target.goals == "ab":
+        parts = [
+            f"req/s ≥ 50%: {rate:.0%} {mark(rate >= 0.5)}",
+            f"CPU ≤ 450 µs: {mark(cpu <= 450)}",
+        ]
+        if miniflare is not None and miniflare.rates:
+            vs = median(target.rates) / median(miniflare.rates)
+            parts.append(f"≥ 2× miniflare: {vs:.1f}× {mark(vs >= 2)}")
+        else:
+            parts.append("≥ 2× miniflare: n/a")
+    else:
+        parts = [
+            f"req/s ≥ 80%: {rate:.0%} {mark(rate >= 0.8)}",
+            f"CPU ≤ 280 µs: {mark(cpu <= 280)}",
+        ]
+    ratio = lat / bare_lat if bare_lat > 0 else float("inf")
+    parts.append(f"c=1 p99 ≤ 2×: {mark(ratio <= 2)}")
+    return "; ".join(parts)
+
+
+def table(targets: list[Target], missing: dict[str, str], origin: Target) -> list[str]:
+    bare = targets[0]
+    miniflare = next((t for t in targets if t.name.startswith("miniflare")), None)
+    bare_p99 = added(bare, origin.c1)[1]
+    lines = [
+        "| target | req/s | CPU µs/request | c=1 added latency p50 / p99 "
+        "| req/s vs bare | CPU vs bare | c=1 p99 vs bare | issue 12's targets |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for target in targets:
+        if target.name in missing:
+            lines.append(f"| {target.name} | {missing[target.name]} | | | | | | |")
+            continue
+        rate, cpu = median(target.rates), median(target.cpu_us)
+        p50, p99 = added(target, origin.c1)
+        flag = f" ({target.errors} errors!)" if target.errors else ""
+        lines.append(
+            f"| {target.name}{flag} | {rate:,.0f} | {cpu:,.0f} | {p50:.2f} / {p99:.2f} ms "
+            f"| {rate / median(bare.rates):.2f} | {cpu / median(bare.cpu_us):.2f} "
+            f"| {p99 / bare_p99 if bare_p99 > 0 else float('nan'):.2f} "
+            f"| {goals(target, bare, miniflare, p99, bare_p99)} |"
+        )
+    return lines
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+def loop_of(server: Server) -> str:
+    """uvloop when the process has uvloop's extension mapped, else asyncio's own loop."""
+    try:
+        maps = Path(f"/proc/{server.proc.pid}/maps").read_text()
+    except OSError:
+        return "unknown"
+    return "uvloop" if "uvloop/loop." in maps else "asyncio"
+
+
+def run(s: Settings, bare_loop: str) -> int:
+    started = datetime.now(UTC)
+    print(f"edgesim serve benchmark (issue 12), {started:%Y-%m-%d %H:%M} UTC")
+    print(f"machine: {machine()}")
+    with tempfile.TemporaryDirectory(prefix="edgesim-bench-") as tmp:
+        folder = Path(tmp)
+        servers: list[Server] = []
         try:
-            print(f"{requests} requests, concurrency {concurrency}, 2 KB bodies, loopback")
-            print(f"{'set-up':<44} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9} {'CPU µs':>9}")
-            cases = [
-                ("origin direct", origin + "/x"),
-                ("baseline: bare aiohttp proxy", proxy + "/x"),
-                ("edgesim: pass-through, CachingDisabled", edge + "/x"),
-                ("edgesim: viewer-request function + KVS get", edge + "/fn/x"),
-                ("edgesim: cache hit", edge + "/cached/x"),
-            ]
-            for name, url in cases:
-                rate, latencies, cpu_us = await load(url, requests, concurrency)
-                print(row(name, rate, latencies, cpu_us))
-            print("200 MB through edgesim (peak RSS growth of the server process):")
-            for label, url, upload in (
-                ("download, CachingDisabled", edge + "/big/x", False),
-                ("download, cached (spills to disk)", edge + "/bigcached/x", False),
-                ("upload, streamed to the origin", edge + "/big/x", True),
-            ):
-                rate, growth = await transfer(url, upload=upload)
-                print(f"  {label:<40} {rate:>7.0f} MB/s   peak RSS +{growth:.0f} MB")
-            delays = sorted(await reload_latency(server, base, edge + "/fn/x", rounds=20))
-            p95 = delays[int(len(delays) * 0.95) - 1]
-            p50 = statistics.median(delays)
-            print(
-                f"hot reload, save → new code serving: p50 {p50 * 1000:.0f} ms,"
-                f" p95 {p95 * 1000:.0f} ms ({len(delays)} saves)"
-            )
+            return _run(s, bare_loop, folder, servers)
         finally:
-            await server.stop()
-    await proxy_runner.cleanup()
-    await origin_runner.cleanup()
+            for server in reversed(servers):
+                server.stop()
+
+
+def _run(s: Settings, bare_loop: str, folder: Path, servers: list[Server]) -> int:
+    py = sys.executable
+    origin_proc = Server(
+        "origin",
+        [py, str(HERE / "_origin.py"), "--size", "1024", "--big", str(s.transfer_mb * 1024 * 1024)],
+        folder / "origin.log",
+    )
+    servers.append(origin_proc)
+    found = origin_proc.wait_for(r"origin: (\S+) bulk: (\S+)")
+    origin, bulk = found.group(1), found.group(2)
+
+    shutil.copy(AB_ROUTER, folder / "ab_router.js")
+    (folder / "probe.js").write_text(PROBE % 1)
+    seed = {"data": [{"key": "ab:config", "value": json.dumps(AB_CONFIG)}]}
+    (folder / "ab.json").write_text(json.dumps(seed))
+    (folder / "edgesim.toml").write_text(CONFIG.replace("{origin}", origin).replace("{bulk}", bulk))
+    edge_proc = Server(
+        "edgesim serve",
+        [py, "-m", "edgesim", "serve", "--config", str(folder / "edgesim.toml"), "--no-https"],
+        folder / "serve.log",
+        cwd=HERE.parent,
+    )
+    servers.append(edge_proc)
+    edge = edge_proc.wait_for(r"viewers: (http://\S+)").group(1)
+    serve_loop = loop_of(edge_proc)
+    bare_loop = serve_loop if bare_loop == "same" else bare_loop
+    bare_argv = [py, str(HERE / "_bare_proxy.py"), origin]
+    bare_proc = Server(
+        "bare proxy",
+        bare_argv + (["--uvloop"] if bare_loop == "uvloop" else []),
+        folder / "bare.log",
+    )
+    servers.append(bare_proc)
+    bare = bare_proc.wait_for(r"bare proxy: (\S+)").group(1)
+
+    miniflare_name = "miniflare 4 (workerd), the same logic as a Worker + KV read"
+    missing: dict[str, str] = {}
+    miniflare: Server | None = None
+    why = miniflare_status()
+    if why is None:
+        miniflare = start_miniflare(origin, folder / "miniflare.log")
+        servers.append(miniflare)
+        try:
+            mf_url = miniflare.wait_for(r"miniflare: (\S+)", timeout=120).group(1)
+        except RuntimeError as exc:
+            missing[miniflare_name] = "failed to start (see below)"
+            print(f"miniflare: {exc}")
+    else:
+        missing[miniflare_name] = why
+
+    origin_direct = Target("origin direct", origin + TARGET, origin_proc, passes_unchanged)
+    targets = [
+        Target(
+            f"bare aiohttp reverse proxy ({bare_loop})", bare + TARGET, bare_proc, passes_unchanged
+        ),
+        Target(
+            miniflare_name,
+            (mf_url + TARGET) if miniflare_name not in missing else "",
+            miniflare,
+            ab_routed,
+        ),
+        Target(
+            "edgesim serve, no function",
+            edge + "/plain" + TARGET,
+            edge_proc,
+            lambda r: (
+                None
+                if (r.getheader("X-Origin-Path") or "").startswith("/plain/shop/")
+                else f"origin saw {r.getheader('X-Origin-Path')!r}"
+            ),
+            goals="plain",
+        ),
+        Target("edgesim serve, A/B function", edge + TARGET, edge_proc, ab_routed, goals="ab"),
+        Target("edgesim serve, cache hit", edge + "/cached" + TARGET, edge_proc, cache_hit),
+    ]
+    measured = [t for t in targets if t.name not in missing]
+    for target in [origin_direct, *measured]:  # check that each does what it should, and warm up
+        get(target.url)
+        response, body = get(target.url)
+        problem = target.check(response) or (
+            None
+            if response.status == 200 and len(body) == 1024
+            else f"status {response.status}, {len(body)} bytes"
+        )
+        if problem:
+            print(f"{target.name}: {problem}; not measuring the wrong thing", file=sys.stderr)
+            return 1
+        _load.run(
+            target.url,
+            loadgen=s.loadgen,
+            connections=s.connections,
+            duration=1,
+            requests=s.requests,
+            headers=HEADERS,
+        )
+
+    print(
+        f"load generator: {_load.describe(s.loadgen)}; {s.connections} connections × "
+        f"{s.duration:g} s, then 1 connection × {s.c1_duration:g} s"
+        + (f" (at most {s.requests} requests a run)" if s.requests else "")
+        + f"; {s.rounds} interleaved round(s), target order rotated; medians"
+    )
+    print(
+        f"origin: 1 KB answers (benchmarks/_origin.py, own process); request GET {TARGET} "
+        "with a uid cookie"
+    )
+    print(
+        f"event loops: edgesim serve {serve_loop}, bare proxy {bare_loop}; serve's request "
+        "log goes to a file; CPU = utime+stime of each target's process tree (/proc)"
+    )
+    for round_no in range(s.rounds):
+        order = measured[round_no % len(measured) :] + measured[: round_no % len(measured)]
+        measure(origin_direct, s)
+        for target in order:
+            measure(target, s)
+        print(f"  round {round_no + 1}/{s.rounds} done, load average {load_average()}", flush=True)
+
+    print()
+    print("\n".join(table(targets, missing, origin_direct)))
+    print()
+    o50, o99 = median([c[0] for c in origin_direct.c1]), median([c[1] for c in origin_direct.c1])
+    print(
+        f"origin direct: {median(origin_direct.rates):,.0f} req/s at c={s.connections}, "
+        f"{median(origin_direct.cpu_us):.0f} µs CPU/request; c=1 p50 / p99 {o50:.2f} / "
+        f"{o99:.2f} ms (subtracted from each target's c=1 latency)"
+    )
+    plain, ab = targets[2], targets[3]
+    print(
+        f"a function's cost in serve: {median(ab.cpu_us) - median(plain.cpu_us):.0f} µs CPU "
+        "per request (A/B function − no function)"
+    )
+    if any(t.errors for t in [origin_direct, *measured]):
+        print(
+            "errors!: socket errors or non-2xx answers during the runs (serve's log: "
+            f"{edge_proc.log.name}); those rows' figures are suspect"
+        )
+
+    delays = sorted(reload_latency(edge, edge_proc.log.parent, s.reload_saves))
+    p95 = delays[max(0, round(len(delays) * 0.95) - 1)]
+    print(
+        f"hot reload, save → new code serving: p50 {median(delays) * 1000:.0f} ms, p95 "
+        f"{p95 * 1000:.0f} ms ({len(delays)} saves; issue 12: p95 ≤ 150 ms "
+        f"{mark(p95 <= 0.150)})"
+    )
+    if s.transfer_mb:
+        size = s.transfer_mb * 1024 * 1024
+        print(f"{s.transfer_mb} MB through edgesim serve (growth of its peak RSS):")
+        for label, path, upload in (
+            ("download, CachingDisabled", "/big/x", False),
+            ("download, cached (spills to disk)", "/bigcached/x", False),
+            ("upload, streamed to the origin", "/big/x", True),
+        ):
+            before = edge_proc.peak_rss_mb()
+            rate = _load.transfer(edge + path, size, upload=upload)
+            growth = edge_proc.peak_rss_mb() - before
+            print(f"  {label:<40} {rate:>7.0f} MB/s   peak RSS +{growth:.0f} MB")
+    print(f"load average at the end: {load_average()}")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke run: 1 s loads, 5 reload saves, 20 MB transfers",
+    )
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=float, help="seconds of each loaded run (default 10)")
+    parser.add_argument("--c1-duration", type=float, help="seconds of each c=1 run (default 5)")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--requests",
+        type=int,
+        help="stop each run after this many requests (our load generator only)",
+    )
+    parser.add_argument(
+        "--loadgen",
+        choices=("auto", "wrk", "python"),
+        default="auto",
+        help="auto: wrk when it is on PATH, else ours",
+    )
+    parser.add_argument("--reload-saves", type=int)
+    parser.add_argument("--transfer-mb", type=int, help="size of the transfers (0: none)")
+    parser.add_argument(
+        "--bare-loop",
+        choices=("same", "asyncio", "uvloop"),
+        default="same",
+        help="the bare proxy's event loop (same: the one serve runs on)",
+    )
+    options = parser.parse_args()
+    quick = options.quick
+    loadgen = _load.choose(options.loadgen)
+    if options.requests and loadgen == "wrk":
+        parser.error("--requests needs our load generator (--loadgen python): wrk runs by time")
+    settings = Settings(
+        rounds=options.rounds,
+        duration=options.duration or (1 if quick else 10),
+        c1_duration=options.c1_duration or (1 if quick else 5),
+        connections=options.connections,
+        requests=options.requests,
+        loadgen=loadgen,
+        reload_saves=options.reload_saves or (5 if quick else 20),
+        transfer_mb=(20 if quick else 200) if options.transfer_mb is None else options.transfer_mb,
+    )
+    return run(settings, options.bare_loop)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--concurrency", type=int, default=16)
-    options = parser.parse_args()
-    asyncio.run(main(options.requests, options.concurrency))
+    sys.exit(main())
