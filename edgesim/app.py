@@ -217,7 +217,13 @@ class EdgeServer:
                 runner, server.host, https_port, server.https_port, ssl_context=self.tls.context
             )
             self.proxy.https_port = self.https_port
-        # DNS-rebinding and cross-site protection for every admin route (KVS API included).
+        admin_runner = await self._runner(self.admin_app())
+        self.admin_port = await self._site(admin_runner, server.host, admin_port, server.admin_port)
+
+    def admin_app(self) -> web.Application:
+        """The admin server's application: KVS APIs, ``/status``, ``/metrics``, invalidations
+        and the inspector, behind the DNS-rebinding and cross-site guards."""
+        server = self.dist.server
         policy = HostPolicy(getattr(server, "admin_allowed_hosts", ()), bound=server.host)
         admin = web.Application(middlewares=[guard(policy, self.token)])
         add_admin_routes(admin, self)
@@ -225,8 +231,7 @@ class EdgeServer:
         inspector = Inspector(self, self.capture, self.token)
         inspector.add_routes(admin)
         inspector.timeline.observe(self)  # the stores as they start: later writes are charted
-        admin_runner = await self._runner(admin)
-        self.admin_port = await self._site(admin_runner, server.host, admin_port, server.admin_port)
+        return admin
 
     async def _serve_directories(self, dist: Distribution) -> None:
         """A local S3 emulation for every directory [origins_local] maps an origin to."""
