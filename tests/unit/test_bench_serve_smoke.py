@@ -1,0 +1,132 @@
+"""benchmarks/serve.py runs end to end and prints issue 12's table (no timing is asserted).
+
+The whole script runs once with tiny settings (our load generator, 300 requests a run, one round);
+the pieces it relies on are checked on their own: the load generator's response framing (chunked,
+Content-Length, connection close), the CPU count of a process tree that includes a child, and the
+wrk report when wrk is installed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH = ROOT / "benchmarks"
+
+
+def bench_module(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def rows(output: str) -> dict[str, list[str]]:
+    """The markdown table's rows by target name (cells stripped)."""
+    found = {}
+    for line in output.splitlines():
+        if line.startswith("| ") and not line.startswith("| target"):
+            cells = [cell.strip() for cell in line.strip("|").split("|")]
+            found[cells[0]] = cells
+    return found
+
+
+def test_serve_benchmark_prints_the_table_with_every_row(tmp_path: Path) -> None:
+    argv = [sys.executable, str(BENCH / "serve.py"), "--loadgen", "python", "--requests", "300",
+            "--rounds", "1", "--connections", "4", "--reload-saves", "2", "--transfer-mb", "1"]  # fmt: skip
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert "load generator: ours" in out
+    table = rows(out)
+    names = list(table)
+    bare = next(n for n in names if n.startswith("bare aiohttp reverse proxy"))
+    assert names[0] == bare
+    assert any(n.startswith("miniflare 4 (workerd)") for n in names)
+    for name in ("edgesim serve, no function", "edgesim serve, A/B function",
+                 "edgesim serve, cache hit"):  # fmt: skip
+        assert name in table, out
+        cells = table[name]
+        assert re.fullmatch(r"[\d,]+", cells[1]), cells  # req/s
+        assert re.fullmatch(r"[\d,]+", cells[2]), cells  # CPU µs/request
+        assert re.fullmatch(r"-?[\d.]+ / -?[\d.]+ ms", cells[3]), cells  # added latency
+    # The ratio columns are relative to the bare proxy, so its own row is exactly 1.
+    assert table[bare][4:6] == ["1.00", "1.00"]
+    assert "req/s ≥ 80%" in table["edgesim serve, no function"][7]
+    assert "req/s ≥ 50%" in table["edgesim serve, A/B function"][7]
+    assert "errors!" not in out
+    assert re.search(r"hot reload, save → new code serving: p50 \d+ ms, p95 \d+ ms \(2 saves", out)
+    assert "upload, streamed to the origin" in out
+
+
+def test_the_load_generator_reads_every_framing() -> None:
+    load = bench_module("_load")
+    answers = (
+        b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc"
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;x=y\r\nab\r\n1\r\nc\r\n0\r\n\r\n"
+        b"HTTP/1.1 204 No Content\r\n\r\n"
+        b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+        b"HTTP/1.1 200 OK\r\n\r\nuntil the end"
+    )
+
+    async def read_all() -> list[tuple[int, bool]]:
+        reader = asyncio.StreamReader()
+        reader.feed_data(answers)
+        reader.feed_eof()
+        return [await load._answer(reader) for _ in range(5)]
+
+    assert asyncio.run(read_all()) == [
+        (200, False),
+        (200, False),
+        (204, False),
+        (503, True),
+        (200, True),
+    ]
+
+
+def test_cpu_of_a_process_tree_counts_its_children(tmp_path: Path) -> None:
+    procs = bench_module("_procs")
+    # A parent that idles while its child spends about 0.5 s of CPU, then both wait.
+    script = (
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', "
+        "'import time\\nstart = time.process_time()\\n"
+        'while time.process_time() - start < 0.5: pass\\nprint("burnt", flush=True)\\n'
+        "time.sleep(60)'])\n"
+        "print('started', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    server = procs.Server("burner", [sys.executable, "-c", script], tmp_path / "log")
+    try:
+        server.wait_for("burnt")
+        assert len(procs.descendants(server.proc.pid)) == 2
+        assert server.cpu_seconds() >= 0.45  # the child's CPU, not only the idle parent's
+    finally:
+        server.stop()
+    assert server.proc.poll() is not None
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
+def test_wrk_report_is_read(tmp_path: Path) -> None:
+    procs, load = bench_module("_procs"), bench_module("_load")
+    origin = procs.Server("origin", [sys.executable, str(BENCH / "_origin.py")], tmp_path / "log")
+    try:
+        url = origin.wait_for(r"origin: (\S+)").group(1)
+        result = load.run(url + "/x", loadgen="wrk", connections=2, duration=1)
+    finally:
+        origin.stop()
+    assert result.requests > 0
+    assert result.errors == 0
+    assert 0 < result.p50_ms <= result.p99_ms
