@@ -7,6 +7,8 @@
 //
 // Prints "miniflare: URL" once it serves. Miniflare is found with Node's resolution (NODE_PATH
 // included, so a global install works); benchmarks/serve.py runs this only when it is installed.
+// Required as a module, it exports the Worker's source (tests/unit/test_bench_serve_smoke.py
+// checks that it routes as ab_router.js does).
 'use strict';
 
 const { pathToFileURL } = require('node:url');
@@ -97,7 +99,11 @@ async function main() {
   process.on('SIGTERM', stop);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+module.exports = { WORKER };
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 import re
 import shutil
 import subprocess
@@ -130,3 +131,75 @@ def test_wrk_report_is_read(tmp_path: Path) -> None:
     assert result.requests > 0
     assert result.errors == 0
     assert 0 < result.p50_ms <= result.p99_ms
+
+
+NODE_WORKER_RUN = """
+const fs = require('node:fs');
+const path = require('node:path');
+const { pathToFileURL } = require('node:url');
+const [cjs, dir, config, uids] = process.argv.slice(1);
+const file = path.join(dir, 'worker.mjs');
+fs.writeFileSync(file, require(cjs).WORKER);
+import(pathToFileURL(file).href).then(async (worker) => {
+  const env = {
+    ORIGIN: 'http://origin.test',
+    CONFIG: { get: async (key, opts) => (key === 'ab:config' && opts.type === 'json'
+                                         ? JSON.parse(config) : null) },
+  };
+  globalThis.fetch = async (url, init) => ({
+    url, variant: init.headers.get('x-ab-variant'), bucket: init.headers.get('x-ab-bucket'),
+    stripped: init.headers.get('x-ab-stripped'),
+  });
+  const out = [];
+  for (const uid of JSON.parse(uids)) {
+    const request = new Request('http://edge.test/shop/item/42?id=42&utm_source=n&UTM_x=1',
+                                { headers: { cookie: 'theme=dark; uid=' + uid } });
+    out.push(await worker.default.fetch(request, env));
+  }
+  console.log(JSON.stringify(out));
+});
+"""
+
+
+@pytest.mark.node
+def test_the_miniflare_worker_routes_as_the_ab_router_function(tmp_path: Path) -> None:
+    """The Miniflare row runs "the same logic": for each uid, the same variant, bucket, path and
+    stripped query as benchmarks/functions/ab_router.js run by edgesim's runtime."""
+    from edgesim.kvs.reader import StaticKvs
+    from edgesim.runtime.event import build_event
+    from edgesim.runtime.function import LoadedFunction
+    from edgesim.runtime.source import read_function
+
+    sys.path.insert(0, str(BENCH))
+    serve = bench_module("serve")
+    config = json.dumps(serve.AB_CONFIG)
+    uids = [f"u-{n:04x}" for n in range(0, 4000, 97)] + ["", "x" * 64]
+    node = subprocess.run(
+        ["node", "-e", NODE_WORKER_RUN, "--", str(BENCH / "_miniflare.cjs"), str(tmp_path),
+         config, json.dumps(uids)],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    worker = json.loads(node.stdout)
+    function = LoadedFunction(read_function(serve.AB_ROUTER), kvs=StaticKvs({"ab:config": config}))
+    variants = set()
+    for uid, routed in zip(uids, worker, strict=True):
+        raw = {"context": {"eventType": "viewer-request"}, "request": {
+            "method": "GET", "uri": "/shop/item/42", "headers": {},
+            "querystring": {"id": {"value": "42"}, "utm_source": {"value": "n"},
+                            "UTM_x": {"value": "1"}},
+            "cookies": {"theme": {"value": "dark"}, "uid": {"value": uid}}}}  # fmt: skip
+        request = function.invoke(build_event(raw)).request
+        assert request is not None
+        headers = request["headers"]
+        if not uid:  # no uid: both pass the request through untouched
+            assert routed == {"url": "http://origin.test/shop/item/42?id=42&utm_source=n&UTM_x=1",
+                              "variant": None, "bucket": None, "stripped": None}  # fmt: skip
+            assert "x-ab-variant" not in headers
+            continue
+        assert routed["url"] == f"http://origin.test{request['uri']}?id=42"
+        assert list(request["querystring"]) == ["id"]
+        assert routed["variant"] == headers["x-ab-variant"]["value"]
+        assert routed["bucket"] == headers["x-ab-bucket"]["value"]
+        assert routed["stripped"] == headers["x-ab-stripped"]["value"] == "2"
+        variants.add(routed["variant"])
+    assert variants == {"blue", "green"}
