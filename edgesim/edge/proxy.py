@@ -20,6 +20,7 @@ from edgesim.distribution.model import Behavior, Distribution
 from edgesim.distribution.patterns import select_behavior
 from edgesim.edge import delivery
 from edgesim.edge.cache import HttpCache
+from edgesim.edge.compiled import compile_distribution
 from edgesim.edge.flow import (
     EdgeResponse,
     Flow,
@@ -74,6 +75,7 @@ class EdgeProxy:
         self.swap(state)
 
     def swap(self, state: EdgeState) -> None:
+        compile_distribution(state.dist)  # each behaviour's policies, once per distribution
         self.state = state
         self.viewer = ViewerResolver(state.dist.edges)
         self.via_id = via_host_id(state.dist.server.domain_name)

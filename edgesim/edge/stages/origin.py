@@ -16,8 +16,9 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from edgesim.distribution.model import Behavior, CustomHeader, Distribution, Origin, OriginGroup
+from edgesim.edge.compiled import VIA, X_FORWARDED_FOR, compiled
 from edgesim.edge.event_codec import cookie_header, wire_name
-from edgesim.edge.message import HOP_BY_HOP, EdgeRequest, Headers
+from edgesim.edge.message import EdgeRequest, Headers
 from edgesim.edge.origin import (
     OriginClient,
     OriginFailure,
@@ -25,7 +26,6 @@ from edgesim.edge.origin import (
     OriginResponse,
     origin_host,
 )
-from edgesim.edge.policy_rules import host_forwarded, origin_forward
 from edgesim.errors import InputError
 
 FAILOVER_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -40,33 +40,55 @@ def build_request(
     via_id: str,
     body: AsyncIterator[bytes] | None = None,
 ) -> OriginRequest:
-    """The request CloudFront sends ``origin`` for ``req`` under ``behavior``'s policies."""
-    forward = origin_forward(req, behavior.cache_policy, behavior.origin_request_policy)
-    headers = [(n, v) for n, v in forward.headers if n not in HOP_BY_HOP and n != "host"]
-    if forward.cookies:
-        headers = [(n, v) for n, v in headers if n != "cookie"]
-        headers.append(("cookie", cookie_header(forward.cookies)))
+    """The request CloudFront sends ``origin`` for ``req`` under ``behavior``'s policies, in
+    one pass over the viewer's headers with the behaviour's compiled rules (the reference rules
+    are :func:`edgesim.edge.policy_rules.origin_forward` and ``host_forwarded``).
+
+    Header order: the forwarded viewer headers (in viewer order), the normalised
+    Accept-Encoding, Cookie (selected and sorted), Host, X-Forwarded-For, X-Amz-Cf-Id, Via,
+    User-Agent when none was forwarded, then the origin's custom headers (each replacing any
+    header of its name)."""
+    rules = compiled(behavior)
+    headers: list[tuple[str, str]] = []
+    xff: list[str] = []
+    via: list[str] = []
+    user_agent = False
+    for name, value in req.headers:
+        wire = rules.origin_name(name)
+        if not wire:
+            continue
+        if wire is X_FORWARDED_FOR:
+            xff.append(value)
+        elif wire is VIA:
+            via.append(value)
+        else:
+            headers.append((wire, value))
+            user_agent = user_agent or name == "user-agent"
+    accept_encoding = rules.origin_accept_encoding(req)
+    if accept_encoding is not None:
+        headers.append(("Accept-Encoding", accept_encoding))
+    cookies = rules.origin_cookie_pairs(req)
+    if cookies:
+        headers.append(("Cookie", cookie_header(cookies)))
     if origin.host_header is not None:
-        headers.append(("host", origin.host_header))
-    elif host_forwarded(behavior.cache_policy, behavior.origin_request_policy):
-        headers.append(("host", req.header("host") or origin_host(origin)))
+        headers.append(("Host", origin.host_header))
+    elif rules.host_forwarded:
+        headers.append(("Host", req.header("host") or origin_host(origin)))
     else:
-        headers.append(("host", origin_host(origin)))
+        headers.append(("Host", origin_host(origin)))
     # X-Forwarded-For and Via: the viewer's values (all of them) with CloudFront's appended.
-    xff = [*req.header_values("x-forwarded-for"), req.client_ip]
-    via = [*req.header_values("via"), f"{req.http_version} {via_id}.cloudfront.net (CloudFront)"]
-    headers = [(n, v) for n, v in headers if n not in ("x-forwarded-for", "via")]
-    headers.append(("x-forwarded-for", ", ".join(xff)))
-    headers.append(("x-amz-cf-id", request_id))
-    headers.append(("via", ", ".join(via)))
-    if not any(n == "user-agent" for n, _ in headers):
-        headers.append(("user-agent", "Amazon CloudFront"))
+    xff.append(req.client_ip)
+    via.append(f"{req.http_version} {via_id}.cloudfront.net (CloudFront)")
+    headers.append(("X-Forwarded-For", ", ".join(xff)))
+    headers.append(("X-Amz-Cf-Id", request_id))
+    headers.append(("Via", ", ".join(via)))
+    if not user_agent:
+        headers.append(("User-Agent", "Amazon CloudFront"))
     for custom in origin.custom_headers:
-        headers = [(n, v) for n, v in headers if n != custom.name.lower()]
-        headers.append((custom.name.lower(), custom.value))
-    return OriginRequest(
-        req.method, req.path, forward.query, [(wire_name(n), v) for n, v in headers], body
-    )
+        wire = wire_name(custom.name.lower())
+        headers = [(n, v) for n, v in headers if n != wire]
+        headers.append((wire, custom.value))
+    return OriginRequest(req.method, req.path, rules.origin_query_string(req.query), headers, body)
 
 
 class OriginRoute(NamedTuple):

@@ -4,15 +4,14 @@ code runs, which behaviour applies, and the CloudFront-* headers the policies as
 from __future__ import annotations
 
 import dataclasses
-import functools
 
 from edgesim import limits
 from edgesim.distribution.model import Behavior, Distribution
 from edgesim.distribution.patterns import select_behavior
+from edgesim.edge.compiled import compiled
 from edgesim.edge.flow import EdgeResponse, Flow, XCache, generated
 from edgesim.edge.message import EdgeRequest
-from edgesim.edge.policy_rules import names_any_cloudfront_header, policy_names_header
-from edgesim.edge.viewer import ViewerResolver, cloudfront_viewer_headers, strip_control_headers
+from edgesim.edge.viewer import CONTROL_HEADERS, ViewerResolver, cloudfront_viewer_headers
 from edgesim.errors import InputError
 
 # "The maximum length of a request, including the path, the query string (if any), and headers,
@@ -66,7 +65,11 @@ def place(flow: Flow, resolver: ViewerResolver) -> EdgeResponse | None:
     # Control headers never go further; CloudFront-* viewer headers are CloudFront's to set, so a
     # viewer cannot spoof them (their values come from add_cloudfront_headers only).
     req.headers = [
-        (n, v) for n, v in strip_control_headers(req.headers) if not is_cloudfront_generated(n)
+        (n, v)
+        for n, v in req.headers
+        if not (
+            n.startswith(_EDGE_PREFIXES) and (n in CONTROL_HEADERS or is_cloudfront_generated(n))
+        )
     ]
     flow.viewer_request = req
     return None
@@ -144,16 +147,17 @@ def _country_allowed(dist: Distribution, country: str) -> bool:
 def add_cloudfront_headers(req: EdgeRequest, behavior: Behavior) -> None:
     """CloudFront-* headers exist for the function and the origin only when a policy names
     them (reference notes B.6)."""
-    if not _names_cloudfront_headers(behavior):
+    rules = compiled(behavior)
+    if not rules.names_cloudfront_headers:
         return
     for name, value in cloudfront_viewer_headers(req):
-        if policy_names_header(name, behavior.cache_policy, behavior.origin_request_policy):
+        if rules.names_header(name):
             req.headers.append((name, value))
 
 
-@functools.lru_cache(maxsize=256)
-def _names_cloudfront_headers(behavior: Behavior) -> bool:
-    return names_any_cloudfront_header(behavior.cache_policy, behavior.origin_request_policy)
+# Every name the viewer may not send on: edgesim's control headers and CloudFront-* ones (a
+# cheap first test, made on every header of every request).
+_EDGE_PREFIXES = ("x-edgesim-", "cloudfront-")
 
 
 def is_cloudfront_generated(name: str) -> bool:
