@@ -52,6 +52,11 @@ async def start_admin_site(
 ) -> tuple[web.AppRunner, int]:
     """Bind and start serving; returns the runner (``await runner.cleanup()`` to stop) and the
     bound port (useful with ``port=0``)."""
+    from edgesim.edge.listener import quiet_client_errors
+
+    # A request the HTTP parser refuses (a request line over aiohttp's 8,190 bytes, say) is
+    # answered 400 by aiohttp and logged as one warning line, not as a traceback (issue 11).
+    quiet_client_errors()
     # The default 60 s graceful shutdown would wait on idle keep-alive clients such as boto3's.
     runner = web.AppRunner(make_admin_app(service), access_log=None, shutdown_timeout=2.0)
     await runner.setup()

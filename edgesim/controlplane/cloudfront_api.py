@@ -114,7 +114,7 @@ class CloudFrontStoresApi:
     def add_routes(self, router: web.UrlDispatcher, *, prefix: str = "") -> None:
         router.add_post(prefix + BASE, self._guard(self.create))
         router.add_get(prefix + BASE, self._guard(self.list_stores))
-        router.add_route("*", prefix + BASE + "/{name:.+}", self._guard(self.one))
+        router.add_route("*", prefix + BASE + r"/{name:[\s\S]*}", self._guard(self.one))
 
     def _guard(self, handler: Handler) -> Handler:
         async def guarded(request: web.Request) -> web.Response:

@@ -224,7 +224,18 @@ class KvsApi:
         self._service_of = service_of
 
     def add_routes(self, router: web.UrlDispatcher, *, prefix: str = "") -> None:
-        router.add_route("*", prefix + "/" + ROOT_SEGMENT + "/{labels:.*}", self.dispatch)
+        router.add_route("*", prefix + "/" + ROOT_SEGMENT + r"/{labels:[\s\S]*}", self.dispatch)
+        # An endpoint URL with a path (http://host:8081/some/path) puts that path in front, as
+        # with AWS; parse_path skips it. Paths of the other APIs on this port are left to them,
+        # whatever order the routes were added in.
+        router.add_route(
+            "*",
+            prefix
+            + r"/{before:(?!__edgesim/|2020-05-31/)[\s\S]*}/"
+            + ROOT_SEGMENT
+            + r"/{labels:[\s\S]*}",
+            self.dispatch,
+        )
 
     async def dispatch(self, request: web.Request) -> web.StreamResponse:
         try:

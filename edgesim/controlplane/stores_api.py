@@ -102,7 +102,7 @@ class StoresApi:
         router.add_post(base, self._guard(self.create))
         # One catch-all: ARNs contain '/', percent-encoded or not, so the ref is the decoded rest
         # of the path less a known suffix.
-        router.add_route("*", base + "/{rest:.+}", self._guard(self.dispatch))
+        router.add_route("*", base + r"/{rest:[\s\S]*}", self._guard(self.dispatch))
 
     def _guard(self, handler: Handler) -> Handler:
         async def guarded(request: web.Request) -> web.StreamResponse:
