@@ -35,19 +35,18 @@ import json
 import os
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import _load
 from _procs import Server, load_average, machine
+from _table import Target, mark, median, table
 
 HERE = Path(__file__).resolve().parent
 AB_ROUTER = HERE / "functions" / "ab_router.js"
@@ -132,19 +131,6 @@ cache_policy = "CachingOptimized"
 origin = "app"
 cache_policy = "CachingDisabled"
 """
-
-
-@dataclass
-class Target:
-    name: str
-    url: str  # what the load generator asks for
-    server: Server | None  # whose process tree's CPU counts
-    check: Callable[[http.client.HTTPResponse], str | None]  # a problem with the answer, or None
-    goals: str = ""  # which of issue 12's targets apply: "ab", "plain", "" (none)
-    rates: list[float] = field(default_factory=list)
-    cpu_us: list[float] = field(default_factory=list)
-    c1: list[tuple[float, float]] = field(default_factory=list)  # (p50, p99) ms per round
-    errors: int = 0
 
 
 def passes_unchanged(response: http.client.HTTPResponse) -> str | None:
@@ -285,77 +271,6 @@ def reload_latency(edge: str, folder: Path, saves: int) -> list[float]:
     return delays
 
 
-# --- the table -------------------------------------------------------------------------------
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values) if values else float("nan")
-
-
-def added(target: Target, origin_c1: list[tuple[float, float]]) -> tuple[float, float]:
-    """Median over the rounds of the target's c=1 p50/p99 minus the origin direct's."""
-    p50 = [t[0] - o[0] for t, o in zip(target.c1, origin_c1, strict=True)]
-    p99 = [t[1] - o[1] for t, o in zip(target.c1, origin_c1, strict=True)]
-    return median(p50), median(p99)
-
-
-def mark(ok: bool) -> str:
-    return "✓" if ok else "✗"
-
-
-def goals(
-    target: Target, bare: Target, miniflare: Target | None, lat: float, bare_lat: float
-) -> str:
-    """Issue 12's targets that apply to this row, each with ✓ or ✗."""
-    if not target.goals:
-        return ""
-    rate = median(target.rates) / median(bare.rates)
-    cpu = median(target.cpu_us)
-    if target.goals == "ab":
-        parts = [
-            f"req/s ≥ 50%: {rate:.0%} {mark(rate >= 0.5)}",
-            f"CPU ≤ 450 µs: {mark(cpu <= 450)}",
-        ]
-        if miniflare is not None and miniflare.rates:
-            vs = median(target.rates) / median(miniflare.rates)
-            parts.append(f"≥ 2× miniflare: {vs:.1f}× {mark(vs >= 2)}")
-        else:
-            parts.append("≥ 2× miniflare: n/a")
-    else:
-        parts = [
-            f"req/s ≥ 80%: {rate:.0%} {mark(rate >= 0.8)}",
-            f"CPU ≤ 280 µs: {mark(cpu <= 280)}",
-        ]
-    ratio = lat / bare_lat if bare_lat > 0 else float("inf")
-    parts.append(f"c=1 p99 ≤ 2×: {mark(ratio <= 2)}")
-    return "; ".join(parts)
-
-
-def table(targets: list[Target], missing: dict[str, str], origin: Target) -> list[str]:
-    bare = targets[0]
-    miniflare = next((t for t in targets if t.name.startswith("miniflare")), None)
-    bare_p99 = added(bare, origin.c1)[1]
-    lines = [
-        "| target | req/s | CPU µs/request | c=1 added latency p50 / p99 "
-        "| req/s vs bare | CPU vs bare | c=1 p99 vs bare | issue 12's targets |",
-        "|---|---:|---:|---:|---:|---:|---:|---|",
-    ]
-    for target in targets:
-        if target.name in missing:
-            lines.append(f"| {target.name} | {missing[target.name]} | | | | | | |")
-            continue
-        rate, cpu = median(target.rates), median(target.cpu_us)
-        p50, p99 = added(target, origin.c1)
-        flag = f" ({target.errors} errors!)" if target.errors else ""
-        lines.append(
-            f"| {target.name}{flag} | {rate:,.0f} | {cpu:,.0f} | {p50:.2f} / {p99:.2f} ms "
-            f"| {rate / median(bare.rates):.2f} | {cpu / median(bare.cpu_us):.2f} "
-            f"| {p99 / bare_p99 if bare_p99 > 0 else float('nan'):.2f} "
-            f"| {goals(target, bare, miniflare, p99, bare_p99)} |"
-        )
-    return lines
-
-
 # --- the run ---------------------------------------------------------------------------------
 
 
@@ -368,25 +283,34 @@ def loop_of(server: Server) -> str:
     return "uvloop" if "uvloop/loop." in maps else "asyncio"
 
 
-def run(s: Settings, bare_loop: str) -> int:
-    started = datetime.now(UTC)
-    print(f"edgesim serve benchmark (issue 12), {started:%Y-%m-%d %H:%M} UTC")
-    print(f"machine: {machine()}")
-    with tempfile.TemporaryDirectory(prefix="edgesim-bench-") as tmp:
-        folder = Path(tmp)
-        servers: list[Server] = []
-        try:
-            return _run(s, bare_loop, folder, servers)
-        finally:
-            for server in reversed(servers):
-                server.stop()
+def log_tail(server: Server, lines: int = 8) -> str:
+    """The last lines of a server's output that report a problem (serve marks them with !)."""
+    text = server.log.read_text(errors="replace").splitlines()
+    marked = [line for line in text if line.lstrip().startswith(("!", "edgesim: ERROR"))]
+    return "\n".join(f"    {line}" for line in (marked or text)[-lines:])
 
 
-def _run(s: Settings, bare_loop: str, folder: Path, servers: list[Server]) -> int:
+@dataclass
+class Setup:
+    """The running servers and the rows they stand for."""
+
+    origin: Server
+    edge: Server
+    edge_url: str
+    loops: str
+    targets: list[Target]
+    missing: dict[str, str]  # row name → why it is not measured
+
+
+MINIFLARE = "miniflare 4 (workerd), the same logic as a Worker + KV read"
+
+
+def start(s: Settings, bare_loop: str, folder: Path, servers: list[Server]) -> Setup:
     py = sys.executable
+    big = str(s.transfer_mb * 1024 * 1024)
     origin_proc = Server(
         "origin",
-        [py, str(HERE / "_origin.py"), "--size", "1024", "--big", str(s.transfer_mb * 1024 * 1024)],
+        [py, str(HERE / "_origin.py"), "--size", "1024", "--big", big],
         folder / "origin.log",
     )
     servers.append(origin_proc)
@@ -409,17 +333,14 @@ def _run(s: Settings, bare_loop: str, folder: Path, servers: list[Server]) -> in
     serve_loop = loop_of(edge_proc)
     bare_loop = serve_loop if bare_loop == "same" else bare_loop
     bare_argv = [py, str(HERE / "_bare_proxy.py"), origin]
-    bare_proc = Server(
-        "bare proxy",
-        bare_argv + (["--uvloop"] if bare_loop == "uvloop" else []),
-        folder / "bare.log",
-    )
+    bare_argv += ["--uvloop"] if bare_loop == "uvloop" else []
+    bare_proc = Server("bare proxy", bare_argv, folder / "bare.log")
     servers.append(bare_proc)
     bare = bare_proc.wait_for(r"bare proxy: (\S+)").group(1)
 
-    miniflare_name = "miniflare 4 (workerd), the same logic as a Worker + KV read"
     missing: dict[str, str] = {}
     miniflare: Server | None = None
+    mf_url = ""
     why = miniflare_status()
     if why is None:
         miniflare = start_miniflare(origin, folder / "miniflare.log")
@@ -427,119 +348,142 @@ def _run(s: Settings, bare_loop: str, folder: Path, servers: list[Server]) -> in
         try:
             mf_url = miniflare.wait_for(r"miniflare: (\S+)", timeout=120).group(1)
         except RuntimeError as exc:
-            missing[miniflare_name] = "failed to start (see below)"
+            missing[MINIFLARE] = "failed to start (its output is printed above)"
             print(f"miniflare: {exc}")
     else:
-        missing[miniflare_name] = why
+        missing[MINIFLARE] = why
 
-    origin_direct = Target("origin direct", origin + TARGET, origin_proc, passes_unchanged)
+    def plain(response: http.client.HTTPResponse) -> str | None:
+        seen = response.getheader("X-Origin-Path") or ""
+        return None if seen.startswith("/plain/shop/") else f"origin saw {seen!r}"
+
     targets = [
-        Target(
-            f"bare aiohttp reverse proxy ({bare_loop})", bare + TARGET, bare_proc, passes_unchanged
-        ),
-        Target(
-            miniflare_name,
-            (mf_url + TARGET) if miniflare_name not in missing else "",
-            miniflare,
-            ab_routed,
-        ),
-        Target(
-            "edgesim serve, no function",
-            edge + "/plain" + TARGET,
-            edge_proc,
-            lambda r: (
-                None
-                if (r.getheader("X-Origin-Path") or "").startswith("/plain/shop/")
-                else f"origin saw {r.getheader('X-Origin-Path')!r}"
-            ),
-            goals="plain",
-        ),
+        Target("origin direct", origin + TARGET, origin_proc, passes_unchanged),
+        Target(f"bare aiohttp reverse proxy ({bare_loop})", bare + TARGET, bare_proc,
+               passes_unchanged),
+        Target(MINIFLARE, mf_url + TARGET, miniflare, ab_routed),
+        Target("edgesim serve, no function", edge + "/plain" + TARGET, edge_proc, plain,
+               goals="plain"),
         Target("edgesim serve, A/B function", edge + TARGET, edge_proc, ab_routed, goals="ab"),
         Target("edgesim serve, cache hit", edge + "/cached" + TARGET, edge_proc, cache_hit),
-    ]
-    measured = [t for t in targets if t.name not in missing]
-    for target in [origin_direct, *measured]:  # check that each does what it should, and warm up
+    ]  # fmt: skip
+    loops = f"edgesim serve {serve_loop}, bare proxy {bare_loop}"
+    return Setup(origin_proc, edge_proc, edge, loops, targets, missing)
+
+
+def check_and_warm(setup: Setup, s: Settings) -> bool:
+    """Each target answers as it should (the A/B logic ran, the cache hits); then a short load
+    warms it up. A target that does not is reported and the run stops (Miniflare's row is only
+    marked), rather than measuring the wrong thing."""
+    for target in setup.targets:
+        if target.name in setup.missing:
+            continue
         get(target.url)
         response, body = get(target.url)
-        problem = target.check(response) or (
-            None
-            if response.status == 200 and len(body) == 1024
-            else f"status {response.status}, {len(body)} bytes"
-        )
+        problem = target.check(response)
+        if problem is None and (response.status != 200 or len(body) != 1024):
+            problem = f"status {response.status}, {len(body)} bytes"
+        if problem and target.name == MINIFLARE:
+            setup.missing[MINIFLARE] = f"answers wrongly: {problem}"
+            continue
         if problem:
             print(f"{target.name}: {problem}; not measuring the wrong thing", file=sys.stderr)
-            return 1
-        _load.run(
-            target.url,
-            loadgen=s.loadgen,
-            connections=s.connections,
-            duration=1,
-            requests=s.requests,
-            headers=HEADERS,
-        )
+            if target.server is not None:
+                print(log_tail(target.server), file=sys.stderr)
+            return False
+        _load.run(target.url, loadgen=s.loadgen, connections=s.connections, duration=1,
+                  requests=s.requests, headers=HEADERS)  # fmt: skip
+    return True
 
+
+def hot_reload(setup: Setup, s: Settings) -> None:
+    delays = sorted(reload_latency(setup.edge_url, setup.edge.log.parent, s.reload_saves))
+    p95 = delays[max(0, round(len(delays) * 0.95) - 1)]
+    print(
+        f"hot reload, save → new code serving: p50 {median(delays) * 1000:.0f} ms, p95 "
+        f"{p95 * 1000:.0f} ms ({len(delays)} saves; issue 12: p95 ≤ 150 ms {mark(p95 <= 0.150)})"
+    )
+
+
+def transfers(setup: Setup, s: Settings) -> None:
+    size = s.transfer_mb * 1024 * 1024
+    print(f"{s.transfer_mb} MB through edgesim serve (growth of its peak RSS):")
+    for label, path, upload in (
+        ("download, CachingDisabled", "/big/x", False),
+        ("download, cached (spills to disk)", "/bigcached/x", False),
+        ("upload, streamed to the origin", "/big/x", True),
+    ):
+        before = setup.edge.peak_rss_mb()
+        rate = _load.transfer(setup.edge_url + path, size, upload=upload)
+        growth = setup.edge.peak_rss_mb() - before
+        print(f"  {label:<40} {rate:>7.0f} MB/s   peak RSS +{growth:.0f} MB")
+
+
+def run(s: Settings, bare_loop: str) -> int:
+    print(f"edgesim serve benchmark (issue 12), {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    print(f"machine: {machine()}")
+    with tempfile.TemporaryDirectory(prefix="edgesim-bench-") as tmp:
+        servers: list[Server] = []
+        try:
+            setup = start(s, bare_loop, Path(tmp), servers)
+            if not check_and_warm(setup, s):
+                return 1
+            rounds(setup, s)
+            report(setup, s)
+            hot_reload(setup, s)
+            if s.transfer_mb:
+                transfers(setup, s)
+        finally:
+            for server in reversed(servers):
+                server.stop()
+    print(f"load average at the end: {load_average()}")
+    return 0
+
+
+def rounds(setup: Setup, s: Settings) -> None:
     print(
         f"load generator: {_load.describe(s.loadgen)}; {s.connections} connections × "
         f"{s.duration:g} s, then 1 connection × {s.c1_duration:g} s"
         + (f" (at most {s.requests} requests a run)" if s.requests else "")
         + f"; {s.rounds} interleaved round(s), target order rotated; medians"
     )
+    print(f"origin: 1 KB answers (benchmarks/_origin.py, own process); GET {TARGET} + uid cookie")
     print(
-        f"origin: 1 KB answers (benchmarks/_origin.py, own process); request GET {TARGET} "
-        "with a uid cookie"
+        f"event loops: {setup.loops}; serve's request log goes to a file; "
+        "CPU = utime+stime of each target's process tree (/proc)"
     )
-    print(
-        f"event loops: edgesim serve {serve_loop}, bare proxy {bare_loop}; serve's request "
-        "log goes to a file; CPU = utime+stime of each target's process tree (/proc)"
-    )
+    origin, *measured = [t for t in setup.targets if t.name not in setup.missing]
     for round_no in range(s.rounds):
-        order = measured[round_no % len(measured) :] + measured[: round_no % len(measured)]
-        measure(origin_direct, s)
-        for target in order:
+        turn = round_no % len(measured)
+        measure(origin, s)
+        for target in measured[turn:] + measured[:turn]:
             measure(target, s)
         print(f"  round {round_no + 1}/{s.rounds} done, load average {load_average()}", flush=True)
 
+
+def report(setup: Setup, s: Settings) -> None:
+    origin, *rows = setup.targets
     print()
-    print("\n".join(table(targets, missing, origin_direct)))
+    print("\n".join(table(rows, setup.missing, origin)))
     print()
-    o50, o99 = median([c[0] for c in origin_direct.c1]), median([c[1] for c in origin_direct.c1])
+    o50, o99 = median([c[0] for c in origin.c1]), median([c[1] for c in origin.c1])
     print(
-        f"origin direct: {median(origin_direct.rates):,.0f} req/s at c={s.connections}, "
-        f"{median(origin_direct.cpu_us):.0f} µs CPU/request; c=1 p50 / p99 {o50:.2f} / "
-        f"{o99:.2f} ms (subtracted from each target's c=1 latency)"
+        f"added latency = the target's c=1 latency − the origin direct's (c=1 p50 / p99 "
+        f"{o50:.2f} / {o99:.2f} ms; {median(origin.rates):,.0f} req/s at c={s.connections}, "
+        f"{median(origin.cpu_us):.0f} µs CPU/request)"
     )
-    plain, ab = targets[2], targets[3]
+    by_name = {t.name: t for t in rows}
+    plain, ab = by_name["edgesim serve, no function"], by_name["edgesim serve, A/B function"]
     print(
         f"a function's cost in serve: {median(ab.cpu_us) - median(plain.cpu_us):.0f} µs CPU "
         "per request (A/B function − no function)"
     )
-    if any(t.errors for t in [origin_direct, *measured]):
-        print(
-            "errors!: socket errors or non-2xx answers during the runs (serve's log: "
-            f"{edge_proc.log.name}); those rows' figures are suspect"
-        )
-
-    delays = sorted(reload_latency(edge, edge_proc.log.parent, s.reload_saves))
-    p95 = delays[max(0, round(len(delays) * 0.95) - 1)]
-    print(
-        f"hot reload, save → new code serving: p50 {median(delays) * 1000:.0f} ms, p95 "
-        f"{p95 * 1000:.0f} ms ({len(delays)} saves; issue 12: p95 ≤ 150 ms "
-        f"{mark(p95 <= 0.150)})"
-    )
-    if s.transfer_mb:
-        size = s.transfer_mb * 1024 * 1024
-        print(f"{s.transfer_mb} MB through edgesim serve (growth of its peak RSS):")
-        for label, path, upload in (
-            ("download, CachingDisabled", "/big/x", False),
-            ("download, cached (spills to disk)", "/bigcached/x", False),
-            ("upload, streamed to the origin", "/big/x", True),
-        ):
-            before = edge_proc.peak_rss_mb()
-            rate = _load.transfer(edge + path, size, upload=upload)
-            growth = edge_proc.peak_rss_mb() - before
-            print(f"  {label:<40} {rate:>7.0f} MB/s   peak RSS +{growth:.0f} MB")
-    print(f"load average at the end: {load_average()}")
-    return 0
+    for target in setup.targets:
+        if target.errors and target.server is not None:
+            print(
+                f"errors!: {target.name}: {target.errors} socket errors or non-2xx answers; "
+                f"its figures are suspect. Its output:\n{log_tail(target.server)}"
+            )
 
 
 def main() -> int:

@@ -1,0 +1,92 @@
+"""Issue 12's table for benchmarks/serve.py: one row per target with medians over the rounds,
+ratios against the bare proxy and the issue's targets (each with ✓ or ✗)."""
+
+from __future__ import annotations
+
+import http.client
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from _procs import Server
+
+
+@dataclass
+class Target:
+    name: str
+    url: str  # what the load generator asks for
+    server: Server | None  # whose process tree's CPU counts
+    check: Callable[[http.client.HTTPResponse], str | None]  # a problem with the answer, or None
+    goals: str = ""  # which of issue 12's targets apply: "ab", "plain", "" (none)
+    rates: list[float] = field(default_factory=list)
+    cpu_us: list[float] = field(default_factory=list)
+    c1: list[tuple[float, float]] = field(default_factory=list)  # (p50, p99) ms per round
+    errors: int = 0
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def added(target: Target, origin_c1: list[tuple[float, float]]) -> tuple[float, float]:
+    """Median over the rounds of the target's c=1 p50/p99 minus the origin direct's."""
+    p50 = [t[0] - o[0] for t, o in zip(target.c1, origin_c1, strict=True)]
+    p99 = [t[1] - o[1] for t, o in zip(target.c1, origin_c1, strict=True)]
+    return median(p50), median(p99)
+
+
+def mark(ok: bool) -> str:
+    return "✓" if ok else "✗"
+
+
+def goals(
+    target: Target, bare: Target, miniflare: Target | None, lat: float, bare_lat: float
+) -> str:
+    """Issue 12's targets that apply to this row, each with ✓ or ✗."""
+    if not target.goals:
+        return ""
+    rate = median(target.rates) / median(bare.rates)
+    cpu = median(target.cpu_us)
+    if target.goals == "ab":
+        parts = [
+            f"req/s ≥ 50%: {rate:.0%} {mark(rate >= 0.5)}",
+            f"CPU ≤ 450 µs: {mark(cpu <= 450)}",
+        ]
+        if miniflare is not None and miniflare.rates:
+            vs = median(target.rates) / median(miniflare.rates)
+            parts.append(f"≥ 2× miniflare: {vs:.1f}× {mark(vs >= 2)}")
+        else:
+            parts.append("≥ 2× miniflare: n/a")
+    else:
+        parts = [
+            f"req/s ≥ 80%: {rate:.0%} {mark(rate >= 0.8)}",
+            f"CPU ≤ 280 µs: {mark(cpu <= 280)}",
+        ]
+    ratio = lat / bare_lat if bare_lat > 0 else float("inf")
+    parts.append(f"c=1 p99 ≤ 2×: {mark(ratio <= 2)}")
+    return "; ".join(parts)
+
+
+def table(targets: list[Target], missing: dict[str, str], origin: Target) -> list[str]:
+    bare = targets[0]
+    miniflare = next((t for t in targets if t.name.startswith("miniflare")), None)
+    bare_p99 = added(bare, origin.c1)[1]
+    lines = [
+        "| target | req/s | CPU µs/request | c=1 added latency p50 / p99 "
+        "| req/s vs bare | CPU vs bare | c=1 p99 vs bare | issue 12's targets |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for target in targets:
+        if target.name in missing:
+            lines.append(f"| {target.name} | {missing[target.name]} | | | | | | |")
+            continue
+        rate, cpu = median(target.rates), median(target.cpu_us)
+        p50, p99 = added(target, origin.c1)
+        flag = f" ({target.errors} errors!)" if target.errors else ""
+        lines.append(
+            f"| {target.name}{flag} | {rate:,.0f} | {cpu:,.0f} | {p50:.2f} / {p99:.2f} ms "
+            f"| {rate / median(bare.rates):.2f} | {cpu / median(bare.cpu_us):.2f} "
+            f"| {p99 / bare_p99 if bare_p99 > 0 else float('nan'):.2f} "
+            f"| {goals(target, bare, miniflare, p99, bare_p99)} |"
+        )
+    return lines
