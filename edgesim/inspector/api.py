@@ -146,6 +146,7 @@ class Inspector:
         )
         await response.prepare(request)
         waiter = self.capture.subscribe()
+        waiter.set()  # flows already kept after ``last`` go out at once
         kvs_state = self._kvs_state()
         try:
             await response.write(b"retry: 1000\n\n")
