@@ -56,13 +56,11 @@ class Server:
 
     def peak_rss_mb(self) -> float:
         """The largest peak resident set (VmHWM) among the tree's processes, in MB."""
-        peak = 0
-        for pid in descendants(self.proc.pid):
-            with contextlib.suppress(OSError):
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmHWM:"):
-                        peak = max(peak, int(line.split()[1]))
-        return peak / 1024
+        return max(_status_kb(pid, "VmHWM:") for pid in descendants(self.proc.pid)) / 1024
+
+    def rss_mb(self) -> float:
+        """The resident set (VmRSS) of the tree's processes together, in MB."""
+        return sum(_status_kb(pid, "VmRSS:") for pid in descendants(self.proc.pid)) / 1024
 
     def stop(self) -> None:
         """SIGINT to the group (serve and aiohttp shut down cleanly on it), then SIGKILL."""
@@ -91,6 +89,15 @@ def descendants(pid: int) -> list[int]:
                     children = Path(f"/proc/{current}/task/{task}/children").read_text()
                     todo.extend(int(child) for child in children.split())
     return found
+
+
+def _status_kb(pid: int, field: str) -> int:
+    """A kB field of /proc/<pid>/status (0 when the process is gone)."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field):
+                return int(line.split()[1])
+    return 0
 
 
 def tree_cpu_seconds(pid: int) -> float:

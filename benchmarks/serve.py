@@ -62,7 +62,8 @@ AB_CONFIG = {
     "stripParams": "utm_",
 }
 TARGET = "/shop/item/42?id=42&utm_source=newsletter&utm_medium=email&utm_campaign=q4"
-HEADERS = ("Cookie: uid=u-7f3a9c21; theme=dark", "Accept: text/html", "User-Agent: bench/1")
+UID = "u-7f3a9c21"
+HEADERS = (f"Cookie: uid={UID}; theme=dark", "Accept: text/html", "User-Agent: bench/1")
 
 # A viewer-request function that answers by itself with its version: what hot reload times.
 PROBE = """function handler(event) {
@@ -224,6 +225,7 @@ class Settings:
     loadgen: str
     reload_saves: int
     transfer_mb: int
+    quick: bool = False
 
 
 def measure(target: Target, s: Settings) -> None:
@@ -283,6 +285,30 @@ def loop_of(server: Server) -> str:
     return "uvloop" if "uvloop/loop." in maps else "asyncio"
 
 
+def invocation_cpu_us(invocations: int) -> float:
+    """Mean CPU µs of one invocation of the A/B router on the benchmark's request, run by
+    edgesim's runtime directly in this thread (what benchmarks/runtime.py measures)."""
+    from edgesim.kvs.reader import StaticKvs
+    from edgesim.runtime.event import build_event
+    from edgesim.runtime.function import LoadedFunction
+    from edgesim.runtime.source import read_function
+
+    kvs = StaticKvs({"ab:config": json.dumps(AB_CONFIG)})
+    function = LoadedFunction(read_function(AB_ROUTER), kvs=kvs)
+    path, _, query = TARGET.partition("?")
+    querystring = {k: {"value": v} for k, _, v in (p.partition("=") for p in query.split("&"))}
+    cookies = {"uid": {"value": UID}, "theme": {"value": "dark"}}
+    request = {"method": "GET", "uri": path, "querystring": querystring, "cookies": cookies,
+               "headers": {"accept": {"value": "text/html"}}}  # fmt: skip
+    event = build_event({"context": {"eventType": "viewer-request"}, "request": request})
+    for _ in range(50):
+        function.invoke(event)
+    started = time.thread_time()
+    for _ in range(invocations):
+        function.invoke(event)
+    return (time.thread_time() - started) * 1e6 / invocations
+
+
 def log_tail(server: Server, lines: int = 8) -> str:
     """The last lines of a server's output that report a problem (serve marks them with !)."""
     text = server.log.read_text(errors="replace").splitlines()
@@ -297,9 +323,11 @@ class Setup:
     origin: Server
     edge: Server
     edge_url: str
+    site: Path  # serve's config and function files
     loops: str
     targets: list[Target]
     missing: dict[str, str]  # row name → why it is not measured
+    rss_before: float = 0.0  # serve's resident MB when the rounds start
 
 
 MINIFLARE = "miniflare 4 (workerd), the same logic as a Worker + KV read"
@@ -317,14 +345,18 @@ def start(s: Settings, bare_loop: str, folder: Path, servers: list[Server]) -> S
     found = origin_proc.wait_for(r"origin: (\S+) bulk: (\S+)")
     origin, bulk = found.group(1), found.group(2)
 
-    shutil.copy(AB_ROUTER, folder / "ab_router.js")
-    (folder / "probe.js").write_text(PROBE % 1)
+    # serve watches the folder of its files: the logs are written elsewhere, or every request
+    # would wake the watcher.
+    site = folder / "site"
+    site.mkdir()
+    shutil.copy(AB_ROUTER, site / "ab_router.js")
+    (site / "probe.js").write_text(PROBE % 1)
     seed = {"data": [{"key": "ab:config", "value": json.dumps(AB_CONFIG)}]}
-    (folder / "ab.json").write_text(json.dumps(seed))
-    (folder / "edgesim.toml").write_text(CONFIG.replace("{origin}", origin).replace("{bulk}", bulk))
+    (site / "ab.json").write_text(json.dumps(seed))
+    (site / "edgesim.toml").write_text(CONFIG.replace("{origin}", origin).replace("{bulk}", bulk))
     edge_proc = Server(
         "edgesim serve",
-        [py, "-m", "edgesim", "serve", "--config", str(folder / "edgesim.toml"), "--no-https"],
+        [py, "-m", "edgesim", "serve", "--config", str(site / "edgesim.toml"), "--no-https"],
         folder / "serve.log",
         cwd=HERE.parent,
     )
@@ -368,7 +400,7 @@ def start(s: Settings, bare_loop: str, folder: Path, servers: list[Server]) -> S
         Target("edgesim serve, cache hit", edge + "/cached" + TARGET, edge_proc, cache_hit),
     ]  # fmt: skip
     loops = f"edgesim serve {serve_loop}, bare proxy {bare_loop}"
-    return Setup(origin_proc, edge_proc, edge, loops, targets, missing)
+    return Setup(origin_proc, edge_proc, edge, site, loops, targets, missing)
 
 
 def check_and_warm(setup: Setup, s: Settings) -> bool:
@@ -397,7 +429,7 @@ def check_and_warm(setup: Setup, s: Settings) -> bool:
 
 
 def hot_reload(setup: Setup, s: Settings) -> None:
-    delays = sorted(reload_latency(setup.edge_url, setup.edge.log.parent, s.reload_saves))
+    delays = sorted(reload_latency(setup.edge_url, setup.site, s.reload_saves))
     p95 = delays[max(0, round(len(delays) * 0.95) - 1)]
     print(
         f"hot reload, save → new code serving: p50 {median(delays) * 1000:.0f} ms, p95 "
@@ -453,6 +485,7 @@ def rounds(setup: Setup, s: Settings) -> None:
         "CPU = utime+stime of each target's process tree (/proc)"
     )
     origin, *measured = [t for t in setup.targets if t.name not in setup.missing]
+    setup.rss_before = setup.edge.rss_mb()
     for round_no in range(s.rounds):
         turn = round_no % len(measured)
         measure(origin, s)
@@ -474,9 +507,17 @@ def report(setup: Setup, s: Settings) -> None:
     )
     by_name = {t.name: t for t in rows}
     plain, ab = by_name["edgesim serve, no function"], by_name["edgesim serve, A/B function"]
+    in_serve = median(ab.cpu_us) - median(plain.cpu_us)
+    direct = invocation_cpu_us(200 if s.quick else 5000)
     print(
-        f"a function's cost in serve: {median(ab.cpu_us) - median(plain.cpu_us):.0f} µs CPU "
-        "per request (A/B function − no function)"
+        f"a function's cost in serve: {in_serve:.0f} µs CPU per request (A/B function − no "
+        f"function); the same function invoked directly (LoadedFunction.invoke, one thread): "
+        f"{direct:.0f} µs; ratio {in_serve / direct:.1f}× (issue 12: ≤ 1.3× "
+        f"{mark(in_serve <= 1.3 * direct)})"
+    )
+    print(
+        f"serve's resident memory: {setup.rss_before:.0f} MB before the rounds, "
+        f"{setup.edge.rss_mb():.0f} MB after them"
     )
     for target in setup.targets:
         if target.errors and target.server is not None:
@@ -532,6 +573,7 @@ def main() -> int:
         loadgen=loadgen,
         reload_saves=options.reload_saves or (5 if quick else 20),
         transfer_mb=(20 if quick else 200) if options.transfer_mb is None else options.transfer_mb,
+        quick=quick or options.requests is not None,
     )
     return run(settings, options.bare_loop)
 
