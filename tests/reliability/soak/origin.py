@@ -6,9 +6,10 @@ module too, for :func:`static_body`, so that it can check every body it receives
 
 Routes:
 
-- ``/static/{name}``, ``/page/{name}``: a deterministic body (512–16,384 bytes) with an ETag and
-  a ``Cache-Control`` (an hour, or 4 s for names ending in an odd digit, so that some objects
-  expire and are revalidated); ``If-None-Match`` gets a 304.
+- ``/static/{name}``, ``/page/{name}``: a deterministic body (512–16,384 bytes, or 2 MiB for
+  ``big-*``) with an ETag and a ``Cache-Control`` (an hour, or 4 s for names ending in an odd
+  digit, so that some objects expire and are revalidated); ``If-None-Match`` gets a 304.
+- ``/reval/{name}``: the same, but a 304 comes after 1 s (``short-*`` names live 1 s).
 - ``/api/{name}``: JSON naming the request headers the viewer-request function set; never
   cached.
 - ``/fault/503``: a 503 (the scenario's expected 5xx).
@@ -22,7 +23,9 @@ Routes:
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
+import random
 import signal
 import sys
 from collections import Counter
@@ -32,18 +35,29 @@ from aiohttp import web
 CUT_ANNOUNCED = 65_536
 CUT_SENT = 8_192
 SLOW_S = 3.0
+BIG_SIZE = 2 * 1024 * 1024
+REVAL_DELAY_S = 1.0
 
 
+@functools.lru_cache(maxsize=512)
 def static_body(name: str) -> bytes:
     """The body of ``/static/{name}`` and ``/page/{name}``: its size and bytes follow from the
-    name alone, so the test knows what every response must hold."""
+    name alone, so the test knows what every response must hold. ``big-*`` objects are 2 MiB
+    (above the 1 MiB from which serve's cache spills to files); ``obj-*`` are random bytes (not
+    compressible); others are repetitive text (compressed by the cache policy)."""
     digest = hashlib.sha256(name.encode()).digest()
+    if name.startswith("big-"):
+        return random.Random(name).randbytes(BIG_SIZE)
     size = 512 + int.from_bytes(digest[:2], "big") % (16_384 - 512)
+    if name.startswith("obj-"):
+        return random.Random(name).randbytes(size)
     unit = (name.encode() + b":" + digest.hex().encode() + b"\n") * 8
     return (unit * (size // len(unit) + 1))[:size]
 
 
 def max_age(name: str) -> int:
+    if name.startswith("short-"):
+        return 1
     return 4 if name[-1:] in "13579" else 3600
 
 
@@ -60,9 +74,13 @@ def make_app() -> web.Application:
         headers = {
             "ETag": etag,
             "Cache-Control": f"max-age={max_age(name)}",
-            "Content-Type": "text/plain",
+            # big objects as downloads are sent: a type CloudFront does not compress
+            "Content-Type": "application/octet-stream" if name.startswith("big-") else "text/plain",
         }
-        if request.headers.get("If-None-Match") == etag:
+        # weak comparison (RFC 9110 §13.1.2): serve's compressed copies carry W/ ETags
+        if request.headers.get("If-None-Match", "").removeprefix("W/") == etag:
+            if request.path.startswith("/reval/"):
+                await asyncio.sleep(REVAL_DELAY_S)  # a revalidation that takes its time
             return web.Response(status=304, headers=headers)
         return web.Response(body=static_body(name), headers=headers)
 
@@ -101,6 +119,7 @@ def make_app() -> web.Application:
     app = web.Application()
     app.router.add_get("/static/{name}", static)
     app.router.add_get("/page/{name}", static)
+    app.router.add_get("/reval/{name}", static)
     app.router.add_get("/api/{name}", api)
     app.router.add_get("/fault/503", fault_503)
     app.router.add_get("/fault/cut", fault_cut)

@@ -110,6 +110,25 @@ propagation = {{ model = "uniform", min_ms = 200, max_ms = 1500, seed = 11, per_
 """
 
 
+def plain_config_toml(origin_url: str, state_dir: Path) -> str:
+    """One POP, one origin, CachingOptimized for everything: for targeted regression tests."""
+    return f"""\
+[server]
+port = 0
+admin_port = 0
+https = false
+state_dir = "{state_dir.as_posix()}"
+
+[[origins]]
+id = "app"
+url = "{origin_url}"
+
+[default_behavior]
+origin = "app"
+cache_policy = "CachingOptimized"
+"""
+
+
 def greet_js(version: int) -> str:
     return f"""\
 // The soak's viewer-request function, version {version}: reads the KVS on every request.

@@ -23,7 +23,9 @@ from tests.reliability.soak.origin import CUT_ANNOUNCED, static_body
 
 STATIC_OBJECTS = 120
 PAGES = 40
+BIG_OBJECTS = 2
 KEEP_UNEXPECTED = 10
+KNOWN_BUG_304 = "known bug: 304 to an unconditional GET"
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class Shot:
     method: str
     path: str
     pop: str | None  # None: no x-edgesim-pop header (serve picks the first POP)
+    abort: bool = False  # the viewer goes away once the response headers arrived
 
     @property
     def kind(self) -> str:
@@ -61,6 +64,7 @@ class Tally:
     sent: int = 0
     by_class: Counter[str] = field(default_factory=Counter)
     expected_faults: Counter[str] = field(default_factory=Counter)
+    known_bugs: Counter[str] = field(default_factory=Counter)
     x_cache: Counter[str] = field(default_factory=Counter)
     healthy_latency_s: list[float] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
@@ -75,6 +79,8 @@ class Tally:
             self.unexpected_count += 1
             if len(self.unexpected) < KEEP_UNEXPECTED:
                 self.unexpected.append(describe(outcome, problem))
+        elif fault == KNOWN_BUG_304:
+            self.known_bugs[fault] += 1
         elif fault is not None:
             self.expected_faults[fault] += 1
         else:
@@ -103,6 +109,10 @@ def describe(outcome: Outcome, problem: str) -> str:
 def classify(outcome: Outcome, versions: Versions) -> tuple[str | None, str | None]:
     """(problem, expected fault): at most one is set; both None for a healthy response."""
     shot, status = outcome.shot, outcome.status
+    if shot.abort:
+        if status is not None and 200 <= status < 400:
+            return None, "viewer left"
+        return f"unexpected status {status} before the viewer left", None
     if shot.path == "/fault/503":
         return (None, "503") if status == 503 and outcome.error is None else ("not a 503", None)
     if shot.path == "/fault/slow":
@@ -113,6 +123,12 @@ def classify(outcome: Outcome, versions: Versions) -> tuple[str | None, str | No
         return "not a 200 whose body breaks off", None
     if outcome.error is not None:
         return "transport error", None
+    if status == 304 and shot.method == "GET":
+        # No viewer here sends a conditional request, so a 304 is serve's own revalidation's
+        # answer passed on: a bug the soak found, held by the strict xfail
+        # test_soak.py::test_a_revalidation_raced_by_an_invalidation_answers_the_object.
+        # Counted apart (figures: known_bugs) until it is fixed; then remove this branch.
+        return None, KNOWN_BUG_304
     if status is None or not (200 <= status < 400):
         return f"unexpected status {status}", None
     return check_body(outcome, versions), None
@@ -142,6 +158,11 @@ def check_body(outcome: Outcome, versions: Versions) -> str | None:
 def pick_shot(rng: random.Random, kvs_keys: list[str]) -> Shot:
     roll = rng.random()
     pop = None if rng.random() < 0.05 else rng.choice(scenario.POPS)
+    if roll < 0.01:
+        return Shot(rng.choice(("GET", "HEAD")), f"/static/big-{rng.randrange(BIG_OBJECTS)}", pop)
+    if roll < 0.02:
+        path = rng.choice((f"/static/big-{rng.randrange(BIG_OBJECTS)}", "/page/p-0", "/api/x"))
+        return Shot("GET", path, pop, abort=True)
     if roll < 0.50:
         return Shot("GET", f"/static/obj-{rng.randrange(STATIC_OBJECTS)}", pop)
     if roll < 0.54:
@@ -167,6 +188,9 @@ async def fire(session: aiohttp.ClientSession, base: str, shot: Shot) -> Outcome
         async with session.request(shot.method, base + shot.path, headers=headers) as response:
             status = response.status
             got = {k.lower(): v for k, v in response.headers.items()}
+            if shot.abort:
+                response.close()  # drops the connection with the body unread
+                return Outcome(shot, status, got, b"", None, time.perf_counter() - start)
             try:
                 async for chunk in response.content.iter_any():
                     body += chunk
