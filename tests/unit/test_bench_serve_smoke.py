@@ -68,6 +68,8 @@ def test_serve_benchmark_prints_the_table_with_every_row(tmp_path: Path) -> None
     assert "req/s ≥ 80%" in table["edgesim serve, no function"][7]
     assert "req/s ≥ 50%" in table["edgesim serve, A/B function"][7]
     assert "errors!" not in out
+    assert re.search(r"a function's cost in serve: -?\d+ µs .* invoked directly .*: \d+ µs", out)
+    assert re.search(r"serve's resident memory: \d+ MB before the rounds, \d+ MB after", out)
     assert re.search(r"hot reload, save → new code serving: p50 \d+ ms, p95 \d+ ms \(2 saves", out)
     assert "upload, streamed to the origin" in out
 
