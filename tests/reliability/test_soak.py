@@ -167,6 +167,9 @@ async def invalidator(env: Env, run: Run, until: float) -> None:
 async def rss_sampler(serve: Process, run: Run, start: float, until: float) -> None:
     loop = asyncio.get_running_loop()
     while loop.time() < until:
+        if serve.proc.poll() is not None:
+            run.problems.append(f"serve exited during the run, status {serve.proc.returncode}")
+            return
         run.rss.append((loop.time() - start, serve.rss_kib()))
         await asyncio.sleep(1.0)
 
@@ -277,6 +280,10 @@ async def test_soak(env: Env, figures: dict[str, object]) -> None:
         for writer in writers:
             writer.join(60)
     traffic_s = loop.time() - start
+    assert env.serve.proc.poll() is None, (
+        f"serve exited during the run, status {env.serve.proc.returncode}:\n{env.serve.tail()}"
+        f"\nfirst problems: {run.problems[:5]}"
+    )
     run.rss.append((traffic_s, env.serve.rss_kib()))
 
     await asyncio.sleep(SETTLED_AFTER_S)
@@ -328,6 +335,10 @@ async def test_soak(env: Env, figures: dict[str, object]) -> None:
             "rss_kib_peak": max(kib for _, kib in run.rss),
             "rss_kib_every_10pct": [kib for _, kib in run.rss[:: max(1, len(run.rss) // 10)]],
             "healthy_latency_ms": tally.latency_ms(),
+            "healthy_latency_ms_by_kind": {
+                kind: tally.latency_ms(samples)
+                for kind, samples in sorted(tally.latency_by_kind.items())
+            },
         }
     )
 

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.config import Config
+from botocore.config import Config  # type: ignore[import-untyped]
 
 from edgesim.controlplane.boto import kvs_client
 
@@ -85,7 +85,8 @@ class Writer(threading.Thread):
                 try:
                     etag = self._one(client, etag)
                 except client.exceptions.ConflictException:
-                    self.ledger.conflicts += 1
+                    with self.ledger.lock:
+                        self.ledger.conflicts += 1
                     etag = client.describe_key_value_store(KvsARN=self.arn)["ETag"]
                 self.stop_event.wait(self.rng.uniform(0.05, 0.25))
         except Exception as exc:  # anything but a conflict is a failure of the soak

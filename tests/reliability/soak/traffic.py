@@ -67,6 +67,7 @@ class Tally:
     known_bugs: Counter[str] = field(default_factory=Counter)
     x_cache: Counter[str] = field(default_factory=Counter)
     healthy_latency_s: list[float] = field(default_factory=list)
+    latency_by_kind: dict[str, list[float]] = field(default_factory=dict)
     unexpected: list[str] = field(default_factory=list)
     unexpected_count: int = 0
 
@@ -85,12 +86,15 @@ class Tally:
             self.expected_faults[fault] += 1
         else:
             self.healthy_latency_s.append(outcome.elapsed_s)
+            kind = "big" if "/big-" in outcome.shot.path else outcome.shot.kind
+            self.latency_by_kind.setdefault(kind, []).append(outcome.elapsed_s)
 
-    def latency_ms(self) -> dict[str, float]:
-        samples = sorted(self.healthy_latency_s)
-        if len(samples) < 2:
+    def latency_ms(self, samples: list[float] | None = None) -> dict[str, float]:
+        """p50 and p99 of healthy requests (all, or the ``samples`` given), in ms."""
+        ordered = sorted(self.healthy_latency_s if samples is None else samples)
+        if len(ordered) < 2:
             return {}
-        cuts = statistics.quantiles(samples, n=100, method="inclusive")
+        cuts = statistics.quantiles(ordered, n=100, method="inclusive")
         return {"p50": round(cuts[49] * 1000, 1), "p99": round(cuts[98] * 1000, 1)}
 
 
