@@ -119,7 +119,7 @@ class KvsTimeline:
                 versions[latest] = {
                     "version": latest,
                     "etag": info.etag,
-                    "written_ms": round(info.last_modified.timestamp() * 1000, 3),
+                    "written_ms": info.last_modified.timestamp() * 1000,
                     "lands": {},
                 }
             for version, write in versions.items():
@@ -128,10 +128,10 @@ class KvsTimeline:
                     pending = dict(status.pending)
                     if version in pending:  # its landing time is known exactly
                         at = now_ms + pending[version] * 1000
-                        lands[status.pop] = {"at_ms": round(at, 3), "observed": False}
+                        lands[status.pop] = {"at_ms": at, "observed": False}
                     elif status.version >= version and status.pop not in lands:
-                        lands[status.pop] = {"at_ms": round(now_ms, 3), "observed": True}
-                for landing in lands.values():
+                        lands[status.pop] = {"at_ms": now_ms, "observed": True}
+                for landing in lands.values():  # exact times: a rounded one could lie ahead
                     landing["landed"] = landing["at_ms"] <= now_ms
             for old in sorted(versions)[: -self.KEEP]:
                 del versions[old]

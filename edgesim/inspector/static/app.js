@@ -32,7 +32,7 @@ async function route() {
 
 async function poll(show, every) {
   await show();
-  state.timer = setInterval(() => { if (!document.activeElement || !main.contains(document.activeElement) || document.activeElement.tagName !== "INPUT") show().catch(() => {}); }, every);
+  state.timer = setInterval(() => show().catch(() => {}), every);
 }
 
 // -- Requests --------------------------------------------------------------------------------
@@ -198,23 +198,28 @@ async function showFunctions() {
 }
 
 // -- KVS --------------------------------------------------------------------------------------
+// The KVS and Cache views build their frame (forms included) once and refresh only the parts
+// that change, so a poll never takes the focus or half-typed text away.
 async function showKvs(storeName) {
   const { body } = await api("/inspector/api/kvs");
   if (!body.stores.length) { render(message("No KeyValueStores.")); return; }
   const store = body.stores.find((x) => x.name === storeName) || body.stores[0];
   const { body: keys } = await api(`/inspector/api/kvs/${encodeURIComponent(store.name)}/keys`);
-  const focused = document.activeElement && document.activeElement.id;
-  const saved = Object.fromEntries(["kvs-key", "kvs-value"].map((i) => [i, document.getElementById(i) ? document.getElementById(i).value : ""]));
-  const note = document.getElementById("kvs-note");
-  render(h("div", null,
-    h("h2", null, "KeyValueStores"),
-    h("nav", { "aria-label": "Stores" }, body.stores.map((x) => h("a", { href: `#/kvs/${encodeURIComponent(x.name)}`, "aria-current": x.name === store.name ? "page" : null }, `${x.name} (${x.items})`))),
-    card(`Store ${store.name}`, kv([["ARN", store.arn], ["ETag", store.etag], ["size", `${store.size} bytes`]]),
-      table([{ title: "POP", cell: (p) => p.pop }, { title: "Version", num: true, cell: (p) => p.version }, { title: "In sync", cell: (p) => p.in_sync ? "yes" : "no", cls: (p) => p.in_sync ? "" : "stale" },
-        { title: "Pending", cell: (p) => p.pending.map((x) => `v${x.version} in ${x.lands_in_s}s`).join(", ") || "—" }], store.pops, (p) => ({ "data-pop": p.pop }))),
-    card("Keys (what each POP serves now)", keysTable(keys), putForm(store, saved), note || h("div", { id: "kvs-note", role: "status" })),
-    card("Propagation of recent writes", propagation(store.timeline, body.pops, body.now_ms))));
-  if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
+  const frame = document.getElementById("kvs-frame");
+  if (!frame || frame.dataset.store !== store.name) {
+    render(h("div", { id: "kvs-frame", "data-store": store.name },
+      h("h2", null, "KeyValueStores"),
+      h("nav", { "aria-label": "Stores", id: "kvs-stores" }),
+      card(`Store ${store.name}`, h("div", { id: "kvs-store" })),
+      card("Keys (what each POP serves now)", h("div", { id: "kvs-keys" }), putForm(store), h("div", { id: "kvs-note", role: "status" })),
+      card("Propagation of recent writes", h("div", { id: "kvs-timeline" }))));
+  }
+  document.getElementById("kvs-stores").replaceChildren(...body.stores.map((x) => h("a", { href: `#/kvs/${encodeURIComponent(x.name)}`, "aria-current": x.name === store.name ? "page" : null }, `${x.name} (${x.items})`)));
+  document.getElementById("kvs-store").replaceChildren(kv([["ARN", store.arn], ["ETag", store.etag], ["size", `${store.size} bytes`]]),
+    table([{ title: "POP", cell: (p) => p.pop }, { title: "Version", num: true, cell: (p) => p.version }, { title: "In sync", cell: (p) => p.in_sync ? "yes" : "no", cls: (p) => p.in_sync ? "" : "stale" },
+      { title: "Pending", cell: (p) => p.pending.map((x) => `v${x.version} in ${x.lands_in_s}s`).join(", ") || "—" }], store.pops, (p) => ({ "data-pop": p.pop })));
+  document.getElementById("kvs-keys").replaceChildren(keysTable(keys));
+  document.getElementById("kvs-timeline").replaceChildren(propagation(store.timeline, body.pops, body.now_ms));
 }
 
 function keysTable(keys) {
@@ -225,9 +230,9 @@ function keysTable(keys) {
     keys.keys, (k) => ({ "data-key": k.key }));
 }
 
-function putForm(store, saved) {
-  const key = h("input", { id: "kvs-key", placeholder: "key", required: true, value: saved["kvs-key"] });
-  const value = h("input", { id: "kvs-value", placeholder: "value", size: 30, value: saved["kvs-value"] });
+function putForm(store) {
+  const key = h("input", { id: "kvs-key", placeholder: "key", required: true });
+  const value = h("input", { id: "kvs-value", placeholder: "value", size: 30 });
   return h("form", { class: "filters", onsubmit: (e) => { e.preventDefault(); kvsWrite(store.arn, key.value, value.value); } },
     h("label", null, "Key", key), h("label", null, "Value", value), h("button", { type: "submit", id: "kvs-put" }, "Put"));
 }
@@ -243,7 +248,6 @@ async function kvsWrite(arn, key, value) {
     if (value === null) await api(path, { method: "DELETE", headers: { "If-Match": etag } });
     else await api(path, { method: "PUT", headers: { "If-Match": etag }, json: { Value: value } });
     note.replaceChildren(message(`${value === null ? "deleted" : "put"} ${key}: acknowledged; watch it land POP by POP`));
-    if (document.getElementById("kvs-value")) document.getElementById("kvs-value").value = "";
     await showKvs(decodeURIComponent(location.hash.split("/")[2] || "") || null);
   } catch (error) { note.replaceChildren(message(error.message, true)); }
 }
@@ -274,25 +278,28 @@ function propagation(writes, pops, now) {
 // -- Cache ------------------------------------------------------------------------------------
 async function showCache() {
   const { body } = await api("/inspector/api/cache");
-  const saved = document.getElementById("inv-path") ? document.getElementById("inv-path").value : "/*";
-  const path = h("input", { id: "inv-path", value: saved, size: 30 });
-  const out = document.getElementById("inv-note") || h("div", { id: "inv-note", role: "status" });
-  const invalidate = async (e) => {
-    e.preventDefault();
-    try {
-      const { body: r } = await api("/cache/invalidations", { method: "POST", json: { paths: [path.value] } });
-      out.replaceChildren(message(`invalidated ${r.invalidated[path.value]} object(s) matching ${path.value}`));
-      await showCache();
-    } catch (error) { out.replaceChildren(message(error.message, true)); }
-  };
+  if (!document.getElementById("cache-frame")) {
+    const path = h("input", { id: "inv-path", value: "/*", size: 30 });
+    const out = h("div", { id: "inv-note", role: "status" });
+    const invalidate = async (e) => {
+      e.preventDefault();
+      try {
+        const { body: r } = await api("/cache/invalidations", { method: "POST", json: { paths: [path.value] } });
+        out.replaceChildren(message(`invalidated ${r.invalidated[path.value]} object(s) matching ${path.value}`));
+        await showCache();
+      } catch (error) { out.replaceChildren(message(error.message, true)); }
+    };
+    render(h("div", { id: "cache-frame" }, h("h2", null, "Cache"),
+      card("Invalidate", h("form", { class: "filters", onsubmit: invalidate }, h("label", null, "Path pattern (* only at the end)", path), h("button", { type: "submit", id: "inv-go" }, "Invalidate")), out,
+        h("p", { class: "muted", id: "cache-stats" })),
+      h("div", { id: "cache-pops" })));
+  }
   const st = body.stats;
-  render(h("div", null, h("h2", null, "Cache"),
-    card("Invalidate", h("form", { class: "filters", onsubmit: invalidate }, h("label", null, "Path pattern (* only at the end)", path), h("button", { type: "submit", id: "inv-go" }, "Invalidate")), out,
-      h("p", { class: "muted" }, `${st.entries} objects, ${st.bytes} bytes; hits ${st.hits}, misses ${st.misses}, evictions ${st.evictions}, invalidated ${st.invalidated}`)),
-    body.pops.map((p) => card(`POP ${p.pop}`, p.objects.length ? table([
-      { title: "Path", cell: (o) => h("code", null, o.path) }, { title: "Status", num: true, cell: (o) => o.status }, { title: "Size", num: true, cell: (o) => o.size },
-      { title: "Age", num: true, cell: (o) => `${o.age_s} s` }, { title: "TTL left", num: true, cell: (o) => `${o.ttl_left_s.toFixed(0)} s`, cls: (o) => o.fresh ? "" : "stale" },
-      { title: "Cache key", cell: (o) => h("code", null, o.key) }], p.objects, () => ({ class: "cache-object" })) : h("p", { class: "muted cache-empty" }, "empty")))));
+  document.getElementById("cache-stats").textContent = `${st.entries} objects, ${st.bytes} bytes; hits ${st.hits}, misses ${st.misses}, evictions ${st.evictions}, invalidated ${st.invalidated}`;
+  document.getElementById("cache-pops").replaceChildren(...body.pops.map((p) => card(`POP ${p.pop}`, p.objects.length ? table([
+    { title: "Path", cell: (o) => h("code", null, o.path) }, { title: "Status", num: true, cell: (o) => o.status }, { title: "Size", num: true, cell: (o) => o.size },
+    { title: "Age", num: true, cell: (o) => `${o.age_s} s` }, { title: "TTL left", num: true, cell: (o) => `${o.ttl_left_s.toFixed(0)} s`, cls: (o) => o.fresh ? "" : "stale" },
+    { title: "Cache key", cell: (o) => h("code", null, o.key) }], p.objects, () => ({ class: "cache-object" })) : h("p", { class: "muted cache-empty" }, "empty"))));
 }
 
 // -- Distribution -----------------------------------------------------------------------------
