@@ -17,6 +17,13 @@ client sending headers slowly is cut off when it expires). aiohttp has no separa
 timeout; edgesim does not add one. CloudFront documents neither value for viewer connections
 (only the origin keep-alive timeout, 5 s by default), so the value is edgesim's choice.
 
+HTTP versions: the port speaks HTTP/1.x in text. CloudFront supports HTTP/1.0, 1.1 and 2 for
+viewers, HTTP/2 only over TLS (AWS knowledge center, "Which protocols can I use with my CloudFront
+distribution?"), so a request line naming another version (``HTTP/2.0``, ``HTTP/3.0``, or none:
+HTTP/0.9) is refused like a request the parser cannot read (400, connection closed) instead of
+being answered with a status line in that version. A higher HTTP/1 minor version (``HTTP/1.2``)
+is served as HTTP/1.1 and answered as HTTP/1.1 (RFC 9110 §2.5).
+
 Everything a client causes (a malformed request, a connection that goes away) ends as one log
 line through the request log, never as a traceback from ``aiohttp.server``.
 """
@@ -29,7 +36,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.abc import AbstractStreamWriter
+from aiohttp.http import HttpVersion10, HttpVersion11, RawRequestMessage
 from aiohttp.http_exceptions import HttpProcessingError, LineTooLong
+from aiohttp.streams import StreamReader
 
 from edgesim.edge.stages.viewer import MAX_REQUEST_BYTES
 
@@ -90,14 +100,54 @@ def one_line(text: str, limit: int = 300) -> str:
     return flat if len(flat) <= limit else flat[:limit] + "…"
 
 
+# Where a request whose version the port does not speak keeps that version (its message says
+# HTTP/1.1, so the refusal's status line is one the viewer can read).
+_UNSUPPORTED_VERSION = web.RequestKey("edgesim.unsupported_http_version", str)
+
+
 class ViewerServer(web.Server):
-    """``web.Server`` (aiohttp's low-level server) whose connections use :class:`ViewerProtocol`."""
+    """``web.Server`` (aiohttp's low-level server) whose connections use :class:`ViewerProtocol`
+    and whose requests are HTTP/1.0 or HTTP/1.1 (others are refused)."""
 
     def __init__(self, handler: Handler, *, refuse: Refuse, **kwargs: Any) -> None:
-        super().__init__(handler, **kwargs)
+        super().__init__(self._checked, request_factory=self._viewer_request, **kwargs)
+        self._handler = handler
         self._refuse = refuse
         self._protocol_kwargs = kwargs
         self._running_loop = asyncio.get_running_loop()
+
+    def _viewer_request(
+        self,
+        message: RawRequestMessage,
+        payload: StreamReader,
+        protocol: web.RequestHandler,
+        writer: AbstractStreamWriter,
+        task: asyncio.Task[None],
+    ) -> web.BaseRequest:
+        version = message.version
+        unsupported = None
+        if version.major == 1 and version.minor > 1:
+            message = message._replace(version=HttpVersion11)  # RFC 9110 §2.5
+        elif version not in (HttpVersion10, HttpVersion11):
+            unsupported = "HTTP/0.9 (no version)" if version < HttpVersion10 else (
+                f"HTTP/{version.major}.{version.minor}"
+            )  # fmt: skip
+            message = message._replace(version=HttpVersion11, should_close=True)
+        request = web.BaseRequest(message, payload, protocol, writer, task, self._running_loop)
+        if unsupported is not None:
+            request[_UNSUPPORTED_VERSION] = unsupported
+        return request
+
+    async def _checked(self, request: web.BaseRequest) -> web.StreamResponse:
+        unsupported = request.get(_UNSUPPORTED_VERSION)
+        if unsupported is not None:
+            return self._refuse(
+                request,
+                False,
+                f"{unsupported} in the request line: this port speaks HTTP/1.0 and HTTP/1.1 "
+                "(CloudFront takes HTTP/2 only over TLS; edgesim does not emulate it)",
+            )
+        return await self._handler(request)
 
     def __call__(self) -> web.RequestHandler:
         return ViewerProtocol(
