@@ -90,3 +90,18 @@ def table(targets: list[Target], missing: dict[str, str], origin: Target) -> lis
             f"| {goals(target, bare, miniflare, p99, bare_p99)} |"
         )
     return lines
+
+
+def spread(targets: list[Target], missing: dict[str, str]) -> list[str]:
+    """Each row's lowest and highest figure over the rounds: how much to trust the medians."""
+    lines = ["spread over the rounds (min–max):"]
+    for target in targets:
+        if target.name in missing or len(target.rates) < 2:
+            continue
+        p99 = [c[1] for c in target.c1]
+        lines.append(
+            f"  {target.name}: req/s {min(target.rates):,.0f}–{max(target.rates):,.0f}, "
+            f"CPU µs/request {min(target.cpu_us):,.0f}–{max(target.cpu_us):,.0f}, "
+            f"c=1 p99 {min(p99):.2f}–{max(p99):.2f} ms"
+        )
+    return lines if len(lines) > 1 else []

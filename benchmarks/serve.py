@@ -46,7 +46,7 @@ from urllib.parse import urlsplit
 
 import _load
 from _procs import Server, load_average, machine
-from _table import Target, mark, median, table
+from _table import Target, mark, median, spread, table
 
 HERE = Path(__file__).resolve().parent
 AB_ROUTER = HERE / "functions" / "ab_router.js"
@@ -454,6 +454,8 @@ def transfers(setup: Setup, s: Settings) -> None:
 def run(s: Settings, bare_loop: str) -> int:
     print(f"edgesim serve benchmark (issue 12), {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print(f"machine: {machine()}")
+    if os.getloadavg()[0] > (os.cpu_count() or 1):
+        print("the machine is busy (more runnable work than cores): absolute figures are noisy")
     with tempfile.TemporaryDirectory(prefix="edgesim-bench-") as tmp:
         servers: list[Server] = []
         try:
@@ -499,6 +501,8 @@ def report(setup: Setup, s: Settings) -> None:
     print()
     print("\n".join(table(rows, setup.missing, origin)))
     print()
+    for line in spread(setup.targets, setup.missing):
+        print(line)
     o50, o99 = median([c[0] for c in origin.c1]), median([c[1] for c in origin.c1])
     print(
         f"added latency = the target's c=1 latency − the origin direct's (c=1 p50 / p99 "
