@@ -20,11 +20,19 @@ tree (from /proc) over the loaded run, divided by the requests answered. Figures
 the rounds; the ratio columns compare with the bare proxy, next to issue 12's targets. The load
 generator is wrk when on PATH, else ours (benchmarks/_load.py), always in a child process.
 
-Then hot reload (from saving a function file to the new code answering; issue 12: p95 ≤ 150 ms)
-and 200 MB transfers through serve with the growth of its peak RSS.
+Under the table: each row's spread over the rounds; the A/B function's CPU cost in serve (A/B row
+minus no-function row) next to the same function invoked directly by edgesim's runtime (issue 12:
+≤ 1.3×); serve's resident memory before and after the rounds; hot reload (from saving a function
+file to the new code answering; issue 12: p95 ≤ 150 ms); 200 MB transfers through serve with the
+growth of its peak RSS.
 
-    python benchmarks/serve.py [--quick] [--rounds 3] [--duration 10] [--connections 32]
-                               [--loadgen auto|wrk|python] [--requests N] [--bare-loop same|...]
+The bare proxy runs on the event loop serve runs on (uvloop when serve has it loaded, else
+asyncio's; ``--bare-loop`` overrides). A full run takes about 5 minutes; ``--quick`` (1 s loads,
+5 reload saves, 20 MB transfers) under a minute.
+
+    python benchmarks/serve.py [--quick] [--rounds 3] [--duration 10] [--c1-duration 5]
+        [--connections 32] [--loadgen auto|wrk|python] [--requests N (ours only)]
+        [--reload-saves 20] [--transfer-mb 200] [--bare-loop same|asyncio|uvloop]
 """
 
 from __future__ import annotations
