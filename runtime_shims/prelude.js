@@ -519,6 +519,7 @@ function begin(eventJson, optsJson) {
   var opts = jsonParse(optsJson);
   st = freshState(opts);
   touched = false;
+  wideCheck = false;
   ticks = 0;
   tickLimit = opts.tickLimit;
   seedRandom(opts.seed);
@@ -527,7 +528,7 @@ function begin(eventJson, optsJson) {
   var require = makeRequire();
   plumbed(t0);
   try {
-    var handler = moduleFn(require, tick);
+    var handler = moduleFn(require, tick, guardWrite);
     if (typeof handler !== 'function') {
       throw new ErrorCtor('handler is not defined');
     }
@@ -688,14 +689,23 @@ function settle(answersJson) {
 // context before the next invocation.
 var touched = false;
 var watchedSet = null;
+// Two sets of tables: every writable property and accessor of the watched objects ("all"), and
+// only those whose names the source writes in plain sight ("named"; the same arrays when the
+// names cannot be known). The named ones are checked after each invocation; all of them after
+// an invocation in which a computed-key write or delete (`o[k] = v`) reached a watched object.
+var wideCheck = false;
 var restoreTargets = [];
 var restoreValues = [];
+var accessorObjects = [];
+var accessorKeys = [];
+var namedRestoreTargets = restoreTargets;
+var namedRestoreValues = restoreValues;
+var namedAccessorObjects = accessorObjects;
+var namedAccessorKeys = accessorKeys;
 var scanArgs = [null];
 var countedObjects = [];
 var countedKeys = [];
 var countedSymbols = [];
-var accessorObjects = [];
-var accessorKeys = [];
 var stateObjects = [];
 var stateGetters = [];
 var stateSetters = [];
@@ -851,10 +861,12 @@ function rarelyTouched() {
   return list;
 }
 
-// written: the property names the function's source can write or delete (null: any name; see
-// written_properties in edgesim/runtime/source.py). Only those can change on a shared object
-// outside the wrappers, so only those are put back after each invocation. Built-ins also write
-// `length` and `lastIndex` on whatever object they are given.
+// written: the property names the function's source writes or deletes in plain sight (null: it
+// cannot be known; see edgesim/runtime/writes.py). Outside the wrappers, a property of a shared
+// object changes only through such a write or through a computed-key one, which the loader routes
+// through guardWrite() below; so after an invocation without computed-key writes to shared objects
+// only the named properties are put back. Built-ins also write `length` and `lastIndex` on
+// whatever object they are given.
 function snapshot(writtenJson) {
   var written = jsonParse(writtenJson);
   var only = null;
@@ -862,6 +874,10 @@ function snapshot(writtenJson) {
     only = new SetCtor(written);
     setAdd(only, 'length');
     setAdd(only, 'lastIndex');
+    namedRestoreTargets = [];
+    namedRestoreValues = [];
+    namedAccessorObjects = [];
+    namedAccessorKeys = [];
   }
   var frozenAnyway = rarelyTouched();
   var i, j;
@@ -887,15 +903,19 @@ function snapshot(writtenJson) {
     setAdd(watchedSet, o);
     var keys = keysOf[i];
     var values = objectCreate(null);
+    var namedValues = objectCreate(null);
     var writable = 0;
+    var namedWritable = 0;
     for (j = 0; j < keys.length; j++) {
       var d = descriptorsOf[i][j] || getOwnDescriptor(o, keys[j]);
-      var named = only === null || (typeof keys[j] === 'string' && setHas(only, keys[j]));
+      var named = only !== null && typeof keys[j] === 'string' && setHas(only, keys[j]);
       if (hasOwn(d, 'value')) {
         if (d.writable) {
+          values[keys[j]] = d.value;
+          writable++;
           if (named) {
-            values[keys[j]] = d.value;
-            writable++;
+            namedValues[keys[j]] = d.value;
+            namedWritable++;
           }
         } else if (d.configurable) {
           defineProperty(o, keys[j], { configurable: false });
@@ -903,9 +923,11 @@ function snapshot(writtenJson) {
       } else if (d.configurable) {
         // Accessors stay configurable (user code may replace a getter, as polyfills do; that
         // goes through defineProperty and is noticed); a deleted one is looked for each time.
+        accessorObjects[accessorObjects.length] = o;
+        accessorKeys[accessorKeys.length] = keys[j];
         if (named) {
-          accessorObjects[accessorObjects.length] = o;
-          accessorKeys[accessorKeys.length] = keys[j];
+          namedAccessorObjects[namedAccessorObjects.length] = o;
+          namedAccessorKeys[namedAccessorKeys.length] = keys[j];
         }
         if (d.get !== undefined && d.set !== undefined && d.get !== d.set && o !== ObjectProto) {
           // A setter that may keep engine state (Error.stackTraceLimit, Error.prepareStackTrace):
@@ -925,6 +947,10 @@ function snapshot(writtenJson) {
       restoreTargets[restoreTargets.length] = o;
       restoreValues[restoreValues.length] = values;
     }
+    if (namedWritable > 0) {
+      namedRestoreTargets[namedRestoreTargets.length] = o;
+      namedRestoreValues[namedRestoreValues.length] = namedValues;
+    }
     var enumerable = objectKeys(o).length;
     if (enumerable === 0) {
       scanArgs[scanArgs.length] = o;
@@ -939,8 +965,12 @@ function snapshot(writtenJson) {
 // True when the context must not serve another invocation. Runs after every invocation.
 function leftSomethingBehind() {
   if (touched) return true;
+  var targets = wideCheck ? restoreTargets : namedRestoreTargets;
+  var values = wideCheck ? restoreValues : namedRestoreValues;
+  var accessors = wideCheck ? accessorObjects : namedAccessorObjects;
+  var accessorNames = wideCheck ? accessorKeys : namedAccessorKeys;
   try {
-    for (var i = 0; i < restoreTargets.length; i++) objectAssign(restoreTargets[i], restoreValues[i]);
+    for (var i = 0; i < targets.length; i++) objectAssign(targets[i], values[i]);
     scanArgs[0] = objectCreate(null);
     var found = applyFn(objectAssign, null, scanArgs);
     if (ownNames(found).length > 0 || ownSymbols(found).length > 0) return true;
@@ -950,8 +980,8 @@ function leftSomethingBehind() {
         return true;
       }
     }
-    for (var k = 0; k < accessorObjects.length; k++) {
-      if (!hasOwn(accessorObjects[k], accessorKeys[k])) return true;
+    for (var k = 0; k < accessors.length; k++) {
+      if (!hasOwn(accessors[k], accessorNames[k])) return true;
     }
     for (var m = 0; m < stateObjects.length; m++) {
       if (applyFn(stateGetters[m], stateObjects[m], []) !== stateValues[m]) {
@@ -962,6 +992,14 @@ function leftSomethingBehind() {
     return true;
   }
   return touched;
+}
+
+// The loader wraps the object of every computed-key write or delete in the user's code in a call
+// to this (`__edgesim_w(o)[k] = v`; see edgesim/runtime/writes.py): when it is a watched object,
+// this invocation ends with the wide check. It returns its argument, so nothing else changes.
+function guardWrite(o) {
+  if (!wideCheck && watchedSet !== null && setHas(watchedSet, o)) wideCheck = true;
+  return o;
 }
 
 function install(fn) { moduleFn = fn; }

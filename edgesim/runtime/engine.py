@@ -70,7 +70,8 @@ SHIMS_BY_RUNTIME = {
 # The module body runs as a function; an object key names it, so its frames read "<top level>"
 # without a binding user code could see. Padding lines follow (see the module docstring).
 _WRAPPER_HEAD = (
-    "__edgesim_internals.install({'<top level>': function (require, __edgesim_tick) {'use strict';"
+    "__edgesim_internals.install({'<top level>': "
+    "function (require, __edgesim_tick, __edgesim_w) {'use strict';"
 )
 _WRAPPER_TAIL = "\n;return typeof handler === 'function' ? handler : undefined;}}['<top level>']);"
 _POSITION = re.compile(r"<input>:(\d+)(?::(\d+))?")
@@ -378,7 +379,7 @@ class JsSession:
             raise self._locator.syntax_error(str(exc)) from None
         ctx.eval("delete globalThis.__edgesim_internals;")
         yield
-        # Names the source can write (None: any): see written_properties in source.py.
+        # Names the source writes in plain sight (None: any): see writes.py.
         snapshot(orjson.dumps(None if written is None else sorted(written)).decode())
         yield
         self._ctx = ctx

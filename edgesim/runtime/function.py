@@ -36,7 +36,8 @@ from edgesim.runtime.origin_checks import origin_modifications
 from edgesim.runtime.positions import PositionMap
 from edgesim.runtime.result import ResultKind as ResultKind
 from edgesim.runtime.result import classify, normalise, validate_request, validate_response
-from edgesim.runtime.source import FunctionSource, load_body, written_properties
+from edgesim.runtime.source import FunctionSource, load_body
+from edgesim.runtime.writes import guard_writes
 
 CLOUDFRONT_ERROR_PREFIX = (
     "The CloudFront function associated with the CloudFront distribution is invalid"
@@ -258,6 +259,9 @@ class LoadedFunction:
         self.budget = budget or BudgetPolicy()
         self.findings = _compat_findings(source, runtime, compat, compat_overrides)
         body, positions = load_body(source.text)
+        # What the isolation check must put back after each invocation (see writes.py).
+        body, self._written, guards = guard_writes(body)
+        positions = positions.then(guards)
         if self.budget.deterministic:
             from edgesim.runtime.instrument import instrument_with_map
 
@@ -266,8 +270,6 @@ class LoadedFunction:
         self._body = body
         # From the engine's positions back to the file as written.
         self.positions: PositionMap = positions
-        # What the isolation check must put back after each invocation (see prelude.js).
-        self._written = written_properties(source.text)
         self._session: JsSession | None = None
         # The next context, built (or being built) ahead; contexts taken out of service, to be
         # freed between requests (freeing one takes about a millisecond).

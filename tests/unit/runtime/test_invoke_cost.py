@@ -6,10 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edgesim import limits
 from edgesim.runtime.engine import JsSession, KvsAnswer
-from tests.unit.runtime.helpers import NOW
+from edgesim.runtime.function import BudgetPolicy
+from edgesim.runtime.writes import guard_writes
+from tests.unit.runtime.helpers import NOW, load, request_event
 
 EVENT = '{"version": "1.0", "context": {"eventType": "viewer-request"}, "request": {"uri": "/a"}}'
 OPTIONS: dict[str, Any] = {
@@ -57,3 +61,200 @@ def test_memory_is_checked_once_the_invocations_since_the_last_check_add_up(
         assert session.invocations == 3 + n
     assert checks == expected
     assert 5 <= len(checks) < 40  # cheap invocations are checked together, not one by one
+
+
+# --- the isolation check puts back only what the code can have changed --------------------
+
+
+def seen(fn: Any, uri: str = "/index.html") -> str:
+    result = fn.invoke(request_event(uri), now=NOW, seed=7)
+    assert result.error is None, result.error
+    return str(result.request["headers"]["seen"]["value"])
+
+
+# (a change made through computed keys only, an expression the next run reports)
+COMPUTED_CHANGES = [
+    ("var k = 'ran' + 'dom'; Math[k] = function () { return 42; };", "String(Math.random())"),
+    ("var k = 'tr' + 'im'; String.prototype[k] = function () { return 'x'; };", "' a '.trim()"),
+    ("var m = Math, k = 'max'; m[k] = Math.min;", "String(Math.max(1, 2))"),
+    ("var k = 'stringify'; [JSON[k]] = [function () { return 'x'; }];", "JSON.stringify(1)"),
+    ("for (JSON[e.request.uri.slice(1)] in {a: 1});", "typeof JSON.parse"),
+    ("var k = 'fl' + 'ags'; delete RegExp.prototype[k];", "typeof /x/g.flags"),
+    ("var k = 'ma' + 'x'; delete Math[k];", "typeof Math.max"),
+    ("var k = 'length'; Array.prototype[k] += 2;", "String(Array.prototype.length)"),
+    ("var k = 'log'; console[k] = null;", "typeof console.log"),
+    ("var k = 'now'; Date[k]++;", "String(Date.now())"),
+    ("var k = 'ends' + 'With'; delete Object.getPrototypeOf('')?.[k];", "typeof ''.endsWith"),
+]
+
+
+@pytest.mark.parametrize(("change", "probe"), COMPUTED_CHANGES)
+def test_computed_key_changes_to_shared_objects_are_undone(change: str, probe: str) -> None:
+    # The code names no property it changes (its names written in plain sight are only `seen`):
+    # the wrapped computed-key writes must widen the check for that invocation.
+    fn = load(
+        "function handler(e) { var s = " + probe + "; " + change + "\n"
+        " e.request.headers.seen = {value: s}; return e.request; }"
+    )
+    first = seen(fn, "/parse")
+    assert seen(fn, "/parse") == first
+    assert seen(fn, "/parse") == first
+
+
+def test_a_replaced_method_is_put_back_without_a_new_context() -> None:
+    fn = load(
+        "function handler(e) { var s = String(Math.random() === 42);"
+        " var k = 'random'; Math[k] = function () { return 42; };"
+        " e.request.headers.seen = {value: s}; return e.request; }"
+    )
+    assert [seen(fn) for _ in range(4)] == ["false"] * 4
+    assert fn.sessions_built == 1
+
+
+def test_computed_writes_to_the_functions_own_objects_keep_the_context() -> None:
+    code = (
+        "const totals = {};\n"
+        "function handler(e) { const out = {}; const list = [];"
+        " for (const name in e.request.headers) { out[name] = e.request.headers[name];"
+        " list[list.length] = name; totals[name] = (totals[name] || 0) + 1; }"
+        " const qs = e.request.querystring; qs['n' + list.length] = {value: 'x'};"
+        " delete qs[list[0]];"
+        " e.request.headers = out;"
+        " e.request.headers.seen = {value: list.join() + JSON.stringify(totals)};"
+        " return e.request; }"
+    )
+    fn = load(code)
+    event = request_event(headers={"host": "a.example", "accept": "*/*"})
+    for _ in range(4):
+        result = fn.invoke(event, now=NOW)
+        assert result.error is None, result.error
+        assert result.request["headers"]["seen"]["value"] == 'host,accept{"host":1,"accept":1}'
+        assert result.request["querystring"] == {"n2": {"value": "x"}}
+    assert fn.sessions_built == 1
+
+
+def test_a_guarded_write_keeps_error_positions_and_messages() -> None:
+    code = "function handler(e) {\n  var o;\n  var k = 'x';\n  o[k] = 1;\n  return e.request;\n}\n"
+    result = load(code).invoke(request_event(), now=NOW)
+    assert result.error is not None
+    assert result.error.message == 'TypeError: cannot set property "x" of undefined'
+    assert result.error.position is not None
+    assert result.error.position.startswith("fn.js:4:")
+    bare = JsSession(
+        code,
+        runtime=limits.RUNTIME_JS_2,
+        filename="fn.js",
+        ceiling_ns=50_000_000,
+        memory_bytes=limits.FUNCTION_MAX_MEMORY_BYTES,
+    ).invoke(
+        '{"version": "1.0", "context": {"eventType": "viewer-request"}, "request": {}}',
+        OPTIONS,
+        no_kvs,
+        0,
+    )
+    assert bare.frames, bare
+    assert result.error.position == bare.frames[0].position
+
+
+@pytest.mark.parametrize(
+    ("code", "expected", "names"),
+    [
+        ("o[k] = 1;", "__edgesim_w(o)[k] = 1;", set()),
+        ("a.b[k] += 1; delete a[k]; a[k]++;", "__edgesim_w(a.b)[k] += 1; delete __edgesim_w(a)[k]; __edgesim_w(a)[k]++;", set()),
+        ("[o[k], p.q] = z; for (o[k] in z);", "[__edgesim_w(o)[k], p.q] = z; for (__edgesim_w(o)[k] in z);", {"q"}),
+        ("delete o?.[k];", "delete __edgesim_w(o)?.[k];", set()),
+        ("x[y[k] = 1] = 2;", "__edgesim_w(x)[__edgesim_w(y)[k] = 1] = 2;", set()),
+        # Objects created by this run of the code are left alone...
+        ("const o = {}; const a = []; o[k] = a[i] = 1; f(o, a); return [o.x, a];",
+         "const o = {}; const a = []; o[k] = a[i] = 1; f(o, a); return [o.x, a];", set()),
+        # ...unless the name is bound otherwise somewhere, or assigned.
+        ("const o = {}; function f(o) { o[k] = 1; }", "const o = {}; function f(o) { __edgesim_w(o)[k] = 1; }", set()),
+        ("const o = {}; { let o = Math; o[k] = 1; }", "const o = {}; { let o = Math; __edgesim_w(o)[k] = 1; }", set()),
+        ("const o = {}; ({o} = z); o[k] = 1;", "const o = {}; ({o} = z); __edgesim_w(o)[k] = 1;", set()),
+        ("const o = Math; o[k] = 1;", "const o = Math; __edgesim_w(o)[k] = 1;", set()),
+        ("var o = {}; o[k] = 1;", "var o = {}; __edgesim_w(o)[k] = 1;", set()),
+        ("o.a = 1; o['b'] = 2; o[0] = 3;", "o.a = 1; o['b'] = 2; o[0] = 3;", {"a", "b"}),
+    ],
+)  # fmt: skip
+def test_the_objects_of_computed_key_writes_are_wrapped(
+    code: str, expected: str, names: set[str]
+) -> None:
+    text, written, layer = guard_writes(code)
+    assert text == expected
+    assert written == frozenset(names)
+    assert (layer is None) == (text == code)
+
+
+@pytest.mark.parametrize("code", ["class A extends B { m() { super[k] = 1; } }", "o[k = ;"])
+def test_writes_through_super_or_code_that_does_not_parse_check_everything(code: str) -> None:
+    assert guard_writes(code) == (code, None, None)
+
+
+def test_guarded_code_keeps_its_columns() -> None:
+    text, _, layer = guard_writes("var x = 1; o[k] = oops;")
+    assert layer is not None
+    column = text.index("oops") + 1
+    assert layer.original(1, column) == (1, len("var x = 1; o[k] = ") + 1)
+
+
+def test_deterministic_mode_counts_the_same_work_with_guarded_writes() -> None:
+    code = (
+        "function handler(e) { var o = e.request.querystring;"
+        " for (var i = 0; i < 50; i++) { o['k' + i] = {value: String(i)}; }"
+        " return e.request; }"
+    )
+    fn = load(code, budget=BudgetPolicy(deterministic=True))
+    result = fn.invoke(request_event(), now=NOW)
+    assert result.error is None, result.error
+    assert len(result.request["querystring"]) == 50
+    # One tick for the handler's entry and one per iteration (the guard is not user code).
+    assert result.compute_utilization == round(51 * 1_000 * 100 / fn.budget.budget_ns)
+
+
+SHARED = {
+    "Math": ["random", "max", "floor", "PI", "newName"],
+    "JSON": ["parse", "stringify", "newName"],
+    "String.prototype": ["trim", "slice", "length", "newName"],
+    "Array.prototype": ["map", "push", "length", "newName"],
+    "Object": ["keys", "assign", "newName"],
+    "console": ["log", "newName"],
+    "Date": ["now", "newName"],
+    "RegExp.prototype": ["flags", "exec", "lastIndex", "newName"],
+    "globalThis": ["Math", "Buffer", "newName"],
+}
+STYLES = [
+    "{t}.{n} = {v};",
+    "{t}['{n}'] = {v};",
+    "var k = '{n}'; {t}[k] = {v};",
+    "var t = {t}, k = '{n}'; t[k] = {v};",
+    "var k = '{n}'; delete {t}[k];",
+    "delete {t}.{n};",
+    "var k = '{n}'; [{t}[k]] = [{v}];",
+]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    target=st.sampled_from(sorted(SHARED)),
+    data=st.data(),
+    style=st.sampled_from(STYLES),
+    value=st.sampled_from(["null", "1", "function () { return 'x'; }", "{}"]),
+)
+def test_what_one_invocation_does_to_a_shared_object_never_reaches_the_next(
+    target: str, data: st.DataObject, style: str, value: str
+) -> None:
+    name = data.draw(st.sampled_from(SHARED[target]))
+    change = "try { " + style.format(t=target, n=name, v=value) + " } catch (x) {}"
+    probe = (
+        f"(function () {{ var d = Object.getOwnPropertyDescriptor({target}, '{name}');"
+        " return d === undefined ? 'absent' : [typeof d.value, typeof d.get, d.writable,"
+        f" d.enumerable, d.configurable, d.value === undefined ? '' : String(d.value).length]"
+        ".join(); })()"
+    )
+    fn = load(
+        "function handler(e) { var s = " + probe + "; " + change + "\n"
+        " e.request.headers.seen = {value: s}; return e.request; }"
+    )
+    first = seen(fn)
+    assert seen(fn) == first
+    assert seen(fn) == first
