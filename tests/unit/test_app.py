@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 from edgesim.app import EdgeServer
@@ -71,5 +72,18 @@ def test_one_clock_for_cache_functions_and_kvs(tmp_path: Path) -> None:
         assert server.proxy.clock is clock
         clock.advance(5)
         assert server.cache.clock() == clock.monotonic() == 5
+    finally:
+        server.kvs.close()
+
+
+def test_banner_links_the_inspector_on_a_name_the_admin_port_answers_to(tmp_path: Path) -> None:
+    server = server_for(tmp_path)
+    try:
+        server.admin_port = 8081
+        assert "inspector: http://127.0.0.1:8081/" in server.banner()
+        # Bound to every address (the container): the link uses loopback, which is allowed.
+        dist = server.dist
+        server.proxy.state.dist = replace(dist, server=replace(dist.server, host="0.0.0.0"))
+        assert server.inspector_url == "http://127.0.0.1:8081/"
     finally:
         server.kvs.close()
