@@ -75,6 +75,8 @@ class Problems:
 
 
 def _join(where: str, key: str) -> str:
+    if any(ord(c) < 0x20 or c == "\x7f" for c in key):
+        key = key_part(key)  # escaped: a problem stays on one line
     return f"{where}.{key}" if where else key
 
 
@@ -371,4 +373,6 @@ def key_part(name: str) -> str:
     if _BARE_KEY.fullmatch(name):
         return name
     escaped = name.replace("\\", "\\\\").replace('"', '\\"')
+    # Control characters as TOML's escapes, so the path (and its message) stays on one line.
+    escaped = "".join(f"\\u{ord(c):04x}" if ord(c) < 0x20 or c == "\x7f" else c for c in escaped)
     return f'"{escaped}"'

@@ -61,6 +61,8 @@ def _read_json(path: Path, label: str) -> Any:
         raise InputError(f"{label}: missing") from None
     except OSError as error:
         raise InputError(f"{label}: cannot read: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise InputError(f"{label}: not UTF-8 (byte {error.start})") from None
     except json.JSONDecodeError as error:
         raise InputError(
             f"{label}:{error.lineno}:{error.colno}: not valid JSON: {error.msg}"

@@ -21,6 +21,8 @@ def read_template(path: Path, label: str | None = None) -> tuple[dict[str, Any],
         text = path.read_text(encoding="utf-8-sig")  # a BOM is common from Windows editors
     except OSError as error:
         raise InputError(f"{label}: cannot read the template: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise InputError(f"{label}: not UTF-8 (byte {error.start}); templates are UTF-8") from None
     stripped = text.lstrip()
     is_json = stripped.startswith("{")
     try:

@@ -12,7 +12,7 @@ from typing import Any
 
 from edgesim.errors import InputError
 from edgesim.importers.terraform.nodes import Node
-from edgesim.importers.terraform.values import Unknown, first_unknown, to_string
+from edgesim.importers.terraform.values import EvalError, Unknown, first_unknown, to_string
 
 
 def q(items: list[Any]) -> dict[str, Any]:
@@ -67,7 +67,7 @@ class Mapper:
         value = self.get(node, name, empty_is_none=True, **kw)
         if value is None:
             return None
-        text = to_string(value)
+        text = self._string(node, name, value)
         if not isinstance(text, str):
             raise InputError(f"{node.where(name)}: {node.path}.{name}: a string is required")
         return text
@@ -80,7 +80,16 @@ class Mapper:
             return [value]
         if not isinstance(value, list):
             raise InputError(f"{node.where(name)}: {node.path}.{name}: a list is required")
-        return [str(to_string(v)) for v in value]
+        return [str(self._string(node, name, v)) for v in value]
+
+    @staticmethod
+    def _string(node: Node, name: str, value: Any) -> Any:
+        # Values of a terraform show -json file are not evaluated, so a wrong type reaches here
+        # (an HCL expression's is caught by Node.get): located like the other problems.
+        try:
+            return to_string(value, f"{node.path}.{name}")
+        except EvalError as exc:
+            raise InputError(f"{node.where(name)}: {exc.message}") from None
 
     def number(self, node: Node, name: str, **kw: Any) -> int | float | None:
         value = self.get(node, name, **kw)

@@ -21,6 +21,18 @@ from edgesim.importers.terraform.values import EvalError, Scope, Source
 from edgesim.importers.terraform.variables import ConstResolver, parse_type
 
 
+def read_utf8(file: Path, display: str) -> str:
+    """A configuration file's text; an InputError naming it when it cannot be read as UTF-8."""
+    try:
+        return file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{display}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{display}: not UTF-8 (byte {exc.start}); Terraform files are UTF-8"
+        ) from None
+
+
 class Project:
     """Files read, parsed module directories and the module manifest of one import."""
 
@@ -54,7 +66,7 @@ class Project:
             self.add_source(file)
             src = Source(file, self.display(file))
             try:
-                tree = parse_hcl(file.read_text(encoding="utf-8"), src.display)
+                tree = parse_hcl(read_utf8(file, src.display), src.display)
             except EvalError as exc:
                 raise InputError(str(exc)) from None
             collect(config, to_body(tree.children[0], src))
@@ -100,7 +112,7 @@ class Project:
             raise InputError(f"{file}: no such variables file")
         self.add_source(file)
         display = self.display(file)
-        text = file.read_text(encoding="utf-8")
+        text = read_utf8(file, display)
         found: dict[str, tuple[Any, str]] = {}
         if file.name.endswith(".json"):
             try:

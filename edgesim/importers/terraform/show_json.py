@@ -26,6 +26,12 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+def _as_dict(value: Any) -> dict[str, Any]:
+    # A hand-edited or damaged file: a part of the wrong type is read as absent (the mapper then
+    # reports what a distribution misses, with the file's name).
+    return value if isinstance(value, dict) else {}
+
+
 class _JsonNode:
     """A block of ``terraform show -json`` values; unknowns of a plan resolved by reference."""
 
@@ -51,7 +57,8 @@ class _JsonNode:
     def get(self, name: str) -> Any:
         value = self.values.get(name)
         if value is None and self._unknown.get(name) is True:
-            refs = self._exprs.get(name, {}).get("references", []) if self._exprs else []
+            refs = _as_list(_as_dict(self._exprs.get(name)).get("references"))
+            refs = [r for r in refs if isinstance(r, str)]
             if self._resolve is not None and refs:
                 return self._resolve(refs)
             return Unknown(f"{self.path}.{name}", "known only after apply")
@@ -125,35 +132,36 @@ class _JsonAssembler(BaseAssembler):
         self.display = str(path)
         self.resources: list[_JsonResource] = []
         if isinstance(doc.get("planned_values"), dict):
-            root = doc["planned_values"].get("root_module", {})
+            root = _as_dict(doc["planned_values"].get("root_module"))
         elif isinstance(doc.get("values"), dict):
-            root = doc["values"].get("root_module", {})
+            root = _as_dict(doc["values"].get("root_module"))
         else:
             raise InputError(
                 f"{path}: not terraform show -json output (no values or planned_values)"
             )
         self.after_unknown: dict[str, Any] = {}
-        for change in doc.get("resource_changes", []) or []:
+        for change in _as_list(doc.get("resource_changes")):
             if isinstance(change, dict):
-                after = (change.get("change") or {}).get("after_unknown")
+                after = _as_dict(change.get("change")).get("after_unknown")
                 self.after_unknown[str(change.get("address"))] = after
         self.config_exprs: dict[str, Any] = {}
-        self._walk_config((doc.get("configuration") or {}).get("root_module") or {}, "")
+        self._walk_config(_as_dict(_as_dict(doc.get("configuration")).get("root_module")), "")
         self._walk_values(root)
 
     def _walk_config(self, module: dict[str, Any], prefix: str) -> None:
-        for resource in module.get("resources", []) or []:
-            address = f"{prefix}{resource.get('address', '')}"
-            self.config_exprs[address] = resource.get("expressions", {})
-        for name, call in (module.get("module_calls") or {}).items():
-            self._walk_config(call.get("module") or {}, f"{prefix}module.{name}.")
+        for resource in _as_list(module.get("resources")):
+            if isinstance(resource, dict):
+                address = f"{prefix}{resource.get('address', '')}"
+                self.config_exprs[address] = resource.get("expressions", {})
+        for name, call in _as_dict(module.get("module_calls")).items():
+            self._walk_config(_as_dict(_as_dict(call).get("module")), f"{prefix}module.{name}.")
 
     def _walk_values(self, module: dict[str, Any]) -> None:
-        for entry in module.get("resources", []) or []:
+        for entry in _as_list(module.get("resources")):
             if not isinstance(entry, dict):
                 continue
             address = str(entry.get("address", ""))
-            values = entry.get("values") or {}
+            values = _as_dict(entry.get("values"))
             config_address = re.sub(r"\[[^\]]*\]$", "", address)
             config_address = re.sub(r"\[[^\]]*\]\.", ".", config_address)
             prefix = address[: len(address) - len(f"{entry.get('type')}.{entry.get('name')}")]
@@ -169,7 +177,7 @@ class _JsonAssembler(BaseAssembler):
             self.resources.append(
                 _JsonResource(entry, node, _JsonResProxy(address, values, self.notes))
             )
-        for child in module.get("child_modules", []) or []:
+        for child in _as_list(module.get("child_modules")):
             if isinstance(child, dict):
                 self._walk_values(child)
 

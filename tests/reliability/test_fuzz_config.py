@@ -1,0 +1,383 @@
+"""Fuzz the configuration loader and the importers with mutated versions of the fixtures.
+
+``edgesim.toml`` (fixtures/config): structured mutations of the parsed document written back as
+TOML — a value of another type, out-of-range and non-finite numbers, odd strings, a removed or
+unknown key, a reference to nothing — and byte-level damage to the file itself. The importers
+(fixtures/import): the same structured mutations of CloudFormation JSON, ``terraform show -json``
+and ``aws cloudfront get-distribution-config`` documents, and line-level damage to the
+CloudFormation YAML template and a Terraform configuration.
+
+Invariant: the loader gives a Distribution, or raises the project's input error
+(``edgesim.errors.InputError``) whose message names the file; for edgesim.toml every problem line
+also names the key path. Never another exception.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import json
+import math
+import shutil
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from edgesim.distribution.config import load_config
+from edgesim.distribution.model import Distribution
+from edgesim.errors import InputError
+from edgesim.importers.load import import_distribution
+from tests.reliability.conftest import budget
+
+ROOT = Path(__file__).parents[2]
+CONFIGS = ROOT / "fixtures" / "config"
+IMPORTS = ROOT / "fixtures" / "import"
+
+FUZZ = settings(
+    max_examples=int(budget(150, 2000)),
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,  # tmp_path: each example writes its own file
+    ],
+    deadline=None,
+)
+
+# -- values and mutations --------------------------------------------------------------------
+
+odd_numbers = st.sampled_from(
+    [0, -1, 1, 65535, 65536, 2**31, 2**63 - 1, -(2**63), 0.5, -0.0, 1e308, -1e308, 1e-320]
+) | st.sampled_from([math.nan, math.inf, -math.inf])
+odd_strings = st.sampled_from(
+    [
+        "",
+        " ",
+        "\x00",
+        "\t\n",
+        "é",
+        "😀",
+        "../../../etc/passwd",
+        "/",
+        "*",
+        "http://",
+        "http://[::1",
+        "127.0.0.1:99999",
+        "x" * 5000,
+        "CachingOptimised",
+        "managed-cachingoptimized",
+        "viewer-request",
+        "NaN",
+    ]
+) | st.text(max_size=12)
+odd_scalars = (
+    odd_numbers
+    | odd_strings
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.just(datetime.datetime(2026, 1, 1, 0, 0))
+    | st.just(datetime.date(2026, 1, 1))
+)
+odd_values = st.recursive(
+    odd_scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+Path_ = tuple[str | int, ...]
+
+
+def paths(doc: Any, here: Path_ = ()) -> list[Path_]:
+    """Every place in a document (tables, arrays and leaves), the root excepted."""
+    found: list[Path_] = [here] if here else []
+    if isinstance(doc, dict):
+        for key, value in doc.items():
+            found += paths(value, (*here, key))
+    elif isinstance(doc, list):
+        for index, value in enumerate(doc):
+            found += paths(value, (*here, index))
+    return found
+
+
+def parent_of(doc: Any, path: Path_) -> Any:
+    for step in path[:-1]:
+        doc = doc[step]
+    return doc
+
+
+@st.composite
+def mutated(draw: st.DrawFn, original: Any, *, max_mutations: int = 3) -> tuple[Any, list[str]]:
+    """A copy of ``original`` with 1–``max_mutations`` mutations; returns it and what was done."""
+    doc = copy.deepcopy(original)
+    done = []
+    for _ in range(draw(st.integers(1, max_mutations))):
+        places = paths(doc)
+        if not places:
+            break
+        path = places[draw(st.integers(0, len(places) - 1))]
+        parent, last = parent_of(doc, path), path[-1]
+        action = draw(
+            st.sampled_from(["replace", "replace", "odd", "delete", "unknown", "wrap", "rename"])
+        )
+        if action == "replace":
+            parent[last] = draw(odd_values)
+        elif action == "odd":
+            parent[last] = draw(
+                odd_numbers if isinstance(parent[last], int | float) else odd_strings
+            )
+        elif action == "delete":
+            del parent[last]
+        elif action == "unknown":
+            target = parent[last] if isinstance(parent[last], dict) else parent
+            if isinstance(target, dict):
+                target[draw(st.sampled_from(["unknown", "Id", "origin_id", "ttl"]))] = draw(
+                    odd_scalars
+                )
+            else:
+                target.append(draw(odd_values))
+        elif action == "wrap":
+            parent[last] = [parent[last]]
+        elif isinstance(parent[last], str):  # rename: a reference to nothing, a near miss
+            parent[last] = parent[last] + draw(st.sampled_from(["x", "-2", " ", "."]))
+        done.append(f"{action} {'/'.join(map(str, path))}")
+    return doc, done
+
+
+# -- TOML --------------------------------------------------------------------------------------
+
+
+def toml_string(text: str) -> str:
+    out = []
+    for char in text:
+        if char in '"\\':
+            out.append("\\" + char)
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value) if -(2**63) <= value < 2**63 else toml_string(str(value))
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, str):
+        return toml_string(value)
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return (
+            "{" + ", ".join(f"{toml_string(k)} = {toml_value(v)}" for k, v in value.items()) + "}"
+        )
+    raise TypeError(type(value))
+
+
+def toml_document(doc: dict[str, Any]) -> str:
+    """One line per top-level key, tables inline: any document tomllib can read back."""
+    return "".join(f"{toml_string(k)} = {toml_value(v)}\n" for k, v in doc.items())
+
+
+def absolute_paths(doc: Any, base: Path) -> Any:
+    """The fixture's relative file references made absolute, so the copy in tmp_path finds them."""
+    if isinstance(doc, dict):
+        return {k: absolute_paths(v, base) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [absolute_paths(v, base) for v in doc]
+    if isinstance(doc, str) and doc.startswith("../"):
+        return str((base / doc).resolve())
+    return doc
+
+
+def fixture_doc(name: str) -> dict[str, Any]:
+    with (CONFIGS / name).open("rb") as f:
+        return absolute_paths(tomllib.load(f), CONFIGS)  # type: ignore[no-any-return]
+
+
+FULL, MINIMAL = fixture_doc("full.toml"), fixture_doc("minimal.toml")
+
+
+def check_config(path: Path) -> None:
+    try:
+        dist = load_config(path)
+    except InputError as exc:
+        message = str(exc)
+        assert message.strip()
+        for line in message.splitlines():
+            # Each problem: "<file>: <key path>: <what is wrong>".
+            assert line.startswith(f"{path}: "), line
+            assert line[len(str(path)) + 2 :].strip(), line
+    else:
+        assert isinstance(dist, Distribution)
+
+
+def test_the_fixtures_load(tmp_path: Path) -> None:
+    # The mutations start from valid documents: the round trip through toml_document keeps them so.
+    for doc in (FULL, MINIMAL):
+        path = tmp_path / "edgesim.toml"
+        path.write_text(toml_document(doc), encoding="utf-8")
+        assert isinstance(load_config(path), Distribution)
+
+
+@FUZZ
+@given(case=st.sampled_from([FULL, MINIMAL]).flatmap(mutated))
+@example(case=({**MINIMAL, "edges": {"propagation": {"model": "fixed", "lag_ms": math.nan}}}, []))
+@example(case=({**MINIMAL, "throttling": {"window_s": math.inf}}, []))
+@example(case=({**MINIMAL, "origins": [{"id": "app", "url": "http://[::1"}]}, []))
+@example(case=({**MINIMAL, "server": {"x\ny": 1}}, []))  # a key path on one line (fixed)
+def test_config_structured_mutations(
+    tmp_path: Path, case: tuple[dict[str, Any], list[str]]
+) -> None:
+    doc, _ = case
+    path = tmp_path / "edgesim.toml"
+    path.write_text(toml_document(doc), encoding="utf-8")
+    check_config(path)
+
+
+@st.composite
+def damaged_bytes(draw: st.DrawFn, raw: bytes) -> bytes:
+    lines = raw.split(b"\n")
+    for _ in range(draw(st.integers(1, 3))):
+        at = draw(st.integers(0, max(0, len(lines) - 1)))
+        action = draw(st.sampled_from(["delete", "duplicate", "insert", "cut", "swap"]))
+        if action == "delete" and lines:
+            del lines[at]
+        elif action == "duplicate" and lines:
+            lines.insert(at, lines[at])
+        elif action == "insert":
+            junk = draw(
+                st.sampled_from([b"[", b"[[origins]]", b"x = ", b"\xff\xfe", b'"', b"a = 1\na = 2"])
+                | st.binary(max_size=8)
+            )
+            lines.insert(at, junk)
+        elif action == "cut" and lines:
+            lines[at] = lines[at][: draw(st.integers(0, len(lines[at])))]
+        elif action == "swap" and len(lines) > 1:
+            other = draw(st.integers(0, len(lines) - 1))
+            lines[at], lines[other] = lines[other], lines[at]
+    return b"\n".join(lines)
+
+
+FULL_TEXT = toml_document(FULL).encode()
+FULL_FILE = (CONFIGS / "full.toml").read_bytes()
+
+
+@FUZZ
+@given(raw=st.sampled_from([FULL_FILE, FULL_TEXT]).flatmap(damaged_bytes))
+def test_config_damaged_files(tmp_path: Path, raw: bytes) -> None:
+    path = tmp_path / "edgesim.toml"
+    path.write_bytes(raw)
+    check_config(path)
+
+
+# -- importers -----------------------------------------------------------------------------------
+
+
+# What a user gives with a DistributionConfig (it holds no function code or policies itself).
+DISTCONFIG_FLAGS: dict[str, Any] = {
+    "functions": [
+        "router=functions/router.js,kvs=site-config",
+        "api-headers=functions/api-headers.js",
+    ],
+    "policies": ["policies/api-cache-policy.json", "policies/static-headers-policy.json"],
+    "kvs": ["site-config=kvs/site-config.json"],
+}
+
+
+def check_import(source: Path, tmp_path: Path) -> None:
+    flags = DISTCONFIG_FLAGS if source.name == "distribution-config.json" else {}
+    try:
+        imported = import_distribution(
+            source,
+            workdir=tmp_path / "work",
+            base_dir=source.parent,
+            require_origins=False,
+            **flags,
+        )
+    except InputError as exc:
+        message = str(exc)
+        assert message.strip()
+        # The message says which input was wrong: the file (or the directory it is in), or the
+        # flag. Messages about a referenced file name that file.
+        assert str(tmp_path) in message or "--" in message, message
+    else:
+        assert isinstance(imported.dist, Distribution)
+
+
+def copy_source(src: Path, tmp_path: Path) -> Path:
+    """The source (and the files beside it that it references) in tmp_path."""
+    target = tmp_path / "src"
+    shutil.copytree(src.parent if src.is_file() else src, target, dirs_exist_ok=True)
+    return target / src.name if src.is_file() else target
+
+
+JSON_SOURCES = {
+    "cloudformation": IMPORTS / "cloudformation" / "site.json",
+    "distconfig": IMPORTS / "distconfig" / "distribution-config.json",
+    "terraform-show": IMPORTS / "terraform" / "show.json",
+}
+JSON_DOCS = {name: json.loads(path.read_text()) for name, path in JSON_SOURCES.items()}
+
+
+def dump_json(doc: Any) -> str:
+    # Non-finite floats as JSON's NaN/Infinity extension, which json readers accept by default.
+    return json.dumps(doc, default=str)
+
+
+@FUZZ
+@given(
+    name=st.sampled_from(sorted(JSON_SOURCES)),
+    data=st.data(),
+)
+def test_import_json_mutations(tmp_path: Path, name: str, data: st.DataObject) -> None:
+    doc, _ = data.draw(mutated(JSON_DOCS[name]))
+    source = copy_source(JSON_SOURCES[name], tmp_path)
+    source.write_text(dump_json(doc), encoding="utf-8")
+    check_import(source, tmp_path)
+
+
+TEXT_SOURCES: dict[str, tuple[Path, str]] = {
+    "cloudformation-yaml": (IMPORTS / "cloudformation" / "site.yaml", "site.yaml"),
+    "terraform": (IMPORTS / "terraform" / "basic", "main.tf"),
+}
+
+
+@FUZZ
+@given(name=st.sampled_from(sorted(TEXT_SOURCES)), data=st.data())
+def test_import_damaged_text(tmp_path: Path, name: str, data: st.DataObject) -> None:
+    src, damaged = TEXT_SOURCES[name]
+    source = copy_source(src, tmp_path)
+    folder = source if source.is_dir() else source.parent
+    raw = (folder / damaged).read_bytes()
+    (folder / damaged).write_bytes(data.draw(damaged_bytes(raw)))
+    check_import(source, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [*JSON_SOURCES.values(), *(path for path, _ in TEXT_SOURCES.values())],
+    ids=[*JSON_SOURCES, *TEXT_SOURCES],
+)
+def test_the_import_fixtures_import(tmp_path: Path, source: Path) -> None:
+    # The mutations start from sources that import: an unchanged copy gives a Distribution.
+    copied = copy_source(source, tmp_path)
+    flags = DISTCONFIG_FLAGS if copied.name == "distribution-config.json" else {}
+    imported = import_distribution(
+        copied, workdir=tmp_path / "work", base_dir=copied.parent, require_origins=False, **flags
+    )
+    assert imported.dist.default_behavior is not None
