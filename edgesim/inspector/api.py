@@ -53,9 +53,16 @@ class Inspector:
         self.token = token
         self.timeline = views.KvsTimeline()
         self._page: bytes | None = None
+        self._closing = False
+
+    async def _close_streams(self, app: web.Application) -> None:
+        """On shutdown, end the live streams at once instead of waiting out their idle wait."""
+        self._closing = True
+        self.capture.wake()
 
     def add_routes(self, app: web.Application) -> None:
         app[INSPECTOR_KEY] = self
+        app.on_shutdown.append(self._close_streams)
         router = app.router
         router.add_get("/", self.page)
         router.add_get(STATIC + "/{name}", self.static)
@@ -150,12 +157,14 @@ class Inspector:
         kvs_state = self._kvs_state()
         try:
             await response.write(b"retry: 1000\n\n")
-            while True:
+            while not self._closing:
                 try:
                     await asyncio.wait_for(waiter.wait(), timeout=KEEPALIVE_S)
                 except TimeoutError:
                     await response.write(b": keep-alive\n\n")
                 waiter.clear()
+                if self._closing:
+                    break
                 chunks = []
                 for captured in self.capture.since(last):
                     chunks.append(b"id: %d\nevent: flow\ndata: " % captured.seq)

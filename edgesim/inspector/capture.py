@@ -343,6 +343,11 @@ class FlowCapture:
     def unsubscribe(self, waiter: asyncio.Event) -> None:
         self._waiters.discard(waiter)
 
+    def wake(self) -> None:
+        """Wake every live-stream client (e.g. to let them see the server is closing)."""
+        for waiter in self._waiters:
+            waiter.set()
+
     @property
     def clients(self) -> int:
         return len(self._waiters)

@@ -210,3 +210,23 @@ async def test_static_files_and_nothing_else(admin: Client) -> None:
         assert response.content_type == kind
     for name in ("index.html", "..%2Fapi.py", ".hidden.js", "nope.js"):
         assert (await admin.get(f"/inspector/static/{name}")).status == 404
+
+
+async def test_an_open_stream_ends_cleanly_at_shutdown(make_server: Any) -> None:
+    import aiohttp
+
+    from tests.unit.inspector.conftest import CONFIG
+
+    server: EdgeServer = make_server(
+        CONFIG.replace("[server]\n", "[server]\nport = 0\nadmin_port = 0\nhttps = false\n")
+    )
+    await server.start()
+    async with aiohttp.ClientSession() as session:
+        response = await session.get(f"http://127.0.0.1:{server.admin_port}/inspector/api/stream")
+        assert server.capture.clients == 1
+        await server.stop()
+        # The stream ends with its last chunk (a handler cancelled after aiohttp's shutdown
+        # timeout would break the connection off instead: a payload error here).
+        body = await response.content.read()
+        assert body.startswith(b"retry: 1000")
+        assert server.capture.clients == 0
