@@ -33,6 +33,9 @@ class Server:
             stdin=subprocess.DEVNULL,
             cwd=cwd,
             start_new_session=True,
+            # A parent may have blocked signals (some job runners do): the server must get the
+            # SIGINT that stops it cleanly.
+            preexec_fn=_unblock_signals,
         )
 
     def wait_for(self, pattern: str, timeout: float = 60.0) -> re.Match[str]:
@@ -75,6 +78,10 @@ class Server:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
         self._out.close()
+
+
+def _unblock_signals() -> None:
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
 
 
 def descendants(pid: int) -> list[int]:

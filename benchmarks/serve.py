@@ -42,6 +42,7 @@ import http.client
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -573,9 +574,9 @@ def main() -> int:
     )
     options = parser.parse_args()
     quick = options.quick
-    loadgen = _load.choose(options.loadgen)
-    if options.requests and loadgen == "wrk":
+    if options.requests and options.loadgen == "wrk":
         parser.error("--requests needs our load generator (--loadgen python): wrk runs by time")
+    loadgen = _load.choose("python" if options.requests else options.loadgen)
     settings = Settings(
         rounds=options.rounds,
         duration=options.duration or (1 if quick else 10),
@@ -587,6 +588,9 @@ def main() -> int:
         transfer_mb=(20 if quick else 200) if options.transfer_mb is None else options.transfer_mb,
         quick=quick or options.requests is not None,
     )
+    # SIGTERM (a make or CI job stopped) unwinds like Ctrl-C, so that the servers are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     return run(settings, options.bare_loop)
 
 

@@ -47,9 +47,16 @@ def rows(output: str) -> dict[str, list[str]]:
 def test_serve_benchmark_prints_the_table_with_every_row(tmp_path: Path) -> None:
     argv = [sys.executable, str(BENCH / "serve.py"), "--loadgen", "python", "--requests", "300",
             "--rounds", "1", "--connections", "4", "--reload-saves", "2", "--transfer-mb", "1"]  # fmt: skip
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=600, cwd=tmp_path)
-    assert done.returncode == 0, done.stdout + done.stderr
-    out = done.stdout
+    bench = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path
+    )
+    try:
+        out, err = bench.communicate(timeout=600)
+    finally:
+        if bench.poll() is None:  # SIGTERM lets the script stop the servers it started
+            bench.terminate()
+            bench.communicate(timeout=60)
+    assert bench.returncode == 0, out + err
     assert "load generator: ours" in out
     table = rows(out)
     names = list(table)
