@@ -310,13 +310,25 @@ class EdgeServer:
             if slot.decl.file.resolve() == path.resolve():
                 matched = True
                 error = state.functions.reload(name)
-                self.reloads[name] = {"at_ms": round(time.time() * 1000), "ok": not error,
-                                      "error": error}  # fmt: skip
+                self._note_reload(name, error)
                 if error:
                     self.say_error(f"{error}\nnot reloaded: still serving the last good version")
                 else:
                     self.say(f"function {name}: reloaded from {path}")
         return matched
+
+    def _note_reload(self, name: str, error: str | None) -> None:
+        """What the inspector shows as a function's last reload."""
+        self.reloads[name] = {"at_ms": round(time.time() * 1000), "ok": not error, "error": error}
+
+    def _note_reloads(self, functions: FunctionRegistry, refused: list[str]) -> None:
+        """A config reload reloads every function: each one's result (a refused config keeps
+        the previous functions, so every function is then marked as not reloaded)."""
+        for name, slot in functions.slots.items():
+            error = slot.last_error and f"function {name}: {slot.last_error}"
+            if refused and not error:
+                error = "config not reloaded: " + "; ".join(refused)
+            self._note_reload(name, error or None)
 
     def reload_seed_file(self, path: Path) -> bool:
         matched = False
@@ -361,6 +373,7 @@ class EdgeServer:
         functions = self._registry(dist)
         failed = functions.load_all()
         refused = functions.load_errors(strict_only=True)
+        self._note_reloads(functions, refused)
         if refused:
             self.say_error(
                 "\n".join(refused) + "\nconfig not reloaded: still serving the previous one"

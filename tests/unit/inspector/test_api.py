@@ -230,3 +230,14 @@ async def test_an_open_stream_ends_cleanly_at_shutdown(make_server: Any) -> None
         body = await response.content.read()
         assert body.startswith(b"retry: 1000")
         assert server.capture.clients == 0
+
+
+async def test_a_refused_config_reload_shows_as_the_last_reload(
+    admin: Client, server: EdgeServer, tmp_path: Path
+) -> None:
+    (tmp_path / "hello.js").write_text("function handler(event) { return event?.request; }\n")
+    server.reload_config(server.dist)
+    (fn,) = (await (await admin.get("/inspector/api/functions")).json())["functions"]
+    assert fn["last_reload"]["ok"] is False
+    assert "optional-chaining" in fn["last_reload"]["error"]
+    assert fn["loaded"] is True  # the previous configuration keeps serving
