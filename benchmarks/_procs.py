@@ -33,9 +33,9 @@ class Server:
             stdin=subprocess.DEVNULL,
             cwd=cwd,
             start_new_session=True,
-            # A parent may have blocked signals (some job runners do): the server must get the
-            # SIGINT that stops it cleanly.
-            preexec_fn=_unblock_signals,
+            # A parent may block or ignore signals (job runners, background jobs of a script):
+            # the server must get the SIGINT that stops it cleanly.
+            preexec_fn=_reset_signals,
         )
 
     def wait_for(self, pattern: str, timeout: float = 60.0) -> re.Match[str]:
@@ -80,8 +80,9 @@ class Server:
         self._out.close()
 
 
-def _unblock_signals() -> None:
+def _reset_signals() -> None:
     signal.pthread_sigmask(signal.SIG_SETMASK, set())
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def descendants(pid: int) -> list[int]:
