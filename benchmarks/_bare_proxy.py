@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+from collections.abc import Mapping
 
 import aiohttp
 from aiohttp import web
@@ -30,7 +31,8 @@ def proxy_app(origin: str) -> web.Application:
         await session["s"].close()
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        headers, body = request.headers, None
+        headers: Mapping[str, str] = request.headers
+        body = None
         if request.can_read_body:  # the client session frames the streamed body itself
             headers = CIMultiDict((k, v) for k, v in headers.items() if k.lower() not in HOP_BY_HOP)
             body = request.content

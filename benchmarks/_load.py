@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -213,7 +213,7 @@ async def _transfer(url: str, size: int, upload: bool) -> dict[str, float]:
 
     chunk = b"u" * (1 << 16)
 
-    async def body():  # type: ignore[no-untyped-def]
+    async def body() -> AsyncIterator[bytes]:
         for _ in range(size // len(chunk)):
             yield chunk
         yield chunk[: size % len(chunk)]
