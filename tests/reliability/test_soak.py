@@ -16,7 +16,13 @@ All at once, for the whole run:
 The issue's invariants: no 5xx but the scenario's own, no traceback in serve's output, RSS
 growth ≤ 10% from the end of warm-up (20% of the run) to the end, every acknowledged KVS write
 (and the last seed) readable at every POP after the lag, and serve still answering at the end
-and stopping cleanly on Ctrl-C. The figures are printed in the terminal summary.
+and stopping cleanly on Ctrl-C. Besides, every body that broke off is logged as
+Error/OriginReadError, and the last version of each reloaded file is what serves at the end.
+The figures are printed in the terminal summary (docs/reliability.md records them).
+
+One bug the soak found is still open: a 304 passed to a plain GET when an invalidation races a
+revalidation. Such responses are counted under ``known_bugs`` rather than failing the soak (they
+depend on timing); the strict xfail test at the end of this file reproduces it deterministically.
 """
 
 from __future__ import annotations
@@ -372,7 +378,8 @@ async def test_soak(env: Env, figures: dict[str, object]) -> None:
             f"(s, KiB): {[(round(t), kib) for t, kib in run.rss[:: max(1, len(run.rss) // 20)]]}"
         )
     assert not failures, (
-        "\n\n".join(failures) + f"\n\nserve's output ends with:\n{env.serve.tail()}"
+        "\n\n".join(failures)
+        + f"\n\nserve's output ({env.serve.log}) ends with:\n{env.serve.tail()}"
     )
 
 
