@@ -3,10 +3,11 @@ mixed traffic for 2 minutes in ``make test`` and 10 in ``make soak``.
 
 All at once, for the whole run:
 
-- 12 viewers at three POPs (and without a POP header) on four behaviours: cached objects
-  (hits, misses, expiring objects revalidated, HEAD), uncached API calls through a viewer-request
-  function that reads the KVS and a viewer-response function, a KVS probe function, and the
-  origin's faults (503, a body that breaks off, a response timeout);
+- 12 viewers at three POPs (and without a POP header) on five behaviours: cached objects
+  (hits, misses, expiring objects revalidated, HEAD, 2 MiB downloads that spill to disk),
+  uncached API calls through a viewer-request function that reads the KVS and a viewer-response
+  function, a KVS probe function, viewers that leave once the headers arrived, and the origin's
+  faults (503, a body that breaks off, a response timeout);
 - hot reloads of the function files (saved in place, as many editors do, or renamed over), of
   the config (a valid change, seen in a response header) and of the KVS seed file;
 - two boto3 writers against the admin port (PutKey, UpdateKeys, DeleteKey; racing ETags);
