@@ -17,7 +17,8 @@ class Target:
     url: str  # what the load generator asks for
     server: Server | None  # whose process tree's CPU counts
     check: Callable[[http.client.HTTPResponse], str | None]  # a problem with the answer, or None
-    goals: str = ""  # which of issue 12's targets apply: "ab", "plain", "" (none)
+    goals: str = ""  # issue 12's targets that apply: "ab", "plain", "workers:ab|plain", ""
+    optional: bool = False  # a row that may be missing or wrong without stopping the run
     rates: list[float] = field(default_factory=list)
     cpu_us: list[float] = field(default_factory=list)
     c1: list[tuple[float, float]] = field(default_factory=list)  # (p50, p99) ms per round
@@ -45,6 +46,8 @@ def goals(
     """Issue 12's targets that apply to this row, each with ✓ or ✗."""
     if not target.goals:
         return ""
+    if target.goals.startswith("workers:"):
+        return ""  # see workers_goals
     rate = median(target.rates) / median(bare.rates)
     cpu = median(target.cpu_us)
     if target.goals == "ab":
@@ -87,9 +90,26 @@ def table(targets: list[Target], missing: dict[str, str], origin: Target) -> lis
             f"| {target.name}{flag} | {rate:,.0f} | {cpu:,.0f} | {p50:.2f} / {p99:.2f} ms "
             f"| {rate / median(bare.rates):.2f} | {cpu / median(bare.cpu_us):.2f} "
             f"| {p99 / bare_p99 if bare_p99 > 0 else float('nan'):.2f} "
-            f"| {goals(target, bare, miniflare, p99, bare_p99)} |"
+            f"| {goals(target, bare, miniflare, p99, bare_p99) or workers_goals(target, targets)} |"
         )
     return lines
+
+
+def workers_goals(target: Target, targets: list[Target]) -> str:
+    """A ``serve --workers N`` row against the same row with one worker (issue 12: req/s ≥ 1.3×,
+    CPU µs/request ≤ 1.1×)."""
+    if not target.goals.startswith("workers:"):
+        return ""
+    kind = target.goals.split(":", 1)[1]
+    one = next((t for t in targets if t.goals == kind and t.rates), None)
+    if one is None:
+        return ""
+    rate = median(target.rates) / median(one.rates)
+    cpu = median(target.cpu_us) / median(one.cpu_us)
+    return (
+        f"vs one worker: req/s ≥ 1.3×: {rate:.2f}× {mark(rate >= 1.3)}; "
+        f"CPU ≤ 1.1×: {cpu:.2f}× {mark(cpu <= 1.1)}"
+    )
 
 
 def spread(targets: list[Target], missing: dict[str, str]) -> list[str]:

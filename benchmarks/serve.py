@@ -32,7 +32,11 @@ asyncio's; ``--bare-loop`` overrides). A full run takes about 5 minutes; ``--qui
 
     python benchmarks/serve.py [--quick] [--rounds 3] [--duration 10] [--c1-duration 5]
         [--connections 32] [--loadgen auto|wrk|python] [--requests N (ours only)]
-        [--reload-saves 20] [--transfer-mb 200] [--bare-loop same|asyncio|uvloop]
+        [--reload-saves 20] [--transfer-mb 200] [--bare-loop same|asyncio|uvloop] [--workers N]
+
+``--workers N`` adds a second serve started with ``--workers N`` (no-function and A/B rows,
+compared with one worker: issue 12 asks for req/s ≥ 1.3× and CPU µs/request ≤ 1.1×); while serve
+has no such option, those rows say it did not start.
 """
 
 from __future__ import annotations
@@ -235,6 +239,7 @@ class Settings:
     reload_saves: int
     transfer_mb: int
     quick: bool = False
+    workers: int | None = None  # also serve --workers N (issue 12's multi-worker targets)
 
 
 def measure(target: Target, s: Settings) -> None:
@@ -402,20 +407,56 @@ def start(s: Settings, bare_loop: str, folder: Path, servers: list[Server]) -> S
         Target("origin direct", origin + TARGET, origin_proc, passes_unchanged),
         Target(f"bare aiohttp reverse proxy ({bare_loop})", bare + TARGET, bare_proc,
                passes_unchanged),
-        Target(MINIFLARE, mf_url + TARGET, miniflare, ab_routed),
+        Target(MINIFLARE, mf_url + TARGET, miniflare, ab_routed, optional=True),
         Target("edgesim serve, no function", edge + "/plain" + TARGET, edge_proc, plain,
                goals="plain"),
         Target("edgesim serve, A/B function", edge + TARGET, edge_proc, ab_routed, goals="ab"),
         Target("edgesim serve, cache hit", edge + "/cached" + TARGET, edge_proc, cache_hit),
     ]  # fmt: skip
+    if s.workers:
+        targets += start_workers(s.workers, site, folder, servers, missing)
     loops = f"edgesim serve {serve_loop}, bare proxy {bare_loop}"
     return Setup(origin_proc, edge_proc, edge, site, loops, targets, missing)
 
 
+def start_workers(
+    workers: int, site: Path, folder: Path, servers: list[Server], missing: dict[str, str]
+) -> list[Target]:
+    """A second serve with ``--workers N`` on a copy of the same files: its no-function and A/B
+    rows are compared with the one-worker rows. Optional: a serve without the option, or one that
+    fails to start, leaves the rows marked."""
+    copy = folder / "site-workers"
+    shutil.copytree(site, copy)
+    argv = [sys.executable, "-m", "edgesim", "serve", "--config", str(copy / "edgesim.toml")]
+    argv += ["--no-https", "--workers", str(workers)]
+    proc = Server(f"edgesim serve --workers {workers}", argv, folder / "serve-workers.log",
+                  cwd=HERE.parent)  # fmt: skip
+    servers.append(proc)
+    names = (f"edgesim serve --workers {workers}, no function",
+             f"edgesim serve --workers {workers}, A/B function")  # fmt: skip
+    try:
+        edge = proc.wait_for(r"viewers: (http://\S+)").group(1)
+    except RuntimeError as exc:
+        lines = [line for line in str(exc).splitlines()[1:] if line.strip()]
+        why = f"did not start: {lines[-1] if lines else 'no output'}"
+        missing.update(dict.fromkeys(names, why))
+        edge = ""
+
+    def plain(response: http.client.HTTPResponse) -> str | None:
+        seen = response.getheader("X-Origin-Path") or ""
+        return None if seen.startswith("/plain/shop/") else f"origin saw {seen!r}"
+
+    return [
+        Target(names[0], edge + "/plain" + TARGET, proc, plain, goals="workers:plain",
+               optional=True),
+        Target(names[1], edge + TARGET, proc, ab_routed, goals="workers:ab", optional=True),
+    ]  # fmt: skip
+
+
 def check_and_warm(setup: Setup, s: Settings) -> bool:
     """Each target answers as it should (the A/B logic ran, the cache hits); then a short load
-    warms it up. A target that does not is reported and the run stops (Miniflare's row is only
-    marked), rather than measuring the wrong thing."""
+    warms it up. A target that does not is reported and the run stops (an optional row, such as
+    Miniflare's, is only marked), rather than measuring the wrong thing."""
     for target in setup.targets:
         if target.name in setup.missing:
             continue
@@ -424,8 +465,8 @@ def check_and_warm(setup: Setup, s: Settings) -> bool:
         problem = target.check(response)
         if problem is None and (response.status != 200 or len(body) != 1024):
             problem = f"status {response.status}, {len(body)} bytes"
-        if problem and target.name == MINIFLARE:
-            setup.missing[MINIFLARE] = f"answers wrongly: {problem}"
+        if problem and target.optional:
+            setup.missing[target.name] = f"answers wrongly: {problem}"
             continue
         if problem:
             print(f"{target.name}: {problem}; not measuring the wrong thing", file=sys.stderr)
@@ -564,6 +605,11 @@ def main() -> int:
         default="auto",
         help="auto: wrk when it is on PATH, else ours",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="also measure serve --workers N (rows compared with one worker)",
+    )
     parser.add_argument("--reload-saves", type=int)
     parser.add_argument("--transfer-mb", type=int, help="size of the transfers (0: none)")
     parser.add_argument(
@@ -587,6 +633,7 @@ def main() -> int:
         reload_saves=options.reload_saves or (5 if quick else 20),
         transfer_mb=(20 if quick else 200) if options.transfer_mb is None else options.transfer_mb,
         quick=quick or options.requests is not None,
+        workers=options.workers,
     )
     # SIGTERM (a make or CI job stopped) unwinds like Ctrl-C, so that the servers are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

@@ -46,7 +46,8 @@ def rows(output: str) -> dict[str, list[str]]:
 
 def test_serve_benchmark_prints_the_table_with_every_row(tmp_path: Path) -> None:
     argv = [sys.executable, str(BENCH / "serve.py"), "--loadgen", "python", "--requests", "300",
-            "--rounds", "1", "--connections", "4", "--reload-saves", "2", "--transfer-mb", "1"]  # fmt: skip
+            "--rounds", "1", "--connections", "4", "--reload-saves", "2", "--transfer-mb", "1",
+            "--workers", "2"]  # fmt: skip
     bench = subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path
     )
@@ -73,6 +74,13 @@ def test_serve_benchmark_prints_the_table_with_every_row(tmp_path: Path) -> None
     # The ratio columns are relative to the bare proxy, so its own row is exactly 1.
     assert table[bare][4:6] == ["1.00", "1.00"]
     assert "req/s ≥ 80%" in table["edgesim serve, no function"][7]
+    # Optional rows: measured when serve has --workers, else marked (never missing).
+    for name in (
+        "edgesim serve --workers 2, no function",
+        "edgesim serve --workers 2, A/B function",
+    ):
+        assert name in table, out
+        assert "did not start" in table[name][1] or "vs one worker" in table[name][7], table[name]
     assert "req/s ≥ 50%" in table["edgesim serve, A/B function"][7]
     assert "errors!" not in out
     assert re.search(r"a function's cost in serve: -?\d+ µs .* invoked directly .*: \d+ µs", out)
