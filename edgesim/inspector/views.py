@@ -56,7 +56,7 @@ def functions_view(server: EdgeServer, capture: FlowCapture) -> dict[str, Any]:
         rows.append(
             {
                 "name": name,
-                "file": str(slot.decl.file),
+                "file": shown_path(slot.decl.file, server.dist.config_path),
                 "runtime": slot.decl.runtime,
                 "kvs": slot.decl.kvs,
                 "compat": slot.decl.compat,
@@ -87,6 +87,16 @@ def functions_view(server: EdgeServer, capture: FlowCapture) -> dict[str, Any]:
             }
         )
     return {"functions": rows}
+
+
+def shown_path(path: Path, config: Path | None) -> str:
+    """A file as the user wrote it: relative to the config's folder when it is inside it."""
+    if config is not None:
+        try:
+            return str(path.resolve().relative_to(config.resolve().parent))
+        except ValueError:
+            pass
+    return str(path)
 
 
 # -- KVS ----------------------------------------------------------------------------------------
@@ -231,8 +241,15 @@ def cache_view(server: EdgeServer) -> dict[str, Any]:
                 "on_disk": obj.spilled,
             }
         )
+    requests = server.metrics.requests
     return {
         "stats": server.cache.stats(),
+        # From the requests served (X-Cache), as CloudFront's cache statistics count them.
+        "requests": {
+            "hits": requests["Hit"] + requests["RefreshHit"],
+            "misses": requests["Miss"],
+            "hit_rate": round(server.metrics.cache_hit_rate, 4),
+        },
         "pops": [{"pop": pop, "objects": objects} for pop, objects in by_pop.items()],
     }
 
@@ -289,7 +306,7 @@ def distribution_view(server: EdgeServer) -> dict[str, Any]:
         for name in lenient
     ]
     return {
-        "config": str(dist.config_path) if dist.config_path else None,
+        "config": dist.config_path.name if dist.config_path else None,
         "domain_name": dist.server.domain_name,
         "aliases": list(dist.aliases),
         "pops": list(dist.edges.pops),
@@ -298,7 +315,10 @@ def distribution_view(server: EdgeServer) -> dict[str, Any]:
         "origins": origins,
         "origin_groups": [plain(g) for g in dist.origin_groups.values()],
         "origins_local": plain(local),
-        "functions": [plain(f) for f in dist.functions.values()],
+        "functions": [
+            {**plain(f), "file": shown_path(f.file, dist.config_path)}
+            for f in dist.functions.values()
+        ],
         "custom_error_responses": [plain(r) for r in dist.custom_error_responses.values()],
         "geo_restriction": plain(dist.geo_restriction),
         "throttling": plain(dist.throttling),

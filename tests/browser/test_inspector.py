@@ -97,6 +97,7 @@ async def test_invalidation_empties_the_cache_view(page: Any, edge: Edge) -> Non
     await page.goto(edge.admin + "#/cache")
     objects = page.locator("tr.cache-object")
     await expect(objects).to_have_count(3, timeout=TIMEOUT)
+    await expect(page.locator("#cache-stats")).to_contain_text("0 hits, 3 misses")
     await screenshot(page, edge, "cache")
     await page.fill("#inv-path", "/img/*")
     await page.get_by_role("button", name="Invalidate").click()
@@ -116,6 +117,7 @@ async def test_functions_and_distribution_views(page: Any, edge: Edge) -> None:
     card = page.get_by_role("region", name="greet")
     await expect(card).to_contain_text("invocations3", timeout=TIMEOUT)
     await expect(card.locator("svg")).to_be_visible()
+    await expect(card).to_contain_text("filegreet.js")  # relative to the config's folder
     await screenshot(page, edge, "functions")
     await page.goto(edge.admin + "#/distribution")
     behaviours = page.get_by_role("region", name="Behaviours (in match order)")

@@ -181,6 +181,7 @@ async def test_cache_lists_objects_per_pop_and_invalidation_empties_it(
     assert by_pop == {"IAD": ["/img/a.png"], "FRA": ["/img/b.png", "/x"]}
     obj = doc["pops"][0]["objects"][0]
     assert (obj["status"], obj["size"], obj["ttl_s"], obj["fresh"]) == (200, 4, 60, True)
+    assert doc["requests"] == {"hits": 0, "misses": 0, "hit_rate": 0.0}
     await admin.post("/cache/invalidations", json={"paths": ["/img/*"]})
     doc = await (await admin.get("/inspector/api/cache")).json()
     assert {p["pop"]: [o["path"] for o in p["objects"]] for p in doc["pops"]} == {
