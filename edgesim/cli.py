@@ -62,15 +62,17 @@ def _read_event(path: str, event_type: str | None) -> dict[str, object]:
 
 
 MAX_BUDGET_MS = 10_000.0  # ten seconds: far beyond any edge budget, and still a finite stop
+MIN_BUDGET_MS = 0.000_001  # one nanosecond, the unit budgets are counted in
 MAX_CEILING = 1_000.0
 MAX_REPEAT = 1_000
 
 
 def _budget(args: argparse.Namespace) -> BudgetPolicy:
-    if not math.isfinite(args.budget_ms) or not 0 < args.budget_ms <= MAX_BUDGET_MS:
+    # A budget below 1 ns would round to 0 ns (and divide every utilization by zero).
+    if not math.isfinite(args.budget_ms) or not MIN_BUDGET_MS <= args.budget_ms <= MAX_BUDGET_MS:
         raise InputError(
-            f"--budget-ms {args.budget_ms}: expected a number of milliseconds above 0 and at "
-            f"most {MAX_BUDGET_MS:g}"
+            f"--budget-ms {args.budget_ms}: expected a number of milliseconds from "
+            f"{MIN_BUDGET_MS:f} (1 ns) to {MAX_BUDGET_MS:g}"
         )
     if not math.isfinite(args.ceiling) or not 1 < args.ceiling <= MAX_CEILING:
         raise InputError(
