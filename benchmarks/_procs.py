@@ -13,7 +13,7 @@ import re
 import signal
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -22,7 +22,15 @@ TICK = os.sysconf("SC_CLK_TCK")
 class Server:
     """A server process started in a new session (its own process group), output to ``log``."""
 
-    def __init__(self, name: str, argv: Sequence[str], log: Path, *, cwd: Path | None = None):
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        log: Path,
+        *,
+        cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
+    ):
         self.name = name
         self.log = log
         self._out = log.open("wb")
@@ -32,6 +40,7 @@ class Server:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             cwd=cwd,
+            env=env,
             start_new_session=True,
             # A parent may block or ignore signals (job runners, background jobs of a script):
             # the server must get the SIGINT that stops it cleanly.

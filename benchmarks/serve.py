@@ -221,8 +221,7 @@ def miniflare_status() -> str | None:
 def start_miniflare(origin: str, log: Path) -> Server:
     config = json.dumps(AB_CONFIG)
     argv = ["node", str(HERE / "_miniflare.cjs"), origin, str(free_port()), config]
-    os.environ["NODE_PATH"] = node_path()
-    return Server("miniflare", argv, log)
+    return Server("miniflare", argv, log, env={**os.environ, "NODE_PATH": node_path()})
 
 
 # --- measuring -------------------------------------------------------------------------------
