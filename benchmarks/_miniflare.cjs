@@ -75,9 +75,19 @@ export default {
 };
 `;
 
+// The package is CommonJS (its "main"); should a release be ESM only, import() loads it.
+async function loadMiniflare() {
+  try {
+    return require('miniflare');
+  } catch (err) {
+    if (err.code !== 'ERR_REQUIRE_ESM') throw err;
+    return import(pathToFileURL(require.resolve('miniflare')).href);
+  }
+}
+
 async function main() {
   const [origin, port, config] = process.argv.slice(2);
-  const { Miniflare } = await import(pathToFileURL(require.resolve('miniflare')).href);
+  const { Miniflare } = await loadMiniflare();
   const mf = new Miniflare({
     modules: true,
     script: WORKER,
