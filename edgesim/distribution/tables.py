@@ -12,6 +12,7 @@ import difflib
 import math
 import os
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,8 +75,14 @@ class Problems:
         raise InputError("\n".join([header, *self.messages]))
 
 
+def _breaks_lines(char: str) -> bool:
+    # Control characters (C0, DEL, C1: NEL is a line break to str.splitlines) and the Unicode
+    # line and paragraph separators.
+    return unicodedata.category(char) in ("Cc", "Zl", "Zp")
+
+
 def _join(where: str, key: str) -> str:
-    if any(ord(c) < 0x20 or c == "\x7f" for c in key):
+    if any(_breaks_lines(c) for c in key):
         key = key_part(key)  # escaped: a problem stays on one line
     return f"{where}.{key}" if where else key
 
@@ -374,5 +381,5 @@ def key_part(name: str) -> str:
         return name
     escaped = name.replace("\\", "\\\\").replace('"', '\\"')
     # Control characters as TOML's escapes, so the path (and its message) stays on one line.
-    escaped = "".join(f"\\u{ord(c):04x}" if ord(c) < 0x20 or c == "\x7f" else c for c in escaped)
+    escaped = "".join(f"\\u{ord(c):04x}" if _breaks_lines(c) else c for c in escaped)
     return f'"{escaped}"'

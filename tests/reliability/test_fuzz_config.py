@@ -138,6 +138,7 @@ def test_the_fixtures_load(tmp_path: Path) -> None:
 @example(case=({**MINIMAL, "throttling": {"window_s": math.inf}}, []))
 @example(case=({**MINIMAL, "origins": [{"id": "app", "url": "http://[::1"}]}, []))
 @example(case=({**MINIMAL, "server": {"x\ny": 1}}, []))  # a key path on one line (fixed)
+@example(case=({**MINIMAL, "server": {"\x85": 1}}, []))
 def test_config_structured_mutations(
     tmp_path: Path, case: tuple[dict[str, Any], list[str]]
 ) -> None:

@@ -31,5 +31,7 @@ def test_a_key_with_a_newline_is_reported_on_one_line(tmp_path: Path) -> None:
 
 def test_key_part_escapes_control_characters() -> None:
     assert key_part("a\nb") == '"a\\u000ab"'
+    # str.splitlines also breaks at NEL and the Unicode line and paragraph separators.
+    assert key_part("a\x85b\u2028c\u2029") == '"a\\u0085b\\u2028c\\u2029"'
     assert key_part("a.b") == '"a.b"'
     assert key_part("ok_1") == "ok_1"
