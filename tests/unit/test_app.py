@@ -87,3 +87,15 @@ def test_banner_links_the_inspector_on_a_name_the_admin_port_answers_to(tmp_path
         assert server.inspector_url == "http://127.0.0.1:8081/"
     finally:
         server.kvs.close()
+
+
+def test_inspector_settings_come_from_server_keys_when_the_config_has_them() -> None:
+    from types import SimpleNamespace
+
+    from edgesim.app import _setting
+
+    settings = SimpleNamespace(inspector_flows=50, inspector=False)
+    assert _setting(None, settings, "inspector_flows", 1_000) == 50
+    assert _setting(7, settings, "inspector_flows", 1_000) == 7  # the argument wins
+    assert _setting(None, settings, "inspector", True) == 0  # capture off
+    assert _setting(None, SimpleNamespace(), "inspector_body_bytes", 4_096) == 4_096
