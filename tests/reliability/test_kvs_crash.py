@@ -6,9 +6,10 @@ replayed in order — plus, possibly, the one write that was in flight (committe
 wholly: a write, and a seed-file sync (one transaction, see ``KvsService.sync_seed``), is all or
 nothing.
 
-Two scenarios: API writes (PutKey, DeleteKey, UpdateKeys), and ``edgesim serve``'s seed-file
-sync (``sync_kvs_seeds``) of files of up to 2,000 keys mixed with API writes to the same keys. In
-the second, the seed the store remembers must match its data too: re-syncing the file that
+Three scenarios: API writes (PutKey, DeleteKey, UpdateKeys) in the killed process; boto3 writes
+to ``edgesim kvs serve``, the process killed; and ``edgesim serve``'s seed-file sync
+(``sync_kvs_seeds``) of files of up to 2,000 keys mixed with API writes to the same keys. In
+the last, the seed the store remembers must match its data too: re-syncing the file that
 landed writes nothing (the check serve makes at every start-up).
 """
 
@@ -17,21 +18,26 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
+from botocore.config import Config
 
+from edgesim.controlplane.boto import kvs_client
 from edgesim.distribution.config import load_config
 from edgesim.kvs import KvsService
 from edgesim.kvs.importfile import dump_import
 from edgesim.stores import kvs_service_for, sync_kvs_seeds
 from tests.reliability.conftest import budget
-from tests.reliability.kvs_writer import CONFIG
+from tests.reliability.kvs_writer import CONFIG, api_op
 
 WRITER = Path(__file__).with_name("kvs_writer.py")
 ROUNDS = int(budget(20, 1000))
@@ -39,6 +45,7 @@ ROUNDS = int(budget(20, 1000))
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL")
 
 Op = dict[str, list]  # type: ignore[type-arg]
+NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"})  # a write is sent once
 
 
 def apply(items: dict[str, str], op: Op) -> dict[str, str]:
@@ -243,3 +250,91 @@ def test_seed_sync_is_all_or_nothing_under_sigkill(
     )
     assert tally.lost == []
     assert tally.seeds_acked > ROUNDS / 2  # the kills landed among syncs, not before them
+
+
+def boto3_writes(client: object, arn: str, etag: str, rng: random.Random, log: list[str]) -> None:
+    """Acknowledged writes through boto3 until the server goes away (the call then raises)."""
+    kvs: Any = client
+    try:
+        while True:
+            op = api_op(rng)
+            log.append("try " + json.dumps(op))
+            puts, deletes = op["puts"], op["deletes"]
+            if len(puts) == 1 and not deletes:
+                reply = kvs.put_key(KvsARN=arn, Key=puts[0][0], Value=puts[0][1], IfMatch=etag)
+            elif len(deletes) == 1 and not puts:
+                reply = kvs.delete_key(KvsARN=arn, Key=deletes[0], IfMatch=etag)
+            else:
+                reply = kvs.update_keys(
+                    KvsARN=arn,
+                    IfMatch=etag,
+                    Puts=[{"Key": k, "Value": v} for k, v in puts],
+                    Deletes=[{"Key": k} for k in deletes],
+                )
+            etag = reply["ETag"]
+            log.append(f"ack {etag}")
+    except Exception:  # the server was killed: this write is the one in flight
+        return
+
+
+def serve_and_kill(folder: Path, rng: random.Random, arn: str, etag: str) -> list[str]:
+    """``edgesim kvs serve`` on a free port, boto3 writing to it, SIGKILL after a random delay."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "edgesim", "kvs", "serve", "--state-dir", str(folder), "--port=0"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
+    assert proc.stderr is not None
+    log: list[str] = []
+    try:
+        banner = proc.stderr.readline()
+        found = re.search(r"control plane on (http://\S+)", banner)
+        assert found, f"edgesim kvs serve failed to start: {banner}{proc.stderr.read()}"
+        client = kvs_client(found.group(1), config=NO_RETRIES)
+        writer = threading.Thread(
+            target=boto3_writes, args=(client, arn, etag, random.Random(rng.random()), log)
+        )
+        writer.start()
+        time.sleep(rng.uniform(0, 0.3))
+        assert proc.poll() is None, f"the server died by itself: {proc.stderr.read()}"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        writer.join(timeout=60)
+        assert not writer.is_alive(), "a boto3 call outlived the server"
+        client.close()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
+    return log
+
+
+def test_boto3_acknowledged_writes_survive_sigkill_of_the_control_plane(
+    tmp_path: Path, figures: dict[str, object]
+) -> None:
+    path = tmp_path / "kvs.sqlite3"
+    with KvsService(path=path) as kvs:
+        info = kvs.create_store("crash")
+    arn, etag = info.arn, info.etag
+    rng = random.Random(20250303)
+    items: dict[str, str] = {}
+    tally = Tally()
+    for round_no in range(ROUNDS):
+        lines = serve_and_kill(tmp_path, rng, arn, etag)
+        tally.trials += 1
+        items, _, acked_etag, pending = replay(lines, items, {}, tally)
+        etag = acked_etag or etag
+        with KvsService(path=path) as kvs:
+            found = check_consistent(kvs, "crash")
+            now = kvs.describe("crash").etag
+            if found != items or now != etag:
+                if pending is None or found != apply(items, pending[1]) or now == etag:  # type: ignore[arg-type]
+                    tally.lost.append(f"round {round_no}: {len(found)} keys, expected {len(items)}")
+                tally.in_flight_landed += 1
+            items, etag = found, now
+    tally.record(figures)
+    assert tally.lost == []
+    assert tally.acked > ROUNDS  # the kills did land mid-stream, not before the first write
