@@ -41,7 +41,6 @@ var arrayJoin = uncurry(Array.prototype.join);
 var arrayPush = uncurry(Array.prototype.push);
 var applyFn = I.applyFn;
 var strSlice = I.strSlice;
-var strIndexOf = I.strIndexOf;
 var charCodeAt = I.charCodeAt;
 var regexExec = I.regexExec;
 var mathImul = Math.imul;
@@ -563,23 +562,6 @@ function tick() {
   }
 }
 
-// JSON.stringify escapes a lone surrogate as \udxxx, which strict JSON decoders (and UTF-8)
-// reject: such escapes become U+FFFD. An escaped backslash (\\udxxx) is text, not an escape.
-var LONE_SURROGATE = /(?<!\\)((?:\\\\)*)\\u[dD][89a-fA-F][0-9a-fA-F]{2}/g;
-function wellFormed(text) {
-  if (strIndexOf(text, '\\ud') < 0 && strIndexOf(text, '\\uD') < 0) return text;
-  var parts = [];
-  var last = 0;
-  var m;
-  LONE_SURROGATE.lastIndex = 0;
-  while ((m = regexExec(LONE_SURROGATE, text)) !== null) {
-    parts[parts.length] = strSlice(text, last, m.index) + m[1] + '\\ufffd';
-    last = LONE_SURROGATE.lastIndex;
-  }
-  parts[parts.length] = strSlice(text, last);
-  return arrayJoin(parts, '');
-}
-
 // The outcome crosses to the host as one text: a JSON head, a line break, and the JSON of the
 // returned value, which the host decodes separately (so that a value it cannot decode still
 // leaves the logs). The prelude's own parts are assembled from quoted strings, so no toJSON or
@@ -643,9 +625,11 @@ function poll() {
     }
   }
   st.plumbCalls += 1;
-  var text = arrayJoin([head, ',"plumb":[', st.plumbMs + (perfNow() - t0), ',', st.plumbCalls,
+  // JSON.stringify escapes a lone surrogate as \udxxx, which strict JSON decoders (and UTF-8)
+  // reject: the host turns such escapes into U+FFFD when it decodes this (engine.py, _loads),
+  // rather than every text being searched for them here.
+  return arrayJoin([head, ',"plumb":[', st.plumbMs + (perfNow() - t0), ',', st.plumbCalls,
     ']}', tail], '');
-  return wellFormed(text);
 }
 
 // Settle queued KVS calls: answers is [[id, found, value-or-meta], ...].

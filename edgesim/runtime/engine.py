@@ -83,6 +83,10 @@ _UNFINISHED = (
 # syntax error "    at <input>:LINE:COL".
 _FRAME = re.compile(r"^\s*at (?:(?P<name>.*) \()?<input>:(?P<line>\d+):(?P<col>\d+)\)?\s*$")
 
+# JSON.stringify writes a lone surrogate as an escape (\udxxx), which orjson (and UTF-8) refuse;
+# an escaped backslash before it (\\udxxx) makes it text, not an escape.
+_LONE_SURROGATE = re.compile(r"(?<!\\)((?:\\\\)*)\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
 # Answers the host gives to queued KVS calls: (id, "ok" | "missing" | "error", payload).
 KvsAnswer = tuple[int, str, Any]
 KvsResolver = Callable[[list[dict[str, Any]]], list[KvsAnswer]]
@@ -111,6 +115,20 @@ class RawOutcome:
     reused: bool = False
     # The user's frames of the error's stack, innermost first (empty: no error, or no stack).
     frames: list[Frame] = field(default_factory=list)
+
+
+def _loads(text: str) -> Any:
+    """The JSON the prelude sent, lone surrogates (which strings may hold) as U+FFFD.
+
+    They are rare, so they are looked for only when the text does not decode.
+    """
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        fixed = _LONE_SURROGATE.sub(lambda m: m[1] + "\\ufffd", text)
+        if fixed == text:
+            raise
+        return orjson.loads(fixed)
 
 
 def _prelude_text(runtime: str) -> str:
@@ -425,7 +443,7 @@ class JsSession:
             cpu = clock() - started
             while True:
                 head_text, _, value_text = reply.partition("\n")
-                head = orjson.loads(head_text)
+                head = _loads(head_text)
                 requests = head.get("kvs")
                 if head["s"] != "pending":
                     # The outcome is known. Jobs the function left queued (a `.then` it did not
@@ -497,7 +515,7 @@ class JsSession:
         )
         if outcome.state == "ok":
             try:
-                outcome.value = orjson.loads(value_text)
+                outcome.value = _loads(value_text)
             except orjson.JSONDecodeError as exc:
                 # Nested deeper than the decoder allows (orjson stops at 1,024 levels).
                 outcome.state = "unserialisable"

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edgesim import limits
-from edgesim.runtime.engine import JsSession, KvsAnswer
+from edgesim.runtime.engine import JsSession, KvsAnswer, _loads
 from edgesim.runtime.function import BudgetPolicy
 from edgesim.runtime.writes import guard_writes
 from tests.unit.runtime.helpers import NOW, load, request_event
@@ -258,3 +259,35 @@ def test_what_one_invocation_does_to_a_shared_object_never_reaches_the_next(
     first = seen(fn)
     assert seen(fn) == first
     assert seen(fn) == first
+
+
+# --- lone surrogates: fixed by the host when the prelude's text does not decode -------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ('["\\ud800"]', ["\ufffd"]),
+        ('["a\\udfffb", "\\uD83D"]', ["a\ufffdb", "\ufffd"]),
+        ('["\\\\ud800"]', ["\\ud800"]),  # an escaped backslash: text, not an escape
+        ('["\\\\\\ud800"]', ["\\\ufffd"]),
+        ('["\\ud83d\\ude00"]', ["\U0001f600"]),
+    ],
+)
+def test_the_prelude_text_decodes_with_lone_surrogates_replaced(text: str, value: Any) -> None:
+    assert _loads(text) == value
+
+
+def test_text_that_is_not_json_still_fails_to_decode() -> None:
+    with pytest.raises(orjson.JSONDecodeError):
+        _loads('{"a": \\ud800}')
+
+
+def test_a_kvs_key_with_a_lone_surrogate_is_read_as_a_replacement_character() -> None:
+    code = (
+        "import cf from 'cloudfront';\n"
+        "async function handler(e) { var v = await cf.kvs().get('k\\uD800');"
+        " e.request.headers.seen = {value: v}; return e.request; }"
+    )
+    fn = load(code, kvs={"k\ufffd": "found"})
+    assert seen(fn) == "found"
