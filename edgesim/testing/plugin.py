@@ -424,9 +424,41 @@ def _kvs_for(dist: Distribution) -> tuple[KvsService, VirtualClock]:
     return kvs_service_for(dist, clock=clock), clock
 
 
+class _StateDirs:
+    """One new directory per server: from pytest's ``tmp_path_factory`` (under the run's
+    temporary directory, one per xdist worker, kept for inspection as pytest keeps it), or, when
+    the tmpdir plugin is turned off (``-p no:tmpdir``), a private temporary directory removed
+    after the test."""
+
+    def __init__(self, request: pytest.FixtureRequest) -> None:
+        try:
+            self._factory: pytest.TempPathFactory | None = request.getfixturevalue(
+                "tmp_path_factory"
+            )
+        except pytest.FixtureLookupError:
+            self._factory = None
+        self._own: list[Path] = []
+
+    def make(self) -> Path:
+        if self._factory is not None:
+            return self._factory.mktemp("edgesim-server")
+        import tempfile
+
+        made = Path(tempfile.mkdtemp(prefix="edgesim-server-"))
+        self._own.append(made)
+        return made
+
+    def close(self) -> None:
+        import shutil
+
+        for made in self._own:
+            shutil.rmtree(made, ignore_errors=True)
+        self._own.clear()
+
+
 @_async_fixture
 async def edgesim_server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
 ) -> AsyncIterator[Callable[..., Awaitable[EdgesimServer]]]:
     """Async factory: ``await edgesim_server(config, *, origin=None, base_dir=None)`` starts a
     real ``serve`` on free loopback ports and returns an :class:`EdgesimServer`.
@@ -454,6 +486,7 @@ async def edgesim_server(
 
     root = request.config.rootpath
     started: list[EdgesimServer] = []
+    state_dirs = _StateDirs(request)
 
     async def start(
         config: str | os.PathLike[str] | Mapping[str, Any],
@@ -462,7 +495,7 @@ async def edgesim_server(
         base_dir: str | os.PathLike[str] | None = None,
     ) -> EdgesimServer:
         base = root if base_dir is None else _resolve(root, base_dir)
-        state_dir = tmp_path_factory.mktemp("edgesim-server")
+        state_dir = state_dirs.make()
         dist = _distribution(config, origin, base, root, state_dir)
         kvs, clock = _kvs_for(dist)
         stream = io.StringIO()
@@ -480,8 +513,11 @@ async def edgesim_server(
         return handle
 
     yield start
-    for handle in reversed(started):
-        try:
-            await handle.server.stop()
-        finally:
-            handle.kvs.close()
+    try:
+        for handle in reversed(started):
+            try:
+                await handle.server.stop()
+            finally:
+                handle.kvs.close()
+    finally:
+        state_dirs.close()

@@ -15,6 +15,7 @@ import pytest
 import edgesim.testing.plugin as plugin
 from edgesim.errors import InputError
 from edgesim.testing.plugin import EdgesimServer
+from tests.unit.testing.test_plugin import INNER_INI, PLUGIN_ARGS
 
 StartServer = Callable[..., Awaitable[EdgesimServer]]
 
@@ -127,3 +128,40 @@ def test_isolated_server_table(tmp_path: Path) -> None:
         "debug_headers": True,  # settings that are not about ports or files are kept
     }
     assert table["port"] == 80  # the caller's dict is not changed
+
+
+WITHOUT_TMPDIR = """
+from pathlib import Path
+
+KEPT = {}
+
+
+async def test_a_server_without_the_tmpdir_plugin(edgesim_server):
+    config = {
+        "server": {"access_log": "access.log"},
+        "origins": [{"id": "o", "url": "http://127.0.0.1:9"}],
+        "default_behavior": {"origin": "o"},
+    }
+    edge = await edgesim_server(config)
+    KEPT["state_dir"] = edge.state_dir
+    assert edge.access_log.parent == edge.state_dir
+    assert edge.state_dir.is_dir()
+    assert not edge.state_dir.is_relative_to(Path.cwd())
+
+
+def test_its_directory_was_removed_after_the_test():
+    assert not KEPT["state_dir"].exists()
+"""
+
+
+def test_without_pytests_tmpdir_plugin_a_private_directory_is_used(
+    pytester: pytest.Pytester,
+) -> None:
+    """``-p no:tmpdir`` leaves no tmp_path_factory: the server's directory is then a private
+    temporary one, removed after the test."""
+    pytester.makeini(INNER_INI)
+    pytester.makepyfile(test_inner=WITHOUT_TMPDIR)
+    before = tree(pytester.path)
+    result = pytester.runpytest(*PLUGIN_ARGS, "-p", "no:tmpdir", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+    assert tree(pytester.path) == before
