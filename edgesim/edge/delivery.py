@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import aiohttp
 from aiohttp import web
+from aiohttp.http import HttpVersion10, HttpVersion11
 
 from edgesim.edge.flow import (
     CachedBody,
@@ -26,21 +27,22 @@ def viewer_request(request: web.BaseRequest) -> EdgeRequest:
     path, mark, query = raw.partition("?")
     peer = request.transport.get_extra_info("peername") if request.transport else None
     port = int(peer[1]) if isinstance(peer, tuple) and len(peer) > 1 else 0
-    headers = [
-        (header_text(name).lower(), header_text(value)) for name, value in request.raw_headers
-    ]
+    version = request.version
     return EdgeRequest(
         method=request.method,
         path=path or "/",
         query=query if mark else None,
-        headers=headers,
+        headers=decode_headers(request.raw_headers),
         client_ip=request.remote or "127.0.0.1",
         client_port=port,
-        http_version=f"{request.version.major}.{request.version.minor}",
+        http_version=_VERSIONS.get(version) or f"{version.major}.{version.minor}",
         scheme=request.scheme,
         has_body=request.body_exists,
         head_bytes=head_size(request),
     )
+
+
+_VERSIONS = {HttpVersion11: "1.1", HttpVersion10: "1.0"}
 
 
 def head_size(request: web.BaseRequest) -> int:
@@ -49,13 +51,21 @@ def head_size(request: web.BaseRequest) -> int:
     version = f"HTTP/{request.version.major}.{request.version.minor}"
     target = request.raw_path.encode("utf-8", "surrogateescape")
     line = len(request.method) + 1 + len(target) + 1 + len(version) + 2
-    fields = sum(len(name) + 2 + len(value) + 2 for name, value in request.raw_headers)
+    raw = request.raw_headers
+    fields = sum([len(name) + len(value) for name, value in raw]) + 4 * len(raw)
     return line + fields + 2
 
 
+def decode_headers(raw_headers: tuple[tuple[bytes, bytes], ...]) -> Headers:
+    """Header lines as (lower-case name, value) text (see :func:`header_text`)."""
+    try:
+        return [(name.decode().lower(), value.decode()) for name, value in raw_headers]
+    except UnicodeDecodeError:  # rare: decode line by line, falling back to ISO-8859-1
+        return [(header_text(name).lower(), header_text(value)) for name, value in raw_headers]
+
+
 def origin_headers(raw_headers: tuple[tuple[bytes, bytes], ...]) -> Headers:
-    pairs = [(header_text(name).lower(), header_text(value)) for name, value in raw_headers]
-    return [(name, value) for name, value in pairs if name not in HOP_BY_HOP]
+    return [(name, value) for name, value in decode_headers(raw_headers) if name not in HOP_BY_HOP]
 
 
 def header_text(raw: bytes) -> str:
