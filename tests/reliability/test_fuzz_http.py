@@ -46,6 +46,7 @@ HANG_S = 5.0  # a complete request is answered (or its connection closed) within
 QUIET_S = 0.2  # how long an incomplete request is left waiting before the client gives up
 LIMIT = 20_480  # CloudFront's request line plus headers
 URL_LIMIT = 8_192  # CloudFront's URL (path and query)
+BIG = 4 * 1024 * 1024  # the origin's large object
 
 PASS_JS = "function handler(event) { return event.request; }\n"
 ALL_METHODS = '["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"]'
@@ -139,8 +140,16 @@ async def _origin() -> tuple[web.AppRunner, str]:
     """An origin that reads every body and answers everything 200 (so any 4xx or 5xx the
     viewer sees is the edge's)."""
 
-    async def handle(request: web.Request) -> web.Response:
+    async def handle(request: web.Request) -> web.StreamResponse:
         body = await request.read()
+        if request.path.endswith("/big"):  # for viewers that leave mid-response
+            response = web.StreamResponse()
+            response.content_length = BIG
+            await response.prepare(request)
+            for _ in range(BIG // 65_536):
+                await response.write(b"b" * 65_536)
+            await response.write_eof()
+            return response
         return web.Response(body=b"origin ok %d" % len(body))
 
     app = web.Application(client_max_size=1 << 24)
@@ -268,6 +277,7 @@ class Case:
     expected: list[int] | None = None
     pieces: list[int] = field(default_factory=list)  # where the bytes are split into writes
     abort: bool = False  # the client drops the connection right after sending
+    read_then_drop: int | None = None  # read this many bytes of the answer, then reset
 
     def __repr__(self) -> str:  # hypothesis prints failing cases: keep them readable
         data = self.data if len(self.data) < 400 else self.data[:300] + b"..." + self.data[-60:]
@@ -308,6 +318,10 @@ async def exchange(edge: Edge, case: Case, *, https: bool = False) -> Outcome:
             await writer.drain()
             await asyncio.sleep(0)
         if case.abort:
+            return Outcome([], False, False)
+        if case.read_then_drop is not None:
+            await asyncio.wait_for(reader.readexactly(case.read_then_drop), HANG_S)
+            writer.transport.abort()  # a reset, as a browser tab closed mid-download
             return Outcome([], False, False)
         for method in case.methods:
             try:
@@ -374,7 +388,9 @@ def check(edge: Edge, case: Case, figures: dict[str, object], *, https: bool = F
             if reply.body or method != "HEAD":
                 assert reply.headers.get("content-type", "").startswith("text/"), reply
                 assert len(reply.body.strip()) >= 20, reply
-    if case.abort:
+    if case.read_then_drop is not None:
+        bump(figures, "dropped by the client mid-response")
+    elif case.abort:
         bump(figures, "dropped by the client at once")
     elif outcome.waited_out:
         bump(figures, "incomplete, given up by the client")
@@ -557,7 +573,7 @@ def odd_request(draw: st.DrawFn) -> Case:
     # Odd framing headers can make the parser wait for more body than is sent (a Content-Length
     # next to the body's own): such a request is not complete on the wire.
     framing = [f for f in fields if f.lower().startswith((b"content-length", b"transfer-enc"))]
-    complete = not framing and b"Expect" not in data and kind != "bad-chunked"
+    complete = not framing and kind != "bad-chunked"
     return Case(data, [line.split(b" ")[0].decode("latin-1")], complete=complete)
 
 
@@ -599,6 +615,16 @@ def incomplete(draw: st.DrawFn) -> Case:
         head = re.sub(rb"\r\n(Content-Length|Transfer-Encoding): [^\r]*", b"", head)
         data = head + b"\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n"
     return Case(data, [method], complete=False, abort=draw(st.booleans()))
+
+
+@st.composite
+def left_mid_response(draw: st.DrawFn) -> Case:
+    """A viewer that reads part of a large answer (cached or not, GET or pipelined behind
+    another request), then resets the connection."""
+    path = draw(st.sampled_from(["/big", "/c/big"]))
+    request = f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    first = b"GET /x HTTP/1.1\r\nHost: x\r\n\r\n" if draw(st.booleans()) else b""
+    return Case(first + request, ["GET"], read_then_drop=draw(st.integers(1, 1_000_000)))
 
 
 @st.composite
@@ -655,8 +681,14 @@ def test_requests_cut_short_or_dropped(edge: Edge, figures: dict[str, object], c
     check(edge, case, figures)
 
 
+@settings(FUZZ, max_examples=int(budget(30, 300)))
+@given(case=left_mid_response())
+def test_viewers_leaving_mid_response(edge: Edge, figures: dict[str, object], case: Case) -> None:
+    check(edge, case, figures)
+
+
 @settings(FUZZ, max_examples=int(budget(15, 200)))
-@given(case=st.one_of(pipelined(), odd_request(), garbage(), incomplete()))
+@given(case=st.one_of(pipelined(), odd_request(), garbage(), incomplete(), left_mid_response()))
 def test_the_https_listener_too(edge: Edge, figures: dict[str, object], case: Case) -> None:
     check(edge, case, figures, https=True)
 
