@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Any
 
 from edgesim import limits
@@ -76,6 +76,13 @@ def _check_entries(section: Any, where: str, problems: list[str], *, cookies: bo
         problems.append(f"{where} must be an object")
         return
     for name, entry in section.items():
+        if type(entry) is dict and len(entry) == 1:
+            # The common shape, {value: '…'}: only its text can be wrong.
+            value = entry.get("value")
+            if type(value) is str:
+                if _LINE_BREAK.search(value):
+                    problems.append(f"{where}.{name} contains a line break or NUL character")
+                continue
         path = f"{where}.{name}"
         if not isinstance(entry, dict):
             problems.append(f"{path} must be an object like {{value: '…'}}")
@@ -114,22 +121,68 @@ def _check_headers(
     if not isinstance(headers, dict):
         return
     for name in headers:
-        if not _TOKEN.fullmatch(name):
+        kind = _name_kind(name)
+        if kind is _NameKind.LOWERCASE:
+            continue
+        if kind is _NameKind.INVALID:
             problems.append(f"{where}.{name!r} is not a valid HTTP header name")
-        elif is_disallowed(name):
+        elif kind is _NameKind.DISALLOWED:
             problems.append(f"{where}.{name}: the function added the disallowed header '{name}'")
-        elif name != name.lower() and name.lower() not in read_only:
+        elif name.lower() not in read_only:
             warnings.append(
                 f"{where}.{name}: header names must be lowercase on CloudFront; "
                 "behaviour with uppercase names is undocumented"
             )
+    # Header names are case-insensitive: 'Host' next to 'host' changes the host too.
+    now = _read_only_entries(headers, read_only)
+    before = _read_only_entries(original, read_only)
+    if now == before:
+        return
     for name in sorted(read_only):
-        # Header names are case-insensitive: 'Host' next to 'host' changes the host too.
-        now = {k: v for k, v in headers.items() if k.lower() == name}
-        before = {k: v for k, v in original.items() if k.lower() == name}
-        if now != before:
-            verb = "removed" if not now else "added" if not before else "changed"
+        now_entries, before_entries = now.get(name, {}), before.get(name, {})
+        if now_entries != before_entries:
+            verb = "removed" if not now_entries else "added" if not before_entries else "changed"
             problems.append(f"{where}.{name}: the function {verb} the read-only header '{name}'")
+
+
+class _NameKind(Enum):
+    LOWERCASE = 1  # a valid, allowed, lowercase name: nothing to say
+    INVALID = 2
+    DISALLOWED = 3
+    UPPERCASE = 4
+
+
+# Header names repeat from one request to the next: what each one is, kept for a bounded number.
+_NAME_KINDS: dict[str, _NameKind] = {}
+_NAME_KINDS_KEPT = 4096
+
+
+def _name_kind(name: str) -> _NameKind:
+    kind = _NAME_KINDS.get(name)
+    if kind is None:
+        if not _TOKEN.fullmatch(name):
+            kind = _NameKind.INVALID
+        elif is_disallowed(name):
+            kind = _NameKind.DISALLOWED
+        elif name != name.lower():
+            kind = _NameKind.UPPERCASE
+        else:
+            kind = _NameKind.LOWERCASE
+        if len(_NAME_KINDS) < _NAME_KINDS_KEPT:
+            _NAME_KINDS[name] = kind
+    return kind
+
+
+def _read_only_entries(
+    headers: dict[str, Any], read_only: frozenset[str]
+) -> dict[str, dict[str, Any]]:
+    """The entries of ``headers`` whose lowercase names are read-only, by that name."""
+    found: dict[str, dict[str, Any]] = {}
+    for key, value in headers.items():
+        lower = key if key in read_only else key.lower()
+        if lower in read_only:
+            found.setdefault(lower, {})[key] = value
+    return found
 
 
 def _query_values(entry: Any) -> tuple[list[str], list[str]]:
@@ -175,6 +228,16 @@ def validate_request(
         _check_entries(query, "request.querystring", problems, cookies=False)
         if isinstance(query, dict):
             for name, entry in query.items():
+                if type(entry) is dict and len(entry) == 1 and type(entry.get("value")) is str:
+                    # The common shape, {value: '…'}: one value, checked and sent.
+                    value = entry["value"]
+                    query_len += len(name) + len(value) + 2
+                    if _BAD_QUERY_CHARS.search(name) or _BAD_QUERY_CHARS.search(value):
+                        problems.append(
+                            f"request.querystring.{name} contains a space, a control character"
+                            " or '#'"
+                        )
+                    continue
                 checked, sent = _query_values(entry)
                 query_len += sum(len(name) + len(v) + 2 for v in sent)
                 if any(_BAD_QUERY_CHARS.search(name + v) for v in checked or [""]):
