@@ -313,7 +313,7 @@ async def test_hostile_functions_do_not_hurt_healthy_traffic_or_leak_state(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, figures: dict[str, object]
 ) -> None:
     caplog.set_level(logging.INFO)
-    healthy_n = int(budget(600, 20_000))  # healthy requests per phase
+    healthy_n = int(budget(600, 10_000))  # healthy requests per phase
     origin_runner, origin = await _origin()
     (tmp_path / "healthy.js").write_text(HEALTHY)
     (tmp_path / "pollute.js").write_text(POLLUTE)
