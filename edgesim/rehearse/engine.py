@@ -1,0 +1,164 @@
+"""Run recorded requests through the current and the proposed version and keep what differs.
+
+The work is split over worker processes (``jobs``; each loads its own functions, as QuickJS
+state cannot be shared) for large recordings. A worker returns only the requests whose outcomes
+differ, so what crosses the process boundary stays small.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from edgesim.distribution.config import load_config
+from edgesim.distribution.model import Distribution
+from edgesim.edge.flow import Flow
+from edgesim.edge.viewer import ViewerResolver
+from edgesim.errors import InputError
+from edgesim.kvs.importfile import load_import_file
+from edgesim.rehearse.airports import PopMapper
+from edgesim.rehearse.outcome import Outcome, admit, run
+from edgesim.rehearse.traffic import OriginStub, TrafficRecord
+from edgesim.rehearse.versions import Version, build_version, current_data
+
+PARALLEL_FROM = 4_000  # fewer requests than this run in-process (a worker costs ~0.5 s to start)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to rehearse; picklable, so each worker builds the same versions from it."""
+
+    config: Path
+    kvs_after: dict[str, Path] = field(default_factory=dict)
+    function_after: dict[str, Path] = field(default_factory=dict)
+    kvs_before: dict[str, Path] = field(default_factory=dict)
+    default_origin: OriginStub = field(default_factory=lambda: OriginStub(200, []))
+    # The KVS write happens at this epoch ms (None: no propagation window is studied).
+    write_at_ms: float | None = None
+    # The POP lags (ms) the window uses: a request at POP p and time t with
+    # write_at <= t < write_at + lag[p] still sees the old data there.
+    lags_ms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Diff:
+    index: int
+    before: Outcome
+    after: Outcome
+    # Old code + new data (the state at a POP the write reached before the code changed);
+    # only for requests in the propagation window when both code and data change.
+    mixed: Outcome | None = None
+
+
+@dataclass
+class Result:
+    diffs: list[Diff] = field(default_factory=list)
+    errors_before: int = 0
+    errors_after: int = 0
+    invocations: int = 0
+
+
+class Rehearsal:
+    """The versions of a plan, ready to run records."""
+
+    def __init__(self, plan: Plan, dist: Distribution | None = None) -> None:
+        self.plan = plan
+        self.dist = dist = dist if dist is not None else load_config(plan.config)
+        before_data = current_data(dist)
+        for name, path in plan.kvs_before.items():
+            before_data[name] = load_import_file(path)
+        after_data = dict(before_data)
+        for name, path in plan.kvs_after.items():
+            after_data[name] = load_import_file(path)
+        self.before = build_version("current", dist, data=before_data)
+        self.after = build_version("proposed", dist, data=after_data, files=plan.function_after)
+        self.mixed: Version | None = None
+        if plan.kvs_after and plan.function_after:
+            self.mixed = build_version("current code with the proposed data", dist,
+                                       data=after_data)  # fmt: skip
+        self.resolver = ViewerResolver(dist.edges)
+        self.pops = PopMapper(dist.edges.pops)
+        self.window_end = (
+            plan.write_at_ms + max(plan.lags_ms.values(), default=0.0)
+            if plan.write_at_ms is not None
+            else None
+        )
+
+    def run_many(self, records: Sequence[TrafficRecord], start: int = 0) -> Result:
+        result = Result()
+        for offset, record in enumerate(records):
+            self._run_one(start + offset, record, result)
+        return result
+
+    def _run_one(self, index: int, record: TrafficRecord, result: Result) -> None:
+        dist = self.dist
+        req = record.edge_request()
+        req.pop = self.pops.map(req.pop) if req.pop else dist.edges.pops[0]
+        if not req.country:
+            req.country = self.resolver.country_for(req)
+        flow = Flow(req, dist, f"rehearsal-{index}", record.time_ms)
+        flow.viewer_request = req
+        admitted = admit(flow)
+        origin = record.origin or self.plan.default_origin
+        before = run(admitted, self.before, origin)
+        after = run(admitted, self.after, origin)
+        ran = 2 if admitted.refused is None else 0
+        mixed = None
+        if self.mixed is not None and self._in_window(record.time_ms):
+            mixed = run(admitted, self.mixed, origin)
+            ran += 1
+        result.invocations += ran
+        result.errors_before += before.error is not None
+        result.errors_after += after.error is not None
+        if before != after or (mixed is not None and mixed != before):
+            result.diffs.append(Diff(index, before, after, mixed))
+
+    def _in_window(self, time_ms: float) -> bool:
+        start, end = self.plan.write_at_ms, self.window_end
+        return start is not None and end is not None and start <= time_ms < end
+
+
+# -- worker processes ---------------------------------------------------------------------------
+_worker: Rehearsal | None = None
+
+
+def _init_worker(plan: Plan) -> None:
+    global _worker
+    _worker = Rehearsal(plan)
+
+
+def _run_chunk(start: int, records: list[TrafficRecord]) -> Result:
+    assert _worker is not None
+    return _worker.run_many(records, start)
+
+
+def run_plan(
+    plan: Plan, records: Sequence[TrafficRecord], *, jobs: int | None = None
+) -> tuple[Rehearsal, Result]:
+    """Rehearse ``records``; ``jobs`` worker processes (default: one per CPU for large
+    recordings, in-process for small ones)."""
+    local = Rehearsal(plan)  # loads everything once here: bad input fails before any worker
+    if jobs is None:
+        jobs = (os.cpu_count() or 1) if len(records) >= PARALLEL_FROM else 1
+    if jobs < 1:
+        raise InputError(f"--jobs {jobs}: expected at least 1")
+    if jobs == 1 or len(records) < 2:
+        return local, local.run_many(records)
+    size = -(-len(records) // (jobs * 4))  # a few chunks per worker evens out their speeds
+    chunks = [(i, list(records[i : i + size])) for i in range(0, len(records), size)]
+    merged = Result()
+    context = multiprocessing.get_context("spawn")  # no QuickJS state crosses a fork
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
+                             initargs=(plan,)) as pool:  # fmt: skip
+        futures = [pool.submit(_run_chunk, start, chunk) for start, chunk in chunks]
+        for future in futures:
+            part = future.result()
+            merged.diffs += part.diffs
+            merged.errors_before += part.errors_before
+            merged.errors_after += part.errors_after
+            merged.invocations += part.invocations
+    return local, merged

@@ -1,0 +1,256 @@
+"""The rehearsal's report: one JSON-ready object (``total``, ``changed``, ``new_errors``,
+``by_kind``, ``by_pop``, …), its text form, and the CI guards (``--max-changed``,
+``--no-new-errors``)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from edgesim.rehearse.compare import KINDS, classify
+from edgesim.rehearse.engine import Diff, Rehearsal, Result
+from edgesim.rehearse.traffic import TrafficRecord
+from edgesim.rehearse.window import lag_range_ms
+
+EXAMPLES_PER_KIND = 3
+
+
+@dataclass
+class Source:
+    """Where the traffic came from and what it cannot show."""
+
+    path: str
+    format: str  # "edgesim-traffic" | "cloudfront-access-log"
+    missing_inputs: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def build_report(
+    source: Source,
+    records: Sequence[TrafficRecord],
+    rehearsal: Rehearsal,
+    result: Result,
+) -> dict[str, Any]:
+    plan = rehearsal.plan
+    pops = [rehearsal.pops.map(r.pop) if r.pop else rehearsal.dist.edges.pops[0] for r in records]
+    by_kind: dict[str, dict[str, Any]] = {}
+    changed = new_errors = 0
+    changed_at: Counter[str] = Counter()
+    errors_at: Counter[str] = Counter()
+    for diff in sorted(result.diffs, key=lambda d: d.index):
+        kinds = classify(diff.before, diff.after)
+        if not kinds:
+            continue
+        changed += 1
+        changed_at[pops[diff.index]] += 1
+        if any(kind == "now_error" for kind, _ in kinds):
+            new_errors += 1
+            errors_at[pops[diff.index]] += 1
+        for kind in dict.fromkeys(kind for kind, _ in kinds):
+            entry = by_kind.setdefault(kind, {"count": 0, "examples": []})
+            entry["count"] += 1
+            if len(entry["examples"]) < EXAMPLES_PER_KIND:
+                detail = "; ".join(d for k, d in kinds if k == kind)
+                entry["examples"].append(_example(diff, records[diff.index], pops, detail))
+    total = len(records)
+    report: dict[str, Any] = {
+        "traffic": source.path,
+        "format": source.format,
+        "partial": bool(source.missing_inputs),
+        "missing_inputs": source.missing_inputs,
+        "warnings": source.warnings + sorted(rehearsal.pops.notes.values()),
+        "total": total,
+        "changed": changed,
+        "changed_pct": round(100 * changed / total, 2) if total else 0.0,
+        "new_errors": new_errors,
+        "errors": {"current": result.errors_before, "proposed": result.errors_after},
+        "by_kind": {kind: by_kind[kind] for kind in KINDS if kind in by_kind},
+        "by_pop": _by_pop(rehearsal, records, pops, result.diffs, changed_at, errors_at),
+        "proposed": {
+            "kvs": {name: _kvs_change(rehearsal, name) for name in plan.kvs_after},
+            "functions": {name: str(path) for name, path in plan.function_after.items()},
+        },
+        "invocations": result.invocations,
+    }
+    if plan.write_at_ms is not None:
+        report["window"] = {
+            "write_at": _iso(plan.write_at_ms),
+            "all_landed_at": _iso(plan.write_at_ms + max(plan.lags_ms.values(), default=0.0)),
+            "assumes": "the KVS write first; the function change (if any) published once every "
+            "POP has the new data, so POPs that got it run the current code on the new data",
+        }
+    return report
+
+
+def _example(diff: Diff, record: TrafficRecord, pops: list[str], detail: str) -> dict[str, Any]:
+    return {
+        "request": diff.index,
+        "pop": pops[diff.index],
+        "time": _iso(record.time_ms),
+        "method": record.method,
+        "target": record.target,
+        "before": diff.before.summary(),
+        "after": diff.after.summary(),
+        "detail": detail,
+    }
+
+
+def _kvs_change(rehearsal: Rehearsal, name: str) -> dict[str, int]:
+    old, new = rehearsal.before.data.get(name, {}), rehearsal.after.data.get(name, {})
+    return {
+        "added": len(new.keys() - old.keys()),
+        "removed": len(old.keys() - new.keys()),
+        "changed": sum(1 for k in old.keys() & new.keys() if old[k] != new[k]),
+    }
+
+
+def _by_pop(
+    rehearsal: Rehearsal,
+    records: Sequence[TrafficRecord],
+    pops: list[str],
+    diffs: list[Diff],
+    changed_at: Counter[str],
+    errors_at: Counter[str],
+) -> dict[str, dict[str, Any]]:
+    plan = rehearsal.plan
+    spec = rehearsal.dist.edges.propagation
+    requests = Counter(pops)
+    out: dict[str, dict[str, Any]] = {}
+    for pop in rehearsal.dist.edges.pops:
+        entry: dict[str, Any] = {
+            "requests": requests[pop],
+            "changed": changed_at[pop],
+            "new_errors": errors_at[pop],
+        }
+        if plan.write_at_ms is not None:
+            lag = plan.lags_ms.get(pop, 0.0)
+            entry["lag_ms"] = lag
+            entry["lag_range_ms"] = list(lag_range_ms(spec, pop))
+            entry["new_data_at"] = _iso(plan.write_at_ms + lag)
+            entry["window"] = {"requests": 0, "old_data": 0, "new_data": 0, "changed_early": 0,
+                               "pending": 0, "errors_current_code_new_data": 0}  # fmt: skip
+        out[pop] = entry
+    if plan.write_at_ms is None:
+        return out
+    start = plan.write_at_ms
+    end = start + max(plan.lags_ms.values(), default=0.0)
+    differs = {d.index: d for d in diffs}
+    for index, record in enumerate(records):
+        if not start <= record.time_ms < end:
+            continue
+        pop = pops[index]
+        window = out[pop]["window"]
+        window["requests"] += 1
+        landed = record.time_ms >= start + plan.lags_ms.get(pop, 0.0)
+        window["new_data" if landed else "old_data"] += 1
+        diff = differs.get(index)
+        if diff is None:
+            continue
+        # What the new data does under the current code (the same as the proposed version
+        # when only the data changes).
+        seen = diff.mixed if rehearsal.mixed is not None else diff.after
+        if seen is None or seen == diff.before:
+            continue
+        if landed:
+            # Changed here while POPs that have not got the data still answer the old way.
+            window["changed_early"] += 1
+            if seen.error is not None and diff.before.error is None:
+                window["errors_current_code_new_data"] += 1
+        else:
+            window["pending"] += 1  # will change once the data lands here
+    return out
+
+
+def _iso(ms: float) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
+
+
+# -- guards -------------------------------------------------------------------------------------
+def check_guards(
+    report: dict[str, Any], *, max_changed_pct: float | None, no_new_errors: bool
+) -> list[str]:
+    """One line per failed guard ([] when all hold)."""
+    failed = []
+    if max_changed_pct is not None and report["changed_pct"] > max_changed_pct:
+        failed.append(
+            f"--max-changed {max_changed_pct:g}%: {report['changed']} of {report['total']} "
+            f"requests changed ({report['changed_pct']:g}%)"
+        )
+    if no_new_errors and report["new_errors"]:
+        failed.append(f"--no-new-errors: {report['new_errors']} requests now fail")
+    return failed
+
+
+# -- text ---------------------------------------------------------------------------------------
+def render_text(report: dict[str, Any]) -> str:
+    lines = [f"Rehearsal of {report['total']:,} requests from {report['traffic']} "
+             f"({report['format']})"]  # fmt: skip
+    proposed = report["proposed"]
+    for name, change in proposed["kvs"].items():
+        lines.append(
+            f"  proposed KVS {name}: {change['added']} added, {change['removed']} removed, "
+            f"{change['changed']} changed keys"
+        )
+    for name, path in proposed["functions"].items():
+        lines.append(f"  proposed function {name}: {path}")
+    if report["partial"]:
+        lines.append("PARTIAL: the traffic lacks inputs a function may read, so decisions made")
+        lines.append("on them cannot be seen (a change there is not counted):")
+        lines += [f"  - {item}" for item in report["missing_inputs"]]
+    lines += [f"warning: {w}" for w in report["warnings"]]
+    lines.append(
+        f"Changed: {report['changed']:,} of {report['total']:,} ({report['changed_pct']:g}%)"
+        f"   new errors: {report['new_errors']:,}"
+        f"   (errors: {report['errors']['current']:,} now, {report['errors']['proposed']:,} "
+        "proposed)"
+    )
+    if report["by_kind"]:
+        lines.append("By kind:")
+    for kind, entry in report["by_kind"].items():
+        lines.append(f"  {kind:<24} {entry['count']:>8,}")
+        for ex in entry["examples"]:
+            lines.append(f"      #{ex['request']} {ex['pop']} {ex['method']} {ex['target']}")
+            lines.append(f"         {ex['before']}  →  {ex['after']}")
+            lines.append(f"         {ex['detail']}")
+    lines += _render_pops(report)
+    return "\n".join(lines)
+
+
+def _render_pops(report: dict[str, Any]) -> list[str]:
+    window = report.get("window")
+    lines = ["By POP:"]
+    if window is None:
+        lines[0] += " (no KVS change: nothing propagates)"
+        lines.append(f"  {'POP':<8} {'requests':>9} {'changed':>8} {'new errors':>10}")
+        for pop, e in report["by_pop"].items():
+            lines.append(
+                f"  {pop:<8} {e['requests']:>9,} {e['changed']:>8,} {e['new_errors']:>10,}"
+            )
+        return lines
+    lines[0] += (
+        f" (the KVS write at {window['write_at']}; every POP has it at {window['all_landed_at']})"
+    )
+    lines.append(
+        f"  {'POP':<8} {'lag':>8} {'requests':>9} {'changed':>8} {'in window':>9} "
+        f"{'old data':>8} {'new data':>8} {'changed early':>13} {'pending':>7}"
+    )
+    for pop, e in report["by_pop"].items():
+        w = e["window"]
+        lines.append(
+            f"  {pop:<8} {e['lag_ms'] / 1000:>7.1f}s {e['requests']:>9,} {e['changed']:>8,} "
+            f"{w['requests']:>9,} {w['old_data']:>8,} {w['new_data']:>8,} "
+            f"{w['changed_early']:>13,} {w['pending']:>7,}"
+        )
+        if w["errors_current_code_new_data"]:
+            lines.append(
+                f"  {'':<8} ! {w['errors_current_code_new_data']:,} requests fail with the "
+                "current code on the new data"
+            )
+    lines.append(
+        "  changed early: requests that got the new outcome while other POPs still served the "
+        "old one; pending: requests still served the old way because the data had not landed"
+    )
+    return lines
