@@ -332,10 +332,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_runtime_options(lint)
     lint.set_defaults(handler=cmd_lint)
 
-    from edgesim import kvs_cli, serve_cli
+    from edgesim import kvs_cli, rehearse_cli, serve_cli
 
     serve_cli.register(sub)
     kvs_cli.register(sub)
+    rehearse_cli.register(sub)
     return parser
 
 
