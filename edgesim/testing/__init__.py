@@ -26,6 +26,7 @@ _EXPORTS = {
     "assert_fail_open": "edgesim.testing.properties",
     "assert_fail_secure": "edgesim.testing.properties",
     "propagation_window": "edgesim.testing.properties",
+    "rehearse": "edgesim.rehearse",
 }
 
 __all__ = [
