@@ -221,18 +221,18 @@ def render_text(report: dict[str, Any]) -> str:
 
 def _render_pops(report: dict[str, Any]) -> list[str]:
     window = report.get("window")
-    lines = ["By POP:"]
     if window is None:
-        lines[0] += " (no KVS change: nothing propagates)"
+        lines = ["By POP (no KVS change: nothing propagates):"]
         lines.append(f"  {'POP':<8} {'requests':>9} {'changed':>8} {'new errors':>10}")
         for pop, e in report["by_pop"].items():
             lines.append(
                 f"  {pop:<8} {e['requests']:>9,} {e['changed']:>8,} {e['new_errors']:>10,}"
             )
         return lines
-    lines[0] += (
-        f" (the KVS write at {window['write_at']}; every POP has it at {window['all_landed_at']})"
-    )
+    lines = [
+        f"By POP (the KVS write at {window['write_at']}; every POP has it at "
+        f"{window['all_landed_at']}):"
+    ]
     lines.append(
         f"  {'POP':<8} {'lag':>8} {'requests':>9} {'changed':>8} {'in window':>9} "
         f"{'old data':>8} {'new data':>8} {'changed early':>13} {'pending':>7}"
