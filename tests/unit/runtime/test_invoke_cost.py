@@ -291,3 +291,75 @@ def test_a_kvs_key_with_a_lone_surrogate_is_read_as_a_replacement_character() ->
     )
     fn = load(code, kvs={"k\ufffd": "found"})
     assert seen(fn) == "found"
+
+
+# --- the CPU clock is read per section; the wall clock bounds the time in between -----------
+
+
+def kvs_answers(requests: list[dict[str, Any]]) -> list[KvsAnswer]:
+    return [(r["id"], "ok", "v") for r in requests]
+
+
+ASYNC_BODY = (
+    "import cf from 'cloudfront';\n"
+    "async function handler(e) { var a = await cf.kvs().get('a'); var b = await cf.kvs().get('b');"
+    " e.request.headers.seen = {value: a + b}; return e.request; }"
+)
+
+
+FULL_EVENT = orjson.dumps(request_event()).decode()
+
+
+def async_session(ceiling_ns: int = 50_000_000) -> JsSession:
+    from edgesim.runtime.source import module_body
+
+    return JsSession(
+        module_body(ASYNC_BODY),
+        runtime=limits.RUNTIME_JS_2,
+        filename="fn.js",
+        ceiling_ns=ceiling_ns,
+        memory_bytes=limits.FUNCTION_MAX_MEMORY_BYTES,
+    )
+
+
+def test_a_wall_clock_running_ahead_of_the_cpu_is_no_runaway(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # As if the thread waited a second between every two reads (preempted on a busy machine):
+    # the bound runs out each time, the CPU clock is read, and the invocation goes on.
+    ticks = iter(range(0, 10**15, 10**9))
+    monkeypatch.setattr("time.perf_counter_ns", lambda: next(ticks))
+    options = {**OPTIONS, "kvs": {"id": "s"}}
+    outcome = async_session().invoke(FULL_EVENT, options, kvs_answers, 0)
+    assert outcome.state == "ok", outcome
+    assert outcome.value["headers"]["seen"] == {"value": "vv"}
+    assert 0 < outcome.cpu_ns < 50_000_000
+
+
+def test_cpu_time_leaves_out_the_hosts_kvs_lookups(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    def slow_lookups(requests: list[dict[str, Any]]) -> list[KvsAnswer]:
+        end = time.thread_time_ns() + 30_000_000
+        while time.thread_time_ns() < end:  # 30 ms of this thread's CPU, in the host
+            pass
+        return kvs_answers(requests)
+
+    options = {**OPTIONS, "kvs": {"id": "s"}}
+    outcome = async_session(ceiling_ns=20_000_000).invoke(FULL_EVENT, options, slow_lookups, 0)
+    assert outcome.state == "ok", outcome  # 60 ms in lookups, yet under a 20 ms stop
+    assert outcome.cpu_ns < 20_000_000
+
+
+def test_an_endless_chain_of_jobs_is_still_stopped_at_the_ceiling() -> None:
+    body = "async function handler(e) { for (;;) { await null; } }"
+    session = JsSession(
+        body,
+        runtime=limits.RUNTIME_JS_2,
+        filename="fn.js",
+        ceiling_ns=5_000_000,
+        memory_bytes=limits.FUNCTION_MAX_MEMORY_BYTES,
+    )
+    outcome = session.invoke(EVENT, OPTIONS, no_kvs, 0)
+    assert outcome.state == "runaway"
+    assert outcome.cpu_ns >= 5_000_000
