@@ -411,6 +411,13 @@ def check(edge: Edge, case: Case, figures: dict[str, object], *, https: bool = F
 TOKEN = st.text("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~!#$&'*+^`|", min_size=1, max_size=20)  # fmt: skip
 PATH_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@%/"
 VALUE = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=60).map(str.strip)
+# Header values as viewers send them: visible ASCII, tabs inside, and non-ASCII text (UTF-8 on the
+# wire; CloudFront reads header bytes as UTF-8, else ISO-8859-1).
+WIDE_VALUE = st.text(
+    st.characters(min_codepoint=0x20, max_codepoint=0x2FF, exclude_characters="\x7f")
+    | st.just("\t"),
+    max_size=60,
+).map(lambda v: v.strip(" \t"))
 METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"]
 
 
@@ -435,7 +442,10 @@ def well_formed(draw: st.DrawFn, *, last: bool = True) -> tuple[bytes, str, int]
     version = draw(st.sampled_from(["HTTP/1.1", "HTTP/1.0"]))
     names = draw(st.lists(TOKEN, max_size=8))
     fields = [("Host", "d111.cloudfront.net")]
-    fields += [(f"X-F-{name}", draw(VALUE)) for name in names]
+    fields += [(f"X-F-{name}", draw(WIDE_VALUE)) for name in names]
+    if draw(st.booleans()):
+        pairs = draw(st.lists(st.tuples(TOKEN, WIDE_VALUE), min_size=1, max_size=4))
+        fields.append(("Cookie", "; ".join(f"{k}={v.replace(';', '')}" for k, v in pairs)))
     if version == "HTTP/1.0" or last:
         fields.append(("Connection", "close" if last else "keep-alive"))
     elif draw(st.booleans()):
