@@ -73,7 +73,7 @@ def build_report(
             "kvs": {name: _kvs_change(rehearsal, name) for name in plan.kvs_after},
             "functions": {name: str(path) for name, path in plan.function_after.items()},
         },
-        "invocations": result.invocations,
+        "runs": result.runs,
     }
     if plan.write_at_ms is not None:
         report["window"] = {

@@ -27,27 +27,63 @@ from edgesim.runtime.function import BudgetPolicy
 REHEARSAL_BUDGET = BudgetPolicy(deterministic=True)
 
 
+# What a traced invocation read: (store, key, value or None); META marks a meta() call.
+Read = tuple[str, str, str | None]
+META = "\x00meta"
+
+
+class _Traced:
+    """A store reader that notes each read in its owner's ``reads`` list."""
+
+    __slots__ = ("_kvs", "_reads")
+
+    def __init__(self, kvs: StaticKvs, reads: list[Read]) -> None:
+        self._kvs = kvs
+        self._reads = reads
+
+    @property
+    def store_id(self) -> str:
+        return self._kvs.store_id
+
+    @property
+    def arn(self) -> str:
+        return self._kvs.arn
+
+    def get(self, key: str) -> str | None:
+        value = self._kvs.items.get(key)
+        self._reads.append((self._kvs.name, key, value))
+        return value
+
+    def meta(self) -> dict[str, object]:
+        self._reads.append((self._kvs.name, META, None))
+        return self._kvs.meta()
+
+
 class _Frozen:
     """One store's contents as every POP's replica sees them."""
 
-    __slots__ = ("_kvs",)
+    __slots__ = ("_kvs", "_owner")
 
-    def __init__(self, kvs: StaticKvs) -> None:
+    def __init__(self, kvs: StaticKvs, owner: FixedStores) -> None:
         self._kvs = kvs
+        self._owner = owner
 
-    def snapshot(self) -> StaticKvs:
-        return self._kvs
+    def snapshot(self) -> StaticKvs | _Traced:
+        reads = self._owner.reads
+        return self._kvs if reads is None else _Traced(self._kvs, reads)
 
 
 class FixedStores:
     """The part of :class:`KvsService` a :class:`FunctionRegistry` reads (``pops`` and
-    ``replica_of(store, pop).snapshot()``), over fixed contents."""
+    ``replica_of(store, pop).snapshot()``), over fixed contents. While ``reads`` is a list,
+    every read is noted in it."""
 
     def __init__(self, pops: tuple[str, ...], data: Mapping[str, Mapping[str, str]]) -> None:
         self.pops = pops
+        self.reads: list[Read] | None = None
         # A stable id per store name, the same in both versions (a function may log it).
         self._stores = {
-            name: _Frozen(StaticKvs(dict(items), name=name, store_id=f"rehearsal-{name}"))
+            name: _Frozen(StaticKvs(dict(items), name=name, store_id=f"rehearsal-{name}"), self)
             for name, items in data.items()
         }
 
@@ -62,6 +98,7 @@ class Version:
     functions: FunctionRegistry
     data: dict[str, dict[str, str]]
     files: dict[str, Path]
+    stores: FixedStores
 
 
 def current_data(dist: Distribution) -> dict[str, dict[str, str]]:
@@ -100,6 +137,7 @@ def build_version(
         registry,
         {k: dict(v) for k, v in data.items()},
         {name: d.file for name, d in decls.items()},
+        stores,
     )
 
 
