@@ -68,6 +68,7 @@ class _JsonNode:
         items = self.values.get(name) or []
         if isinstance(items, dict):
             items = [items]
+        items = _as_list(items)  # a scalar where blocks belong: no blocks
         unknowns = _as_list(self._unknown.get(name))
         exprs = _as_list(self._exprs.get(name))
         nodes: list[Node] = []

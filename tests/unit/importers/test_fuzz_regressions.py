@@ -43,6 +43,7 @@ def test_show_json_value_of_the_wrong_type_names_the_attribute(tmp_path: Path) -
     [
         lambda d: _distribution(d).__setitem__("values", "text"),
         lambda d: d["values"].__setitem__("root_module", []),
+        lambda d: _distribution(d)["values"].__setitem__("origin", 5),
     ],
 )
 def test_show_json_parts_of_the_wrong_type_are_input_errors(tmp_path: Path, damage: object) -> None:
