@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import re
 import ssl
@@ -93,18 +94,16 @@ class Records(logging.Handler):
         self.records.append(record)
 
 
-class Console:
-    """serve's console (its ``stream``)."""
+class Console(io.StringIO):
+    """serve's console (its ``stream``), kept as lines."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.lines: list[str] = []
 
     def write(self, text: str) -> int:
         self.lines.extend(line for line in text.splitlines() if line)
         return len(text)
-
-    def flush(self) -> None:
-        pass
 
 
 @dataclass
