@@ -47,6 +47,7 @@ def parse_query(raw: str | None) -> list[tuple[str, str]]:
     return pairs
 
 
+@functools.lru_cache(maxsize=4096)  # asked for every header of every event, both ways
 def hidden_from_functions(name: str) -> bool:
     """Headers a function neither sees nor may set (AWS: "Restrictions on edge functions",
     disallowed headers), plus hop-by-hop headers, which belong to one connection only."""

@@ -11,6 +11,7 @@ does not answer in time a 504.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
@@ -67,7 +68,12 @@ class OriginRequest:
 
 
 def origin_host(origin: Origin) -> str:
-    return urlsplit(origin.url).netloc
+    return _netloc(origin.url)
+
+
+@functools.lru_cache(maxsize=1024)
+def _netloc(url: str) -> str:
+    return urlsplit(url).netloc
 
 
 def origin_url(origin: Origin, path: str, query: str | None, *, base: str | None = None) -> str:
