@@ -133,9 +133,9 @@ if (is1) {
 // Per-invocation state. Every field exists from the start, so that recording the outcome assigns
 // existing properties and allocates nothing (it must work when memory has run out).
 var st = null;
-function freshState(opts) {
+function freshState(now, eventType, edgeJson, kvsId, rawQuery) {
   return {
-    now: opts.now,
+    now: now,
     logs: [],
     logBytes: 0,
     logFull: false,
@@ -156,10 +156,12 @@ function freshState(opts) {
     value: undefined,
     valueHead: null,
     valueText: null,
-    eventType: opts.eventType,
-    edge: opts.edge,
-    kvs: opts.kvs,
-    rawQuery: opts.rawQuery,
+    eventType: eventType,
+    // cf.edgeLocation: JSON text, parsed when the function first reads it.
+    edge: null,
+    edgeJson: edgeJson,
+    kvs: kvsId,
+    rawQuery: rawQuery,
   };
 }
 
@@ -289,7 +291,7 @@ var CUSTOM_LOG_CAP = shims.limits.customLogBytes;
 // between pending-job runs (JS cannot call into Python while the time limit is armed).
 var host = {
   kvsAssociated: function () { return st !== null && st.kvs !== null; },
-  kvsInfo: function () { return st.kvs; },
+  kvsInfo: function () { return { id: st.kvs }; },
   kvsRequest: function (op, key, format) {
     var id = st.nextKvsId++;
     var waiting = st.kvsWaiting;
@@ -325,7 +327,10 @@ var host = {
   logCustomData: function (value) {
     st.customLog = strSlice(StringCtor(value), 0, CUSTOM_LOG_CAP);
   },
-  edgeLocation: function () { return st.edge; },
+  edgeLocation: function () {
+    if (st.edge === null) st.edge = jsonParse(st.edgeJson);
+    return st.edge;
+  },
   eventType: function () { return st.eventType; },
   Buffer: Buffer,
 };
@@ -513,15 +518,17 @@ function plumbed(t0) {
   st.plumbCalls += 1;
 }
 
-function begin(eventJson, optsJson) {
+// The invocation's options come as separate primitive arguments: cheaper than a JSON text.
+// edgeJson: cf.edgeLocation as JSON; kvsId: the associated store's id, or null for none;
+// rawQuery: what request.rawQueryString() returns (null: undefined).
+function begin(eventJson, now, seed, eventType, edgeJson, kvsId, rawQuery, limit) {
   var t0 = perfNow();
-  var opts = jsonParse(optsJson);
-  st = freshState(opts);
+  st = freshState(now, eventType, edgeJson, kvsId, rawQuery);
   touched = false;
   wideCheck = false;
   ticks = 0;
-  tickLimit = opts.tickLimit;
-  seedRandom(opts.seed);
+  tickLimit = limit;
+  seedRandom(seed);
   var event = jsonParse(eventJson);
   attachRawQueryString(event.request);
   var require = makeRequire();

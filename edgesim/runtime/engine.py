@@ -446,14 +446,25 @@ class JsSession:
         run_job = ctx.execute_pending_job
         arm = ctx.set_time_limit
         stop = self.stop_ns
-        options_json = orjson.dumps({**options, "tickLimit": tick_limit}).decode()
+        edge = options["edge"]
+        kvs = options["kvs"]
+        arguments = (
+            event_json,
+            float(options["now"]),
+            options["seed"],
+            options["eventType"],
+            orjson.dumps(edge).decode() if edge else "{}",
+            None if kvs is None else str(kvs["id"]),
+            options["rawQuery"],
+            tick_limit,
+        )
         closed = 0  # CPU time of the sections already closed
         glue = 0  # wall time of the host's decoding in the open section
         started = clock()
         opened = wall()
         try:
             arm(stop / 1e9)
-            reply = self._begin(event_json, options_json)
+            reply = self._begin(*arguments)
             while True:
                 decoding = wall()
                 head_text, _, value_text = reply.partition("\n")

@@ -363,3 +363,43 @@ def test_an_endless_chain_of_jobs_is_still_stopped_at_the_ceiling() -> None:
     outcome = session.invoke(EVENT, OPTIONS, no_kvs, 0)
     assert outcome.state == "runaway"
     assert outcome.cpu_ns >= 5_000_000
+
+
+# --- the options cross as arguments; cf.edgeLocation is decoded when first read -------------
+
+
+def test_edge_location_is_each_invocations_own_and_one_object_within_it() -> None:
+    fn = load(
+        "import cf from 'cloudfront';\n"
+        "function handler(e) { var a = cf.edgeLocation; a.seen = 1;"
+        " e.request.headers.seen = {value: [a.name, a.region, cf.edgeLocation === a,"
+        " cf.edgeLocation.seen].join()}; return e.request; }"
+    )
+    values = []
+    for name, region in (("LHR", "eu-west-2"), ("NRT", "ap-northeast-1")):
+        edge = {"name": name, "serverIp": "127.0.0.1", "region": region}
+        result = fn.invoke(request_event(), now=NOW, edge=edge)
+        assert result.error is None, result.error
+        values.append(result.request["headers"]["seen"]["value"])
+    assert values == ["LHR,eu-west-2,true,1", "NRT,ap-northeast-1,true,1"]
+
+
+def test_options_reach_the_function_as_given() -> None:
+    fn = load(
+        "import cf from 'cloudfront';\n"
+        "function handler(e) { var kvs; try { cf.kvs(); kvs = 'kvs'; } catch (x) { kvs = 'none'; }"
+        " e.request.headers.seen = {value: [Date.now(), String(e.request.rawQueryString()), kvs,"
+        " JSON.stringify(cf.edgeLocation)].join('|')}; return e.request; }",
+        kvs={"a": "b"},
+    )
+    result = fn.invoke(request_event(), now=NOW, raw_query=None, no_store=True)
+    assert result.error is None, result.error
+    assert result.request["headers"]["seen"]["value"] == (
+        f'{int(NOW)}|undefined|none|{{"name":"IAD","serverIp":"127.0.0.1","region":"us-east-1"}}'
+    )
+    result = fn.invoke(request_event(), now=NOW + 1, raw_query="a=1&b")
+    assert result.request["headers"]["seen"]["value"].split("|")[:3] == [
+        str(int(NOW) + 1),
+        "a=1&b",
+        "kvs",
+    ]
