@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,6 +16,7 @@ from edgesim.rehearse.traffic import TrafficRecord
 from edgesim.rehearse.window import lag_range_ms
 
 EXAMPLES_PER_KIND = 3
+TOP_DETAILS = 5
 
 
 @dataclass
@@ -40,6 +41,7 @@ def build_report(
     changed = new_errors = 0
     changed_at: Counter[str] = Counter()
     errors_at: Counter[str] = Counter()
+    details: defaultdict[str, Counter[str]] = defaultdict(Counter)
     for diff in sorted(result.diffs, key=lambda d: d.index):
         kinds = classify(diff.before, diff.after)
         if not kinds:
@@ -52,9 +54,13 @@ def build_report(
         for kind in dict.fromkeys(kind for kind, _ in kinds):
             entry = by_kind.setdefault(kind, {"count": 0, "examples": []})
             entry["count"] += 1
+            detail = "; ".join(d for k, d in kinds if k == kind)
+            details[kind][detail] += 1
             if len(entry["examples"]) < EXAMPLES_PER_KIND:
-                detail = "; ".join(d for k, d in kinds if k == kind)
                 entry["examples"].append(_example(diff, records[diff.index], pops, detail))
+    for kind, entry in by_kind.items():
+        # The most common transitions (e.g. "header x-cohort: a → b": which cohorts move).
+        entry["top"] = dict(details[kind].most_common(TOP_DETAILS))
     total = len(records)
     report: dict[str, Any] = {
         "traffic": source.path,
@@ -211,6 +217,9 @@ def render_text(report: dict[str, Any]) -> str:
         lines.append("By kind:")
     for kind, entry in report["by_kind"].items():
         lines.append(f"  {kind:<24} {entry['count']:>8,}")
+        if len(entry["top"]) > 1 or entry["count"] > len(entry["examples"]):
+            lines += [f"      {n:>8,} × {detail}" for detail, n in entry["top"].items()]
+        lines.append("    for example:")
         for ex in entry["examples"]:
             lines.append(f"      #{ex['request']} {ex['pop']} {ex['method']} {ex['target']}")
             lines.append(f"         {ex['before']}  →  {ex['after']}")

@@ -45,7 +45,8 @@ def test_json_report_shape(traffic: Path, capsys: pytest.CaptureFixture[str]) ->
     assert report["changed"] == sum(1 for r in records(200) if expected_kinds(r))
     assert report["new_errors"] == 0
     for entry in report["by_kind"].values():
-        assert set(entry) == {"count", "examples"}
+        assert set(entry) == {"count", "examples", "top"}
+        assert sum(entry["top"].values()) <= entry["count"]
         assert 1 <= len(entry["examples"]) <= min(3, entry["count"])
         assert {"request", "pop", "method", "target", "before", "after", "detail"} <= set(
             entry["examples"][0]

@@ -57,6 +57,9 @@ def test_kvs_weight_and_rewrite_rule_changes_match_an_independent_count(traffic:
     assert {k: v["count"] for k, v in report["by_kind"].items()} == dict(kinds)
     assert not report["partial"]
     # Examples show the change itself.
+    assert report["by_kind"]["cohort_changed"]["top"] == {
+        "header x-cohort: a → b": kinds["cohort_changed"]
+    }
     cohort = report["by_kind"]["cohort_changed"]["examples"][0]
     assert cohort["detail"] == "header x-cohort: a → b"
     redirect = report["by_kind"]["redirect_target_changed"]["examples"][0]
