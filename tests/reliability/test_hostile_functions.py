@@ -1,6 +1,7 @@
 """Hostile functions in serve (issue 11): functions that loop, exhaust memory, recurse without
-end, never settle, throw, return invalid values or pollute the built-ins run next to a healthy
-function, and serve must keep everyone else's requests correct and fast.
+end, never settle, throw, return invalid values or pollute the built-ins (viewer-request ones, and
+a looping and a never-settling viewer-response one) run next to a healthy function, and serve
+must keep everyone else's requests correct and fast.
 
 - Each hostile request gets CloudFront's answer (docs/serve.md, "The request's path", step 5):
   503 ``FunctionExecutionError from cloudfront`` for runaway code, memory exhaustion, a stack
@@ -174,7 +175,15 @@ HOSTILE = {
         "function handler(event) { event.request.uri = 'no-slash'; return event.request; }\n",
         "Validation",
     ),
+    # Viewer-response functions (their behaviours run them on the origin's answer).
+    "vrloop": ("function handler(event) { while (true) {} }\n", "Execution"),
+    "vrnever": (
+        "async function handler(event) {\n  await new Promise(function () {});\n"
+        "  return event.response;\n}\n",
+        "Execution",
+    ),
 }
+VIEWER_RESPONSE = {"vrloop", "vrnever"}
 ANSWERS = {
     "Execution": (503, "FunctionExecutionError from cloudfront"),
     "Validation": (502, "FunctionValidationError from cloudfront"),
@@ -186,7 +195,8 @@ def config(origin: str) -> str:
     names = ["healthy", "pollute", *HOSTILE]
     functions = "".join(f'[[functions]]\nname = "{n}"\nfile = "{n}.js"\n\n' for n in names)
     behaviors = "".join(
-        f'[[behaviors]]\npath = "/{n}/*"\norigin = "app"\nviewer_request = "{n}"\n'
+        f'[[behaviors]]\npath = "/{n}/*"\norigin = "app"\n'
+        f'{"viewer_response" if n in VIEWER_RESPONSE else "viewer_request"} = "{n}"\n'
         'cache_policy = "CachingDisabled"\norigin_request_policy = "AllViewer"\n\n'
         for n in names
     )
