@@ -17,8 +17,9 @@ from typing import Any
 
 from edgesim.distribution.config import load_config
 from edgesim.errors import InputError
-from edgesim.rehearse.accesslog import is_access_log, read_access_log
+from edgesim.rehearse.accesslog import ACCESS_LOG, LOG_HEADERS, is_access_log, read_access_log
 from edgesim.rehearse.engine import Plan, run_plan
+from edgesim.rehearse.inputs import unseen_headers
 from edgesim.rehearse.report import Source, build_report, check_guards, render_text
 from edgesim.rehearse.traffic import FORMAT, OriginStub, TrafficRecord, read_traffic
 from edgesim.rehearse.versions import parse_assignments
@@ -38,7 +39,7 @@ def load_traffic(path: PathLike, pops: tuple[str, ...]) -> tuple[list[TrafficRec
         raise InputError(f"--traffic {path}: no such file")
     if is_access_log(path):
         log = read_access_log(path, pops)
-        return log.records, Source(str(path), "cloudfront-access-log", log.missing_inputs,
+        return log.records, Source(str(path), ACCESS_LOG, log.missing_inputs,
                                    log.warnings)  # fmt: skip
     return read_traffic(path), Source(str(path), FORMAT)
 
@@ -94,6 +95,13 @@ def rehearse(
         else {},
     )  # fmt: skip
     rehearsal, result = run_plan(plan, records, jobs=jobs)
+    if source.format == ACCESS_LOG:
+        files = {**rehearsal.before.files, **rehearsal.after.files}
+        for name, headers in unseen_headers(files, LOG_HEADERS).items():
+            source.missing_inputs.append(
+                f"function {name} reads headers the log lacks: {', '.join(headers)} (its "
+                "decisions on them are not rehearsed)"
+            )
     return build_report(source, records, rehearsal, result)
 
 

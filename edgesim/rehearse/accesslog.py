@@ -34,6 +34,9 @@ from edgesim.errors import InputError
 from edgesim.rehearse.airports import PopMapper
 from edgesim.rehearse.traffic import OriginStub, TrafficRecord
 
+ACCESS_LOG = "cloudfront-access-log"
+# The request headers a rehearsal on a standard log can give a function.
+LOG_HEADERS = frozenset({"host", "user-agent", "referer", "cookie", "x-forwarded-for"})
 REQUIRED_FIELDS = ("date", "time", "x-edge-location", "cs-method", "cs-uri-stem")
 # Request headers a standard log carries (besides Host): the only ones a rehearsal can replay.
 LOGGED_HEADERS = {"cs(User-Agent)": "user-agent", "cs(Referer)": "referer", "cs(Cookie)": "cookie"}
