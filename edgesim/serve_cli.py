@@ -129,6 +129,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default="text",
         help="console request log: one line of text per request, or one JSON object",
     )
+    serve.add_argument(
+        "--loop",
+        choices=("auto", "uvloop", "asyncio"),
+        default="auto",
+        help="the event loop: uvloop (faster; pip install 'edgesim[fast]'), asyncio (Python's "
+        "own), or auto (default: uvloop when installed)",
+    )
     serve.add_argument("--no-reload", action="store_true", help="do not watch files for changes")
     serve.add_argument("--no-tour", action="store_true", help="demo only: skip the request tour")
     serve.set_defaults(handler=cmd_serve)
@@ -268,9 +275,29 @@ def reimporter(args: argparse.Namespace, workdir: Path) -> Callable[[], Distribu
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(args))
+    name, factory = event_loop(args.loop)
+    args.loop_name = name
+    with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(_serve(args))
     return 0
+
+
+def event_loop(choice: str) -> tuple[str, Callable[[], asyncio.AbstractEventLoop] | None]:
+    """The event loop ``--loop`` asks for: its name, and the factory of ``asyncio.Runner`` (None:
+    Python's own loop). ``auto`` takes uvloop when it is installed (the ``fast`` extra) and runs
+    on this platform; ``uvloop`` requires it."""
+    if choice == "asyncio":
+        return "asyncio", None
+    try:
+        import uvloop
+    except ImportError:
+        if choice == "uvloop":
+            raise InputError(
+                "--loop uvloop: uvloop is not installed (pip install 'edgesim[fast]', or "
+                "pip install uvloop; it does not run on Windows)"
+            ) from None
+        return "asyncio", None
+    return "uvloop", uvloop.new_event_loop
 
 
 async def _serve(args: argparse.Namespace) -> None:
@@ -419,6 +446,7 @@ async def _run(
         raise
     for line in server.banner():
         server.say(line)
+    server.say(f"event loop: {getattr(args, 'loop_name', 'asyncio')} (--loop to choose)")
     for note in notes:  # what an imported distribution has that is not emulated, once
         server.say(note)
     tasks = []
