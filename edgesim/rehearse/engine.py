@@ -17,7 +17,8 @@ from pathlib import Path
 from edgesim.distribution.config import load_config
 from edgesim.distribution.model import Distribution
 from edgesim.edge.flow import Flow
-from edgesim.edge.viewer import ViewerResolver
+from edgesim.edge.stages.viewer import is_cloudfront_generated
+from edgesim.edge.viewer import CONTROL_HEADERS, ViewerResolver
 from edgesim.errors import InputError
 from edgesim.kvs.importfile import load_import_file
 from edgesim.rehearse.airports import PopMapper
@@ -97,6 +98,9 @@ class Rehearsal:
     def _run_one(self, index: int, record: TrafficRecord, result: Result) -> None:
         dist = self.dist
         req = record.edge_request()
+        # As the viewer stage drops them on arrival: edgesim's control headers and the
+        # CloudFront-* headers only CloudFront may set (a hand-written recording may hold them).
+        req.headers = [(n, v) for n, v in req.headers if not _dropped_on_arrival(n)]
         req.pop = self.pops.map(req.pop) if req.pop else dist.edges.pops[0]
         if not req.country:
             req.country = self.resolver.country_for(req)
@@ -150,6 +154,10 @@ class Rehearsal:
     def _in_window(self, time_ms: float) -> bool:
         start, end = self.plan.write_at_ms, self.window_end
         return start is not None and end is not None and start <= time_ms < end
+
+
+def _dropped_on_arrival(name: str) -> bool:
+    return name in CONTROL_HEADERS or is_cloudfront_generated(name)
 
 
 # -- worker processes ---------------------------------------------------------------------------

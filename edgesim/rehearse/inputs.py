@@ -13,9 +13,7 @@ from pathlib import Path
 
 # A name followed by a lone `=` is written (``headers['x-cohort'] = …``), not read.
 _WRITE = r"(?!\s*=(?!=))"
-_BRACKET = re.compile(
-    r"""headers\s*\[\s*(['"])([A-Za-z0-9!#$%&'*+.^_`|~-]+)\1\s*\]""" + _WRITE
-)
+_BRACKET = re.compile(r"""headers\s*\[\s*(['"])([A-Za-z0-9!#$%&'*+.^_`|~-]+)\1\s*\]""" + _WRITE)
 _DOT = re.compile(r"headers\s*\.\s*([A-Za-z_$][A-Za-z0-9_$]*)\b" + _WRITE)
 # Object methods and properties reached through `headers.` that are not header names.
 _NOT_NAMES = frozenset({"hasOwnProperty", "length", "constructor", "toString", "valueOf"})

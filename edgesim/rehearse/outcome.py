@@ -9,7 +9,7 @@ function always sees the origin's answer).
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 import hashlib
 import re
 from dataclasses import dataclass
@@ -94,7 +94,8 @@ def run(admitted: Admitted, version: Version, origin: OriginStub) -> Outcome:
     if admitted.refused is not None:
         return outcome_of(admitted.refused, None)
     base = admitted.flow
-    req = dataclasses.replace(base.request, headers=list(base.request.headers))
+    req = copy.copy(base.request)  # the stages may change it and its headers
+    req.headers = list(req.headers)
     flow = Flow(
         req, version.dist, base.request_id, base.received_ms,
         viewer_request=base.viewer_request, behavior=base.behavior, origin=base.origin,

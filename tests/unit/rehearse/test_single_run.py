@@ -83,3 +83,16 @@ def test_a_meta_call_always_runs_both_versions(tmp_path: Path) -> None:
     )
     assert (report["changed"], report["runs"]) == (20, 40)
     assert report["by_kind"]["cohort_changed"]["top"] == {"header x-n: 2 → 3": 20}
+
+
+def test_headers_a_viewer_cannot_send_are_dropped_as_on_arrival(tmp_path: Path) -> None:
+    more = (
+        "if (event.request.headers['cloudfront-viewer-country']) "
+        "{ event.request.headers['x-k'].value += ' spoofed'; }"
+    )
+    config, _ = _setup(tmp_path, more)
+    traffic = tmp_path / "spoofed.jsonl"
+    spoofed = [("cloudfront-viewer-country", "FR"), ("x-edgesim-pop", "NRT")]
+    write_traffic(traffic, [TrafficRecord("GET", "/", None, spoofed, pop="IAD")])
+    report = rehearse(traffic, config, kvs_after=str(_desired(tmp_path, k="2")), jobs=1)
+    assert report["by_kind"]["cohort_changed"]["top"] == {"header x-k: 1 → 2": 1}
