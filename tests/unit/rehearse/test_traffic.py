@@ -22,7 +22,7 @@ from edgesim.rehearse.traffic import (
     write_traffic,
 )
 
-_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=20)
+_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=20)
 _name = st.text("abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=12)
 _headers = st.lists(st.tuples(_name, _text), max_size=5)
 records = st.builds(
