@@ -117,6 +117,9 @@ class RawOutcome:
     plumbing: tuple[float, int] = (0.0, 0)
     # The session had served an earlier invocation (whose garbage may still fill memory).
     reused: bool = False
+    # Whether any text in the value can hold CR, LF or NUL (False: its JSON text has no escape
+    # for them, so validation need not search the strings; see result.py).
+    line_breaks: bool = True
     # The user's frames of the error's stack, innermost first (empty: no error, or no stack).
     frames: list[Frame] = field(default_factory=list)
 
@@ -542,6 +545,11 @@ class JsSession:
             needs_rebuild=bool(head["dirty"]),
         )
         if outcome.state == "ok":
+            # JSON.stringify writes CR, LF and NUL as these escapes (a false alarm, an escaped
+            # backslash before "n", only costs the search it would save).
+            outcome.line_breaks = (
+                "\\n" in value_text or "\\r" in value_text or "\\u0000" in value_text
+            )
             try:
                 outcome.value = _loads(value_text)
             except orjson.JSONDecodeError as exc:

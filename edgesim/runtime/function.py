@@ -519,9 +519,13 @@ class LoadedFunction:
             return result
         warnings: list[str] = []
         if kind == ResultKind.REQUEST:
-            problems = validate_request(raw.value, event["request"], warnings)
+            problems = validate_request(
+                raw.value, event["request"], warnings, line_breaks=raw.line_breaks
+            )
         else:
-            problems = validate_response(raw.value, event.get("response"), warnings)
+            problems = validate_response(
+                raw.value, event.get("response"), warnings, line_breaks=raw.line_breaks
+            )
         result.kind = kind
         result.output = normalise(kind, raw.value)
         # TestFunction does not check origin modifications: their problems are warnings here.

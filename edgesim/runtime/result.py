@@ -69,7 +69,11 @@ def classify(event_type: str, value: Any) -> ResultKind | None:
     return ResultKind.REQUEST if event_type == VIEWER_REQUEST else None
 
 
-def _check_entries(section: Any, where: str, problems: list[str], *, cookies: bool) -> None:
+def _check_entries(
+    section: Any, where: str, problems: list[str], *, cookies: bool, line_breaks: bool = True
+) -> None:
+    """Check a headers / cookies / querystring map. ``line_breaks``: whether any text of the
+    returned value can hold a line break or NUL at all (False: the search is skipped)."""
     if section is None:
         return
     if not isinstance(section, dict):
@@ -80,7 +84,7 @@ def _check_entries(section: Any, where: str, problems: list[str], *, cookies: bo
             # The common shape, {value: '…'}: only its text can be wrong.
             value = entry.get("value")
             if type(value) is str:
-                if _LINE_BREAK.search(value):
+                if line_breaks and _LINE_BREAK.search(value):
                     problems.append(f"{where}.{name} contains a line break or NUL character")
                 continue
         path = f"{where}.{name}"
@@ -99,7 +103,7 @@ def _check_entries(section: Any, where: str, problems: list[str], *, cookies: bo
             texts += [
                 m.get(k) for m in multi if isinstance(m, dict) for k in ("value", "attributes")
             ]
-        if any(isinstance(t, str) and _LINE_BREAK.search(t) for t in texts):
+        if line_breaks and any(isinstance(t, str) and _LINE_BREAK.search(t) for t in texts):
             # Not valid in an HTTP field (RFC 9110 §5.5); how CloudFront words the rejection
             # is unverified, that it cannot forward it is not.
             problems.append(f"{path} contains a line break or NUL character")
@@ -113,8 +117,9 @@ def _check_entries(section: Any, where: str, problems: list[str], *, cookies: bo
 def _check_headers(
     headers: Any, original: dict[str, Any], read_only: frozenset[str], where: str,
     problems: list[str], warnings: list[str], *, missing_is_empty: bool = False,
+    line_breaks: bool = True,
 ) -> None:  # fmt: skip
-    _check_entries(headers, where, problems, cookies=False)
+    _check_entries(headers, where, problems, cookies=False, line_breaks=line_breaks)
     if headers is None and missing_is_empty:
         # A request without `headers` is forwarded without any: read-only ones count as removed.
         headers = {}
@@ -204,8 +209,17 @@ def _query_values(entry: Any) -> tuple[list[str], list[str]]:
 
 
 def validate_request(
-    returned: dict[str, Any], original: dict[str, Any], warnings: list[str]
+    returned: dict[str, Any],
+    original: dict[str, Any],
+    warnings: list[str],
+    *,
+    line_breaks: bool = True,
 ) -> list[str]:
+    """CloudFront's problems with a returned request (empty: none); warnings are appended.
+
+    ``line_breaks=False`` says that no text in ``returned`` holds CR, LF or NUL (known from its
+    JSON text), so the search for them is skipped.
+    """
     problems: list[str] = []
     if returned.get("method", original.get("method")) != original.get("method"):
         problems.append(
@@ -225,7 +239,9 @@ def validate_request(
             )
         query_len = len(query)
     else:
-        _check_entries(query, "request.querystring", problems, cookies=False)
+        _check_entries(
+            query, "request.querystring", problems, cookies=False, line_breaks=line_breaks
+        )
         if isinstance(query, dict):
             for name, entry in query.items():
                 if type(entry) is dict and len(entry) == 1 and type(entry.get("value")) is str:
@@ -251,15 +267,24 @@ def validate_request(
         )
     _check_headers(
         returned.get("headers"), original.get("headers", {}), READ_ONLY_REQUEST_HEADERS,
-        "request.headers", problems, warnings, missing_is_empty=True,
+        "request.headers", problems, warnings, missing_is_empty=True, line_breaks=line_breaks,
     )  # fmt: skip
-    _check_entries(returned.get("cookies"), "request.cookies", problems, cookies=False)
+    _check_entries(
+        returned.get("cookies"), "request.cookies", problems, cookies=False,
+        line_breaks=line_breaks,
+    )  # fmt: skip
     return problems
 
 
 def validate_response(
-    returned: dict[str, Any], original: dict[str, Any] | None, warnings: list[str]
+    returned: dict[str, Any],
+    original: dict[str, Any] | None,
+    warnings: list[str],
+    *,
+    line_breaks: bool = True,
 ) -> list[str]:
+    """CloudFront's problems with a returned response; ``line_breaks`` as for
+    :func:`validate_request`."""
     problems: list[str] = []
     status = returned.get("statusCode")
     # The valid range is undocumented for CloudFront Functions; Lambda@Edge documents 200–599.
@@ -268,14 +293,17 @@ def validate_response(
     description = returned.get("statusDescription")
     if "statusDescription" in returned and not isinstance(description, str):
         problems.append("response.statusDescription must be a string")
-    elif isinstance(description, str) and _LINE_BREAK.search(description):
+    elif isinstance(description, str) and line_breaks and _LINE_BREAK.search(description):
         problems.append("response.statusDescription contains a line break or NUL character")
     read_only = READ_ONLY_RESPONSE_HEADERS if original is not None else frozenset()
     _check_headers(
         returned.get("headers"), (original or {}).get("headers", {}), read_only,
-        "response.headers", problems, warnings,
+        "response.headers", problems, warnings, line_breaks=line_breaks,
     )  # fmt: skip
-    _check_entries(returned.get("cookies"), "response.cookies", problems, cookies=True)
+    _check_entries(
+        returned.get("cookies"), "response.cookies", problems, cookies=True,
+        line_breaks=line_breaks,
+    )  # fmt: skip
     if "body" in returned:
         problems.extend(_check_body(returned["body"]))
     return problems

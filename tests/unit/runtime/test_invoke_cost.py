@@ -403,3 +403,39 @@ def test_options_reach_the_function_as_given() -> None:
         "a=1&b",
         "kvs",
     ]
+
+
+# --- line breaks are searched for only when the returned JSON can hold one ------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        ("'a\\nb'", True),
+        ("'a\\rb'", True),
+        ("'a\\u0000b'", True),
+        ("'a\\\\nb'", False),  # a backslash and an n: text, not a line break
+        ("'a b'", False),
+    ],
+)
+def test_line_breaks_in_returned_texts_are_still_found(text: str, flagged: bool) -> None:
+    fn = load(
+        "function handler(e) { e.request.headers['x-a'] = {value: " + text + "};"
+        " e.request.cookies.c = {value: 'v'}; e.request.querystring.q = {value: 'v'};"
+        " return e.request; }"
+    )
+    result = fn.invoke(request_event(), now=NOW)
+    if flagged:
+        assert result.error is not None
+        assert "request.headers.x-a contains a line break or NUL character" in result.error.message
+    else:
+        assert result.error is None, result.error
+
+
+def test_a_line_break_in_a_response_status_description_is_still_found() -> None:
+    fn = load(
+        "function handler(e) { return {statusCode: 200, statusDescription: 'OK\\r\\nX: y'}; }"
+    )
+    result = fn.invoke(request_event(), now=NOW)
+    assert result.error is not None
+    assert "statusDescription contains a line break" in result.error.message
