@@ -24,7 +24,13 @@ from typing import TYPE_CHECKING
 from edgesim.edge.flow import CachedBody, OriginBody, XCache
 from edgesim.edge.stages.viewer import is_cloudfront_generated
 from edgesim.errors import InputError
-from edgesim.rehearse.traffic import OriginStub, TrafficRecord, header_line, record_line
+from edgesim.rehearse.traffic import (
+    OriginStub,
+    TrafficRecord,
+    header_line,
+    is_traffic_file,
+    record_line,
+)
 
 if TYPE_CHECKING:
     from edgesim.edge.flow import Flow
@@ -48,6 +54,11 @@ class TrafficRecorder:
         self.path = Path(path)
         self.body_limit = body_limit
         self.recorded = 0
+        if self.path.is_file() and self.path.stat().st_size and not is_traffic_file(self.path):
+            raise InputError(
+                f"--record {path}: the file exists and is not an edgesim recording (its first "
+                "line is not the format's header); choose a new file"
+            )
         try:
             self._file = self.path.open("ab")
             if self._file.tell() == 0:

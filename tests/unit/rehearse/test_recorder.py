@@ -128,3 +128,11 @@ def test_an_unwritable_path_is_an_input_error(tmp_path: Path) -> None:
         TrafficRecorder(tmp_path / "missing-dir" / "t.jsonl")
     with pytest.raises(InputError, match="--record-body-limit -1"):
         TrafficRecorder(tmp_path / "t.jsonl", body_limit=-1)
+
+
+def test_a_file_that_is_not_a_recording_is_never_appended_to(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("my notes\n")
+    with pytest.raises(InputError, match="not an edgesim recording"):
+        TrafficRecorder(path)
+    assert path.read_text() == "my notes\n"
