@@ -137,7 +137,8 @@ def _by_pop(
             entry["lag_range_ms"] = list(lag_range_ms(spec, pop))
             entry["new_data_at"] = _iso(plan.write_at_ms + lag)
             entry["window"] = {"requests": 0, "old_data": 0, "new_data": 0, "changed_early": 0,
-                               "pending": 0, "errors_current_code_new_data": 0}  # fmt: skip
+                               "pending": 0, "errors_current_code_new_data": 0,
+                               "examples": []}  # fmt: skip
         out[pop] = entry
     if plan.write_at_ms is None:
         return out
@@ -163,6 +164,11 @@ def _by_pop(
         if landed:
             # Changed here while POPs that have not got the data still answer the old way.
             window["changed_early"] += 1
+            if len(window["examples"]) < EXAMPLES_PER_KIND:
+                window["examples"].append(
+                    {"request": index, "time": _iso(record.time_ms), "target": record.target,
+                     "before": diff.before.summary(), "after": seen.summary()}
+                )  # fmt: skip
             if seen.error is not None and diff.before.error is None:
                 window["errors_current_code_new_data"] += 1
         else:

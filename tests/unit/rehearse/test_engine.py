@@ -131,6 +131,9 @@ def test_propagation_window_splits_each_pops_requests_at_its_lag(traffic: Path) 
         assert window["new_data"] == want["new_data"]
         assert window["changed_early"] == want["changed_early"]
         assert window["pending"] == want["pending"]
+        for example in window["examples"]:
+            assert T0 + LAGS[pop] <= records(600)[example["request"]].time_ms < T0 + 20000
+        assert len(window["examples"]) == min(3, want["changed_early"])
     # FRA's data lands last: all of its window requests still saw the old data.
     assert report["by_pop"]["FRA"]["window"]["new_data"] == 0
 
