@@ -17,6 +17,7 @@ process invoking the same functions on the same kind of events, without the pipe
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import sys
@@ -132,6 +133,9 @@ def main() -> None:
           f"   target < 60 s {target}")  # fmt: skip
     print(f"rehearsal CPU time     {cpu:>10.1f} s  (this process and its workers)")
     print(f"version runs           {runs:>10,}   ({runs / report['total']:.2f} per request)")
+    jobs = args.jobs or os.cpu_count() or 1
+    print(f"  on {jobs} worker(s), machine load average {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} CPUs: {cpu / jobs:.1f} s of CPU per worker")  # fmt: skip
     print(f"plain invocation rate  {rate:>10,.0f} /CPU-s (one process, same functions)")
     print(f"  → the runs alone     {runs / rate:>10.1f} CPU-s at the plain rate")
 
