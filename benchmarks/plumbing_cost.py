@@ -201,6 +201,12 @@ async def _serve_forever(role: str, origin: str, loop_name: str) -> None:
             handle: Any = server
         else:
             handle, port = await start_target(role, origin, Path(folder))
+            if role.startswith("edgesim"):
+                import edgesim.serve_cli
+
+                settle = getattr(edgesim.serve_cli, "settle_heap", None)  # older trees: none
+                if settle is not None:
+                    settle()  # as edgesim serve does once it listens
         print(port, flush=True)
         stop = asyncio.Event()
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
@@ -313,21 +319,34 @@ def load(args: argparse.Namespace) -> None:
 
 
 # -- callgrind: instructions per request -----------------------------------------------------
-async def _drive(target: str, requests: int) -> None:
-    """``requests`` GETs, one at a time on one keep-alive connection, through ``target``."""
+async def _drive(target: str, requests: int, connections: int = 1) -> None:
+    """``requests`` GETs through ``target`` over ``connections`` keep-alive connections, each
+    sending its next request when the last answer is in."""
     origin_server, origin = await start_origin()
     with tempfile.TemporaryDirectory() as folder:
         handle, port = await start_target(target, origin, Path(folder), slow=True)
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        if target.startswith("edgesim"):
+            import edgesim.serve_cli
+
+            settle = getattr(edgesim.serve_cli, "settle_heap", None)  # older trees: none
+            if settle is not None:
+                settle()  # as edgesim serve does once it listens
         request = (
             f"GET {PATHS[target]} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{REQUEST_HEADERS}\r\n"
         ).encode()
-        for _ in range(requests):
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            assert head.startswith(b"HTTP/1.1 200"), head[:200]
-            await read_body(reader, head)
-        writer.close()
+        left = [requests]
+
+        async def client() -> None:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            while left[0] > 0:
+                left[0] -= 1
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+                assert head.startswith(b"HTTP/1.1 200"), head[:200]
+                await read_body(reader, head)
+            writer.close()
+
+        await asyncio.gather(*(client() for _ in range(connections)))
         await stop_target(handle)
     origin_server.close()
 
@@ -359,7 +378,7 @@ def callgrind(args: argparse.Namespace) -> None:
                     [
                         "valgrind", "--tool=callgrind", f"--callgrind-out-file={out.name}",
                         sys.executable, __file__, "drive", target, "--requests", str(requests),
-                        "--loop", args.loop,
+                        "--loop", args.loop, "--connections", str(args.connections),
                     ],
                     check=True, capture_output=True, env={**os.environ, "PYTHONHASHSEED": "0"},
                 )  # fmt: skip
@@ -386,10 +405,12 @@ def main() -> None:
     sub.choices["load"].add_argument("--connections", type=int, default=32)
     sub.choices["callgrind"].add_argument("--low", type=int, default=200)
     sub.choices["callgrind"].add_argument("--high", type=int, default=1200)
+    sub.choices["callgrind"].add_argument("--connections", type=int, default=1)
     drive = sub.add_parser("drive")
     drive.add_argument("target", choices=tuple(PATHS))
     drive.add_argument("--requests", type=int, default=1000)
     drive.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
+    drive.add_argument("--connections", type=int, default=1)
     serve = sub.add_parser("_serve")
     serve.add_argument("role")
     serve.add_argument("--origin", default="")
@@ -399,7 +420,7 @@ def main() -> None:
         argv = ["load", *argv]
     args = parser.parse_args(argv)
     if args.mode == "drive":
-        run_loop(_drive(args.target, args.requests), args.loop)
+        run_loop(_drive(args.target, args.requests, args.connections), args.loop)
     elif args.mode == "_serve":
         run_loop(_serve_forever(args.role, args.origin, args.loop), args.loop)
     elif args.mode == "callgrind":
