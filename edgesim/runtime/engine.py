@@ -440,7 +440,7 @@ class JsSession:
         # only where a section starts or ends: at the start and the end, and around the host's
         # KVS lookups, which are not the function's. Within a section the time used is bounded
         # by the wall clock (a cheap read), which a thread's CPU time cannot outrun: the CPU
-        # clock is read again only when that bound reaches the stop. The host's own work on the
+        # clock is read again only when that bound passes half the stop. The host's own work on the
         # replies (decoding them, a few µs) is timed with the wall clock and left out, as it
         # always was, unless it took implausibly long (then it is counted: a slight overcount).
         clock = time.thread_time_ns
@@ -449,6 +449,7 @@ class JsSession:
         run_job = ctx.execute_pending_job
         arm = ctx.set_time_limit
         stop = self.stop_ns
+        half = stop // 2
         edge = options["edge"]
         kvs = options["kvs"]
         arguments = (
@@ -485,12 +486,13 @@ class JsSession:
                 progress = False
                 while True:
                     bound = closed + wall() - opened
-                    if bound > stop:
+                    if bound > half:
+                        # Past half the stop, the time limit is armed from the CPU time itself:
+                        # when the wall clock ran ahead (the thread was waiting), arming from the
+                        # bound would leave the next job too little time and stop it falsely.
                         used = closed + clock() - started - glue
                         if used > stop:
                             return self._runaway(used)
-                        # The wall clock ran ahead (the thread was waiting): start the bound
-                        # again from the CPU time itself.
                         closed, glue, started, opened = used, 0, clock(), wall()
                         bound = used
                     arm((stop - bound) / 1e9)

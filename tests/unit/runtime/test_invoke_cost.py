@@ -439,3 +439,29 @@ def test_a_line_break_in_a_response_status_description_is_still_found() -> None:
     result = fn.invoke(request_event(), now=NOW)
     assert result.error is not None
     assert "statusDescription contains a line break" in result.error.message
+
+
+def test_a_wall_clock_just_short_of_the_stop_does_not_starve_the_next_job(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each read of the wall clock is 16.65 ms past the last (a thread preempted on a loaded
+    # machine): before the first job the bound is 49.95 ms of a 50 ms stop, and arming the job
+    # from it would give it 0.05 ms of process CPU time and stop the work after the await as a
+    # runaway.
+    ticks = iter(range(0, 10**15, 16_650_000))
+    monkeypatch.setattr("time.perf_counter_ns", lambda: next(ticks))
+    body = (
+        "async function handler(e) { await null; var s = 0;"
+        " for (var i = 0; i < 300000; i++) { s += i % 7; } await null;"
+        " e.request.headers.seen = {value: String(s)}; return e.request; }"
+    )
+    session = JsSession(
+        body,
+        runtime=limits.RUNTIME_JS_2,
+        filename="fn.js",
+        ceiling_ns=50_000_000,
+        memory_bytes=limits.FUNCTION_MAX_MEMORY_BYTES,
+    )
+    outcome = session.invoke(FULL_EVENT, OPTIONS, no_kvs, 0)
+    assert outcome.state == "ok", outcome
+    assert outcome.cpu_ns < 50_000_000
