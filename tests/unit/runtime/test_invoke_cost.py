@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edgesim import limits
-from edgesim.runtime.engine import JsSession, KvsAnswer, _loads
+from edgesim.runtime.engine import JsSession, KvsAnswer, RawOutcome, _loads
 from edgesim.runtime.function import BudgetPolicy
 from edgesim.runtime.writes import guard_writes
 from tests.unit.runtime.helpers import NOW, load, request_event
@@ -38,8 +38,7 @@ def test_memory_is_checked_once_the_invocations_since_the_last_check_add_up(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     session = JsSession(
-        "function handler(e) { var a = []; for (var i = 0; i < 200; i++) a.push({i: i});"
-        " return e.request; }",
+        "function handler(e) { return e.request; }",
         runtime=limits.RUNTIME_JS_2,
         filename="fn.js",
         ceiling_ns=50_000_000,
@@ -47,21 +46,18 @@ def test_memory_is_checked_once_the_invocations_since_the_last_check_add_up(
     )
     checks: list[int] = []
     monkeypatch.setattr(session, "_collect_if_needed", lambda: checks.append(session.invocations))
-    cpu = [session.invoke(EVENT, OPTIONS, no_kvs, 0).cpu_ns for _ in range(3)]
-    threshold = sum(cpu) + 1  # more than the three together: none was checked
-    assert threshold > JsSession.GC_CHECK_AFTER_NS or not checks
-    monkeypatch.setattr(JsSession, "GC_CHECK_AFTER_NS", threshold)
-    checks.clear()
-    session._unchecked_ns = 0
-    expected, total = [], 0
-    for n in range(1, 41):
-        total += session.invoke(EVENT, OPTIONS, no_kvs, 0).cpu_ns
-        if total >= threshold:
-            expected.append(session.invocations)
-            total = 0
-        assert session.invocations == 3 + n
-    assert checks == expected
-    assert 5 <= len(checks) < 40  # cheap invocations are checked together, not one by one
+    cpu = [300_000] * 20 + [2_500_000, 2_500_000]
+    rebuild = [False] * 21 + [True]
+    outcomes = iter(
+        RawOutcome(state="ok", cpu_ns=c, needs_rebuild=r) for c, r in zip(cpu, rebuild, strict=True)
+    )
+    monkeypatch.setattr(session, "_run", lambda *args: next(outcomes))
+    for _ in cpu:
+        session.invoke(EVENT, OPTIONS, no_kvs, 0)
+    # 2 ms of 0.3 ms invocations: every seventh is followed by a check; one invocation of 2.5 ms
+    # is checked at once; a context about to be replaced is not checked.
+    assert JsSession.GC_CHECK_AFTER_NS == 2_000_000
+    assert checks == [7, 14, 21]
 
 
 # --- the isolation check puts back only what the code can have changed --------------------
