@@ -14,11 +14,14 @@ replica), with fresh state per invocation as always.
         per 2 ms of invocations) is left out.
     python benchmarks/invoke_cost.py --profile [--count N]
         cProfile of N invocations, the 25 costliest functions by own time.
+    --on-loop (with any of them): each invocation is made from a running asyncio loop after
+        `await fn.until_ready()`, as serve's proxy makes it.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import cProfile
 import pstats
 import re
@@ -102,9 +105,27 @@ def load(
     return fn, build_event(EVENT), replica
 
 
+ON_LOOP = False  # --on-loop: every invocation made from a running asyncio loop, as serve does
+
+
 def run(fn: LoadedFunction, event: dict[str, Any], replica: StaticKvs, count: int) -> None:
+    if ON_LOOP:
+        asyncio.run(_run_on_loop(fn, event, replica, count))
+        return
     now = 1_767_225_600_000.0
     for i in range(count):
+        result = fn.invoke(event, now=now + i, edge=EDGE, raw_query=RAW_QUERY, replica=replica)
+        if result.error is not None:
+            raise SystemExit(f"the function failed: {result.error}")
+
+
+async def _run_on_loop(
+    fn: LoadedFunction, event: dict[str, Any], replica: StaticKvs, count: int
+) -> None:
+    # As serve's proxy does: wait (without holding the loop) for a context, then invoke.
+    now = 1_767_225_600_000.0
+    for i in range(count):
+        await fn.until_ready()
         result = fn.invoke(event, now=now + i, edge=EDGE, raw_query=RAW_QUERY, replica=replica)
         if result.error is not None:
             raise SystemExit(f"the function failed: {result.error}")
@@ -139,6 +160,7 @@ def callgrind(path: Path, count: int) -> None:
                 [
                     valgrind, "--tool=callgrind", f"--callgrind-out-file={out}",
                     sys.executable, __file__, "--function", str(path), "--bare", str(n),
+                    *(["--on-loop"] if ON_LOOP else []),
                 ],
                 check=True, capture_output=True,
             )  # fmt: skip
@@ -169,9 +191,12 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--callgrind", action="store_true")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--on-loop", action="store_true", help="invoke from an asyncio loop")
     # Internal: load, warm up and run N invocations, nothing else (what callgrind measures).
     parser.add_argument("--bare", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global ON_LOOP
+    ON_LOOP = args.on_loop
     if args.bare is not None:
         # Under valgrind code runs tens of times slower: the runaway stop must not trip, and the
         # memory check, which comes after so much CPU time, would come after every invocation
