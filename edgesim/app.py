@@ -34,7 +34,7 @@ from edgesim.edge.proxy import EdgeProxy, EdgeState
 from edgesim.edge.stages.functions import record_runs
 from edgesim.errors import FunctionLoadError, InputError
 from edgesim.inspector.api import Inspector
-from edgesim.inspector.capture import DEFAULT_BODY_BYTES, DEFAULT_FLOWS, FlowCapture
+from edgesim.inspector.capture import FlowCapture
 from edgesim.inspector.security import HostPolicy, guard, new_token
 from edgesim.kvs.clock import Clock, RealClock
 from edgesim.kvs.service import KvsService
@@ -65,15 +65,16 @@ class EdgeServer:
         ``capture`` (default on) keeps the last ``capture_flows`` requests (default 1,000) for
         the inspector, with generated bodies up to ``capture_body_bytes`` (default 4,096);
         unset, each comes from ``[server] inspector``, ``inspector_flows`` and
-        ``inspector_body_bytes`` when the config has them."""
+        ``inspector_body_bytes``."""
         self.stream = stream or sys.stderr
         settings = dist.server
         self.capture = FlowCapture(
-            _setting(capture_flows, settings, "inspector_flows", DEFAULT_FLOWS),
-            body_limit=_setting(capture_body_bytes, settings, "inspector_body_bytes",
-                                DEFAULT_BODY_BYTES),
-        )  # fmt: skip
-        self.capture.enabled = bool(_setting(capture, settings, "inspector", True))
+            settings.inspector_flows if capture_flows is None else capture_flows,
+            body_limit=(
+                settings.inspector_body_bytes if capture_body_bytes is None else capture_body_bytes
+            ),
+        )
+        self.capture.enabled = settings.inspector if capture is None else capture
         # What the inspector shows as each function's last reload: {"at_ms", "ok", "error"}.
         self.reloads: dict[str, dict[str, object]] = {}
         # The per-process secret the inspector page sends with every state-changing request.
@@ -224,7 +225,7 @@ class EdgeServer:
         """The admin server's application: KVS APIs, ``/status``, ``/metrics``, invalidations
         and the inspector, behind the DNS-rebinding and cross-site guards."""
         server = self.dist.server
-        policy = HostPolicy(getattr(server, "admin_allowed_hosts", ()), bound=server.host)
+        policy = HostPolicy(server.admin_allowed_hosts, bound=server.host)
         admin = web.Application(middlewares=[guard(policy, self.token)])
         add_admin_routes(admin, self)
         setup_admin(admin, self.kvs)
@@ -437,14 +438,6 @@ def _describe_propagation(dist: Distribution) -> str:
     if spec.model == "uniform" or spec.lag_ms:
         text += ' (instant: [edges] propagation = { model = "fixed", lag_ms = 0 })'
     return text
-
-
-def _setting(given: int | bool | None, settings: object, key: str, default: int) -> int:
-    """An inspector setting: the argument, else ``[server] <key>`` when the config has it."""
-    if given is not None:
-        return int(given)
-    value = getattr(settings, key, default)
-    return int(value) if isinstance(value, int | bool) else default
 
 
 def _config_label(dist: Distribution) -> str:

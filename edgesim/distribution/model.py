@@ -229,6 +229,10 @@ class ServerSettings:
     keepalive_timeout_s: float = 60.0
     # Host names the admin server answers to besides loopback names (DNS-rebinding protection).
     admin_allowed_hosts: tuple[str, ...] = ()
+    # The inspector (docs/inspector.md): on the admin port, capturing the last N flows.
+    inspector: bool = True
+    inspector_flows: int = 1_000
+    inspector_body_bytes: int = 4_096  # generated bodies kept per flow, at most
 
 
 GeoRestrictionType = Literal["none", "whitelist", "blacklist"]

@@ -25,6 +25,9 @@ SERVER_KEYS = (
     "network_origins",
     "keepalive_timeout_s",
     "admin_allowed_hosts",
+    "inspector",
+    "inspector_flows",
+    "inspector_body_bytes",
 )
 _HOSTNAME = re.compile(r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)+")
 
@@ -67,6 +70,11 @@ def read_server(ctx: Context, data: Mapping[str, Any]) -> ServerSettings:
         debug_headers=t.flag("debug_headers", defaults.debug_headers),
         network_origins=t.flag("network_origins", defaults.network_origins),
         admin_allowed_hosts=tuple(_allowed_hosts(t)),
+        inspector=t.flag("inspector", defaults.inspector),
+        inspector_flows=t.integer("inspector_flows", defaults.inspector_flows, lo=1, hi=100_000),
+        inspector_body_bytes=t.integer(
+            "inspector_body_bytes", defaults.inspector_body_bytes, lo=0, hi=1_048_576
+        ),
         keepalive_timeout_s=t.number(
             "keepalive_timeout_s", defaults.keepalive_timeout_s, above=0.0, hi=3_600.0
         ),

@@ -89,13 +89,19 @@ def test_banner_links_the_inspector_on_a_name_the_admin_port_answers_to(tmp_path
         server.kvs.close()
 
 
-def test_inspector_settings_come_from_server_keys_when_the_config_has_them() -> None:
-    from types import SimpleNamespace
-
-    from edgesim.app import _setting
-
-    settings = SimpleNamespace(inspector_flows=50, inspector=False)
-    assert _setting(None, settings, "inspector_flows", 1_000) == 50
-    assert _setting(7, settings, "inspector_flows", 1_000) == 7  # the argument wins
-    assert _setting(None, settings, "inspector", True) == 0  # capture off
-    assert _setting(None, SimpleNamespace(), "inspector_body_bytes", 4_096) == 4_096
+def test_inspector_settings_come_from_server_keys_unless_given(tmp_path: Path) -> None:
+    keys = "inspector = false\ninspector_flows = 50\ninspector_body_bytes = 7\n"
+    text = BASE.replace("ephemeral = true\n", "ephemeral = true\n" + keys)
+    dist = parse_config(tomllib.loads(text), base_dir=tmp_path, source="edgesim.toml")
+    server = EdgeServer(dist, stream=io.StringIO())
+    try:
+        capture = server.capture
+        assert (capture.enabled, capture.flows.maxlen, capture.body_limit) == (False, 50, 7)
+    finally:
+        server.kvs.close()
+    server = server_for(tmp_path, capture=True, capture_flows=3)  # arguments win
+    try:
+        assert (server.capture.enabled, server.capture.flows.maxlen) == (True, 3)
+        assert server.capture.body_limit == 4_096
+    finally:
+        server.kvs.close()

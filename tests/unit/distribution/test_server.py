@@ -178,6 +178,23 @@ def test_admin_allowed_hosts_are_lower_cased_names(project: Path) -> None:
     assert parse(project, text).server.admin_allowed_hosts == ("edgesim", "*.dev.example")
 
 
+def test_inspector_settings(project: Path) -> None:
+    server = parse(project, BASE).server
+    assert (server.inspector, server.inspector_flows, server.inspector_body_bytes) == (
+        True,
+        1_000,
+        4_096,
+    )
+    text = "[server]\ninspector = false\ninspector_flows = 50\ninspector_body_bytes = 0\n" + BASE
+    server = parse(project, text).server
+    assert (server.inspector, server.inspector_flows, server.inspector_body_bytes) == (False, 50, 0)
+    assert_problem(
+        project,
+        "[server]\ninspector_flows = 0\n" + BASE,
+        "edgesim.toml: server.inspector_flows: 0 is out of range (allowed: 1 to 100000)",
+    )
+
+
 def test_https_is_on_by_default_on_8443(project: Path) -> None:
     server = parse(project, BASE).server
     assert (server.https, server.https_port) == (True, 8443)
