@@ -24,6 +24,7 @@ from aiohttp import web
 from edgesim.admin import add_admin_routes
 from edgesim.controlplane.app import setup_admin
 from edgesim.devloop.metrics import Metrics
+from edgesim.devloop.recorder import TrafficRecorder
 from edgesim.devloop.requestlog import RequestLog
 from edgesim.distribution.model import Distribution
 from edgesim.edge import listener
@@ -57,6 +58,7 @@ class EdgeServer:
         capture: bool | None = None,
         capture_flows: int | None = None,
         capture_body_bytes: int | None = None,
+        record: Path | None = None,
     ) -> None:
         """``clock`` is the one clock of this edge (cache TTLs and Age, functions' ``Date``, KVS
         propagation): a :class:`~edgesim.kvs.clock.VirtualClock` lets a test move them all.
@@ -101,6 +103,11 @@ class EdgeServer:
             clock=self.clock,
             observers=[self.metrics, self.request_log, self.capture],
         )
+        # serve --record: every viewer request appended to a recording for `edgesim rehearse`.
+        # No bodies: CloudFront Functions never see one, and the edge streams them to the origin.
+        self.recorder = TrafficRecorder(record, body_limit=0) if record is not None else None
+        if self.recorder is not None:
+            self.proxy.observers.append(self.recorder)
         self._runners: list[web.BaseRunner] = []
         # Idle keep-alive connections (and a request head that never completes) are closed after
         # this many seconds on every listener: [server] keepalive_timeout_s (edgesim.edge.listener).
@@ -132,6 +139,8 @@ class EdgeServer:
         for key, local in sorted(dist.origins_local.items()):
             served = f" (served as an S3 bucket at {local.url})" if local.directory else ""
             lines.append(f"origin {key} → {local.directory or local.url}{served}")
+        if self.recorder is not None:
+            lines.append(f"recording viewer requests to {self.recorder.path} (edgesim rehearse)")
         if self.tls is not None:
             lines += list(self.tls.notes)
             lines.append(f"https: trust this CA to avoid certificate warnings: {self.tls.ca_cert}")
@@ -299,6 +308,8 @@ class EdgeServer:
         await self.origins.close()
         self.cache.close()
         self.request_log.close()
+        if self.recorder is not None:
+            await self.recorder.aclose()
         if self._owns_kvs:
             self.kvs.close()
 

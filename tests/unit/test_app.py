@@ -105,3 +105,19 @@ def test_inspector_settings_come_from_server_keys_unless_given(tmp_path: Path) -
         assert server.capture.body_limit == 4_096
     finally:
         server.kvs.close()
+
+
+def test_record_attaches_a_traffic_recorder_named_in_the_banner(tmp_path: Path) -> None:
+    recording = tmp_path / "traffic.jsonl"
+    server = server_for(tmp_path, record=recording)
+    try:
+        assert server.recorder is not None
+        assert server.recorder in server.proxy.observers
+        assert f"recording viewer requests to {recording}" in "\n".join(server.banner())
+    finally:
+        server.kvs.close()
+    plain = server_for(tmp_path)
+    try:
+        assert plain.recorder is None
+    finally:
+        plain.kvs.close()
