@@ -115,6 +115,8 @@ def test_record_attaches_a_traffic_recorder_named_in_the_banner(tmp_path: Path) 
         assert server.recorder in server.proxy.observers
         assert f"recording viewer requests to {recording}" in "\n".join(server.banner())
     finally:
+        if server.recorder is not None:
+            server.recorder.close()
         server.kvs.close()
     plain = server_for(tmp_path)
     try:
