@@ -4,7 +4,7 @@ on one clock.
 
 Two listeners, both on 127.0.0.1 by default: the viewer port (the distribution) and the admin
 port (KVS control plane, ``/status``, ``/metrics``, cache invalidation, the inspector at ``/``),
-guarded against DNS rebinding and cross-site requests (``edgesim.inspector.security``). The
+guarded against DNS rebinding and cross-site requests (``edgesim.controlplane.guard``). The
 reload operations (a function file, a seed file, a whole config) live here because they swap this
 object's state; watching files for them is ``edgesim.devloop.reloader``'s job.
 """
@@ -36,7 +36,7 @@ from edgesim.edge.stages.functions import record_runs
 from edgesim.errors import FunctionLoadError, InputError
 from edgesim.inspector.api import Inspector
 from edgesim.inspector.capture import FlowCapture
-from edgesim.inspector.security import HostPolicy, guard, new_token
+from edgesim.controlplane.guard import HostPolicy, guard, new_token
 from edgesim.kvs.clock import Clock, RealClock
 from edgesim.kvs.service import KvsService
 from edgesim.origins import S3DirectoryOrigin

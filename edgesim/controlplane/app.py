@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from edgesim.controlplane.cloudfront_api import CloudFrontStoresApi
+from edgesim.controlplane.guard import HostPolicy, guard, new_token
 from edgesim.controlplane.kvs_api import KvsApi
 from edgesim.controlplane.stores_api import StoresApi
 
@@ -41,8 +42,10 @@ def setup_admin(app: web.Application, service: KvsService, *, prefix: str = "") 
     CloudFrontStoresApi(_service_of).add_routes(app.router, prefix=prefix)
 
 
-def make_admin_app(service: KvsService) -> web.Application:
-    app = web.Application()
+def make_admin_app(service: KvsService, *, host: str = DEFAULT_HOST) -> web.Application:
+    """The KVS APIs alone (``edgesim kvs serve``), behind the same guards as serve's admin port:
+    loopback ``Host`` names only (DNS rebinding) and no cross-site writes from browsers."""
+    app = web.Application(middlewares=[guard(HostPolicy(bound=host), new_token())])
     setup_admin(app, service)
     return app
 
@@ -58,7 +61,9 @@ async def start_admin_site(
     # answered 400 by aiohttp and logged as one warning line, not as a traceback (issue 11).
     quiet_client_errors()
     # The default 60 s graceful shutdown would wait on idle keep-alive clients such as boto3's.
-    runner = web.AppRunner(make_admin_app(service), access_log=None, shutdown_timeout=2.0)
+    runner = web.AppRunner(
+        make_admin_app(service, host=host), access_log=None, shutdown_timeout=2.0
+    )
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)

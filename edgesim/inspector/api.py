@@ -3,7 +3,7 @@ under ``/inspector/api/`` and the live stream of new requests (Server-Sent Event
 
 Every route is read-only but one, ``POST /inspector/api/send`` (the request composer); KVS writes
 and invalidations from the page go through the admin server's own routes (the KVS API with its
-ETag check, ``/cache/invalidations``). :mod:`edgesim.inspector.security` guards all of them.
+ETag check, ``/cache/invalidations``). :mod:`edgesim.controlplane.guard` guards all of them.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from aiohttp import web
 from edgesim.errors import KvsError
 from edgesim.inspector import views
 from edgesim.inspector.capture import CapturedFlow, FlowCapture
-from edgesim.inspector.security import TOKEN_HEADER
+from edgesim.controlplane.guard import TOKEN_HEADER
 
 if TYPE_CHECKING:
     from edgesim.app import EdgeServer

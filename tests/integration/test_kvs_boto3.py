@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from edgesim.controlplane import BackgroundServer
 from edgesim.controlplane.boto import kvs_client
@@ -175,9 +176,10 @@ def test_unknown_store(kvs: Any) -> None:
 
 
 def test_proxies_config_works_too(server: BackgroundServer, store: StoreInfo) -> None:
-    # The alternative recipe: any endpoint host, the connection sent to the emulator as a proxy.
+    # The alternative recipe: an endpoint on a loopback name, the connection sent to the emulator
+    # as a proxy (a name outside loopback would be refused: DNS-rebinding protection).
     client = kvs_client(
-        "http://kvs.invalid",
+        "http://kvs.localhost",
         config=Config(proxies={"http": server.url}, retries=NO_RETRIES.retries),
     )
     try:
@@ -192,7 +194,13 @@ def test_aws_cli_with_http_proxy(server: BackgroundServer, store: StoreInfo) -> 
     env.pop("NO_PROXY", None)
     env.pop("no_proxy", None)
     # --no-sign-request: AWS CLI v1 signs SigV4A only with awscrt installed; v2 bundles it.
-    common = ["--endpoint-url", "http://kvs.invalid", "--region", "us-east-1", "--no-sign-request"]
+    common = [
+        "--endpoint-url",
+        "http://kvs.localhost",
+        "--region",
+        "us-east-1",
+        "--no-sign-request",
+    ]
     done = subprocess.run(
         ["aws", "cloudfront-keyvaluestore", "put-key", "--kvs-arn", store.arn, "--key", "a b/ü",
          "--value", "v", "--if-match", store.etag, *common],
@@ -261,3 +269,18 @@ def test_cloudfront_create_errors(cloudfront: Any, store: StoreInfo) -> None:
         cloudfront.create_key_value_store(
             Name="from-s3", ImportSource={"SourceType": "S3", "SourceARN": "arn:aws:s3:::b/k.json"}
         )
+
+
+def test_a_foreign_host_is_refused_by_kvs_serve_too(
+    server: BackgroundServer, store: StoreInfo
+) -> None:
+    client = kvs_client(
+        "http://kvs.invalid",
+        config=Config(proxies={"http": server.url}, retries=NO_RETRIES.retries),
+    )
+    try:
+        with pytest.raises(ClientError) as info:
+            client.describe_key_value_store(KvsARN=store.arn)
+        assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    finally:
+        client.close()

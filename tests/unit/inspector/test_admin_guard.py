@@ -1,4 +1,4 @@
-"""The admin server's guards (edgesim.inspector.security), for the KVS API and the inspector.
+"""The admin server's guards (edgesim.controlplane.guard), for the KVS API and the inspector.
 
 Behaviour relied on (docs/inspector.md, "Security"): requests whose Host is not a loopback name,
 the bound address or a name of ``[server] admin_allowed_hosts`` are refused (DNS rebinding); a
@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from edgesim.app import EdgeServer
-from edgesim.inspector.security import TOKEN_HEADER, HostPolicy, split_host
+from edgesim.controlplane.guard import TOKEN_HEADER, HostPolicy, split_host
 from tests.unit.inspector.conftest import Client
 
 # -- the Host allow-list ---------------------------------------------------------------------------
