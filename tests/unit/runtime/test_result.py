@@ -211,3 +211,20 @@ def test_a_long_uri_plus_query_string_is_rejected() -> None:
     returned = {"method": "GET", "uri": "/" + "a" * 8000, "querystring": "q=" + "b" * 200}
     problems = validate_request(returned, original, [])
     assert problems == ["request.uri plus query string must stay under 8192 characters"]
+
+
+def test_an_unchanged_query_with_valueless_entries_counts_as_the_viewer_spelled_it() -> None:
+    # "/?" + "u" * 8,189 is 8,191 characters: under the limit as the viewer sent it ("?u…u"),
+    # so returning it unchanged is fine; serialised anew ("u…u="), it would be one longer.
+    query = {"u" * 8189: {"value": ""}}
+    original = {"method": "GET", "uri": "/", "headers": {}, "querystring": query}
+    returned = {"method": "GET", "uri": "/", "headers": {}, "querystring": dict(query)}
+    assert validate_request(returned, original, []) == []
+    changed = {
+        "method": "GET",
+        "uri": "/",
+        "headers": {},
+        "querystring": {"u" * 8190: {"value": ""}},
+    }
+    problems = validate_request(changed, original, [])
+    assert problems == ["request.uri plus query string must stay under 8192 characters"]
