@@ -17,10 +17,10 @@ import aiohttp
 import orjson
 from aiohttp import web
 
+from edgesim.controlplane.guard import TOKEN_HEADER
 from edgesim.errors import KvsError
 from edgesim.inspector import views
 from edgesim.inspector.capture import CapturedFlow, FlowCapture
-from edgesim.controlplane.guard import TOKEN_HEADER
 
 if TYPE_CHECKING:
     from edgesim.app import EdgeServer
