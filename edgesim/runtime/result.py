@@ -260,14 +260,13 @@ def validate_request(
                     problems.append(
                         f"request.querystring.{name} contains a space, a control character or '#'"
                     )
-    if query_len and query == original.get("querystring"):
+    if isinstance(query, dict) and query_len and query == original.get("querystring"):
         # An untouched query string is forwarded as the viewer spelled it, where an entry with
         # an empty value may have had no '=' ("?flag"): count it that way (the shortest
         # spelling), so a URL the viewer stage accepted is not refused for an unchanged query.
         query_len -= sum(
-            1
+            type(entry) is dict and entry.get("value") == "" and "multiValue" not in entry
             for entry in query.values()
-            if type(entry) is dict and entry.get("value") == "" and "multiValue" not in entry
         )
     if len(uri) + query_len >= limits.MAX_URI_AND_QUERY_CHARS:
         problems.append(
