@@ -137,6 +137,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="the event loop: uvloop (faster; pip install 'edgesim[fast]'), asyncio (Python's "
         "own), or auto (default: uvloop when installed)",
     )
+    serve.add_argument(
+        "--record",
+        metavar="FILE",
+        help="append every viewer request to FILE (JSON Lines) for edgesim rehearse --traffic",
+    )
     serve.add_argument("--no-reload", action="store_true", help="do not watch files for changes")
     serve.add_argument("--no-tour", action="store_true", help="demo only: skip the request tour")
     serve.set_defaults(handler=cmd_serve)
@@ -312,6 +317,11 @@ def event_loop(choice: str) -> tuple[str, Callable[[], asyncio.AbstractEventLoop
     return "uvloop", uvloop.new_event_loop
 
 
+def _record(args: argparse.Namespace) -> Path | None:
+    """serve --record FILE: where the recording goes (None: not recording)."""
+    return Path(args.record) if args.record else None
+
+
 async def _serve(args: argparse.Namespace) -> None:
     from edgesim.app import EdgeServer
     from edgesim.distribution.config import load_config
@@ -331,7 +341,7 @@ async def _serve(args: argparse.Namespace) -> None:
         await _serve_demo(args)
         return
     dist = _with_overrides(load_config(config), args)
-    server = EdgeServer(dist, log_format=args.log_format)
+    server = EdgeServer(dist, log_format=args.log_format, record=_record(args))
     await _run(server, args, tour=None)
 
 
@@ -344,7 +354,7 @@ async def _serve_import(args: argparse.Namespace) -> None:
     try:
         reimport = reimporter(args, workdir)
         dist = _with_overrides(reimport(), args, origin_flags=False)
-        server = EdgeServer(dist, log_format=args.log_format)
+        server = EdgeServer(dist, log_format=args.log_format, record=_record(args))
         server.say(f"serving the distribution {args.source} deploys")
         await _run(server, args, tour=None, notes=dist.notes, reimport=reimport)
     finally:
@@ -364,7 +374,7 @@ async def _serve_demo(args: argparse.Namespace) -> None:
             ephemeral=True,  # the demo never leaves state behind
         )
         dist = _with_overrides(dist, args)
-        server = EdgeServer(dist, log_format=args.log_format)
+        server = EdgeServer(dist, log_format=args.log_format, record=_record(args))
         server.say(f"no {DEFAULT_CONFIG} here: running the bundled demo (origin {origin_url})")
 
         async def run_tour() -> None:

@@ -20,7 +20,7 @@ from edgesim.demo import demo_config
 from edgesim.distribution.config import load_config
 from edgesim.distribution.model import LocalOrigin
 from edgesim.errors import InputError
-from edgesim.serve_cli import _with_overrides
+from edgesim.serve_cli import _record, _with_overrides
 from tests.admin_stub import Admin, running_admin
 
 
@@ -444,3 +444,24 @@ def test_import_help_describes_the_command_and_every_flag() -> None:
     flags = {s for a in sub.choices["serve"]._actions for s in a.option_strings}
     assert {"--from", "--stack", "--parameter", "--var", "--overlay", "--function"} <= flags
     assert {"--policy", "--kvs", "--distribution"} <= flags
+
+
+def test_record_flag_names_the_recording(tmp_path: Path) -> None:
+    assert serve_args().record is None
+    assert _record(serve_args("--record", "t.jsonl")) == Path("t.jsonl")
+
+
+def test_record_into_a_file_that_is_not_a_recording_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "edgesim.toml"
+    config.write_text(
+        "[server]\nephemeral = true\nport = 0\nadmin_port = 0\nhttps = false\n"
+        '[[origins]]\nid = "app"\nurl = "http://127.0.0.1:9"\n'
+        '[default_behavior]\norigin = "app"\n'
+    )
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    assert main(["serve", "--config", str(config), "--record", str(notes)]) == 2
+    assert "not an edgesim recording" in capsys.readouterr().err
+    assert notes.read_text() == "my notes\n"  # nothing already stored is lost
