@@ -172,6 +172,13 @@ class EdgeProxy:
             )  # fmt: skip
             if refreshed is not None:
                 return cache_stage.serve(refreshed, XCache.REFRESH_HIT, self.clock.monotonic())
+            # The object was invalidated or evicted while the origin revalidated it: that 304
+            # answered edgesim's own condition, not the viewer's, so look again (a copy stored
+            # meanwhile is served; otherwise the origin is asked without a condition).
+            flow.mark("cache", result="gone while revalidating")
+            return await self._fetch(
+                flow, req, behavior, target, request, custom_errors=custom_errors
+            )
         if status >= 500 and cached is not None:
             # Expired object + origin 5xx: CloudFront serves the stale copy (reference B.8).
             origin_response.release()

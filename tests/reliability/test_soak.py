@@ -21,9 +21,8 @@ and stopping cleanly on Ctrl-C. Besides, every body that broke off is logged as
 Error/OriginReadError, and the last version of each reloaded file is what serves at the end.
 The figures are printed in the terminal summary (docs/reliability.md records them).
 
-One bug the soak found is still open: a 304 passed to a plain GET when an invalidation races a
-revalidation. Such responses are counted under ``known_bugs`` rather than failing the soak (they
-depend on timing); the strict xfail test at the end of this file reproduces it deterministically.
+A bug the soak found — a 304 passed to a plain GET when an invalidation raced a revalidation —
+is fixed; the test at the end of this file reproduces the race deterministically.
 """
 
 from __future__ import annotations
@@ -325,7 +324,6 @@ async def test_soak(env: Env, figures: dict[str, object]) -> None:
             "expected_faults": dict(tally.expected_faults),
             "faults_served_by_origin": origin_faults,
             "unexpected": tally.unexpected_count,
-            "known_bugs": dict(tally.known_bugs),
             "reloads": dict(run.reloads),
             "reload_errors_logged": log.count("edgesim: ERROR"),
             "serve_log_lines": log.count("\n"),
@@ -384,13 +382,6 @@ async def test_soak(env: Env, figures: dict[str, object]) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="found by the soak: when the cached object is invalidated (or evicted) while serve "
-    "revalidates it, serve passes the origin's 304 (the answer to its own If-None-Match) to a "
-    "viewer that sent no conditional header: a 304 with no body to a plain GET "
-    "(edgesim/edge/proxy.py, the `refreshed is None` path)",
-)
 async def test_a_revalidation_raced_by_an_invalidation_answers_the_object(tmp_path: Path) -> None:
     """Deterministic repro of what the soak saw once in ~15,000 requests (``304 [Miss]
     origin=304`` in serve's log): an expired object is revalidated, the origin takes 1 s to

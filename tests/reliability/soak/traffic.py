@@ -25,7 +25,6 @@ STATIC_OBJECTS = 120
 PAGES = 40
 BIG_OBJECTS = 2
 KEEP_UNEXPECTED = 10
-KNOWN_BUG_304 = "known bug: 304 to an unconditional GET"
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,6 @@ class Tally:
     sent: int = 0
     by_class: Counter[str] = field(default_factory=Counter)
     expected_faults: Counter[str] = field(default_factory=Counter)
-    known_bugs: Counter[str] = field(default_factory=Counter)
     x_cache: Counter[str] = field(default_factory=Counter)
     healthy_latency_s: list[float] = field(default_factory=list)
     latency_by_kind: dict[str, list[float]] = field(default_factory=dict)
@@ -80,8 +78,6 @@ class Tally:
             self.unexpected_count += 1
             if len(self.unexpected) < KEEP_UNEXPECTED:
                 self.unexpected.append(describe(outcome, problem))
-        elif fault == KNOWN_BUG_304:
-            self.known_bugs[fault] += 1
         elif fault is not None:
             self.expected_faults[fault] += 1
         else:
@@ -127,12 +123,10 @@ def classify(outcome: Outcome, versions: Versions) -> tuple[str | None, str | No
         return "not a 200 whose body breaks off", None
     if outcome.error is not None:
         return "transport error", None
-    if status == 304 and shot.method == "GET":
-        # No viewer here sends a conditional request, so a 304 is serve's own revalidation's
-        # answer passed on: a bug the soak found, held by the strict xfail
-        # test_soak.py::test_a_revalidation_raced_by_an_invalidation_answers_the_object.
-        # Counted apart (figures: known_bugs) until it is fixed; then remove this branch.
-        return None, KNOWN_BUG_304
+    if status == 304:
+        # No viewer here sends a conditional request: a 304 would be serve's own revalidation's
+        # answer passed on (test_soak.py::test_a_revalidation_raced_by_an_invalidation_…).
+        return "a 304 to a request without conditions", None
     if status is None or not (200 <= status < 400):
         return f"unexpected status {status}", None
     return check_body(outcome, versions), None
