@@ -11,7 +11,7 @@ connections closed early or reset mid-response — and serve must:
   function passes the request through and the origin answers everything), and log it;
 - serve well-formed requests as usual (200; 413 exactly when the request line plus headers are
   over 20,480 bytes or the URL is 8,192 characters or more: docs/serve.md, "Limits and failures";
-  403 for a GET with a body; a HEAD with a body hangs: see the xfail at the end);
+  403 for a GET with a body);
 - stay healthy: after every example a plain GET on a new connection gets the origin's 200.
 
 One serve (HTTP and HTTPS listeners) and one origin for the whole module, on an event loop of
@@ -375,13 +375,6 @@ def test_the_https_listener_too(edge: Edge, figures: dict[str, object], case: Ca
     check(edge, case, figures, https=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a HEAD with a body is sent to the origin as HEAD with the viewer's Content-Length "
-    "and no body, so the origin waits for the body until the response timeout (30 s), then 504 "
-    "(edgesim/edge/proxy.py _NO_BODY + policy_rules DEFAULT_FORWARDED content-length; not "
-    "this helper's files)",
-)
 def test_a_head_with_a_body_is_answered_promptly(edge: Edge, figures: dict[str, object]) -> None:
     data = b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx"
     check(edge, Case(data, ["HEAD"]), figures)

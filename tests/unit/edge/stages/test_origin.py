@@ -584,3 +584,23 @@ async def test_unmapped_helper_domain_is_not_sent(dist: Distribution) -> None:
     with pytest.raises(stage.UnmappedOrigin):
         await send(client, dist, target=target)
     assert client.sent == []
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "POST"])
+def test_body_framing_goes_to_the_origin_only_with_a_body(dist: Distribution, method: str) -> None:
+    framing = [("content-length", "1"), ("transfer-encoding", "chunked")]
+    req = make_request(method, path="/all/x", headers=[*framing, ("x-a", "1")])
+    behavior = select_behavior(dist, req.path)
+    without = stage.build_request(
+        req, behavior, dist.origins["app"], request_id=REQUEST_ID, via_id=VIA_ID
+    )
+    assert values(without, "Content-Length") == values(without, "Transfer-Encoding") == []
+    assert values(without, "X-A") == ["1"]
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b"x"
+
+    with_body = stage.build_request(
+        req, behavior, dist.origins["app"], request_id=REQUEST_ID, via_id=VIA_ID, body=body()
+    )
+    assert values(with_body, "Content-Length") == ["1"]
