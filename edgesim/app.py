@@ -23,6 +23,7 @@ from aiohttp import web
 
 from edgesim.admin import add_admin_routes
 from edgesim.controlplane.app import setup_admin
+from edgesim.controlplane.guard import HostPolicy, guard, new_token
 from edgesim.devloop.metrics import Metrics
 from edgesim.devloop.recorder import TrafficRecorder
 from edgesim.devloop.requestlog import RequestLog
@@ -36,7 +37,6 @@ from edgesim.edge.stages.functions import record_runs
 from edgesim.errors import FunctionLoadError, InputError
 from edgesim.inspector.api import Inspector
 from edgesim.inspector.capture import FlowCapture
-from edgesim.controlplane.guard import HostPolicy, guard, new_token
 from edgesim.kvs.clock import Clock, RealClock
 from edgesim.kvs.service import KvsService
 from edgesim.origins import S3DirectoryOrigin
