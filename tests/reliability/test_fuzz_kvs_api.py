@@ -39,6 +39,7 @@ from hypothesis import strategies as st
 
 from edgesim.controlplane.app import BackgroundServer
 from edgesim.controlplane.cloudfront_api import cloudfront_etag
+from edgesim.controlplane.guard import HostPolicy
 from edgesim.kvs.service import KvsService
 from tests.reliability.conftest import budget
 
@@ -218,7 +219,15 @@ def signature_headers(draw: st.DrawFn) -> tuple[tuple[str, str], ...]:
         if draw(st.booleans()):
             out.append((name, draw(HEADER_TEXT | st.just("20260101T000000Z"))))
     if draw(st.booleans()):
-        out.append(("Host", draw(st.sampled_from(["123456789012.localhost", "", "x" * 300]))))
+        # Mostly names the admin server answers to, so most requests reach the APIs; now and
+        # then one its DNS-rebinding guard refuses.
+        refused = draw(st.integers(0, 9)) == 0
+        names = (
+            ["", "x" * 300, "attacker.example"]
+            if refused
+            else ["123456789012.localhost", "kvs.localhost"]
+        )
+        out.append(("Host", draw(st.sampled_from(names))))
     if draw(st.booleans()):
         out.append(("Content-Type", draw(st.sampled_from(["application/json", "text/xml", "x/y"]))))
     return tuple(out)
@@ -401,6 +410,14 @@ def check_error_format(request: Request, status: int, headers: dict[str, str], b
     path = request.path.split("?")[0]
     if transport_refusal(request):
         assert status in (0, 400, 405), status  # 0: closed while the body was still being sent
+        return
+    if headers.get("x-amzn-errortype") == "ForbiddenHost":
+        # The admin server's DNS-rebinding guard, in front of every API: only for a Host that is
+        # not a name it answers to (docs/kvs.md, "Host names").
+        host = dict((n.lower(), v) for n, v in request.headers).get("host")
+        assert status == 403, status
+        assert host is not None, request
+        assert not HostPolicy(bound="127.0.0.1").allows(host), host
         return
     if "/key-value-stores/" in path:
         code = headers.get("x-amzn-errortype", "")
