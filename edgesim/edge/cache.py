@@ -243,6 +243,10 @@ class HttpCache:
 
     # --- reading ---------------------------------------------------------------------------
 
+    def objects(self) -> list[CachedObject]:
+        """The stored objects, least recently used first (for the inspector); no LRU effect."""
+        return list(self._entries.values())
+
     def lookup(self, key: str) -> CachedObject | None:
         """The stored object, fresh or stale (check ``is_fresh``); marks it recently used."""
         obj = self._entries.get(key)

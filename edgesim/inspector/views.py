@@ -15,7 +15,6 @@ from edgesim.edge.flow import NOT_LOADED, THROTTLED
 
 if TYPE_CHECKING:
     from edgesim.app import EdgeServer
-    from edgesim.edge.cache import CachedObject
     from edgesim.inspector.capture import FlowCapture
 
 MAX_KEYS = 1_000  # keys listed per store (the page says when there are more)
@@ -186,7 +185,7 @@ def kvs_keys_view(server: EdgeServer, store: str) -> dict[str, Any]:
     latest = server.kvs.export(store)
     pops = list(server.kvs.pops)
     snapshots = {pop: server.kvs.replica_of(store, pop).snapshot() for pop in pops}
-    names = sorted(set(latest) | {k for s in snapshots.values() for k in _keys_of(s)})
+    names = sorted(set(latest) | {k for s in snapshots.values() for k in s.stored_keys()})
     rows = []
     for key in names[:MAX_KEYS]:
         at_pops = {pop: snap.get(key) for pop, snap in snapshots.items()}
@@ -210,23 +209,11 @@ def kvs_keys_view(server: EdgeServer, store: str) -> dict[str, Any]:
     }
 
 
-def _keys_of(snapshot: Any) -> Iterable[str]:
-    # A POP may still serve a key the latest version deleted; the snapshot's items show it.
-    view = getattr(snapshot, "_view", None)
-    items = getattr(view, "items", None)
-    return items.keys() if isinstance(items, dict) else ()
-
-
 # -- cache --------------------------------------------------------------------------------------
-def _cached_objects(server: EdgeServer) -> list[CachedObject]:
-    entries = getattr(server.cache, "_entries", None)  # see the report: HttpCache.objects()
-    return list(entries.values()) if entries is not None else []
-
-
 def cache_view(server: EdgeServer) -> dict[str, Any]:
     now = server.cache.clock()
     by_pop: dict[str, list[dict[str, Any]]] = {pop: [] for pop in server.dist.edges.pops}
-    for obj in _cached_objects(server):
+    for obj in server.cache.objects():
         pop, _, rest = obj.key.partition("|")
         by_pop.setdefault(pop, []).append(
             {

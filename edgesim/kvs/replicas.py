@@ -70,6 +70,10 @@ class ReplicaSnapshot:
     def get(self, key: str) -> str | None:
         return self._view.items.get(key)
 
+    def stored_keys(self) -> list[str]:
+        """The keys this version holds (the inspector lists them per POP)."""
+        return list(self._view.items)
+
     def meta(self) -> dict[str, object]:
         view = self._view
         return {

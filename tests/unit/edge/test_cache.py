@@ -461,3 +461,12 @@ def test_close_keeps_a_given_spill_directory(clock: Clock, tmp_path: Path) -> No
     cache.close()
     assert (tmp_path / "s").is_dir()
     assert list((tmp_path / "s").iterdir()) == []
+
+
+def test_objects_lists_what_is_stored_without_touching_recency(cache: HttpCache) -> None:
+    put(cache, "IAD|/a", b"a")
+    put(cache, "IAD|/b", b"b")
+    assert [o.key for o in cache.objects()] == ["IAD|/a", "IAD|/b"]
+    assert [o.key for o in cache.objects()] == ["IAD|/a", "IAD|/b"]  # no LRU effect
+    cache.lookup("IAD|/a")
+    assert [o.key for o in cache.objects()] == ["IAD|/b", "IAD|/a"]
