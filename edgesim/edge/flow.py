@@ -174,6 +174,16 @@ class KvsReads:
     reads: list[tuple[str, str | None]] = field(default_factory=list)
 
 
+class SentToOrigin(NamedTuple):
+    """A request as it went to an origin: which origin (its URL), method, path, query, headers."""
+
+    url: str
+    method: str
+    path: str
+    query: str | None
+    headers: Headers
+
+
 class TraceEvent(NamedTuple):
     """A stage's mark on the flow: when (seconds since the flow started) and what it decided.
     A named tuple: marks are made on every request, so they must cost next to nothing."""
@@ -205,6 +215,8 @@ class Flow:
     # limits) out of its standard logs; so does edgesim's access log.
     standard_log: bool = True
     trace: list[TraceEvent] = field(default_factory=list)
+    # The requests sent to origins (one per group member tried), as sent: for the inspector.
+    origin_requests: list[SentToOrigin] = field(default_factory=list)
 
     def mark(self, stage: str, **detail: Any) -> None:
         self.trace.append(TraceEvent(stage, _clock() - self.started, detail))

@@ -149,6 +149,7 @@ class EdgeProxy:
             origin_response = await origin_stage.send(
                 self.origins, dist, req, behavior, target, request_id=flow.request_id,
                 via_id=self.via_id, body=body, conditional=conditional,
+                sent=flow.origin_requests,
             )  # fmt: skip
         except OriginFailure as failure:
             flow.mark("origin", failure=failure.reason)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from edgesim.edge.flow import FlowFailure, FunctionRun, GeneratedBody, TraceEvent
+from edgesim.edge.flow import FlowFailure, FunctionRun, GeneratedBody, SentToOrigin, TraceEvent
 
 if TYPE_CHECKING:
     from edgesim.edge.flow import Flow
@@ -43,6 +43,7 @@ class CapturedFlow:
         "duration_ms",
         "failure",
         "origin",
+        "origin_requests",
         "origin_status",
         "received_ms",
         "request",
@@ -69,6 +70,7 @@ class CapturedFlow:
         self.runs: list[FunctionRun] = flow.function_runs
         self.cache_key = flow.cache_key
         self.origin_status = flow.origin_status
+        self.origin_requests: list[SentToOrigin] = flow.origin_requests
         self.trace: list[TraceEvent] = flow.trace
         self.failure: FlowFailure | None = flow.failure
         self.bytes_sent = flow.bytes_sent
@@ -142,6 +144,17 @@ class CapturedFlow:
             "target": _origin_label(self.origin),
             "status": self.origin_status,
             "failure": _mark_value(self.trace, "origin", "failure"),
+            # As sent, for each origin tried (a group's secondary after a failover).
+            "requests": [
+                {
+                    "url": sent.url,
+                    "method": sent.method,
+                    "path": sent.path,
+                    "query": sent.query,
+                    "headers": [[n, v] for n, v in sent.headers],
+                }
+                for sent in self.origin_requests
+            ],
         }
         doc["response"] = {
             "status": self.status,

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from edgesim.distribution.model import Behavior, CustomHeader, Distribution, Origin, OriginGroup
 from edgesim.edge.compiled import VIA, X_FORWARDED_FOR, compiled
 from edgesim.edge.event_codec import cookie_header, wire_name
+from edgesim.edge.flow import SentToOrigin
 from edgesim.edge.message import EdgeRequest, Headers
 from edgesim.edge.origin import (
     OriginClient,
@@ -181,9 +182,11 @@ async def send(
     via_id: str,
     body: AsyncIterator[bytes] | None = None,
     conditional: Headers | None = None,
+    sent: list[SentToOrigin] | None = None,
 ) -> OriginResponse:
     """The origin's response (headers read, body not yet), failing over within a group;
-    raises :class:`OriginFailure` when no member answered."""
+    raises :class:`OriginFailure` when no member answered. Each request made is appended to
+    ``sent`` (the flow's record, for the inspector)."""
     route = route_for(dist, target)
     failover = route.is_group and req.method in FAILOVER_METHODS
     last_failure: OriginFailure | None = None
@@ -193,6 +196,12 @@ async def send(
         )
         if conditional:
             outgoing.headers += [(wire_name(n), v) for n, v in conditional]
+        if sent is not None:
+            sent.append(
+                SentToOrigin(
+                    origin.url, outgoing.method, outgoing.path, outgoing.query, outgoing.headers
+                )
+            )
         try:
             base = local_base(dist, origin)
             response = await client.send(origin, outgoing, base_url=base)

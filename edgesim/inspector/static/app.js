@@ -119,7 +119,11 @@ async function showRequest(id) {
     runs,
     h("div", { class: "grid2" },
       card("Cache", kv([["decision", f.cache.decision], ["key", f.cache.key]])),
-      card("Origin", kv([["origin", f.origin.target], ["status", f.origin.status], ["failure", f.origin.failure]]))),
+      card("Origin", kv([["origin", f.origin.target], ["status", f.origin.status], ["failure", f.origin.failure]]),
+        (f.origin.requests || []).map((sent) => [
+          h("h3", null, `Sent to ${sent.url}`),
+          h("pre", null, `${sent.method} ${sent.path}${sent.query ? "?" + sent.query : ""}`),
+          headersTable(sent.headers)]))),
     card("Response", kv([["status", f.response.status], ["x-cache", f.response.x_cache], ["detail", f.response.detail]]),
       headersTable(f.response.headers),
       f.response.body !== null ? [h("h3", null, `Body (${f.response.body_size} bytes${f.response.body_truncated ? ", cut" : ""})`), h("pre", null, f.response.body)] : null),

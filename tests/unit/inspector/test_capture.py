@@ -138,6 +138,12 @@ async def test_the_request_before_and_after_the_function(
     assert doc["request"]["uri"] == "/rewritten/a"
     assert doc["function_runs"][0]["returned"]["uri"] == "/rewritten/a"
     assert doc["origin"]["target"] == "app"
+    # The origin request as sent (tried, though the origin is unreachable).
+    [sent] = doc["origin"]["requests"]
+    assert (sent["method"], sent["path"]) == ("GET", "/rewritten/a")
+    names = [n for n, _ in sent["headers"]]
+    assert "X-Amz-Cf-Id" in names
+    assert "X-Drop" not in names
 
 
 def test_request_changes_is_empty_for_the_same_request() -> None:
