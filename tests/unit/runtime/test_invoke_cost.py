@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import orjson
@@ -461,3 +462,42 @@ def test_a_wall_clock_just_short_of_the_stop_does_not_starve_the_next_job(
     outcome = session.invoke(FULL_EVENT, OPTIONS, no_kvs, 0)
     assert outcome.state == "ok", outcome
     assert outcome.cpu_ns < 50_000_000
+
+
+class _GcWatchingKvs:
+    """A KVS whose lookups (host code inside an invocation) note whether Python's collector
+    could run there."""
+
+    store_id = "watch"
+    arn = "arn:aws:cloudfront::123456789012:key-value-store/watch"
+
+    def __init__(self) -> None:
+        self.collector_enabled: list[bool] = []
+
+    def get(self, key: str) -> str | None:
+        self.collector_enabled.append(gc.isenabled())
+        return "v"
+
+    def meta(self) -> dict[str, object]:
+        return {"creationDateTime": "", "lastUpdatedDateTime": "", "keyCount": 1}
+
+
+def test_python_collector_never_runs_inside_an_invocation() -> None:
+    """A full collection (tens of ms after a reload) inside the timed region would count as the
+    function's compute and stop it as a runaway; it is deferred to after the invocation."""
+    kvs = _GcWatchingKvs()
+    fn = load(
+        "import cf from 'cloudfront';\n"
+        "async function handler(event) {\n"
+        "  const v = await cf.kvs().get('k');\n"
+        "  event.request.headers['x-v'] = {value: v};\n"
+        "  return event.request;\n"
+        "}\n",
+        kvs=kvs,
+    )
+    assert gc.isenabled()
+    result = fn.invoke(request_event(), now=NOW, seed=7)
+    assert result.request is not None
+    assert result.request["headers"]["x-v"] == {"value": "v"}
+    assert kvs.collector_enabled == [False]
+    assert gc.isenabled()  # and on again afterwards
