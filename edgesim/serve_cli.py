@@ -8,6 +8,7 @@ import contextlib
 import functools
 import gc
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -478,8 +479,12 @@ async def _run(
         tasks.append(asyncio.create_task(watch(server, overrides=overrides, reimport=reimport)))
     if tour is not None:
         tasks.append(asyncio.create_task(tour()))  # type: ignore[operator]
+    # SIGTERM (docker stop, systemd, kill) stops serve as cleanly as Ctrl-C does.
+    stopping = asyncio.Event()
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # no signals here (Windows)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
     try:
-        await asyncio.Event().wait()
+        await stopping.wait()
     finally:
         for task in tasks:
             task.cancel()

@@ -33,7 +33,14 @@ class Process:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         env.pop("EDGESIM_ENDPOINT", None)
         self.proc = subprocess.Popen(
-            argv, cwd=cwd, stdout=self._out, stderr=subprocess.STDOUT, env=env
+            argv,
+            cwd=cwd,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            # Ctrl-C as from a terminal: a test run started in the background inherits SIGINT
+            # ignored (and possibly blocked), and serve would never see it.
+            preexec_fn=_terminal_signals,
         )
 
     @property
@@ -112,3 +119,8 @@ def tracebacks(text: str, context: int = 12) -> list[str]:
         if any(marker in line for marker in TRACEBACK_MARKERS):
             found.append("\n".join(lines[max(0, i - 2) : i + context]))
     return found
+
+
+def _terminal_signals() -> None:
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -63,7 +63,7 @@ function handler(event) {
 
 
 @pytest.mark.parametrize("loop", ["uvloop", "asyncio"])
-def test_serve_answers_on_the_loop_it_names(tmp_path: Path, loop: str) -> None:
+def test_serve_answers_on_the_loop_it_names_and_stops_on_sigterm(tmp_path: Path, loop: str) -> None:
     if loop == "uvloop":
         pytest.importorskip("uvloop")
     (tmp_path / "edgesim.toml").write_text(CONFIG)
@@ -86,9 +86,14 @@ def test_serve_answers_on_the_loop_it_names(tmp_path: Path, loop: str) -> None:
         with direct.open(f"http://127.0.0.1:{port.group(1)}/x", timeout=10) as answer:
             assert answer.read() == b"hello /x"
             assert answer.headers["X-Cache"] == "FunctionGeneratedResponse from cloudfront"
-    finally:
+        # SIGTERM (docker stop, kill) stops serve cleanly, as Ctrl-C does.
         serve.terminate()
-        serve.wait(10)
+        assert serve.wait(20) == 0, log.read_text()
+        assert "Traceback" not in log.read_text()
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait(10)
 
 
 class _Node:
