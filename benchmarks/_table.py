@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import statistics
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 from _procs import Server
@@ -19,6 +20,8 @@ class Target:
     check: Callable[[http.client.HTTPResponse], str | None]  # a problem with the answer, or None
     goals: str = ""  # issue 12's targets that apply: "ab", "plain", "workers:ab|plain", ""
     optional: bool = False  # a row that may be missing or wrong without stopping the run
+    # Started before and stopped after each of this row's runs (e.g. an inspector client).
+    during: Callable[[], AbstractContextManager[object]] | None = None
     rates: list[float] = field(default_factory=list)
     cpu_us: list[float] = field(default_factory=list)
     c1: list[tuple[float, float]] = field(default_factory=list)  # (p50, p99) ms per round
@@ -46,8 +49,8 @@ def goals(
     """Issue 12's targets that apply to this row, each with ✓ or ✗."""
     if not target.goals:
         return ""
-    if target.goals.startswith("workers:"):
-        return ""  # see workers_goals
+    if target.goals.startswith(("workers:", "capture:")):
+        return ""  # see workers_goals, and serve.py's inspector capture line
     rate = median(target.rates) / median(bare.rates)
     cpu = median(target.cpu_us)
     if target.goals == "ab":

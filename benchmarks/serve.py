@@ -34,6 +34,11 @@ asyncio's; ``--bare-loop`` overrides). A full run takes about 5 minutes; ``--qui
         [--connections 32] [--loadgen auto|wrk|python] [--requests N (ours only)]
         [--reload-saves 20] [--transfer-mb 200] [--bare-loop same|asyncio|uvloop] [--workers N]
 
+Issue 13's rows: the A/B row again on a second serve with ``[server] inspector = false`` (capture
+off) and on the main serve while an inspector client reads the live stream; the line under the
+table compares them with the main A/B row (capture on, no client). ``--no-inspector-rows`` skips
+them.
+
 ``--workers N`` adds a second serve started with ``--workers N`` (no-function and A/B rows,
 compared with one worker: issue 12 asks for req/s ≥ 1.3× and CPU µs/request ≤ 1.1×); while serve
 has no such option, those rows say it did not start.
@@ -42,6 +47,7 @@ has no such option, those rows say it did not start.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -51,6 +57,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -239,10 +246,16 @@ class Settings:
     transfer_mb: int
     quick: bool = False
     workers: int | None = None  # also serve --workers N (issue 12's multi-worker targets)
+    inspector: bool = True  # also the inspector capture rows (issue 13)
 
 
 def measure(target: Target, s: Settings) -> None:
     """One round for ``target``: the loaded run (req/s, CPU) and the c=1 run."""
+    with target.during() if target.during else contextlib.nullcontext():
+        measure_runs(target, s)
+
+
+def measure_runs(target: Target, s: Settings) -> None:
     cpu_before = target.server.cpu_seconds() if target.server else 0.0
     loaded = _load.run(
         target.url,
@@ -412,10 +425,94 @@ def start(s: Settings, bare_loop: str, folder: Path, servers: list[Server]) -> S
         Target("edgesim serve, A/B function", edge + TARGET, edge_proc, ab_routed, goals="ab"),
         Target("edgesim serve, cache hit", edge + "/cached" + TARGET, edge_proc, cache_hit),
     ]  # fmt: skip
+    if s.inspector:
+        targets += inspector_rows(edge_proc, edge, site, folder, servers)
     if s.workers:
         targets += start_workers(s.workers, site, folder, servers, missing)
     loops = f"edgesim serve {serve_loop}, bare proxy {bare_loop}"
     return Setup(origin_proc, edge_proc, edge, site, loops, targets, missing)
+
+
+CAPTURE_OFF = "edgesim serve, A/B function, inspector capture off"
+CAPTURE_CLIENT = "edgesim serve, A/B function, an inspector client connected"
+
+
+class InspectorClient:
+    """A browser's live view, reduced to what costs serve something: one connection to the
+    inspector's event stream, read to the end of every event, for as long as the row runs."""
+
+    def __init__(self, admin: str) -> None:
+        self.admin = urlsplit(admin)
+        self.events = 0
+        self._conn: http.client.HTTPConnection | None = None
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> InspectorClient:
+        conn = http.client.HTTPConnection(self.admin.hostname, self.admin.port, timeout=30)
+        conn.request("GET", "/inspector/api/stream", headers={"Accept": "text/event-stream"})
+        response = conn.getresponse()
+        if response.status != 200:
+            raise RuntimeError(f"inspector stream: HTTP {response.status}")
+        self._conn = conn
+        self._thread = threading.Thread(target=self._read, args=(response,), daemon=True)
+        self._thread.start()
+        return self
+
+    def _read(self, response: http.client.HTTPResponse) -> None:
+        try:
+            for line in response:
+                if line.startswith(b"data:"):
+                    self.events += 1
+        except (OSError, ValueError, AttributeError, http.client.HTTPException):
+            pass  # closed by __exit__
+
+    def __exit__(self, *exc: object) -> None:
+        if self._conn is not None and self._conn.sock is not None:
+            self._conn.sock.shutdown(socket.SHUT_RDWR)
+            self._conn.close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+def inspector_rows(
+    edge_proc: Server, edge_url: str, site: Path, folder: Path, servers: list[Server]
+) -> list[Target]:
+    """Issue 13: capturing traces costs little. The A/B row again, once on a second serve with
+    ``[server] inspector = false`` (same build, capture off) and once on the main serve while an
+    inspector client reads the live stream; the main A/B row is capture on, no client."""
+    copy = folder / "site-nocapture"
+    shutil.copytree(site, copy)
+    config = copy / "edgesim.toml"
+    config.write_text(config.read_text().replace("[server]\n", "[server]\ninspector = false\n", 1))
+    argv = [sys.executable, "-m", "edgesim", "serve", "--config", str(config), "--no-https"]
+    proc = Server("edgesim serve (capture off)", argv, folder / "serve-nocapture.log",
+                  cwd=HERE.parent)  # fmt: skip
+    servers.append(proc)
+    edge = proc.wait_for(r"viewers: (http://\S+)").group(1)
+    admin = edge_proc.wait_for(r"inspector: (http://\S+)").group(1)
+    return [
+        Target(CAPTURE_OFF, edge + TARGET, proc, ab_routed, goals="capture:off"),
+        Target(CAPTURE_CLIENT, edge_url + TARGET, edge_proc, ab_routed,
+               goals="capture:client", during=lambda: InspectorClient(admin)),
+    ]  # fmt: skip
+
+
+def capture_cost(setup: Setup) -> None:
+    """Issue 13's line: the A/B row with capture on (no client) and with a client connected,
+    against the same build with capture off, in the same run."""
+    by_name = {t.name: t for t in setup.targets if t.name not in setup.missing}
+    off, client = by_name.get(CAPTURE_OFF), by_name.get(CAPTURE_CLIENT)
+    on = by_name.get("edgesim serve, A/B function")
+    if off is None or client is None or on is None:
+        return
+    base = median(off.rates)
+    idle, watched = median(on.rates) / base, median(client.rates) / base
+    print(
+        f"inspector capture (A/B function): capture off {base:,.0f} req/s "
+        f"{median(off.cpu_us):.0f} µs CPU; capture on, no client {idle:.0%} of it "
+        f"({median(on.cpu_us):.0f} µs; issue 13: ≥ 95% {mark(idle >= 0.95)}); a client "
+        f"connected {watched:.0%} ({median(client.cpu_us):.0f} µs; ≥ 85% {mark(watched >= 0.85)})"
+    )
 
 
 def start_workers(
@@ -568,6 +665,7 @@ def report(setup: Setup, s: Settings) -> None:
         f"{direct:.0f} µs; ratio {in_serve / direct:.1f}× (issue 12: ≤ 1.3× "
         f"{mark(in_serve <= 1.3 * direct)})"
     )
+    capture_cost(setup)
     print(
         f"serve's resident memory: {setup.rss_before:.0f} MB before the rounds, "
         f"{setup.edge.rss_mb():.0f} MB after them"
@@ -609,6 +707,11 @@ def main() -> int:
         type=int,
         help="also measure serve --workers N (rows compared with one worker)",
     )
+    parser.add_argument(
+        "--no-inspector-rows",
+        action="store_true",
+        help="skip the rows that measure the inspector's capture (capture off, a client on)",
+    )
     parser.add_argument("--reload-saves", type=int)
     parser.add_argument("--transfer-mb", type=int, help="size of the transfers (0: none)")
     parser.add_argument(
@@ -633,6 +736,7 @@ def main() -> int:
         transfer_mb=(20 if quick else 200) if options.transfer_mb is None else options.transfer_mb,
         quick=quick or options.requests is not None,
         workers=options.workers,
+        inspector=not options.no_inspector_rows,
     )
     # SIGTERM (a make or CI job stopped) unwinds like Ctrl-C, so that the servers are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
