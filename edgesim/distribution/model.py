@@ -158,6 +158,9 @@ class Behavior:
     cached_methods: frozenset[str] = GET_HEAD
     viewer_protocol_policy: ViewerProtocolPolicy = "allow-all"
     compress: bool = True
+    # Key group names (TrustedKeyGroups): non-empty → signed URLs or cookies are required
+    # (docs/private-content.md).
+    trusted_key_groups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -235,6 +238,31 @@ class ServerSettings:
     inspector_body_bytes: int = 4_096  # generated bodies kept per flow, at most
 
 
+@dataclass(frozen=True)
+class PublicKeyDecl:
+    """``[[public_keys]]``: a key signed URLs and cookies are checked with (PublicKeyConfig).
+    ``id`` is what ``Key-Pair-Id`` names; ``pem`` is the key, already checked to parse."""
+
+    id: str
+    pem: bytes
+
+
+@dataclass(frozen=True)
+class KeyGroupDecl:
+    """``[[key_groups]]``: named public keys a behaviour trusts (KeyGroupConfig)."""
+
+    name: str
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PrivateContent:
+    """``[private_content]``: edgesim's choices where CloudFront documents nothing
+    (docs/private-content.md)."""
+
+    strip_signing_parameters: bool = False
+
+
 GeoRestrictionType = Literal["none", "whitelist", "blacklist"]
 
 
@@ -266,6 +294,10 @@ class Distribution:
     default_root_object: str | None = None  # DefaultRootObject, e.g. "index.html"
     geo_restriction: GeoRestriction = GeoRestriction()
     aliases: tuple[str, ...] = ()  # alternate domain names (CNAMEs)
+    # Signed URLs and cookies: public keys by id, key groups by name (docs/private-content.md).
+    public_keys: dict[str, PublicKeyDecl] = field(default_factory=dict)
+    key_groups: dict[str, KeyGroupDecl] = field(default_factory=dict)
+    private_content: PrivateContent = PrivateContent()
     # What an imported distribution has that edgesim does not emulate, one line each, printed
     # once at start-up ("accepted, not emulated: …" / "not emulated: requests will differ …").
     notes: tuple[str, ...] = ()
