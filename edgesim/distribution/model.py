@@ -143,6 +143,12 @@ class FunctionDecl:
     compat: Compat = "strict"
     # Per-rule levels (rule id, "strict" | "warn" | "lenient"), as `edgesim lint --rule`.
     rules: tuple[tuple[str, str], ...] = ()
+    # A build step (edgesim.build): `build` runs in `build_dir` (the config's directory) at
+    # start-up and whenever a file matching a `watch` glob changes; `file` is its output.
+    build: str | None = None
+    watch: tuple[str, ...] = ()
+    build_dir: Path | None = None
+    build_timeout_s: float = 120.0
 
 
 @dataclass(frozen=True)
