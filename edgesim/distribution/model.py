@@ -11,6 +11,7 @@ compares them case-sensitively).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -242,6 +243,10 @@ class ServerSettings:
     inspector: bool = True
     inspector_flows: int = 1_000
     inspector_body_bytes: int = 4_096  # generated bodies kept per flow, at most
+    # serve's clock (docs/clock.md): where it starts (None: the real time), and whether it stands
+    # still until moved (edgesim clock, POST /clock).
+    now: datetime | None = None
+    frozen: bool = False
 
 
 @dataclass(frozen=True)
