@@ -15,12 +15,14 @@ from edgesim.distribution.model import (
     Behavior,
     CachePolicy,
     FunctionDecl,
+    KeyGroupDecl,
     OriginRequestPolicy,
     ResponseHeadersPolicy,
     ViewerProtocolPolicy,
 )
 from edgesim.distribution.patterns import validate_pattern
 from edgesim.distribution.tables import Context, Table, section, suggest, table_array
+from edgesim.distribution.trusted_keys import check_trusted_groups
 from edgesim.errors import InputError
 
 BEHAVIOR_KEYS = (
@@ -36,6 +38,7 @@ BEHAVIOR_KEYS = (
     "cached_methods",
     "viewer_protocol_policy",
     "compress",
+    "trusted_key_groups",
 )
 DEFAULT_BEHAVIOR_KEYS = tuple(k for k in BEHAVIOR_KEYS if k != "path")
 ASSOCIATION_KEYS = ("event_type", "function")
@@ -64,6 +67,7 @@ class Refs:
     cache_policies: Mapping[str, CachePolicy] = field(default_factory=dict)
     origin_request_policies: Mapping[str, OriginRequestPolicy] = field(default_factory=dict)
     response_headers_policies: Mapping[str, ResponseHeadersPolicy] = field(default_factory=dict)
+    key_groups: Mapping[str, KeyGroupDecl] = field(default_factory=dict)
 
 
 def read_behaviors(ctx: Context, doc: Mapping[str, Any], refs: Refs) -> tuple[Behavior, ...]:
@@ -147,7 +151,18 @@ def _behavior(t: Table, path: str, refs: Refs) -> Behavior:
         cached_methods=_cached_methods(t, allowed),
         viewer_protocol_policy=_viewer_protocol_policy(t),
         compress=t.flag("compress", True),
+        trusted_key_groups=_trusted_key_groups(t, refs),
     )
+
+
+def _trusted_key_groups(t: Table, refs: Refs) -> tuple[str, ...]:
+    """``trusted_key_groups``: the behaviour then requires signed URLs or signed cookies
+    (CacheBehavior.TrustedKeyGroups; docs/private-content.md). Empty: not restricted."""
+    names = t.texts("trusted_key_groups")
+    if not names:
+        return ()
+    check_trusted_groups(t, names, refs.key_groups)
+    return tuple(dict.fromkeys(names))
 
 
 def _target(t: Table, targets: Sequence[str]) -> str:

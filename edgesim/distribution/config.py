@@ -27,6 +27,11 @@ from edgesim.distribution.server import read_server
 from edgesim.distribution.settings import read_distribution_settings
 from edgesim.distribution.tables import Context, Problems, Table, section
 from edgesim.distribution.throttling import read_throttling
+from edgesim.distribution.trusted_keys import (
+    read_key_groups,
+    read_private_content,
+    read_public_keys,
+)
 from edgesim.errors import InputError
 
 TOP_LEVEL_KEYS = (
@@ -45,6 +50,9 @@ TOP_LEVEL_KEYS = (
     "edges",
     "throttling",
     "distribution",
+    "public_keys",
+    "key_groups",
+    "private_content",
 )
 
 
@@ -83,12 +91,15 @@ def parse_config(
     local = read_origins_local(ctx, doc, origins, groups)
     stores = read_kvs(ctx, doc)
     functions = read_functions(ctx, doc, stores)
+    public_keys = read_public_keys(ctx, doc)
+    key_groups = read_key_groups(ctx, doc, public_keys)
     refs = Refs(
         targets=[*origins, *groups],
         functions=functions,
         cache_policies=read_cache_policies(ctx, doc),
         origin_request_policies=read_origin_request_policies(ctx, doc),
         response_headers_policies=read_response_headers_policies(ctx, doc),
+        key_groups=key_groups,
     )
     behaviors = read_behaviors(ctx, doc, refs)
     default = read_default_behavior(ctx, doc, refs)
@@ -96,6 +107,7 @@ def parse_config(
     edges = read_edges(ctx, section(ctx.problems, doc, "edges"))
     throttling = read_throttling(ctx, section(ctx.problems, doc, "throttling"))
     settings = read_distribution_settings(ctx, section(ctx.problems, doc, "distribution"))
+    private_content = read_private_content(ctx, section(ctx.problems, doc, "private_content"))
     ctx.problems.raise_if_any()
     return Distribution(
         server=server,
@@ -113,4 +125,7 @@ def parse_config(
         default_root_object=settings.default_root_object,
         aliases=settings.aliases,
         geo_restriction=settings.geo_restriction,
+        public_keys=public_keys,
+        key_groups=key_groups,
+        private_content=private_content,
     )
