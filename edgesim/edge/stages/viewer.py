@@ -8,6 +8,7 @@ import dataclasses
 from edgesim import limits
 from edgesim.distribution.model import Behavior, Distribution
 from edgesim.distribution.patterns import select_behavior
+from edgesim.edge import signed_urls
 from edgesim.edge.compiled import compiled
 from edgesim.edge.flow import EdgeResponse, Flow, XCache, generated
 from edgesim.edge.message import EdgeRequest
@@ -131,7 +132,35 @@ def admit(flow: Flow, *, https_port: int | None = None) -> EdgeResponse | None:
             asked = (flow.viewer_request or req).target
             response.headers.append(("location", f"https://{host}{port}{asked}"))
             return response
+    if behavior.trusted_key_groups:
+        refused = private_content(flow, behavior)
+        if refused is not None:
+            return refused
+        req = flow.request
     add_cloudfront_headers(req, behavior)
+    return None
+
+
+def private_content(flow: Flow, behavior: Behavior) -> EdgeResponse | None:
+    """A behaviour with trusted key groups serves only valid signed URLs or signed cookies
+    (docs/private-content.md). Checked after the refusals above and before the viewer-request
+    function (unverified: CloudFront does not document the order), at the edge clock's arrival
+    time, against the URL as the viewer asked for it (before the default root object)."""
+    req, dist = flow.request, flow.dist
+    asked = flow.viewer_request or req
+    refusal = signed_urls.check(
+        asked,
+        keys=signed_urls.trusted_keys(behavior, dist),
+        urls=signed_urls.resource_urls(asked, dist),
+        now_s=flow.received_ms / 1000,
+    )
+    if refusal is not None:
+        flow.mark("private-content", code=refusal.code, reason=refusal.reason)
+        return signed_urls.refusal_response(refusal)
+    flow.mark("private-content", code="OK")
+    if dist.private_content.strip_signing_parameters:
+        query, headers = signed_urls.without_signing(req)
+        flow.request = dataclasses.replace(req, query=query, headers=headers)
     return None
 
 
