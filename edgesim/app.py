@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import ssl
 import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
@@ -22,6 +21,7 @@ from typing import Any, TextIO
 from aiohttp import web
 
 from edgesim.admin import add_admin_routes
+from edgesim.clock_admin import add_clock_routes, clock_banner
 from edgesim.controlplane.app import setup_admin
 from edgesim.controlplane.guard import HostPolicy, guard, new_token
 from edgesim.devloop.metrics import Metrics
@@ -37,7 +37,7 @@ from edgesim.edge.stages.functions import record_runs
 from edgesim.errors import FunctionLoadError, InputError
 from edgesim.inspector.api import Inspector
 from edgesim.inspector.capture import FlowCapture
-from edgesim.kvs.clock import Clock, RealClock
+from edgesim.kvs.clock import Clock, SettableClock
 from edgesim.kvs.service import KvsService
 from edgesim.origins import S3DirectoryOrigin
 from edgesim.runtime.function import BudgetPolicy
@@ -82,7 +82,10 @@ class EdgeServer:
         # The per-process secret the inspector page sends with every state-changing request.
         self.token = new_token()
         self.budget = budget or BudgetPolicy()
-        self.clock: Clock = clock or (kvs.clock if kvs is not None else RealClock())
+        # Unless given one, serve runs on a clock users set ([server] now / frozen, POST /clock).
+        self.clock: Clock = clock or (
+            kvs.clock if kvs is not None else SettableClock(settings.now, frozen=settings.frozen)
+        )
         self.kvs = kvs or kvs_service_for(dist, clock=self.clock)
         self._owns_kvs = kvs is None
         for note in sync_kvs_seeds(self.kvs, dist):
@@ -129,6 +132,7 @@ class EdgeServer:
             f"inspector: {self.inspector_url}",
             f"kvs propagation: {_describe_propagation(dist)}",
         ]
+        lines += clock_banner(self.clock)
         throttling = dist.throttling
         lines.append(
             "throttling: off"
@@ -237,6 +241,8 @@ class EdgeServer:
         policy = HostPolicy(server.admin_allowed_hosts, bound=server.host)
         admin = web.Application(middlewares=[guard(policy, self.token)])
         add_admin_routes(admin, self)
+        if isinstance(self.clock, SettableClock):
+            add_clock_routes(admin, self.clock)
         setup_admin(admin, self.kvs)
         inspector = Inspector(self, self.capture, self.token)
         inspector.add_routes(admin)
@@ -331,7 +337,8 @@ class EdgeServer:
 
     def _note_reload(self, name: str, error: str | None) -> None:
         """What the inspector shows as a function's last reload."""
-        self.reloads[name] = {"at_ms": round(time.time() * 1000), "ok": not error, "error": error}
+        at_ms = round(self.clock.wall().timestamp() * 1000)  # the edge clock's time, as flows'
+        self.reloads[name] = {"at_ms": at_ms, "ok": not error, "error": error}
 
     def _note_reloads(self, functions: FunctionRegistry, refused: list[str]) -> None:
         """A config reload reloads every function: each one's result (a refused config keeps

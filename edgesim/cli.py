@@ -267,6 +267,7 @@ A local emulator of Amazon CloudFront Functions and KeyValueStore.
   edgesim import SOURCE                      write that distribution's edgesim.toml
   edgesim kvs COMMAND                        serve the KVS control plane, manage stores and keys
   edgesim cache invalidate PATH...           drop objects from a running serve's cache
+  edgesim clock [set|advance|freeze|thaw]    read or move a running serve's clock
 
 'edgesim COMMAND --help' tells more. Exit codes: 0 done, 1 the function (or the
 request) failed, 2 bad input; 'edgesim kvs' also uses 3 for a conflict."""
@@ -337,6 +338,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve_cli.register(sub)
     kvs_cli.register(sub)
     rehearse_cli.register(sub)
+    from edgesim import clock_cli
+
+    clock_cli.register(sub)
     return parser
 
 

@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from edgesim.clock_cli import clock_overrides
 from edgesim.controlplane.endpoint import add_endpoint_arguments, endpoint_of
 from edgesim.distribution.model import Distribution, LocalOrigin
 from edgesim.distribution.origins import local_key, local_origin
@@ -142,6 +143,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--record",
         metavar="FILE",
         help="append every viewer request to FILE (JSON Lines) for edgesim rehearse --traffic",
+    )
+    serve.add_argument(
+        "--now",
+        metavar="ISO-8601",
+        help="start serve's clock at this time, e.g. 2030-01-01T09:00:00Z; it then runs at real "
+        "speed (as [server] now; move it later with `edgesim clock`)",
+    )
+    serve.add_argument(
+        "--frozen",
+        action="store_true",
+        help="keep serve's clock still until `edgesim clock` moves it (as [server] frozen = true)",
     )
     serve.add_argument("--no-reload", action="store_true", help="do not watch files for changes")
     serve.add_argument("--no-tour", action="store_true", help="demo only: skip the request tour")
@@ -415,6 +427,7 @@ def _with_overrides(
         if not 0 <= https_port <= 65_535:
             raise InputError(f"--https-port {https_port}: expected a port from 0 to 65535")
         server = replace(server, https_port=https_port)
+    server = clock_overrides(server, args)
     throttling = dist.throttling
     if args.no_throttle:
         throttling = replace(throttling, enabled=False)

@@ -1,15 +1,17 @@
 """``[server]``: the listeners (HTTP, HTTPS, admin), the state directory, the distribution's domain
-name, the debug header, the viewers' keep-alive timeout and whether origin helpers may reach
-unmapped domains over the network."""
+name, the debug header, the viewers' keep-alive timeout, whether origin helpers may reach
+unmapped domains over the network, and where serve's clock starts (``now``, ``frozen``)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from edgesim.distribution.model import ServerSettings
-from edgesim.distribution.tables import Context, Table
+from edgesim.distribution.tables import MISSING, Context, Table, toml_type
+from edgesim.kvs.clock import ClockError, checked_instant, parse_instant
 
 SERVER_KEYS = (
     "host",
@@ -28,6 +30,8 @@ SERVER_KEYS = (
     "inspector",
     "inspector_flows",
     "inspector_body_bytes",
+    "now",
+    "frozen",
 )
 _HOSTNAME = re.compile(r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)+")
 
@@ -78,7 +82,30 @@ def read_server(ctx: Context, data: Mapping[str, Any]) -> ServerSettings:
         keepalive_timeout_s=t.number(
             "keepalive_timeout_s", defaults.keepalive_timeout_s, above=0.0, hi=3_600.0
         ),
+        now=_clock_start(t),
+        frozen=t.flag("frozen", defaults.frozen),
     )
+
+
+def _clock_start(t: Table) -> datetime | None:
+    """``now``: where serve's clock starts, a TOML offset date-time (``now =
+    2030-01-01T09:00:00Z``) or the same as a string; it needs a time zone."""
+    value = t.raw("now")
+    if value is MISSING:
+        return None
+    try:
+        if isinstance(value, str):
+            return parse_instant(value, "now")
+        if isinstance(value, datetime):
+            return checked_instant(value, "now", shown=value.isoformat())
+    except ClockError as exc:
+        t.error("now", exc.reason)
+        return None
+    t.error(
+        "now",
+        f"expected a date-time such as 2030-01-01T09:00:00Z, got {toml_type(value)} {value!r}",
+    )
+    return None
 
 
 def _allowed_hosts(t: Table) -> list[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, MutableMapping, Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -41,7 +41,7 @@ from edgesim.edge.stages import response as response_stage
 from edgesim.edge.stages import viewer as viewer_stage
 from edgesim.edge.viewer import ViewerResolver
 from edgesim.errors import InputError
-from edgesim.kvs.clock import Clock, RealClock
+from edgesim.kvs.clock import Clock, RealClock, http_date
 
 log = logging.getLogger("edgesim.serve")
 BAD_REQUEST = "Bad Request: the request could not be parsed as HTTP/1.1."
@@ -70,6 +70,8 @@ class EdgeProxy:
         self.origins = origins
         self.clock = clock or RealClock()
         self._real_clock = isinstance(self.clock, RealClock)
+        # A settable clock (serve's) reads its time as integer nanoseconds: no datetime per read.
+        self._wall_ns = getattr(self.clock, "wall_ns", None)
         self.https_port: int | None = None  # where HTTP viewers are redirected to, once listening
         self.observers = list(observers)
         self.swap(state)
@@ -85,7 +87,15 @@ class EdgeProxy:
         takes the cheap path)."""
         if self._real_clock:
             return time.time() * 1000
+        if self._wall_ns is not None:
+            return float(self._wall_ns() / 1_000_000)
         return self.clock.wall().timestamp() * 1000
+
+    def _date_header(self, headers: MutableMapping[str, str]) -> None:
+        """``Date`` from the edge clock when the response has none (aiohttp would otherwise add
+        the machine's time; with the real clock, that is the same)."""
+        if not self._real_clock and "Date" not in headers:
+            headers["Date"] = http_date(round(self.now_ms() * 1_000_000))
 
     # -- the request's path ------------------------------------------------------------------
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
@@ -243,6 +253,7 @@ class EdgeProxy:
                     via_id=self.via_id, debug=flow.dist.server.debug_headers,
                 )
             )  # fmt: skip
+            self._date_header(out.headers)
             if response.close_connection:
                 out.force_close()
             await delivery.send(request, out, flow)
@@ -279,6 +290,7 @@ class EdgeProxy:
         )  # fmt: skip
         body = response.source.data if isinstance(response.source, GeneratedBody) else b""
         out = web.Response(status=response.status, body=body, headers=headers)
+        self._date_header(out.headers)
         out.force_close()
         flow.response_started = True
         flow.bytes_sent = len(body)
