@@ -268,6 +268,7 @@ A local emulator of Amazon CloudFront Functions and KeyValueStore.
   edgesim kvs COMMAND                        serve the KVS control plane, manage stores and keys
   edgesim cache invalidate PATH...           drop objects from a running serve's cache
   edgesim clock [set|advance|freeze|thaw]    read or move a running serve's clock
+  edgesim sign URL --key-pair-id K ...       a signed URL (or cookies) for private content
 
 'edgesim COMMAND --help' tells more. Exit codes: 0 done, 1 the function (or the
 request) failed, 2 bad input; 'edgesim kvs' also uses 3 for a conflict."""
@@ -341,6 +342,9 @@ def build_parser() -> argparse.ArgumentParser:
     from edgesim import clock_cli
 
     clock_cli.register(sub)
+    from edgesim import sign_cli
+
+    sign_cli.register(sub)
     return parser
 
 
