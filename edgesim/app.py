@@ -28,7 +28,7 @@ from edgesim.devloop.metrics import Metrics
 from edgesim.devloop.recorder import TrafficRecorder
 from edgesim.devloop.requestlog import RequestLog
 from edgesim.distribution.model import Distribution
-from edgesim.edge import listener
+from edgesim.edge import listener, signed_urls
 from edgesim.edge.cache import HttpCache
 from edgesim.edge.functions import FunctionRegistry
 from edgesim.edge.origin import OriginClient
@@ -133,6 +133,7 @@ class EdgeServer:
             f"kvs propagation: {_describe_propagation(dist)}",
         ]
         lines += clock_banner(self.clock)
+        lines += signed_urls.banner(dist)
         throttling = dist.throttling
         lines.append(
             "throttling: off"

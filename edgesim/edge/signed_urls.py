@@ -240,3 +240,21 @@ def without_signing(req: EdgeRequest) -> tuple[str | None, list[tuple[str, str]]
         if kept:
             headers.append((name, "; ".join(kept)))
     return query, headers
+
+
+def banner(dist: Distribution) -> list[str]:
+    """What serve prints at start-up: which behaviours need signatures and the key ids to sign
+    with (an imported key's id is its resource's name, CloudFront's is assigned at deploy)."""
+    private = [b for b in dist.all_behaviors() if b.trusted_key_groups]
+    if not private:
+        return []
+    lines = []
+    for behavior in private:
+        keys = ", ".join(trusted_keys(behavior, dist)) or "none"
+        groups = ", ".join(behavior.trusted_key_groups)
+        lines.append(
+            f"private content: {behavior.path} needs a signed URL or signed cookies "
+            f"(key groups {groups}; Key-Pair-Id {keys})"
+        )
+    lines.append("private content: sign with `edgesim sign URL --key-pair-id ID --private-key PEM`")
+    return lines
