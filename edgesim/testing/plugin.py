@@ -33,7 +33,7 @@ import pytest
 if TYPE_CHECKING:
     from edgesim.app import EdgeServer
     from edgesim.distribution.model import Distribution
-    from edgesim.kvs.clock import VirtualClock
+    from edgesim.kvs.clock import SettableClock
     from edgesim.kvs.propagation import LagModel
     from edgesim.kvs.service import KvsService
     from edgesim.testing import EdgeFunction, ReplicatedKvs
@@ -165,12 +165,16 @@ def edgesim_load(request: pytest.FixtureRequest) -> Iterator[Callable[..., EdgeF
 class EdgesimServer:
     """A running ``serve``: ``url`` (viewers), ``admin`` (KVS API, ``/status``), the
     :class:`~edgesim.app.EdgeServer`, its :class:`~edgesim.kvs.service.KvsService`
-    and the virtual ``clock`` the whole edge runs on: KVS propagation, cache TTLs and ``Age``,
-    and the functions' ``Date`` (which stands still until the test advances it)."""
+    and the ``clock`` the whole edge runs on: KVS propagation, cache TTLs and ``Age``, the
+    functions' ``Date``, the ``Date`` header and the access log. It starts frozen (at ``[server]
+    now`` when the config sets it, else at the real time) and moves as the test says:
+    ``clock.now()``, ``clock.set(datetime)``, ``clock.advance(seconds)``, ``clock.freeze()``,
+    ``clock.thaw()`` (then it runs at real speed), the same moves as ``edgesim clock`` and
+    ``POST /clock`` on :attr:`admin` (docs/clock.md)."""
 
     server: EdgeServer
     kvs: KvsService
-    clock: VirtualClock
+    clock: SettableClock
     stream: io.StringIO
 
     @property
@@ -415,12 +419,13 @@ def _distribution(
     return parse_config(doc, base_dir=base_dir, source=source, config_path=config_path)
 
 
-def _kvs_for(dist: Distribution) -> tuple[KvsService, VirtualClock]:
-    """The store service ``serve`` would build, but on a virtual clock the test drives."""
-    from edgesim.kvs.clock import VirtualClock
+def _kvs_for(dist: Distribution) -> tuple[KvsService, SettableClock]:
+    """The store service ``serve`` would build, on a clock the test drives: frozen (whatever
+    ``[server] frozen`` says, so tests are repeatable until one thaws it), at ``[server] now``."""
+    from edgesim.kvs.clock import SettableClock
     from edgesim.stores import kvs_service_for
 
-    clock = VirtualClock()
+    clock = SettableClock(dist.server.now, frozen=True)
     return kvs_service_for(dist, clock=clock), clock
 
 
