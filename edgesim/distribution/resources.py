@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from edgesim import limits
+from edgesim.build.globs import glob_problem
 from edgesim.distribution.model import Compat, FunctionDecl, KvsDecl
 from edgesim.distribution.tables import Context, Table, key_part, suggest, toml_type, unique
 from edgesim.errors import KvsImportError
@@ -16,7 +17,17 @@ from edgesim.kvs.importfile import load_import_file
 from edgesim.runtime.compat import LEVELS, RULES
 
 KVS_KEYS = ("name", "data")
-FUNCTION_KEYS = ("name", "file", "runtime", "kvs", "compat", "rules")
+FUNCTION_KEYS = (
+    "name",
+    "file",
+    "runtime",
+    "kvs",
+    "compat",
+    "rules",
+    "build",
+    "watch",
+    "build_timeout_s",
+)
 
 # `compat`, as `edgesim test --compat`: strict refuses a function that breaks a rule.
 COMPAT_MODES: tuple[Compat, ...] = ("strict", "lenient")
@@ -67,7 +78,13 @@ def read_functions(
         name = _resource_name(t, "function")
         if name is None or not unique(t, "name", name, seen, "function"):
             continue
-        file = ctx.existing_file(t, "file", "function file")
+        build = t.text("build")
+        if build is None:
+            file = ctx.existing_file(t, "file", "function file")
+        else:
+            # The build writes it: it need not exist before the first (start-up) build.
+            written = t.text("file")
+            file = None if written is None else ctx.under(written)
         runtime = _runtime(t)
         kvs = _function_kvs(t, runtime, stores)
         functions[name] = FunctionDecl(
@@ -77,8 +94,39 @@ def read_functions(
             kvs=kvs,
             compat=_compat(t),
             rules=_rules(t),
+            build=build,
+            watch=_watch(t, build),
+            build_dir=ctx.base_dir if build is not None else None,
+            build_timeout_s=t.number("build_timeout_s", 120.0, above=0, hi=3600),
         )
     return functions
+
+
+def _watch(t: Table, build: str | None) -> tuple[str, ...]:
+    """``watch``: globs relative to the config directory; required with ``build``, and only
+    meaningful with it (a function without a build reloads when its own file changes)."""
+    globs = t.texts("watch")
+    if build is None:
+        if globs is not None:
+            t.error("watch", 'watch needs build = "COMMAND" (the files it lists trigger the build)')
+        if t.has("build_timeout_s"):
+            t.error("build_timeout_s", 'build_timeout_s needs build = "COMMAND"')
+        return ()
+    if not globs:
+        if globs is None:
+            t.error(
+                "watch",
+                'a function with build needs watch = ["GLOB", ...]: the source files whose '
+                'changes rerun the build (for example watch = ["src/**/*.ts"])',
+            )
+        else:
+            t.error("watch", "must list at least one glob")
+        return ()
+    for index, glob in enumerate(globs):
+        problem = glob_problem(glob)
+        if problem:
+            t.problems.add(f"{t.at('watch')}[{index}]", f"{glob!r}: {problem}")
+    return tuple(globs)
 
 
 def _compat(t: Table) -> Compat:

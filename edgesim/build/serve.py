@@ -1,0 +1,208 @@
+"""Build steps in ``edgesim serve``: built once before serving, rebuilt when a watched file
+changes, each result said in the console and kept for ``/status``.
+
+A change starts a build after a quiet spell (:data:`DEBOUNCE_S`: an editor's save, or ``git
+checkout``, writes several files); a step runs one build at a time, and changes during a build
+queue exactly one more run. A build that fails, times out or writes what CloudFront would refuse
+leaves the functions as they were (the last good version keeps serving) and its own output is
+shown; one that passes reloads its functions as any changed function file is reloaded (strict
+compatibility check included).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TextIO, cast
+
+from edgesim.build.relabel import Relabeler, RelabelingStream
+from edgesim.build.step import BuildReport, BuildStep
+from edgesim.distribution.model import FunctionDecl
+
+DEBOUNCE_S = 0.2
+
+Say = Callable[[str], None]
+
+
+class _Slot:
+    """A step's scheduling state in serve."""
+
+    def __init__(self, step: BuildStep, functions: list[str]) -> None:
+        self.step = step
+        self.functions = functions
+        self.task: asyncio.Task[None] | None = None
+        self.again = False
+        self.changed_at = 0.0
+        self.finished_at: float | None = None
+
+
+class ServeBuilds:
+    """Every build step of a distribution's functions."""
+
+    def __init__(self, functions: Mapping[str, FunctionDecl]) -> None:
+        self.relabeler = Relabeler()
+        self.slots: list[_Slot] = []
+        self.update(functions)
+
+    def __bool__(self) -> bool:
+        return bool(self.slots)
+
+    def update(self, functions: Mapping[str, FunctionDecl]) -> None:
+        """Take a (re)loaded config's functions: one step per distinct command and directory;
+        a step that did not change keeps its state (last build, files it wrote)."""
+        old = {(s.step.command, s.step.cwd): s for s in self.slots}
+        groups: dict[tuple[str, Path], list[FunctionDecl]] = {}
+        for decl in functions.values():
+            if decl.build is not None:
+                groups.setdefault((decl.build, decl.build_dir or Path.cwd()), []).append(decl)
+        slots = []
+        for (command, cwd), decls in groups.items():
+            outputs = [d.file for d in decls]
+            watch = [g for d in decls for g in d.watch]
+            timeout = max(d.build_timeout_s for d in decls)
+            kept = old.get((command, cwd))
+            if (
+                kept is not None
+                and kept.step.outputs == outputs
+                and kept.step.globs.globs == tuple(watch)
+            ):
+                kept.functions = [d.name for d in decls]
+                kept.step.timeout_s = timeout
+                slots.append(kept)
+                continue
+            step = BuildStep(
+                command, cwd, outputs=outputs, watch=watch, timeout_s=timeout,
+                relabeler=self.relabeler,
+            )  # fmt: skip
+            slots.append(_Slot(step, [d.name for d in decls]))
+        self.slots = slots
+
+    # -- start-up -----------------------------------------------------------------------------
+    def build_all(self, say: Say, say_error: Say) -> None:
+        """Run every build once, before the functions load (start-up)."""
+        for slot in self.slots:
+            say(f"building {', '.join(slot.functions)}: `{slot.step.command}` in {slot.step.cwd}")
+            self._report(slot, slot.step.run(), say, say_error)
+
+    def failures(self) -> list[str]:
+        """One entry per step whose last build did not pass (serve refuses to start on them)."""
+        return [
+            f"function {', '.join(s.functions)}: {self.relabeler.text(s.step.last.describe())}"
+            for s in self.slots
+            if s.step.last is not None and not s.step.last.ok
+        ]
+
+    # -- watching -------------------------------------------------------------------------------
+    def roots(self) -> set[Path]:
+        return {root for slot in self.slots for root in slot.step.globs.roots()}
+
+    def outputs(self) -> set[Path]:
+        """The built files (and their maps): the watcher leaves them to the builds."""
+        return {
+            path.resolve()
+            for slot in self.slots
+            for out in slot.step.outputs
+            for path in (out, out.with_name(out.name + ".map"))
+        }
+
+    def changed(
+        self, paths: set[Path], reload: Callable[[Path], object], say: Say, say_error: Say
+    ) -> list[asyncio.Task[None]]:
+        """Start (after the debounce) the builds these changed files concern; returns the
+        tasks started (a step already building reruns once when done)."""
+        started = []
+        for slot in self.slots:
+            if not any(slot.step.concerns(p) for p in paths):
+                continue
+            slot.changed_at = time.monotonic()
+            if slot.task is not None and not slot.task.done():
+                slot.again = True
+                continue
+            slot.task = asyncio.create_task(self._rebuild(slot, reload, say, say_error))
+            started.append(slot.task)
+        return started
+
+    async def _rebuild(
+        self, slot: _Slot, reload: Callable[[Path], object], say: Say, say_error: Say
+    ) -> None:
+        while True:
+            # Wait for a quiet spell: more saves may follow.
+            while (wait := slot.changed_at + DEBOUNCE_S - time.monotonic()) > 0:  # noqa: ASYNC110
+                await asyncio.sleep(wait)
+            slot.again = False
+            say(f"rebuilding {', '.join(slot.functions)}: `{slot.step.command}`")
+            report = await slot.step.run_async()
+            self._report(slot, report, say, say_error)
+            if report.ok:
+                for output in slot.step.outputs:
+                    reload(output)
+            if not slot.again:
+                return
+
+    def _report(self, slot: _Slot, report: BuildReport, say: Say, say_error: Say) -> None:
+        slot.finished_at = time.time()
+        for note in report.notes:
+            say(note)
+        if report.ok:
+            say(report.describe())
+        else:
+            say_error(
+                self.relabeler.text(report.describe())
+                + "\nnot reloaded: still serving the last good version"
+            )
+
+    async def idle(self) -> None:
+        """Wait until no build is running or queued (tests)."""
+        while any(s.task is not None and not s.task.done() for s in self.slots):
+            await asyncio.gather(*(s.task for s in self.slots if s.task is not None))
+
+    # -- reporting ------------------------------------------------------------------------------
+    def wrap(self, stream: TextIO) -> TextIO:
+        """``stream``, relabeling positions when some function is built."""
+        return cast(TextIO, RelabelingStream(stream, self.relabeler)) if self.slots else stream
+
+    def status(self) -> list[dict[str, Any]]:
+        rows = []
+        for slot in self.slots:
+            last = slot.step.last
+            rows.append(
+                {
+                    "functions": slot.functions,
+                    "command": slot.step.command,
+                    "cwd": str(slot.step.cwd),
+                    "watch": list(slot.step.globs.globs),
+                    "runs": slot.step.runs,
+                    "building": slot.task is not None and not slot.task.done(),
+                    "ok": None if last is None else last.ok,
+                    "finished_at_ms": (
+                        None if slot.finished_at is None else round(slot.finished_at * 1000)
+                    ),
+                    "seconds": None if last is None else round(last.outcome.seconds, 3),
+                    "output": None if last is None else self.relabeler.text(last.outcome.output),
+                    "problems": [] if last is None else [
+                        self.relabeler.text(p) for p in last.problems
+                    ],
+                    "source_maps": {
+                        str(path): (None if m is None else str(m.map_path or "inline"))
+                        for path, m in ({} if last is None else last.maps).items()
+                    },
+                }
+            )  # fmt: skip
+        return rows
+
+    def relabel_functions(self, functions: list[dict[str, object]]) -> list[dict[str, object]]:
+        """``/status``'s function rows with positions in the sources."""
+        if not self.relabeler:
+            return functions
+        fixed = []
+        for row in functions:
+            row = dict(row)
+            if isinstance(row.get("last_error"), str):
+                row["last_error"] = self.relabeler.text(str(row["last_error"]))
+            warnings = row.get("warnings")
+            if isinstance(warnings, list):
+                row["warnings"] = [self.relabeler.text(str(w)) for w in warnings]
+            fixed.append(row)
+        return fixed
