@@ -274,6 +274,18 @@ A local emulator of Amazon CloudFront Functions and KeyValueStore.
 request) failed, 2 bad input; 'edgesim kvs' also uses 3 for a conflict."""
 
 
+def _add_build_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--build",
+        metavar="CMD",
+        help="run CMD (in the current directory) first: it writes the function file; positions "
+        "are then given in the sources when it writes a source map (docs/build.md)",
+    )
+    parser.add_argument(
+        "--build-timeout", type=float, default=120.0, help="seconds the --build step may take"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="edgesim",
@@ -314,6 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--deterministic", action="store_true", help="count work instead of measuring CPU time"
     )
     _add_runtime_options(test)
+    _add_build_option(test)
     test.set_defaults(handler=cmd_test)
 
     lint = sub.add_parser(
@@ -332,6 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="print findings (or, with --list-rules, rules) as JSON"
     )
     _add_runtime_options(lint)
+    _add_build_option(lint)
     lint.set_defaults(handler=cmd_lint)
 
     from edgesim import kvs_cli, rehearse_cli, serve_cli
@@ -349,9 +363,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from edgesim.build.oneshot import run_handler
+
     args = build_parser().parse_args(argv)
     try:
-        code: int = args.handler(args)
+        code: int = run_handler(args)  # args.handler, after the --build step if any
     except InputError as exc:
         print(f"edgesim: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
