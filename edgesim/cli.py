@@ -91,6 +91,21 @@ def cmd_test(args: argparse.Namespace) -> int:
     from edgesim.kvs.reader import StaticKvs
     from edgesim.runtime.testresult import test_result
 
+    if args.lambda_file is not None:
+        if args.function is not None:
+            raise InputError("test: give either a function or --lambda FILE, not both")
+        from edgesim.lambda_edge import testcmd
+
+        return testcmd.run(args)
+    if args.function is None:
+        raise InputError(
+            "test: give the function's .js file (or --lambda FILE for a Lambda@Edge function)"
+        )
+    if args.event_type not in (None, *EVENT_TYPES):
+        raise InputError(
+            f"--event-type {args.event_type}: expected {' or '.join(EVENT_TYPES)} (origin events "
+            "run Lambda@Edge only: --lambda FILE)"
+        )
     try:
         source = read_function(args.function)
     except FunctionLoadError as exc:
@@ -295,16 +310,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     test = sub.add_parser("test", help="run a function on one event, like TestFunction")
-    test.add_argument("function", help="the function's .js file")
+    test.add_argument("function", nargs="?", help="the function's .js file")
     test.add_argument(
         "--event", required=True, help="event JSON (as for aws cloudfront test-function)"
     )
     test.add_argument(
         "--event-type",
-        choices=EVENT_TYPES,
+        metavar="{" + ",".join(EVENT_TYPES) + "}",
         default=None,
         help="the event's type, over its context.eventType (default: context.eventType, else "
-        "viewer-response when the event has a response, else viewer-request)",
+        "viewer-response when the event has a response, else viewer-request); with --lambda "
+        "also origin-request or origin-response",
     )
     test.add_argument("--kvs", help="KVS import file associated with the function")
     test.add_argument("--now", help="invocation time, ISO-8601 (Date is frozen at it)")
@@ -326,6 +342,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--deterministic", action="store_true", help="count work instead of measuring CPU time"
     )
     _add_runtime_options(test)
+    from edgesim.lambda_edge import testcmd as lambda_testcmd
+
+    lambda_testcmd.add_arguments(test)
     _add_build_option(test)
     test.set_defaults(handler=cmd_test)
 

@@ -26,7 +26,7 @@ from edgesim.lambda_edge import events, pool
 from edgesim.lambda_edge.pool import LambdaPool, RawInvocation
 from edgesim.lambda_edge.spec import LambdaSpec
 from edgesim.lambda_edge.validation import Violation, validate_result
-from edgesim.lambda_edge.worker import JsError
+from edgesim.lambda_edge.worker import RUNNER, JsError
 
 VALIDATION_ERROR = "LambdaValidationError"
 EXECUTION_ERROR = "LambdaExecutionError"
@@ -205,13 +205,18 @@ def user_frames(stack: tuple[str, ...], root: Path) -> tuple[str | None, tuple[s
     relative to the function's directory)``. Frames in ``node_modules`` are the user's too
     (deployed with the function) but not chosen as the position when a closer one exists."""
     root_text = str(root.resolve())
+    runner = str(RUNNER)
     position = fallback = None
     frames = []
     for line in stack:
         match = _FRAME.search(line)
         text = line.removeprefix("at ").strip()
+        if "(node:" in text or text.startswith("node:"):
+            continue  # Node's internals
         if match:
             path = match.group(1).removeprefix("file://")
+            if path == runner:
+                continue  # edgesim's runner, which called the handler
             if path.startswith(root_text + "/"):
                 rel = path[len(root_text) + 1 :]
                 where = f"{rel}:{match.group(2)}:{match.group(3)}"

@@ -27,12 +27,16 @@ _EXPORTS = {
     "assert_fail_secure": "edgesim.testing.properties",
     "propagation_window": "edgesim.testing.properties",
     "rehearse": "edgesim.rehearse",
+    "EdgeLambda": "edgesim.testing.lambdas",
+    "lambda_event": "edgesim.testing.lambdas",
+    "load_lambda": "edgesim.testing.lambdas",
 }
 
 __all__ = [
     "FAULTS",
     "BudgetPolicy",
     "EdgeFunction",
+    "EdgeLambda",
     "FaultyKvs",
     "FunctionFailure",
     "InvocationResult",
@@ -41,7 +45,9 @@ __all__ = [
     "assert_fail_secure",
     "assert_split",
     "assert_sticky",
+    "lambda_event",
     "load_function",
+    "load_lambda",
     "propagation_window",
     "viewer_request",
     "viewer_response",
@@ -50,6 +56,7 @@ __all__ = [
 if TYPE_CHECKING:
     from edgesim.runtime.function import BudgetPolicy, FunctionFailure, InvocationResult
     from edgesim.testing.events import viewer_request, viewer_response
+    from edgesim.testing.lambdas import EdgeLambda, lambda_event, load_lambda
     from edgesim.testing.loading import EdgeFunction, load_function
     from edgesim.testing.properties import (
         assert_fail_open,
