@@ -21,6 +21,7 @@ from typing import Any, TextIO
 from aiohttp import web
 
 from edgesim.admin import add_admin_routes
+from edgesim.build.serve import ServeBuilds
 from edgesim.clock_admin import add_clock_routes, clock_banner
 from edgesim.controlplane.app import setup_admin
 from edgesim.controlplane.guard import HostPolicy, guard, new_token
@@ -69,6 +70,10 @@ class EdgeServer:
         unset, each comes from ``[server] inspector``, ``inspector_flows`` and
         ``inspector_body_bytes``."""
         self.stream = stream or sys.stderr
+        # Functions built from sources (edgesim.build): built before they load, rebuilt by the
+        # reloader; positions serve prints are then given in the sources.
+        self.builds = ServeBuilds(dist.functions)
+        self.stream = self.builds.wrap(self.stream)
         settings = dist.server
         self.capture = FlowCapture(
             settings.inspector_flows if capture_flows is None else capture_flows,
@@ -90,6 +95,7 @@ class EdgeServer:
         self._owns_kvs = kvs is None
         for note in sync_kvs_seeds(self.kvs, dist):
             self.say(note)
+        self.builds.build_all(self.say, self.say_error)
         functions = self._registry(dist)
         for error in functions.load_all():
             self.say_error(error)
@@ -205,6 +211,12 @@ class EdgeServer:
         the directories mapped as S3 origins. A function that cannot be loaded (it does not
         compile, or breaks a strict compatibility rule) stops here: serve refuses what
         ``edgesim test`` refuses (FunctionLoadError, exit 1)."""
+        failed_builds = self.builds.failures()
+        if failed_builds:
+            raise FunctionLoadError(
+                "not serving: the build failed (fix it and start again):\n"
+                + "\n".join(failed_builds)
+            )
         errors = self.load_errors(strict_only=True)
         if errors:
             raise FunctionLoadError(
@@ -339,6 +351,7 @@ class EdgeServer:
     def _note_reload(self, name: str, error: str | None) -> None:
         """What the inspector shows as a function's last reload."""
         at_ms = round(self.clock.wall().timestamp() * 1000)  # the edge clock's time, as flows'
+        error = error and self.builds.relabeler.text(error)  # a built function: in its sources
         self.reloads[name] = {"at_ms": at_ms, "ok": not error, "error": error}
 
     def _note_reloads(self, functions: FunctionRegistry, refused: list[str]) -> None:
@@ -390,6 +403,7 @@ class EdgeServer:
             return
         for note in sync_kvs_seeds(self.kvs, dist):
             self.say(note)
+        self.builds.update(dist.functions)  # a changed build runs on the next watched change
         functions = self._registry(dist)
         failed = functions.load_all()
         refused = functions.load_errors(strict_only=True)
@@ -431,7 +445,8 @@ class EdgeServer:
             "admin_port": self.admin_port,
             "config": _config_label(self.dist),
             "pops": list(self.dist.edges.pops),
-            "functions": self.proxy.state.functions.status(),
+            "functions": self.builds.relabel_functions(self.proxy.state.functions.status()),
+            "builds": self.builds.status(),
             "kvs": stores,
             "cache": self.cache.stats(),
         }

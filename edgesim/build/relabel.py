@@ -67,19 +67,28 @@ class Relabeler:
 
     def text(self, text: str) -> str:
         """:meth:`position` line by line, with a build hint after each compatibility finding
-        that maps into the sources."""
+        in a mapped built file: the setting that produces the construct when it maps into the
+        sources, or a note that the build wrote it itself (a helper, a wrapper) when not."""
         if self._pattern is None or not text:
             return text
         out: list[str] = []
         for line in text.split("\n"):
             fixed = self.position(line)
             out.append(fixed)
-            finding = _FINDING.search(fixed)
-            if fixed != line and finding is not None:
-                hint = hint_for(finding["rule"])
-                if hint:
-                    indent = line[: len(line) - len(line.lstrip())]
-                    out.append(f"{indent}    build hint: {hint}")
+            finding = _FINDING.search(line)
+            where = self._pattern.match(line.lstrip())
+            if finding is None or where is None:
+                continue
+            hint = hint_for(finding["rule"])
+            indent = " " * (len(line) - len(line.lstrip()) + 4)
+            if fixed == line:
+                out.append(
+                    f"{indent}build hint: not from your sources: the build wrote this itself (a "
+                    "bundler helper or wrapper); esbuild writes its helpers for its --target "
+                    "(default esnext): --target=es5 makes them ES5"
+                )
+            elif hint:
+                out.append(f"{indent}build hint: {hint}")
         return "\n".join(out)
 
 

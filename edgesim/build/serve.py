@@ -88,8 +88,9 @@ class ServeBuilds:
 
     def failures(self) -> list[str]:
         """One entry per step whose last build did not pass (serve refuses to start on them)."""
+        # The build's output was printed as it finished: one line each here.
         return [
-            f"function {', '.join(s.functions)}: {self.relabeler.text(s.step.last.describe())}"
+            f"function {', '.join(s.functions)}: {s.step.last.describe().splitlines()[0]}"
             for s in self.slots
             if s.step.last is not None and not s.step.last.ok
         ]

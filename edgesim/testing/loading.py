@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from edgesim import limits
+from edgesim.build.oneshot import build_once
+from edgesim.build.relabel import Relabeler
+from edgesim.errors import EdgesimError
 from edgesim.kvs.importfile import load_import_file
 from edgesim.kvs.reader import KvsReader, StaticKvs
 from edgesim.runtime.event import build_event
@@ -29,9 +32,16 @@ class EdgeFunction:
     ``.origin_modifications``); a failure's ``.error.position`` and ``.error.stack`` say where in
     the user's file it happened."""
 
-    def __init__(self, loaded: LoadedFunction, kvs: ReplicatedKvs | KvsReader | None) -> None:
+    def __init__(
+        self,
+        loaded: LoadedFunction,
+        kvs: ReplicatedKvs | KvsReader | None,
+        relabeler: Relabeler | None = None,
+    ) -> None:
         self.loaded = loaded
         self.kvs = kvs
+        # Built with a source map: positions are given in the sources (edgesim.build).
+        self.relabeler = relabeler
 
     @property
     def runtime(self) -> str:
@@ -59,7 +69,7 @@ class EdgeFunction:
             raw_query = _raw_query(clean["request"].get("querystring", {}))
         edge = {"name": pop or "IAD", "serverIp": "127.0.0.1", "region": "us-east-1"}
         no_store = isinstance(replica, FaultyKvs) and replica.fault == "not-associated"
-        return self.loaded.invoke(
+        result = self.loaded.invoke(
             clean,
             now=now,
             seed=seed,
@@ -68,6 +78,12 @@ class EdgeFunction:
             replica=replica,
             no_store=no_store,
         )
+        error = result.error
+        if error is not None and self.relabeler:
+            fix = self.relabeler.position
+            error.position = None if error.position is None else fix(error.position)
+            error.stack = tuple(fix(frame) for frame in error.stack)
+        return result
 
     def with_fault(self, fault: str, *, keys: frozenset[str] = frozenset()) -> KvsReader:
         """A :class:`FaultyKvs` over this function's store, to pass as ``run(..., kvs=...)``."""
@@ -115,6 +131,8 @@ def load_function(
     runtime: str | None = None,
     compat: str | None = None,
     budget: BudgetPolicy | None = None,
+    build: str | None = None,
+    build_dir: str | Path | None = None,
 ) -> EdgeFunction:
     """Load ``path`` as CloudFront would deploy it.
 
@@ -124,18 +142,40 @@ def load_function(
     (:class:`~edgesim.runtime.function.CompatibilityError`, which says to pass
     ``compat="lenient"`` to run it anyway). A syntax error raises
     :class:`~edgesim.runtime.engine.FunctionSyntaxError` (``.position`` is ``file:line:col``).
+
+    ``build``: a command that writes ``path`` (``"npm run build:edge"``), run first in
+    ``build_dir`` (default: the current directory); it raises
+    :class:`~edgesim.build.oneshot.BuildFailed` with the build's output when it fails or writes
+    what CloudFront would refuse. When the build writes a source map, every position (load
+    errors, ``.error.position`` and ``.error.stack``) is given in the sources as
+    ``src/router.ts:14:9 [dist/router.js:3:100]``.
     """
     store = _store(kvs)
-    source = read_function(path)
-    first = store.replica(store.pops[0]) if isinstance(store, ReplicatedKvs) else store
+    relabeler = build_once(build, path, cwd=build_dir) if build is not None else None
     try:
-        loaded = LoadedFunction(
-            source,
-            runtime=runtime or limits.RUNTIME_JS_2,
-            kvs=first,
-            budget=budget,
-            compat=compat or "strict",
-        )
-    except CompatibilityError as exc:
-        raise exc.with_hint('Run it anyway with load_function(..., compat="lenient").') from None
-    return EdgeFunction(loaded, store)
+        source = read_function(path)
+        first = store.replica(store.pops[0]) if isinstance(store, ReplicatedKvs) else store
+        try:
+            loaded = LoadedFunction(
+                source,
+                runtime=runtime or limits.RUNTIME_JS_2,
+                kvs=first,
+                budget=budget,
+                compat=compat or "strict",
+            )
+        except CompatibilityError as exc:
+            hint = 'Run it anyway with load_function(..., compat="lenient").'
+            raise exc.with_hint(hint) from None
+    except EdgesimError as exc:
+        if relabeler:
+            _relabel_error(exc, relabeler)
+        raise
+    return EdgeFunction(loaded, store, relabeler)
+
+
+def _relabel_error(exc: EdgesimError, relabeler: Relabeler) -> None:
+    """A load error of a built function, said in the sources (message and ``position``)."""
+    exc.args = (relabeler.text(str(exc)), *exc.args[1:])
+    position = getattr(exc, "position", None)
+    if isinstance(position, str):
+        exc.position = relabeler.position(position)  # type: ignore[attr-defined]
