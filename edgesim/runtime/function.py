@@ -13,6 +13,7 @@ import math
 import re
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -30,6 +31,7 @@ from edgesim.errors import (
 from edgesim.kvs.reader import KvsReader
 from edgesim.runtime.engine import FunctionSyntaxError, JsSession, KvsAnswer, RawOutcome
 from edgesim.runtime.event import VIEWER_REQUEST
+from edgesim.runtime.instrument import BodyInstrumenter
 from edgesim.runtime.logdata import encode_custom_log_data
 from edgesim.runtime.origin_checks import OriginModification as OriginModification
 from edgesim.runtime.origin_checks import origin_modifications
@@ -238,6 +240,9 @@ class LoadedFunction:
     # Whether contexts are built ahead on a running event loop (False: never; benchmarks
     # compare the two).
     spare_contexts: ClassVar[bool] = True
+    # What rewrites bodies at load time when ``coverage`` is left True: set while coverage is
+    # recorded (edgesim.coverage.start), None otherwise (then nothing is done).
+    instrumenter: ClassVar[BodyInstrumenter | None] = None
 
     def __init__(
         self,
@@ -248,6 +253,7 @@ class LoadedFunction:
         budget: BudgetPolicy | None = None,
         compat: str = "strict",
         compat_overrides: dict[str, str] | None = None,
+        coverage: BodyInstrumenter | bool = True,
     ) -> None:
         if runtime not in limits.RUNTIMES:
             raise InputError(f"runtime {runtime!r}: expected one of {', '.join(limits.RUNTIMES)}")
@@ -262,6 +268,12 @@ class LoadedFunction:
         # What the isolation check must put back after each invocation (see writes.py).
         body, self._written, guards = guard_writes(body)
         positions = positions.then(guards)
+        # Coverage counters (``coverage``: True for the process-wide instrumenter, if any).
+        rewriter = self.instrumenter if coverage is True else coverage or None
+        covered = rewriter(source, body, positions) if rewriter is not None else None
+        self._session_class: Callable[..., JsSession] = JsSession
+        if covered is not None:
+            body, positions, self._session_class = covered
         if self.budget.deterministic:
             from edgesim.runtime.instrument import instrument_with_map
 
@@ -286,7 +298,7 @@ class LoadedFunction:
         self.sessions_built = 1
 
     def _new_session(self, *, stepwise: bool = False) -> JsSession:
-        return JsSession(
+        return self._session_class(
             self._body,
             runtime=self.runtime,
             filename=self.source.filename,

@@ -1,0 +1,49 @@
+"""Line and branch coverage of CloudFront Functions code (see docs/testing.md, "Coverage").
+
+While a :class:`Collector` is started, every function loaded in the process (``load_function``,
+the pytest fixtures, ``serve``, ``edgesim test``) carries counters, and the collector adds up
+their counts per function file. Reports (:mod:`edgesim.coverage.reports`) put them in the
+user's file: a terminal table, lcov, Cobertura XML, HTML. When no collector is started, loading
+and running functions is exactly as without this package.
+
+    collector = coverage.start(include=["functions"])
+    ...  # load and run functions
+    coverage.stop()
+    print(reports.term(collector))
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+from edgesim.coverage.collector import Collector, FileCoverage
+
+__all__ = ["Collector", "FileCoverage", "current", "start", "stop"]
+
+
+def start(include: Iterable[str | os.PathLike[str]] = ()) -> Collector:
+    """Record coverage of every function loaded from now on (files under ``include``; all
+    when empty) until :func:`stop`. Functions loaded before keep running unmeasured."""
+    from edgesim.runtime.function import LoadedFunction
+
+    collector = Collector(include)
+    LoadedFunction.instrumenter = collector
+    return collector
+
+
+def stop() -> Collector | None:
+    """Stop instrumenting new loads; the collector stopped (functions already loaded with
+    counters keep adding to it)."""
+    from edgesim.runtime.function import LoadedFunction
+
+    collector = current()
+    LoadedFunction.instrumenter = None
+    return collector
+
+
+def current() -> Collector | None:
+    from edgesim.runtime.function import LoadedFunction
+
+    found = LoadedFunction.instrumenter
+    return found if isinstance(found, Collector) else None
