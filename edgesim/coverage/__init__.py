@@ -16,15 +16,27 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
-from edgesim.coverage.collector import Collector, FileCoverage
+if TYPE_CHECKING:
+    from edgesim.coverage.collector import Collector, FileCoverage
 
 __all__ = ["Collector", "FileCoverage", "current", "start", "stop"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on use: the pytest plugin imports this package in every test session.
+    if name in ("Collector", "FileCoverage"):
+        from edgesim.coverage import collector
+
+        return getattr(collector, name)
+    raise AttributeError(f"module 'edgesim.coverage' has no attribute {name!r}")
 
 
 def start(include: Iterable[str | os.PathLike[str]] = ()) -> Collector:
     """Record coverage of every function loaded from now on (files under ``include``; all
     when empty) until :func:`stop`. Functions loaded before keep running unmeasured."""
+    from edgesim.coverage.collector import Collector
     from edgesim.runtime.function import LoadedFunction
 
     collector = Collector(include)
@@ -43,6 +55,7 @@ def stop() -> Collector | None:
 
 
 def current() -> Collector | None:
+    from edgesim.coverage.collector import Collector
     from edgesim.runtime.function import LoadedFunction
 
     found = LoadedFunction.instrumenter

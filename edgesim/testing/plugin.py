@@ -79,6 +79,21 @@ def _items(root: Path, items: Mapping[str, str] | str | os.PathLike[str] | None)
     return load_import_file(_resolve(root, items))
 
 
+# -- coverage of function code: --edgesim-cov and friends (edgesim.coverage.pytest_plugin) ----
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    from edgesim.coverage.pytest_plugin import add_options
+
+    add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from edgesim.coverage.pytest_plugin import configure
+
+    configure(config)
+
+
 # -- edgesim_load / edgesim_kvs ---------------------------------------------------------------
 
 
