@@ -196,14 +196,27 @@ class Edges:
 
 
 @dataclass(frozen=True)
+class S3Access:
+    """A local S3 directory that checks signatures as S3 does (SigV4/SigV4A) for a bucket in
+    ``region``, accepting the keys in ``credentials`` ((access key id, secret) pairs)."""
+
+    region: str
+    credentials: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class LocalOrigin:
     """Where an origin (by id) or any domain name an origin helper may name is reached locally:
-    ``[origins_local]`` and ``serve --origin KEY=URL|DIR``. Exactly one of ``url`` and
-    ``directory`` is set."""
+    ``[origins_local]`` and ``serve --origin KEY=URL|DIR``. Exactly one of ``url``,
+    ``directory`` and ``regions`` is set as configured (serve fills ``url`` in for directories)."""
 
     key: str  # an origin id or a domain name, as written
     url: str | None = None  # scheme://host[:port]
     directory: Path | None = None  # served as an S3 bucket behind CloudFront would be
+    access: S3Access | None = None  # with credentials: signature checks (issue 18)
+    # MRAP-style: one directory per region, the one nearest the POP serves (region, directory).
+    regions: tuple[tuple[str, Path], ...] = ()
+    region_urls: tuple[tuple[str, str], ...] = ()  # (region, local URL), filled in by serve
 
 
 @dataclass(frozen=True)
