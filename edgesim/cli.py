@@ -86,6 +86,15 @@ def _budget(args: argparse.Namespace) -> BudgetPolicy:
     )
 
 
+def _test_command(args: argparse.Namespace) -> int:
+    """``edgesim test``, with coverage recorded when asked (issue 14)."""
+    if not (args.coverage or args.coverage_report):
+        return cmd_test(args)
+    from edgesim.coverage.reports import run_covered
+
+    return run_covered(args.coverage_report, lambda: cmd_test(args))
+
+
 def cmd_test(args: argparse.Namespace) -> int:
     from edgesim.kvs.importfile import load_import_file
     from edgesim.kvs.reader import StaticKvs
@@ -346,7 +355,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     lambda_testcmd.add_arguments(test)
     _add_build_option(test)
-    test.set_defaults(handler=cmd_test)
+    test.add_argument(
+        "--coverage",
+        action="store_true",
+        help="report the function's line and branch coverage on stderr (docs/testing.md)",
+    )
+    test.add_argument(
+        "--coverage-report",
+        action="append",
+        default=[],
+        metavar="TYPE",
+        help="coverage report: term, term-missing (the default), lcov[:PATH], xml[:PATH], "
+        "html[:DIR]; repeatable; implies --coverage",
+    )
+    test.set_defaults(handler=_test_command)
 
     lint = sub.add_parser(
         "lint",

@@ -54,7 +54,7 @@ def term(summaries: list[FileSummary], *, missing: bool = True) -> str:
         cells += row[6:]
         lines.append("   ".join(cells).rstrip())
         if index == 0 or index == len(rows) - 2:
-            lines.append("-" * max(len(line) for line in lines))
+            lines.append("-" * len(lines[0]))
     if not summaries:
         return "No function file was measured.\n"
     return "\n".join(lines) + "\n"

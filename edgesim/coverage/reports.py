@@ -7,9 +7,12 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import TextIO
 
 from edgesim.coverage import formats, html
 from edgesim.coverage.collector import Collector
@@ -86,3 +89,20 @@ def fail_under_message(share: Fraction, threshold: float) -> str | None:
         f"FAIL Required function coverage of {threshold:g}% not reached. "
         f"Total coverage: {float(share * 100):.2f}% ({percent_text(share)})"
     )
+
+
+def run_covered(specs: list[str], run: Callable[[], int], *, out: TextIO | None = None) -> int:
+    """``run()`` (``edgesim test``) with coverage of the functions it loads recorded, then
+    the reports (``specs``; default ``term-missing``) written, their text on ``out`` (stderr:
+    stdout holds the test result's JSON). Returns ``run()``'s exit code."""
+    from edgesim import coverage
+
+    parsed = [parse_spec(spec) for spec in specs] or [parse_spec("term-missing")]
+    collector = coverage.start()
+    try:
+        code = run()
+    finally:
+        coverage.stop()
+    text, _share = write_reports(collector, parsed)
+    (out or sys.stderr).write(text)
+    return code

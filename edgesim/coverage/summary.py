@@ -76,11 +76,12 @@ class FileSummary:
         missed = self.missed_lines
         parts = _ranges(missed)
         run = set(missed)
-        parts += [
-            f"{branch.line}:{branch.kind} {arm.label}"
-            for branch, arm in self.missed_arms
-            if branch.line not in run
-        ]
+        arms: dict[str, int] = {}
+        for branch, arm in self.missed_arms:
+            if branch.line not in run:
+                label = f"{branch.line}:{branch.kind} {arm.label}"
+                arms[label] = arms.get(label, 0) + 1
+        parts += [label if n == 1 else f"{label} ×{n}" for label, n in arms.items()]
         return ", ".join(parts)
 
 
