@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -403,11 +404,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _coverage_from_environment() -> None:
+    """``EDGESIM_COVERAGE=TYPE[,TYPE…]`` (as --coverage-report): record the coverage of every
+    function the command loads (``serve`` included) and write the reports when it exits."""
+    specs = os.environ.get("EDGESIM_COVERAGE")
+    if specs:
+        from edgesim.coverage.reports import record_until_exit
+
+        record_until_exit(specs.split(","))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from edgesim.build.oneshot import run_handler
 
     args = build_parser().parse_args(argv)
     try:
+        _coverage_from_environment()
         code: int = run_handler(args)  # args.handler, after the --build step if any
     except InputError as exc:
         print(f"edgesim: {exc}", file=sys.stderr)

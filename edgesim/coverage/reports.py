@@ -106,3 +106,23 @@ def run_covered(specs: list[str], run: Callable[[], int], *, out: TextIO | None 
     text, _share = write_reports(collector, parsed)
     (out or sys.stderr).write(text)
     return code
+
+
+def record_until_exit(specs: list[str], *, out: TextIO | None = None) -> Collector:
+    """Record coverage of every function the process loads from now on and write the reports
+    (``specs``) when the interpreter exits: how ``EDGESIM_COVERAGE`` covers a ``serve`` run.
+    Relative paths are taken from the working directory of now."""
+    import atexit
+
+    from edgesim import coverage
+
+    parsed = [parse_spec(spec.strip()) for spec in specs if spec.strip()]
+    root = Path.cwd()
+    collector = coverage.start()
+
+    def write() -> None:
+        text, _share = write_reports(collector, parsed, root=root)
+        (out or sys.stderr).write(text)
+
+    atexit.register(write)
+    return collector
