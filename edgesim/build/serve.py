@@ -159,6 +159,12 @@ class ServeBuilds:
         while any(s.task is not None and not s.task.done() for s in self.slots):
             await asyncio.gather(*(s.task for s in self.slots if s.task is not None))
 
+    def cancel(self) -> None:
+        """Stop the builds running or queued (the watcher is stopping)."""
+        for slot in self.slots:
+            if slot.task is not None and not slot.task.done():
+                slot.task.cancel()
+
     # -- reporting ------------------------------------------------------------------------------
     def wrap(self, stream: TextIO) -> TextIO:
         """``stream``, relabeling positions when some function is built."""

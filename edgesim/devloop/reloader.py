@@ -5,7 +5,9 @@ the running one; a changed seed file goes through the normal KVS write path (so 
 applies). An imported distribution (``serve --from``) is watched through its
 ``Distribution.sources`` (template, .tf files, assets, function and KVS files given by flags, the
 overlay): any change re-imports it with the same arguments, and a source that no longer imports
-keeps the last good distribution. Uses watchfiles (Rust notify backend) rather than polling
+keeps the last good distribution. A function with a ``build`` is watched through its ``watch``
+globs instead of its file: a change runs the build (``edgesim.build.serve``), and a build that
+passes reloads the function. Uses watchfiles (Rust notify backend) rather than polling
 ourselves.
 """
 
@@ -33,7 +35,9 @@ def watched_files(server: EdgeServer) -> set[Path]:
         # inline in the source are written by the import itself: watching them would report
         # the import's own writes.
         return {path.resolve() for path in dist.sources}
-    files = {decl.file.resolve() for decl in dist.functions.values()}
+    # A built function's file is the build's to write: its watch globs trigger the build, and
+    # a build that passes reloads it (edgesim.build.serve).
+    files = {decl.file.resolve() for decl in dist.functions.values() if decl.build is None}
     files |= {decl.data.resolve() for decl in dist.kvs.values() if decl.data is not None}
     if dist.config_path is not None:
         files.add(dist.config_path.resolve())
@@ -90,17 +94,28 @@ async def watch(
     reimport: Reimport | None = None,
 ) -> None:
     """Run until ``stop`` is set (or cancelled)."""
-    while stop is None or not stop.is_set():
-        files = watched_files(server)
-        folders = sorted({str(f.parent) for f in files})
-        async for changes in awatch(*folders, stop_event=stop, debounce=50, step=20):
-            # watchfiles reports absolute paths; resolve() only normalises symlinks (cheap).
-            touched = {Path(p).resolve() for _, p in changes} & files  # noqa: ASYNC240
-            for path in sorted(touched):
-                apply_change(server, path, overrides, reimport)
-                if on_applied is not None:
-                    on_applied(path)
-            if watched_files(server) != files:
-                break  # the config changed which files matter: watch the new set
-        else:
-            return
+    try:
+        while stop is None or not stop.is_set():
+            files = watched_files(server)
+            roots = server.builds.roots()
+            folders = sorted({str(f.parent) for f in files} | {str(r) for r in roots})
+            async for changes in awatch(*folders, stop_event=stop, debounce=50, step=20):
+                # watchfiles reports absolute paths; resolve() only normalises symlinks (cheap).
+                changed = {Path(p).resolve() for _, p in changes}  # noqa: ASYNC240
+                touched = changed & files
+                for path in sorted(touched):
+                    apply_change(server, path, overrides, reimport)
+                    if on_applied is not None:
+                        on_applied(path)
+                if server.builds:
+                    # Sources of built functions: their builds run (debounced, one at a time) and
+                    # reload the functions they rebuild.
+                    server.builds.changed(
+                        changed - touched, server.reload_function_file, server.say, server.say_error
+                    )
+                if watched_files(server) != files or server.builds.roots() != roots:
+                    break  # the config changed which files matter: watch the new set
+            else:
+                return
+    finally:
+        server.builds.cancel()  # a build still running would reload a server being stopped
