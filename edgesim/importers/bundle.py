@@ -10,6 +10,8 @@ Conventions, so that one converter (``apishape``) serves every front-end:
   where ``<name>`` is a key of ``functions``.
 - ``CachePolicyId`` / ``OriginRequestPolicyId`` / ``ResponseHeadersPolicyId`` is either a
   managed policy's id (``edgesim.distribution.managed``) or a key of the matching dict below.
+- A behaviour's ``TrustedKeyGroups`` items are keys of ``key_groups``, whose ``Items`` are keys
+  of ``public_keys`` (the resources' names: CloudFront assigns the ids at deploy time).
 - An S3 origin's ``DomainName`` is the bucket's REST endpoint (``<bucket>.s3.<region>
   .amazonaws.com`` or ``<bucket>.s3.amazonaws.com``).
 - ``where`` maps a dotted path in ``distribution_config`` (``Origins.Items.0``,
@@ -63,6 +65,10 @@ class ImportBundle:
     )  # id → CachePolicyConfig
     origin_request_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
     response_headers_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Signed URLs and cookies: id → PublicKeyConfig (EncodedKey, Name, …) / KeyGroupConfig
+    # (Name, Items = public key ids).
+    public_keys: dict[str, dict[str, Any]] = field(default_factory=dict)
+    key_groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     sources: list[Path] = field(default_factory=list)  # files hot reload watches
     where: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # seen, not emulated (front-end specific)

@@ -163,6 +163,7 @@ class _Writer:
         self._kvs()
         self._functions()
         self._policies()
+        self._keys()
         self._behaviors()
         self._custom_errors()
         self._edges()
@@ -370,6 +371,19 @@ class _Writer:
             for header in rhp.custom_headers:
                 self.put(header.name, {"value": header.value, "override": header.override})
 
+    def _keys(self) -> None:
+        """Public keys and key groups for signed URLs (docs/private-content.md), the PEM inline
+        (a multi-line literal string)."""
+        for key in self.dist.public_keys.values():
+            self.table("[[public_keys]]", f"public_keys.{key.id}")
+            self.put("id", key.id)
+            pem = key.pem.decode().strip()
+            self.lines.append(f"encoded_key = '''\n{pem}\n'''")
+        for group in self.dist.key_groups.values():
+            self.table("[[key_groups]]", f"key_groups.{group.name}")
+            self.put("name", group.name)
+            self.put("keys", list(group.keys))
+
     # -- behaviours ----------------------------------------------------------------------------
     def _behaviors(self) -> None:
         for behavior in self.dist.behaviors:
@@ -394,6 +408,8 @@ class _Writer:
         self.put("cached_methods", _methods(b.cached_methods))
         self.put("viewer_protocol_policy", b.viewer_protocol_policy)
         self.put("compress", b.compress)
+        if b.trusted_key_groups:
+            self.put("trusted_key_groups", list(b.trusted_key_groups))
 
     def _custom_errors(self) -> None:
         for code, response in sorted(self.dist.custom_error_responses.items()):

@@ -22,11 +22,12 @@ from edgesim.importers.apishape.functions import RESOURCE_NAME
 from edgesim.importers.apishape.legacy import LegacyCacheSettingsMixin
 from edgesim.importers.apishape.notes import ACCEPTED, DIFFERS
 from edgesim.importers.apishape.shape import Node, known_names
+from edgesim.importers.apishape.trusted_keys import TrustedKeysMixin
 
 _FUNCTION_ARN = re.compile(r"^arn:aws[a-z-]*:cloudfront::[0-9]*:function/(?P<name>[^/]+)$")
 
 
-class BehaviorsMixin(LegacyCacheSettingsMixin):
+class BehaviorsMixin(LegacyCacheSettingsMixin, TrustedKeysMixin):
     """Cache behaviours and their function associations."""
 
     def _behaviors(self, config: Node, targets: Sequence[str]) -> tuple[Behavior, ...]:
@@ -98,6 +99,7 @@ class BehaviorsMixin(LegacyCacheSettingsMixin):
             viewer_protocol_policy=self._viewer_protocol_policy(node),
             # The API's default is false (the console's is true).
             compress=node.flag("Compress", False),
+            trusted_key_groups=self._trusted_key_groups(node, label),
         )
 
     def _viewer_protocol_policy(self, node: Node) -> ViewerProtocolPolicy:
@@ -190,14 +192,6 @@ class BehaviorsMixin(LegacyCacheSettingsMixin):
             )
 
     def _behavior_notes(self, node: Node, label: str) -> None:
-        for key in ("TrustedKeyGroups", "TrustedSigners"):
-            trusted = node.sub(key)
-            if trusted is not None and (trusted.flag("Enabled", False) or trusted.texts("Items")):
-                self.notes.add(
-                    DIFFERS + f"signed URLs and cookies ({key}) are not checked yet: requests "
-                    "without a signature are served",
-                    label,
-                )
         if node.flag("SmoothStreaming", False):
             self.notes.add(ACCEPTED + "SmoothStreaming", label)
         if node.text("FieldLevelEncryptionId"):

@@ -60,6 +60,7 @@ class _Converter(OriginsMixin, BehaviorsMixin, FunctionsMixin, DistributionMixin
         origins = self._origins(config)
         groups = self._origin_groups(config, origins)
         self._custom_policies()
+        self._keys_and_groups()
         targets = [*origins, *groups]
         behaviors = self._behaviors(config, targets)
         default = self._default_behavior(config, targets)
@@ -85,6 +86,8 @@ class _Converter(OriginsMixin, BehaviorsMixin, FunctionsMixin, DistributionMixin
             default_root_object=root,
             geo_restriction=geo,
             aliases=aliases,
+            public_keys=self.public_keys,
+            key_groups=self.key_groups,
             notes=self.notes.lines(),
             sources=tuple(abs_path(p) for p in dict.fromkeys(self.bundle.sources)),
         )

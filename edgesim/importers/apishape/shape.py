@@ -15,7 +15,15 @@ from edgesim.importers.bundle import ImportBundle
 
 # The bundle's resource keys in ``where`` (everything else is a DistributionConfig path).
 _RESOURCE_KEYS = frozenset(
-    {"functions", "kvs", "cache_policies", "origin_request_policies", "response_headers_policies"}
+    {
+        "functions",
+        "kvs",
+        "cache_policies",
+        "origin_request_policies",
+        "response_headers_policies",
+        "public_keys",
+        "key_groups",
+    }
 )
 
 

@@ -29,6 +29,8 @@ _ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "AWS::CloudFront::OriginAccessControl": ("Id",),
     "AWS::CloudFront::CloudFrontOriginAccessIdentity": ("Id", "S3CanonicalUserId"),
     "AWS::CloudFront::Distribution": ("DomainName", "Id"),
+    "AWS::CloudFront::PublicKey": ("Id", "CreatedTime"),
+    "AWS::CloudFront::KeyGroup": ("Id", "LastModifiedTime"),
     "AWS::S3::Bucket": (
         "Arn",
         "DomainName",
@@ -106,7 +108,7 @@ def resource_ref(self: Stack, logical_id: str, node: Any, at: str) -> Any:
         return self.distribution_id(logical_id)
     if kind in NESTED_TYPES:
         return self.child(logical_id).pseudo("AWS::StackId", node, at)
-    if kind in _ATTRIBUTES:  # policies, OAC, OAI: the id
+    if kind in _ATTRIBUTES:  # policies, OAC, OAI, public keys, key groups: the id
         return logical_id
     return self.placeholder(logical_id, None, at)
 
@@ -147,11 +149,11 @@ def get_att(self: Stack, logical_id: str, attribute: str, node: Any, at: str) ->
         if attribute == "Id":
             return distribution_id
         return f"d{self.physical_id(logical_id, 13)}.cloudfront.net"
-    if attribute == "LastModifiedTime":
+    if attribute in ("LastModifiedTime", "CreatedTime"):
         return "2024-01-01T00:00:00Z"
     if attribute == "S3CanonicalUserId":
         return hashlib.sha256(logical_id.encode()).hexdigest() * 2
-    return logical_id  # Id of a policy, an OAC or an OAI
+    return logical_id  # Id of a policy, an OAC, an OAI, a public key or a key group
 
 
 def _kvs_id(name: str) -> str:

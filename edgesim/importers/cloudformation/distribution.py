@@ -79,6 +79,9 @@ def distribution_bundle(stack: Stack, logical_id: str) -> ImportBundle:
             policy_id = behaviour.get(member)
             if isinstance(policy_id, str) and stack.resource_type(policy_id) == kind:
                 _add_policy(stack, bundle, policy_id)
+        for group_id in list_items(behaviour.get("TrustedKeyGroups")):
+            if isinstance(group_id, str) and stack.resource_type(group_id) == _KEY_GROUP:
+                _add_key_group(stack, bundle, group_id)
     bundle.notes.extend(note for note in stack.notes[first_note:] if note not in bundle.notes)
     return bundle
 
@@ -131,3 +134,33 @@ def _add_policy(stack: Stack, bundle: ImportBundle, logical_id: str) -> None:
     bundle.where[f"{attribute}.{logical_id}"] = stack.where(
         f"Resources.{logical_id}.Properties.{member}"
     )
+
+
+_KEY_GROUP = "AWS::CloudFront::KeyGroup"
+_PUBLIC_KEY = "AWS::CloudFront::PublicKey"
+
+
+def _add_key_group(stack: Stack, bundle: ImportBundle, logical_id: str) -> None:
+    """An ``AWS::CloudFront::KeyGroup`` a behaviour trusts, and the ``AWS::CloudFront::PublicKey``
+    resources in it (``Ref`` of each is its logical id, the local key id)."""
+    if logical_id in bundle.key_groups:
+        return
+    config = stack.prop(logical_id, "KeyGroupConfig")
+    if not isinstance(config, dict):
+        raise stack.fail(f"Resources.{logical_id}.Properties.KeyGroupConfig", None, "is required")
+    bundle.key_groups[logical_id] = config
+    bundle.where[f"key_groups.{logical_id}"] = stack.where(
+        f"Resources.{logical_id}.Properties.KeyGroupConfig"
+    )
+    for key_id in list_items(config.get("Items")):
+        if not isinstance(key_id, str) or key_id in bundle.public_keys:
+            continue
+        if stack.resource_type(key_id) != _PUBLIC_KEY:
+            continue  # the converter reports a key that is not part of the import
+        key = stack.prop(key_id, "PublicKeyConfig")
+        if not isinstance(key, dict):
+            raise stack.fail(f"Resources.{key_id}.Properties.PublicKeyConfig", None, "is required")
+        bundle.public_keys[key_id] = key
+        bundle.where[f"public_keys.{key_id}"] = stack.where(
+            f"Resources.{key_id}.Properties.PublicKeyConfig"
+        )

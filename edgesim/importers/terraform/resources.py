@@ -186,6 +186,10 @@ COMPUTED: dict[tuple[str, str], dict[str, Callable[[_Res], Any]]] = {
     ("resource", "aws_cloudfront_origin_request_policy"): {"id": _name_or},
     ("resource", "aws_cloudfront_response_headers_policy"): {"id": _name_or},
     ("resource", "aws_cloudfront_origin_access_control"): {"id": _name_or},
+    # Signed URLs: the local key id and key group id are the resource's name (CloudFront
+    # assigns the real ids when applied; serve prints the local ones at start-up).
+    ("resource", "aws_cloudfront_public_key"): {"id": lambda r: r.address.rsplit(".", 1)[-1]},
+    ("resource", "aws_cloudfront_key_group"): {"id": lambda r: r.address.rsplit(".", 1)[-1]},
     ("resource", "aws_cloudfront_origin_access_identity"): {
         "id": lambda r: f"oai-{r.address.rsplit('.', 1)[-1]}",
         "cloudfront_access_identity_path": lambda r: (

@@ -660,7 +660,7 @@ def test_what_is_not_emulated_becomes_one_note_each(tmp_path: Path) -> None:
                         "LambdaFunctionARN": "arn:aws:lambda:us-east-1:1:function:f:1",
                     }
                 ),
-                TrustedKeyGroups={"Enabled": True, "Quantity": 1, "Items": ["kg"]},
+                TrustedSigners={"Enabled": True, "Quantity": 1, "Items": ["self"]},
                 FieldLevelEncryptionId="fle",
             ),
             behavior(
@@ -689,7 +689,7 @@ def test_what_is_not_emulated_becomes_one_note_each(tmp_path: Path) -> None:
         "emulated yet: a documented pass-through (requests go on as if it returned them "
         "unchanged) (behaviour /a/*, behaviour /b/*)"
     ]
-    assert "signed URLs and cookies (TrustedKeyGroups) are not checked yet" in text
+    assert "legacy trusted signers (TrustedSigners, AWS-account key pairs) are not emulated" in text
     assert "field-level encryption" in text
     assert "front-end: Tags ignored" in notes
 
