@@ -311,7 +311,8 @@ class _Builder:
             arms.append(Arm("no case", probe))
             # Falling off the last case leaves the switch, as before; only unmatched values
             # reach the added default.
-            text = (" break;" if cases else "") + f" default: {self.count(probe)}"
+            # (";" first: the last statement may end by ASI on this line.)
+            text = ("; break;" if cases else "") + f" default: {self.count(probe)}"
             self.insertions.append(
                 Insertion(body.end_byte - 1, (0, -node.start_byte, 0), text.encode())
             )
