@@ -39,7 +39,9 @@ def test_the_inserted_key_capitalises_each_hyphen_separated_part() -> None:
 def test_header_pairs_round_trip_in_order_per_name(pairs: list[tuple[str, str]]) -> None:
     back = events.header_pairs(events.cf_headers(pairs))
     for name in {n.lower() for n, _ in pairs}:
-        assert [p for p in back if p[0].lower() == name] == [p for p in pairs if p[0].lower() == name]
+        assert [p for p in back if p[0].lower() == name] == [
+            p for p in pairs if p[0].lower() == name
+        ]
 
 
 def test_origin_request_event_has_config_request_and_one_origin() -> None:
@@ -48,7 +50,12 @@ def test_origin_request_event_has_config_request_and_one_origin() -> None:
     event = events.build_event("origin-request", req)
     cf = event["Records"][0]["cf"]
     assert cf["config"]["eventType"] == "origin-request"
-    assert set(cf["config"]) == {"distributionDomainName", "distributionId", "eventType", "requestId"}
+    assert set(cf["config"]) == {
+        "distributionDomainName",
+        "distributionId",
+        "eventType",
+        "requestId",
+    }
     assert cf["request"]["querystring"] == "x=1"
     assert list(cf["request"]["origin"]) == ["s3"]
     assert "response" not in cf
@@ -100,9 +107,12 @@ def test_parse_event_infers_the_type_and_the_flag_overrides_it() -> None:
     assert events.parse_event(cf)[0] == "viewer-request"
     cf_origin = {**cf, "request": {**cf["request"], "origin": events.custom_origin("a.org")}}
     assert events.parse_event(cf_origin)[0] == "origin-request"
-    assert events.parse_event(cf_origin, "origin-request")[1]["Records"][0]["cf"]["config"][
-        "eventType"
-    ] == "origin-request"
+    assert (
+        events.parse_event(cf_origin, "origin-request")[1]["Records"][0]["cf"]["config"][
+            "eventType"
+        ]
+        == "origin-request"
+    )
 
 
 @pytest.mark.parametrize(
@@ -110,16 +120,29 @@ def test_parse_event_infers_the_type_and_the_flag_overrides_it() -> None:
     [
         ({"Records": []}, "exactly one record"),
         ({"Records": [{"cf": []}]}, r"Records\[0\].cf: expected an object"),
-        ({"request": {"uri": "/", "method": "GET", "querystring": {}}}, "querystring: expected a string"),
+        (
+            {"request": {"uri": "/", "method": "GET", "querystring": {}}},
+            "querystring: expected a string",
+        ),
         ({"request": {"uri": "/", "method": "GET", "headers": {"Host": []}}}, "lower-case"),
         (
             {"request": {"uri": "/", "method": "GET", "headers": {"host": [{"value": 1}]}}},
             r"headers.host\[0\].value: expected a string",
         ),
-        ({"config": {"eventType": "origin-request"}, "request": {"uri": "/", "method": "GET"}}, "names its origin"),
-        ({"config": {"eventType": "nope"}, "request": {"uri": "/", "method": "GET"}}, "eventType 'nope'"),
         (
-            {"config": {"eventType": "viewer-response"}, "request": {"uri": "/", "method": "GET"}, "response": {"status": 200}},
+            {"config": {"eventType": "origin-request"}, "request": {"uri": "/", "method": "GET"}},
+            "names its origin",
+        ),
+        (
+            {"config": {"eventType": "nope"}, "request": {"uri": "/", "method": "GET"}},
+            "eventType 'nope'",
+        ),
+        (
+            {
+                "config": {"eventType": "viewer-response"},
+                "request": {"uri": "/", "method": "GET"},
+                "response": {"status": 200},
+            },
             "status code as a string",
         ),
     ],

@@ -30,14 +30,18 @@ async def run(functions: Functions, path: Path, event: object = None, **options:
 DISPATCH = "\nexports.handler = (event, context, callback) => cases[event.case](event, context, callback);\n"
 
 
-async def test_an_async_handler_answers_its_resolved_value(source: Source, functions: Functions) -> None:
+async def test_an_async_handler_answers_its_resolved_value(
+    source: Source, functions: Functions
+) -> None:
     path = source("exports.handler = async (event) => ({ got: event.x + 1 });")
     raw = await run(functions, path)
     assert raw.ok
     assert raw.result == {"got": 2}
 
 
-async def test_a_callback_result_waits_for_the_empty_event_loop(source: Source, functions: Functions) -> None:
+async def test_a_callback_result_waits_for_the_empty_event_loop(
+    source: Source, functions: Functions
+) -> None:
     # The object is delivered when Node has nothing left to do: the timer's change is in it.
     path = source(
         """
@@ -52,7 +56,9 @@ async def test_a_callback_result_waits_for_the_empty_event_loop(source: Source, 
     assert raw.result == {"step": 2}
 
 
-async def test_callback_waits_for_empty_event_loop_false_delivers_at_once(source: Source, functions: Functions) -> None:
+async def test_callback_waits_for_empty_event_loop_false_delivers_at_once(
+    source: Source, functions: Functions
+) -> None:
     path = source(
         """
         exports.handler = (event, context, callback) => {
@@ -131,7 +137,9 @@ async def test_a_handler_that_never_completes(source: Source, functions: Functio
     assert pending.error.error_type == "Runtime.NodeJsExit"
 
 
-async def test_thrown_and_rejected_errors_carry_type_message_and_stack(source: Source, functions: Functions) -> None:
+async def test_thrown_and_rejected_errors_carry_type_message_and_stack(
+    source: Source, functions: Functions
+) -> None:
     path = source(
         """
         function inner() { throw new TypeError('bad input'); }
@@ -156,7 +164,9 @@ async def test_thrown_and_rejected_errors_carry_type_message_and_stack(source: S
     assert (string.error.error_type, string.error.message) == ("string", "just a string")
 
 
-async def test_module_state_survives_between_invocations_of_one_worker(source: Source, functions: Functions) -> None:
+async def test_module_state_survives_between_invocations_of_one_worker(
+    source: Source, functions: Functions
+) -> None:
     path = source("let n = 0;\nexports.handler = async () => ++n;")
     fn = functions(path, max_workers=1)
     results = [(await fn.pool.invoke({})).result for _ in range(3)]
@@ -190,7 +200,9 @@ async def test_the_context_object(source: Source, functions: Functions) -> None:
     assert result["waits"] is True
 
 
-async def test_console_output_is_captured_per_invocation_as_cloudwatch_shows_it(source: Source, functions: Functions) -> None:
+async def test_console_output_is_captured_per_invocation_as_cloudwatch_shows_it(
+    source: Source, functions: Functions
+) -> None:
     path = source(
         """
         console.log('loading');
@@ -247,15 +259,21 @@ async def test_the_environment_is_scrubbed_and_has_lambdas_reserved_variables(
     assert env["DDB_ENDPOINT"] == "http://127.0.0.1:8000"
 
 
-async def test_node_runs_with_source_maps_and_the_memory_as_heap_limit(source: Source, functions: Functions) -> None:
+async def test_node_runs_with_source_maps_and_the_memory_as_heap_limit(
+    source: Source, functions: Functions
+) -> None:
     path = source("exports.handler = async () => process.execArgv;")
     raw = await run(functions, path, memory_mb=192)
     assert "--enable-source-maps" in raw.result
     assert "--max-old-space-size=192" in raw.result
 
 
-async def test_date_follows_the_given_clock_and_advances(source: Source, functions: Functions) -> None:
-    path = source("exports.handler = async () => [Date.now(), new Date().toISOString(), typeof Date()];")
+async def test_date_follows_the_given_clock_and_advances(
+    source: Source, functions: Functions
+) -> None:
+    path = source(
+        "exports.handler = async () => [Date.now(), new Date().toISOString(), typeof Date()];"
+    )
     fn = functions(path)
     moment = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
     raw = await fn.pool.invoke({}, now_ms=moment.timestamp() * 1000)
@@ -265,7 +283,9 @@ async def test_date_follows_the_given_clock_and_advances(source: Source, functio
     assert kind == "string"
 
 
-async def test_esm_modules_and_nested_handler_paths_load(source: Source, functions: Functions) -> None:
+async def test_esm_modules_and_nested_handler_paths_load(
+    source: Source, functions: Functions
+) -> None:
     mjs = source("export const handler = async () => 'esm';", name="m.mjs")
     assert (await run(functions, mjs)).result == "esm"
     cjs = source("exports.api = { edge: { handler: async () => 'nested' } };", name="pkg/index.js")
@@ -275,11 +295,26 @@ async def test_esm_modules_and_nested_handler_paths_load(source: Source, functio
 @pytest.mark.parametrize(
     ("js", "handler", "error_type", "message"),
     [
-        ("exports.other = () => 1;", "fn.handler", "Runtime.HandlerNotFound", "fn.handler is undefined or not exported"),
+        (
+            "exports.other = () => 1;",
+            "fn.handler",
+            "Runtime.HandlerNotFound",
+            "fn.handler is undefined or not exported",
+        ),
         ("exports.handler = 42;", "fn.handler", "Runtime.HandlerNotFound", "is not a function"),
         ("exports.handler = () => {", "fn.handler", "Runtime.UserCodeSyntaxError", "SyntaxError"),
-        ("exports.handler = () => 1;", "missing.handler", "Runtime.ImportModuleError", "Cannot find module 'missing'"),
-        ("exports.handler = () => 1;", "nodot", "Runtime.MalformedHandlerName", "Bad handler nodot"),
+        (
+            "exports.handler = () => 1;",
+            "missing.handler",
+            "Runtime.ImportModuleError",
+            "Cannot find module 'missing'",
+        ),
+        (
+            "exports.handler = () => 1;",
+            "nodot",
+            "Runtime.MalformedHandlerName",
+            "Bad handler nodot",
+        ),
         ("throw new Error('init failed');", "fn.handler", "Error", "init failed"),
     ],
 )

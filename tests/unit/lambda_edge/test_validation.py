@@ -91,7 +91,9 @@ def test_a_header_read_only_elsewhere_may_change_at_origin_response() -> None:
     assert validate_result("origin-response", cf, resp).response is not None
 
 
-@pytest.mark.parametrize("header", ["connection", "x-cache", "x-amz-cf-pop", "x-edge-location", "x-real-ip"])
+@pytest.mark.parametrize(
+    "header", ["connection", "x-cache", "x-amz-cf-pop", "x-edge-location", "x-real-ip"]
+)
 @pytest.mark.parametrize("event_type", ALL)
 def test_disallowed_headers_cannot_be_added(event_type: str, header: str) -> None:
     cf = cf_of(event_type)
@@ -171,7 +173,9 @@ def test_a_204_with_a_body_fails_at_viewer_request() -> None:
     assert validate_result("viewer-request", cf, {"status": "204"}).generated
 
 
-@pytest.mark.parametrize(("event_type", "cap"), [("viewer-request", 40 * 1024), ("origin-request", 1024 * 1024)])
+@pytest.mark.parametrize(
+    ("event_type", "cap"), [("viewer-request", 40 * 1024), ("origin-request", 1024 * 1024)]
+)
 def test_a_generated_response_is_limited_with_its_headers(event_type: str, cap: int) -> None:
     cf = cf_of(event_type)
     headers = {"content-type": [{"key": "Content-Type", "value": "text/plain"}]}
@@ -185,14 +189,24 @@ def test_a_generated_response_is_limited_with_its_headers(event_type: str, cap: 
 def test_a_base64_body_counts_its_decoded_bytes() -> None:
     cf = cf_of("viewer-request")
     body = base64.b64encode(b"y" * (40 * 1024)).decode()  # 54,616 characters of base64
-    checked = validate_result("viewer-request", cf, {"status": "200", "body": body, "bodyEncoding": "base64"})
+    checked = validate_result(
+        "viewer-request", cf, {"status": "200", "body": body, "bodyEncoding": "base64"}
+    )
     assert checked.generated
 
 
 def test_an_invalid_base64_body_or_encoding_fails() -> None:
     cf = cf_of("viewer-request")
-    assert rule_of("viewer-request", cf, {"status": "200", "body": "not base64!", "bodyEncoding": "base64"}) == "body-encoding"
-    assert rule_of("viewer-request", cf, {"status": "200", "body": "x", "bodyEncoding": "gzip"}) == "body-encoding"
+    assert (
+        rule_of(
+            "viewer-request", cf, {"status": "200", "body": "not base64!", "bodyEncoding": "base64"}
+        )
+        == "body-encoding"
+    )
+    assert (
+        rule_of("viewer-request", cf, {"status": "200", "body": "x", "bodyEncoding": "gzip"})
+        == "body-encoding"
+    )
 
 
 def test_the_uri_must_start_with_a_slash() -> None:
@@ -203,7 +217,11 @@ def test_the_uri_must_start_with_a_slash() -> None:
 def test_uri_and_query_must_stay_under_8192_characters() -> None:
     cf = cf_of("origin-request")
     uri = "/" + "a" * 8000
-    ok = {**copy.deepcopy(cf["request"]), "uri": uri, "querystring": "q=" + "b" * (8191 - len(uri) - 1 - 2)}
+    ok = {
+        **copy.deepcopy(cf["request"]),
+        "uri": uri,
+        "querystring": "q=" + "b" * (8191 - len(uri) - 1 - 2),
+    }
     assert validate_result("origin-request", cf, ok).request is not None
     over = {**ok, "querystring": ok["querystring"] + "b"}
     assert rule_of("origin-request", cf, over) == "uri-length"
@@ -217,7 +235,9 @@ def test_a_new_query_string_cannot_hold_spaces_controls_or_fragment(query: str) 
 
 def test_changing_method_or_client_ip_is_ignored_with_a_warning() -> None:
     cf = cf_of("viewer-request")
-    checked = validate_result("viewer-request", cf, {**cf["request"], "method": "POST", "clientIp": "1.2.3.4"})
+    checked = validate_result(
+        "viewer-request", cf, {**cf["request"], "method": "POST", "clientIp": "1.2.3.4"}
+    )
     assert checked.request is not None
     assert checked.request["method"] == "GET"
     assert checked.request["clientIp"] == cf["request"]["clientIp"]
@@ -242,7 +262,10 @@ def test_changing_method_or_client_ip_is_ignored_with_a_warning() -> None:
 )
 def test_an_invalid_origin_fails(origin: dict[str, Any]) -> None:
     cf = cf_of("origin-request")
-    assert rule_of("origin-request", cf, {**copy.deepcopy(cf["request"]), "origin": origin}) == "origin"
+    assert (
+        rule_of("origin-request", cf, {**copy.deepcopy(cf["request"]), "origin": origin})
+        == "origin"
+    )
 
 
 def test_switching_to_an_s3_origin_is_allowed_at_origin_request_only() -> None:
@@ -258,7 +281,10 @@ def test_switching_to_an_s3_origin_is_allowed_at_origin_request_only() -> None:
 def test_a_custom_origin_header_cannot_repeat_a_request_header() -> None:
     cf = cf_of("origin-request")
     origin = events.custom_origin("a.org", custom_headers={"host": "x"})
-    assert rule_of("origin-request", cf, {**copy.deepcopy(cf["request"]), "origin": origin}) == "origin"
+    assert (
+        rule_of("origin-request", cf, {**copy.deepcopy(cf["request"]), "origin": origin})
+        == "origin"
+    )
 
 
 def test_a_read_only_body_ignores_changes_and_a_replaced_body_over_the_quota_is_truncated() -> None:
@@ -277,7 +303,13 @@ def test_a_read_only_body_ignores_changes_and_a_replaced_body_over_the_quota_is_
     assert rule_of("viewer-request", cf, req) == "body-encoding"
 
 
-@given(st.dictionaries(st.from_regex(r"x-my-[a-z]{1,8}", fullmatch=True), st.from_regex(r"[ -~]{0,20}", fullmatch=True), max_size=5))
+@given(
+    st.dictionaries(
+        st.from_regex(r"x-my-[a-z]{1,8}", fullmatch=True),
+        st.from_regex(r"[ -~]{0,20}", fullmatch=True),
+        max_size=5,
+    )
+)
 def test_adding_ordinary_headers_is_always_valid_and_keys_are_filled(extra: dict[str, str]) -> None:
     cf = cf_of("origin-request")
     req = copy.deepcopy(cf["request"])
@@ -286,4 +318,6 @@ def test_adding_ordinary_headers_is_always_valid_and_keys_are_filled(extra: dict
     checked = validate_result("origin-request", cf, req)
     assert checked.request is not None
     for name, value in extra.items():
-        assert checked.request["headers"][name] == [{"key": events.header_key(name), "value": value}]
+        assert checked.request["headers"][name] == [
+            {"key": events.header_key(name), "value": value}
+        ]

@@ -1,0 +1,157 @@
+"""The worker pool: start on first use, one invocation per worker, queueing, the queue's bound,
+idle reaping, and workers lost to a timeout, a crash or memory replaced without touching the
+invocations running beside them."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable
+
+from edgesim.lambda_edge.function import LambdaEdgeFunction
+from edgesim.lambda_edge.pool import CRASH, OUT_OF_MEMORY, QUEUE_FULL, TIMEOUT
+
+from .conftest import Source, needs_node
+
+pytestmark = needs_node
+Functions = Callable[..., LambdaEdgeFunction]
+
+# Each case waits on a promise the test releases through a file, so no test depends on timing.
+CASES = """
+const fs = require('fs');
+const until = (file) => new Promise((resolve) => {
+  const poll = () => (fs.existsSync(file) ? resolve() : setTimeout(poll, 5));
+  poll();
+});
+exports.handler = async (event) => {
+  if (event.case === 'wait') await until(event.file);
+  if (event.case === 'hang') await new Promise(() => setInterval(() => {}, 1000));
+  if (event.case === 'exit') process.exit(3);
+  if (event.case === 'async-throw') setTimeout(() => { throw new Error('late failure'); }, 0);
+  if (event.case === 'async-throw') await new Promise(() => setInterval(() => {}, 1000));
+  if (event.case === 'oom') { const keep = []; for (;;) keep.push(new Array(1e5).fill(event)); }
+  return { pid: process.pid, case: event.case };
+};
+"""
+
+
+async def test_no_worker_starts_before_the_first_invocation(
+    source: Source, functions: Functions
+) -> None:
+    fn = functions(source(CASES))
+    assert fn.pool.workers == 0
+    raw = await fn.pool.invoke({"case": "ok"})
+    assert raw.cold_start
+    assert (await fn.pool.invoke({"case": "ok"})).cold_start is False
+    assert fn.pool.workers == 1
+
+
+async def test_busy_workers_make_invocations_queue_and_the_full_queue_refuses(
+    source: Source, functions: Functions, tmp_path: os.PathLike[str]
+) -> None:
+    fn = functions(source(CASES), max_workers=1, max_queue=1)
+    release = os.path.join(tmp_path, "release")
+    first = asyncio.create_task(fn.pool.invoke({"case": "wait", "file": release}))
+    while fn.pool.workers == 0 or fn.pool.idle_workers:
+        await asyncio.sleep(0.01)
+    second = asyncio.create_task(fn.pool.invoke({"case": "ok"}))
+    while fn.pool.queued == 0:
+        await asyncio.sleep(0.01)
+    third = await fn.pool.invoke({"case": "ok"})
+    assert third.failure == QUEUE_FULL
+    assert "max_workers" in third.message
+    open(release, "w").close()
+    one, two = await first, await second
+    assert one.ok
+    assert two.ok
+    assert one.result["pid"] == two.result["pid"]  # the queued one ran in the freed worker
+    assert fn.pool.started == 1
+
+
+async def test_a_timeout_kills_that_worker_only_and_a_replacement_serves_next(
+    source: Source, functions: Functions, tmp_path: os.PathLike[str]
+) -> None:
+    fn = functions(source(CASES), max_workers=2, timeout_s=0.5)
+    release = os.path.join(tmp_path, "release")
+    busy = asyncio.create_task(fn.pool.invoke({"case": "wait", "file": release}))
+    hung = await fn.pool.invoke({"case": "hang"})
+    assert hung.failure == TIMEOUT
+    assert hung.message == "Task timed out after 0.50 seconds"
+    open(release, "w").close()
+    survivor = await busy
+    assert survivor.ok  # the invocation beside it was not affected
+    after = await fn.pool.invoke({"case": "ok"})
+    assert after.ok
+    assert hung.worker_pid is not None
+    assert after.result["pid"] != hung.worker_pid
+    assert fn.pool.replaced == 1
+    _assert_gone(hung.worker_pid)
+
+
+async def test_a_crashed_worker_is_replaced(source: Source, functions: Functions) -> None:
+    fn = functions(source(CASES), max_workers=1)
+    crashed = await fn.pool.invoke({"case": "exit"})
+    assert crashed.failure == CRASH
+    assert "exit status 3" in crashed.message
+    after = await fn.pool.invoke({"case": "ok"})
+    assert after.ok
+    assert after.cold_start
+
+
+async def test_an_uncaught_asynchronous_error_fails_the_invocation_and_the_worker_is_replaced(
+    source: Source, functions: Functions
+) -> None:
+    fn = functions(source(CASES), max_workers=1)
+    failed = await fn.pool.invoke({"case": "async-throw"})
+    assert failed.error is not None
+    assert failed.error.message == "late failure"
+    after = await fn.pool.invoke({"case": "ok"})
+    assert after.ok
+    assert after.result["pid"] != failed.worker_pid
+
+
+async def test_running_out_of_memory_is_an_execution_failure(
+    source: Source, functions: Functions
+) -> None:
+    fn = functions(source(CASES), max_workers=1, memory_mb=128, timeout_s=20)
+    raw = await fn.pool.invoke({"case": "oom"})
+    assert raw.failure == OUT_OF_MEMORY
+    assert "--max-old-space-size=128" in raw.message
+    assert (await fn.pool.invoke({"case": "ok"})).ok
+
+
+async def test_idle_workers_are_reaped_and_the_next_invocation_starts_one(
+    source: Source, functions: Functions
+) -> None:
+    fn = functions(source(CASES), idle_s=0.05)
+    first = await fn.pool.invoke({"case": "ok"})
+    while fn.pool.workers:
+        await asyncio.sleep(0.02)
+    second = await fn.pool.invoke({"case": "ok"})
+    assert second.cold_start
+    assert second.result["pid"] != first.result["pid"]
+
+
+async def test_close_stops_every_worker(source: Source, functions: Functions) -> None:
+    fn = functions(source(CASES), max_workers=2)
+    results = await asyncio.gather(*(fn.pool.invoke({"case": "ok"}) for _ in range(2)))
+    pids = {r.result["pid"] for r in results}
+    await fn.close()
+    assert fn.pool.workers == 0
+    for pid in pids:
+        _assert_gone(pid)
+
+
+def _assert_gone(pid: int) -> None:
+    """The process has exited (or is a zombie about to be reaped); SIGKILL lands at once but not
+    synchronously, so allow it a moment."""
+    for _ in range(200):
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return
+        except FileNotFoundError:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"worker {pid} still running")
