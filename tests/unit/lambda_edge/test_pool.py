@@ -8,6 +8,7 @@ import asyncio
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from edgesim.lambda_edge.function import LambdaEdgeFunction
 from edgesim.lambda_edge.pool import CRASH, OUT_OF_MEMORY, QUEUE_FULL, TIMEOUT
@@ -53,15 +54,13 @@ async def test_busy_workers_make_invocations_queue_and_the_full_queue_refuses(
     fn = functions(source(CASES), max_workers=1, max_queue=1)
     release = os.path.join(tmp_path, "release")
     first = asyncio.create_task(fn.pool.invoke({"case": "wait", "file": release}))
-    while fn.pool.workers == 0 or fn.pool.idle_workers:
-        await asyncio.sleep(0.01)
+    await until(lambda: fn.pool.workers == 1 and not fn.pool.idle_workers)
     second = asyncio.create_task(fn.pool.invoke({"case": "ok"}))
-    while fn.pool.queued == 0:
-        await asyncio.sleep(0.01)
+    await until(lambda: fn.pool.queued == 1)
     third = await fn.pool.invoke({"case": "ok"})
     assert third.failure == QUEUE_FULL
     assert "max_workers" in third.message
-    open(release, "w").close()
+    await asyncio.to_thread(Path(release).touch)
     one, two = await first, await second
     assert one.ok
     assert two.ok
@@ -78,7 +77,7 @@ async def test_a_timeout_kills_that_worker_only_and_a_replacement_serves_next(
     hung = await fn.pool.invoke({"case": "hang"})
     assert hung.failure == TIMEOUT
     assert hung.message == "Task timed out after 0.50 seconds"
-    open(release, "w").close()
+    await asyncio.to_thread(Path(release).touch)
     survivor = await busy
     assert survivor.ok  # the invocation beside it was not affected
     after = await fn.pool.invoke({"case": "ok"})
@@ -126,8 +125,7 @@ async def test_idle_workers_are_reaped_and_the_next_invocation_starts_one(
 ) -> None:
     fn = functions(source(CASES), idle_s=0.05)
     first = await fn.pool.invoke({"case": "ok"})
-    while fn.pool.workers:
-        await asyncio.sleep(0.02)
+    await until(lambda: fn.pool.workers == 0)
     second = await fn.pool.invoke({"case": "ok"})
     assert second.cold_start
     assert second.result["pid"] != first.result["pid"]
@@ -141,6 +139,14 @@ async def test_close_stops_every_worker(source: Source, functions: Functions) ->
     assert fn.pool.workers == 0
     for pid in pids:
         _assert_gone(pid)
+
+
+async def until(check: Callable[[], bool]) -> None:
+    for _ in range(1000):
+        if check():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the pool never reached the expected state")
 
 
 def _assert_gone(pid: int) -> None:
