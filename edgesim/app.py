@@ -28,7 +28,7 @@ from edgesim.controlplane.guard import HostPolicy, guard, new_token
 from edgesim.devloop.metrics import Metrics
 from edgesim.devloop.recorder import TrafficRecorder
 from edgesim.devloop.requestlog import RequestLog
-from edgesim.distribution.model import Distribution
+from edgesim.distribution.model import Distribution, LocalOrigin
 from edgesim.edge import listener, signed_urls
 from edgesim.edge.cache import HttpCache
 from edgesim.edge.functions import FunctionRegistry
@@ -40,7 +40,7 @@ from edgesim.inspector.api import Inspector
 from edgesim.inspector.capture import FlowCapture
 from edgesim.kvs.clock import Clock, SettableClock
 from edgesim.kvs.service import KvsService
-from edgesim.origins import S3DirectoryOrigin
+from edgesim.origins.buckets import LocalBuckets
 from edgesim.runtime.function import BudgetPolicy
 from edgesim.stores import kvs_service_for, sync_kvs_seeds
 from edgesim.tls import LocalTls, certificates_for
@@ -121,7 +121,7 @@ class EdgeServer:
         # Idle keep-alive connections (and a request head that never completes) are closed after
         # this many seconds on every listener: [server] keepalive_timeout_s (edgesim.edge.listener).
         self.keepalive_timeout_s = dist.server.keepalive_timeout_s
-        self._directories: dict[Path, S3DirectoryOrigin] = {}
+        self.buckets = LocalBuckets(self.clock.wall)  # [origins_local] directories as S3
         self.tls: LocalTls | None = None
         self.viewer_port = 0
         self.https_port: int | None = None
@@ -148,8 +148,7 @@ class EdgeServer:
             f"{throttling.over_budget_ratio:.0%} over budget → {throttling.duration_s:g} s"
         )
         for key, local in sorted(dist.origins_local.items()):
-            served = f" (served as an S3 bucket at {local.url})" if local.directory else ""
-            lines.append(f"origin {key} → {local.directory or local.url}{served}")
+            lines.append(f"origin {key} → {_local_label(local)}")
         if self.recorder is not None:
             lines.append(f"recording viewer requests to {self.recorder.path} (edgesim rehearse)")
         if self.tls is not None:
@@ -224,8 +223,8 @@ class EdgeServer:
                 '"lenient" or rules = {...} on the function in [[functions]] to serve anyway):\n'
                 + "\n".join(errors)
             )
-        await self._serve_directories(self.dist)
-        self.proxy.swap(EdgeState(self._with_directories(self.dist), self.proxy.state.functions))
+        await self.buckets.serve(self.dist)
+        self.proxy.swap(EdgeState(self.buckets.resolve(self.dist), self.proxy.state.functions))
         server = self.dist.server
         # Client-caused errors never print tracebacks from aiohttp's own logger (one line each).
         listener.quiet_client_errors()
@@ -262,28 +261,6 @@ class EdgeServer:
         inspector.timeline.observe(self)  # the stores as they start: later writes are charted
         return admin
 
-    async def _serve_directories(self, dist: Distribution) -> None:
-        """A local S3 emulation for every directory [origins_local] maps an origin to."""
-        for local in dist.origins_local.values():
-            if local.directory is not None and local.directory not in self._directories:
-                origin = S3DirectoryOrigin(local.directory)
-                try:
-                    await origin.start(host="127.0.0.1", port=0)
-                except NotADirectoryError:
-                    raise InputError(
-                        f"[origins_local] {local.key}: {local.directory} is not a directory"
-                    ) from None
-                self._directories[local.directory] = origin
-
-    def _with_directories(self, dist: Distribution) -> Distribution:
-        """``dist`` with each directory origin's local URL filled in (its S3 emulation's)."""
-        mapped = {
-            key: replace(local, url=self._directories[local.directory].url)
-            for key, local in dist.origins_local.items()
-            if local.directory is not None and local.directory in self._directories
-        }
-        return replace(dist, origins_local={**dist.origins_local, **mapped}) if mapped else dist
-
     async def _runner(self, app: web.Application) -> web.AppRunner:
         runner = web.AppRunner(
             app, access_log=None, shutdown_timeout=1.0, keepalive_timeout=self.keepalive_timeout_s
@@ -318,9 +295,7 @@ class EdgeServer:
         for runner in reversed(self._runners):
             await runner.cleanup()
         self._runners.clear()
-        for origin in self._directories.values():
-            await origin.stop()
-        self._directories.clear()
+        await self.buckets.stop()
         if self.tls is not None:
             self.tls.close()
             self.tls = None
@@ -387,12 +362,7 @@ class EdgeServer:
             ("[server]", current.server, dist.server),
         )
         changed = [label for label, old, new in fixed if old != new]
-        served = set(self._directories) if self._runners else None
-        new_dirs = {
-            str(local.directory)
-            for local in dist.origins_local.values()
-            if local.directory is not None and served is not None and local.directory not in served
-        }
+        new_dirs = self.buckets.unserved(dist) if self._runners else []
         if new_dirs:
             changed.append(f"[origins_local] directories ({', '.join(sorted(new_dirs))})")
         if changed:
@@ -415,7 +385,7 @@ class EdgeServer:
             return
         for error in failed:  # lenient functions: served, answering 503 until they load
             self.say_error(error)
-        self.proxy.swap(EdgeState(self._with_directories(dist), functions))
+        self.proxy.swap(EdgeState(self.buckets.resolve(dist), functions))
         self.say("configuration reloaded")
 
     def status(self) -> dict[str, Any]:
@@ -480,3 +450,17 @@ def _config_label(dist: Distribution) -> str:
     if dist.sources:
         return f"imported from {dist.sources[0]}"
     return "(bundled demo)"
+
+
+def _local_label(local: LocalOrigin) -> str:
+    """How the banner shows an [origins_local] entry."""
+    checks = f", checking signatures for {local.access.region}" if local.access else ""
+    if local.regions:
+        urls = dict(local.region_urls)
+        by_region = ", ".join(f"{r}: {d} at {urls.get(r, '?')}" for r, d in local.regions)
+        return (
+            f"S3 buckets by region ({by_region}){', checking signatures' if local.access else ''}"
+        )
+    if local.directory is not None:
+        return f"{local.directory} (served as an S3 bucket at {local.url}{checks})"
+    return str(local.url)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
-from edgesim.distribution.model import CustomHeader, LocalOrigin, Origin, OriginGroup
+from edgesim.distribution.model import CustomHeader, LocalOrigin, Origin, OriginGroup, S3Access
 from edgesim.distribution.tables import (
     MISSING,
     Context,
@@ -271,9 +271,12 @@ def local_origin(
     to ``base_dir``. Raises InputError saying what is wrong, without saying where it was written
     (the config reader and the command line each prefix their own place)."""
     _check_local_key(key, origins, groups)
+    if isinstance(value, dict):
+        return _local_table(key, value, base_dir)
     if not isinstance(value, str):
         raise InputError(
-            f"expected a URL or a directory (a string), got {toml_type(value)} {value!r}"
+            f"expected a URL or a directory (a string, or a table with url, dir or regions), "
+            f"got {toml_type(value)} {value!r}"
         )
     if not value.strip():
         raise InputError("expected a URL or a directory, got an empty string")
@@ -291,6 +294,86 @@ def local_origin(
     raise InputError(
         f"{value!r} is neither a URL (http:// or https://) nor a directory: {directory} {found}"
     )
+
+
+# A region name as AWS spells them (us-east-1, eu-west-1, ap-southeast-2, us-gov-west-1, ...).
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
+_TABLE_KEYS = ("url", "dir", "regions", "region", "credentials")
+DEFAULT_S3_REGION = "us-east-1"
+
+
+def _local_table(key: str, table: Mapping[str, Any], base_dir: Path) -> LocalOrigin:
+    """The table forms: ``{ url = "…" }``, ``{ dir = "…", region = "…", credentials = {…} }``
+    and ``{ regions = { "us-east-1" = "dir-a", … }, credentials = {…} }`` (MRAP-style: the
+    directory of the region nearest the POP answers)."""
+    unknown = [k for k in table if k not in _TABLE_KEYS]
+    if unknown:
+        raise InputError(f"unknown key {unknown[0]!r} (expected: {', '.join(_TABLE_KEYS)})")
+    forms = [k for k in ("url", "dir", "regions") if k in table]
+    if len(forms) != 1:
+        raise InputError("a table needs exactly one of url, dir and regions")
+    if "url" in table:
+        if "region" in table or "credentials" in table:
+            raise InputError("region and credentials belong to a directory (dir or regions)")
+        return LocalOrigin(key=key, url=_local_url(_string(table, "url")))
+    credentials = _credentials(table.get("credentials"))
+    if "dir" in table:
+        region = _region(table.get("region", DEFAULT_S3_REGION), "region")
+        directory = _directory(_string(table, "dir"), base_dir, "dir")
+        access = S3Access(region, credentials) if credentials else None
+        return LocalOrigin(key=key, directory=directory, access=access)
+    if "region" in table:
+        raise InputError("with regions, each directory's region is its key (no region)")
+    regions = table["regions"]
+    if not isinstance(regions, dict) or not regions:
+        raise InputError(f"regions: expected a table of region = directory, got {regions!r}")
+    pairs = tuple(
+        (_region(name, f"regions.{name}"), _directory(_string(regions, name, "regions."),
+                                                       base_dir, f"regions.{name}"))
+        for name in regions
+    )  # fmt: skip
+    # Every region's bucket takes the same keys: an MRAP signs once for all of them (SigV4A).
+    access = S3Access(pairs[0][0], credentials) if credentials else None
+    return LocalOrigin(key=key, regions=pairs, access=access)
+
+
+def _string(table: Mapping[str, Any], name: str, prefix: str = "") -> str:
+    value = table[name]
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(f"{prefix}{name}: expected a non-empty string, got {value!r}")
+    return value
+
+
+def _region(value: object, where: str) -> str:
+    if not isinstance(value, str) or not _REGION.fullmatch(value):
+        raise InputError(f"{where}: {value!r} is not an AWS region name such as 'eu-west-1'")
+    return value
+
+
+def _directory(value: str, base_dir: Path, where: str) -> Path:
+    path = Path(value).expanduser()
+    directory = path if path.is_absolute() else base_dir / path
+    if not directory.is_dir():
+        found = "is a file" if directory.exists() else "does not exist"
+        raise InputError(f"{where}: {directory} {found} (expected a directory)")
+    return directory.resolve()
+
+
+def _credentials(value: object) -> tuple[tuple[str, str], ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise InputError(
+            'credentials: expected a table { access_key_id = "…", secret_access_key = "…" }'
+        )
+    extra = [k for k in value if k not in ("access_key_id", "secret_access_key")]
+    if extra:
+        raise InputError(f"credentials: unknown key {extra[0]!r}")
+    pair = tuple(_string(value, k, "credentials.") for k in ("access_key_id", "secret_access_key")
+                 if k in value)  # fmt: skip
+    if len(pair) != 2:
+        raise InputError("credentials: needs access_key_id and secret_access_key")
+    return ((pair[0], pair[1]),)
 
 
 def _check_local_key(

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from edgesim.origins.s3auth import S3RequestAuth
 from edgesim.origins.s3conditional import http_date, if_range_holds, precondition
 from edgesim.origins.s3keys import (
     DEFAULT_CONTENT_TYPE,
@@ -65,11 +66,22 @@ class S3DirectoryOrigin:
     "Restricting access to an Amazon S3 origin"). ``bucket`` names the bucket in listings
     (default: the directory's name).
 
+    ``auth`` checks each request's SigV4/SigV4A signature first, as S3 does for a private
+    bucket (:mod:`edgesim.origins.s3auth`).
+
     ``await start()`` returns the base URL (``http://127.0.0.1:PORT``); ``await stop()`` ends it.
     """
 
-    def __init__(self, directory: Path, *, list_bucket: bool = False, bucket: str = "") -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        list_bucket: bool = False,
+        bucket: str = "",
+        auth: S3RequestAuth | None = None,
+    ) -> None:
         self.directory = Path(directory)
+        self.auth = auth  # None: every request is let in (no credentials configured)
         self.list_bucket = list_bucket
         self.bucket = bucket or self.directory.name
         self._root = os.path.realpath(self.directory)
@@ -113,6 +125,12 @@ class S3DirectoryOrigin:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         ids = request_ids()
+        if self.auth is not None:
+            # S3 authenticates a request before it looks at the method or the key.
+            path, _, query = request.raw_path.partition("?")
+            failure = self.auth.check(request.method, path, query, list(request.headers.items()))
+            if failure is not None:
+                return error(ids, failure.status, failure.code, failure.message, failure.fields)
         key = key_from_raw_path(request.raw_path)
         if request.method not in ("GET", "HEAD"):
             # Read-only: S3's answer to a method a resource does not take (MethodNotAllowed with

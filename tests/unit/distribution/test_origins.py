@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edgesim.distribution.config import parse_config
-from edgesim.distribution.model import LocalOrigin
+from edgesim.distribution.config import load_config, parse_config
+from edgesim.distribution.model import LocalOrigin, S3Access
 from edgesim.distribution.origins import local_origin
 from edgesim.errors import InputError
 from tests.unit.distribution.helpers import (
@@ -241,12 +241,33 @@ LOCAL_CASES = named_cases(
         (
             "local-value-type",
             local("app = 9000"),
-            "edgesim.toml: origins_local.app: expected a URL or a directory (a string), got integer 9000",
+            "edgesim.toml: origins_local.app: expected a URL or a directory (a string, or a table "
+            "with url, dir or regions), got integer 9000",
         ),
         (
-            "local-value-table",
-            local('app = { url = "http://127.0.0.1:9000" }'),
-            "edgesim.toml: origins_local.app: expected a URL or a directory (a string), got table {'url': 'http://127.0.0.1:9000'}",
+            "local-table-url-with-region",
+            local('app = { url = "http://127.0.0.1:9000", region = "us-east-1" }'),
+            "edgesim.toml: origins_local.app: region and credentials belong to a directory (dir or regions)",
+        ),
+        (
+            "local-table-two-forms",
+            local('app = { url = "http://127.0.0.1:9000", dir = "." }'),
+            "edgesim.toml: origins_local.app: a table needs exactly one of url, dir and regions",
+        ),
+        (
+            "local-table-unknown-key",
+            local('app = { dir = ".", bucket = "x" }'),
+            "edgesim.toml: origins_local.app: unknown key 'bucket' (expected: url, dir, regions, region, credentials)",
+        ),
+        (
+            "local-table-bad-region",
+            local('app = { dir = ".", region = "Europe" }'),
+            "edgesim.toml: origins_local.app: region: 'Europe' is not an AWS region name such as 'eu-west-1'",
+        ),
+        (
+            "local-table-half-credentials",
+            local('app = { dir = ".", credentials = { access_key_id = "AKID" } }'),
+            "edgesim.toml: origins_local.app: credentials: needs access_key_id and secret_access_key",
         ),
         (
             "local-value-empty",
@@ -300,6 +321,38 @@ LOCAL_CASES = named_cases(
 @pytest.mark.parametrize(("text", "expected"), LOCAL_CASES)
 def test_local_origin_problem_is_named(project: Path, text: str, expected: str) -> None:
     assert_problem(project, text, expected)
+
+
+def test_local_table_forms_read_directories_regions_and_credentials(project: Path) -> None:
+    for name in ("eu", "us"):
+        (project / name).mkdir()
+    creds = 'credentials = { access_key_id = "AKID", secret_access_key = "s3cr3t" }'
+    text = local(
+        f'app = {{ dir = "eu", region = "eu-west-1", {creds} }}\n'
+        f'b = {{ url = "http://127.0.0.1:9000" }}\n'
+        f'"m.mrap.accesspoint.s3-global.amazonaws.com" = '
+        f'{{ regions = {{ "us-east-1" = "us", "eu-west-1" = "eu" }}, {creds} }}'
+    )
+    (project / "edgesim.toml").write_text(text)
+    dist = load_config(project / "edgesim.toml")
+    app = dist.origins_local["app"]
+    assert app.directory == (project / "eu").resolve()
+    assert app.access == S3Access("eu-west-1", (("AKID", "s3cr3t"),))
+    assert dist.origins_local["b"].url == "http://127.0.0.1:9000"
+    mrap = dist.origins_local["m.mrap.accesspoint.s3-global.amazonaws.com"]
+    assert mrap.regions == (
+        ("us-east-1", (project / "us").resolve()),
+        ("eu-west-1", (project / "eu").resolve()),
+    )
+    assert mrap.access is not None
+    assert mrap.access.credentials == (("AKID", "s3cr3t"),)
+    missing = local('app = { regions = { "us-east-1" = "nowhere" } }')
+    assert_problem(
+        project,
+        missing,
+        f"edgesim.toml: origins_local.app: regions.us-east-1: {project / 'nowhere'} does not "
+        "exist (expected a directory)",
+    )
 
 
 def test_a_local_directory_must_exist_and_be_a_directory(project: Path) -> None:
