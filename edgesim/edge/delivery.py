@@ -1,11 +1,20 @@
 """Between aiohttp and the pipeline: the viewer's request as an :class:`EdgeRequest`, and an
 :class:`EdgeResponse` written back to the viewer, streaming the body from wherever it comes
-(a body in hand, a cached object, or the origin — then also into the cache writer)."""
+(a body in hand, a cached object, or the origin — then also into the cache writer).
+
+Nothing goes on the wire that CloudFront would not send: aiohttp's ``StreamResponse`` fills in
+``Content-Type: application/octet-stream``, ``Server: Python/… aiohttp/…`` and a ``Date`` from
+the machine's clock when a response lacks them; :class:`ViewerResponse` sends only the headers
+the pipeline chose, and a missing ``Date`` comes from the edge clock (docs/serve.md, "What the
+viewer receives").
+"""
 
 from __future__ import annotations
 
+from email.utils import formatdate
+
 import aiohttp
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiohttp.http import HttpVersion10, HttpVersion11
 
 from edgesim.edge.flow import (
@@ -155,7 +164,48 @@ async def _send(
     await _finish(out, flow)
 
 
+class ViewerResponse(web.StreamResponse):
+    """A ``StreamResponse`` that adds none of aiohttp's defaults: no ``Content-Type`` or
+    ``Server`` the pipeline did not set (CloudFront passes the origin's headers and adds only its
+    own, reference B.7), and no ``Date`` (:func:`_prepare` sets it from the edge clock).
+
+    aiohttp offers no public switch for these defaults (its ``on_response_prepare`` signal needs
+    an ``Application``; the viewer listener is the low-level server), so the one hook that fills
+    them in is wrapped; ``tests/unit/edge/test_viewer_wire.py`` fails if aiohttp changes it.
+    Framing headers aiohttp adds (``Transfer-Encoding: chunked`` for a body of unknown length,
+    ``Connection`` for the viewer's connection) stay: they belong to the viewer's connection.
+    """
+
+    async def _prepare_headers(self) -> None:
+        chosen = {name for name in _DEFAULTED if name in self.headers}
+        await super()._prepare_headers()
+        for name in _DEFAULTED - chosen:
+            self.headers.popall(name, None)
+
+
+_DEFAULTED = frozenset({hdrs.CONTENT_TYPE, hdrs.SERVER})
+
+
+def as_viewer_response(out: web.StreamResponse) -> web.StreamResponse:
+    """``out`` sending only the pipeline's headers (see :class:`ViewerResponse`). The proxy
+    builds a plain ``StreamResponse``; ``ViewerResponse`` adds behaviour and no state, so the
+    instance takes its class before it is prepared."""
+    if type(out) is web.StreamResponse:
+        out.__class__ = ViewerResponse
+    return out
+
+
+def http_date(epoch_ms: float) -> str:
+    """An HTTP ``Date`` value (RFC 9110 §5.6.7, IMF-fixdate) for an edge-clock time."""
+    return formatdate(epoch_ms / 1000, usegmt=True)
+
+
 async def _prepare(request: web.BaseRequest, out: web.StreamResponse, flow: Flow) -> None:
+    if hdrs.DATE not in out.headers:
+        # CloudFront's responses always carry a Date; when the origin (or the function that
+        # made the response) sent none, the edge's own, on the edge clock: the request's arrival.
+        out.headers[hdrs.DATE] = http_date(flow.received_ms)
+    out = as_viewer_response(out)
     try:
         await out.prepare(request)
     except ConnectionError as exc:

@@ -14,7 +14,6 @@ reference notes, part B.7, for the headers CloudFront adds (X-Cache, Via, X-Amz-
 from __future__ import annotations
 
 import base64
-import email.utils
 import functools
 import hashlib
 import os
@@ -235,8 +234,9 @@ def apply_response_headers_policy(
     Order, as the guide states it: remove headers first, then add the headers of the other
     sections (CORS, security, custom), each with its own origin-override setting - so a header
     both removed and added ends up with the policy's value. When ``Server`` or ``Date`` is
-    removed, CloudFront "adds its own version of these headers" (``Server: CloudFront``, the
-    current date) unless the policy itself set them.
+    removed, CloudFront "adds its own version of these headers": ``Server: CloudFront`` here,
+    unless the policy itself set one; the date when the response is sent, on the edge clock,
+    by ``edge.delivery`` (which gives every response without ``Date`` one).
     """
     if policy is None:
         return list(headers)
@@ -246,7 +246,7 @@ def apply_response_headers_policy(
             out = _put(out, name, value, override=policy.cors.origin_override)
     out = _put_all(out, policy.security_headers)
     out = _put_all(out, policy.custom_headers)
-    return _restore_removed_server_and_date(out, policy.remove_headers)
+    return _restore_removed_server(out, policy.remove_headers)
 
 
 def _put_all(headers: Headers, configured: Iterable[CustomHeader]) -> Headers:
@@ -255,10 +255,7 @@ def _put_all(headers: Headers, configured: Iterable[CustomHeader]) -> Headers:
     return headers
 
 
-def _restore_removed_server_and_date(headers: Headers, removed: frozenset[str]) -> Headers:
-    lowered = {name.lower() for name in removed}
-    if "server" in lowered and not _has(headers, "server"):
+def _restore_removed_server(headers: Headers, removed: frozenset[str]) -> Headers:
+    if any(name.lower() == "server" for name in removed) and not _has(headers, "server"):
         headers = [*headers, SERVER_HEADER]
-    if "date" in lowered and not _has(headers, "date"):
-        headers = [*headers, ("Date", email.utils.formatdate(usegmt=True))]
     return headers

@@ -1,7 +1,8 @@
-"""Response stage: what CloudFront does to a response before the viewer gets it — automatic
-compression of an origin body, the behaviour's response headers policy, and CloudFront's own
-headers (``X-Cache``, ``Via``, ``X-Amz-Cf-Pop``, ``X-Amz-Cf-Id``; ``Server: CloudFront`` on the
-responses it or a function generated)."""
+"""Response stage: what CloudFront does to a response before the viewer gets it — the origin's
+headers it removes or replaces (``edgesim.edge.removed_headers``), automatic compression of an
+origin body, the behaviour's response headers policy, and CloudFront's own headers
+(``X-Cache``, ``Via``, ``X-Amz-Cf-Pop``, ``X-Amz-Cf-Id``; ``Server: CloudFront`` on the
+responses it or a function generated). ``Date`` when none was sent: ``edge.delivery``."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from edgesim.edge.compression import (
 from edgesim.edge.event_codec import wire_name
 from edgesim.edge.flow import EdgeResponse, OriginBody, XCache
 from edgesim.edge.message import HOP_BY_HOP, EdgeRequest, Headers
+from edgesim.edge.removed_headers import REPLACED_BY_CLOUDFRONT, origin_response_headers
 from edgesim.edge.response_headers import (
     SERVER_HEADER,
     apply_response_headers_policy,
@@ -22,14 +24,18 @@ from edgesim.edge.response_headers import (
 )
 
 DEBUG_HEADER = "X-Edgesim-Error"
+_VIA_SLOT = ("Via", "")  # where the response's own Via stood (replaced by identity)
 
 
 def from_origin(
     body: OriginBody, status: int, headers: Headers, reason: str | None, *, req: EdgeRequest,
     behavior: Behavior,
 ) -> EdgeResponse:  # fmt: skip
-    """An origin response as it leaves the cache stage: compressed on the way when CloudFront
-    would ("Serve compressed files"), before caching, so later hits get the compressed copy."""
+    """An origin response as it leaves the cache stage: without the headers CloudFront removes
+    (``Set-Cookie`` when no cookie is forwarded, ``Vary`` values it does not honour), compressed
+    on the way when CloudFront would ("Serve compressed files") — before caching, so later hits
+    get what the first viewer got."""
+    headers = origin_response_headers(headers, behavior)
     encoding = choose_encoding(
         behavior, req.header("accept-encoding"), http_version=req.http_version, method=req.method
     )
@@ -57,16 +63,35 @@ def wire_headers(
         headers = apply_response_headers_policy(
             headers, behavior.response_headers_policy, request=req
         )
-    wire = [(wire_name(n), v) for n, v in headers if n not in HOP_BY_HOP]
-    if response.made_by_edge and not any(n.lower() == "server" for n, _ in wire):
-        wire.append(SERVER_HEADER)
-    wire += cloudfront_response_headers(
+    own = cloudfront_response_headers(
         x_cache=response.x_cache,
         pop=req.pop,
         request_id=request_id,
         http_version=req.http_version,
         via_id=via_id,
     )
+    wire: list[tuple[str, str]] = []
+    via: list[str] = []  # the response's own Via values (an origin behind another proxy)
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered in HOP_BY_HOP or lowered in REPLACED_BY_CLOUDFRONT:
+            continue
+        if lowered == "via":
+            if not via:
+                wire.append(_VIA_SLOT)
+            via.append(value)
+            continue
+        wire.append((wire_name(name), value))
+    if via:
+        # One Via line where the response had its first, CloudFront's entry appended (as seen
+        # through two CloudFront hops; see edgesim.edge.removed_headers).
+        ours = next(value for name, value in own if name == "Via")
+        joined = ", ".join([*(v.strip() for v in via if v.strip()), ours])
+        wire = [("Via", joined) if line is _VIA_SLOT else line for line in wire]
+        own = [(name, value) for name, value in own if name != "Via"]
+    if response.made_by_edge and not any(n.lower() == "server" for n, _ in wire):
+        wire.append(SERVER_HEADER)
+    wire += own
     if debug and response.detail:
         wire.append((DEBUG_HEADER, _one_line(response.detail)))
     return wire
