@@ -158,12 +158,13 @@ class SettableClock:
         self._real_wall_ns = real_wall_ns
         self._real_mono_ns = real_mono_ns
         self._lock = threading.Lock()
-        wall_offset = (
-            0 if start is None else _ns_of(checked_instant(start, "start")) - real_wall_ns()
-        )
-        self._state = ClockState(wall_offset_ns=wall_offset)
+        # One reading of each real clock: a start read twice would drift by the time between.
+        real_wall, real_mono = real_wall_ns(), real_mono_ns()
+        wall = real_wall if start is None else _ns_of(checked_instant(start, "start"))
         if frozen:
-            self.freeze()
+            self._state = ClockState(frozen_wall_ns=wall, frozen_mono_ns=real_mono)
+        else:
+            self._state = ClockState(wall_offset_ns=wall - real_wall)
 
     @classmethod
     def from_state(

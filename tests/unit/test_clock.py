@@ -185,3 +185,17 @@ def test_any_session_only_moves_forward_and_keeps_both_readings_together(
         assert clock.monotonic() >= mono
         # Every jump of the wall reading moved the monotonic one as much (within float rounding).
         assert abs(clock.wall_ns() - round(clock.monotonic() * 1e9) - gap) < 10_000
+
+
+def test_a_frozen_start_is_exact_however_long_reading_the_real_clocks_takes() -> None:
+    real = FakeTime()
+
+    def slow_wall() -> int:  # a busy machine: time passes between two readings
+        real.tick(12_000_000)
+        return real.wall
+
+    clock = SettableClock(
+        LAUNCH, frozen=True, real_wall_ns=slow_wall, real_mono_ns=lambda: real.mono
+    )
+    assert clock.wall_ns() == LAUNCH_MS * 1_000_000
+    assert clock.describe()["now"] == "2030-01-01T09:00:00.000Z"
