@@ -71,10 +71,10 @@ async def test_busy_workers_make_invocations_queue_and_the_full_queue_refuses(
 async def test_a_timeout_kills_that_worker_only_and_a_replacement_serves_next(
     source: Source, functions: Functions, tmp_path: os.PathLike[str]
 ) -> None:
-    fn = functions(source(CASES), max_workers=2, timeout_s=0.5)
+    fn = functions(source(CASES), max_workers=2, timeout_s=30)
     release = os.path.join(tmp_path, "release")
     busy = asyncio.create_task(fn.pool.invoke({"case": "wait", "file": release}))
-    hung = await fn.pool.invoke({"case": "hang"})
+    hung = await fn.pool.invoke({"case": "hang"}, timeout_s=0.5)
     assert hung.failure == TIMEOUT
     assert hung.message == "Task timed out after 0.50 seconds"
     await asyncio.to_thread(Path(release).touch)
