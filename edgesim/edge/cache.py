@@ -5,10 +5,15 @@ viewer; :meth:`CacheWriter.commit` makes the object visible to :meth:`HttpCache.
 up to ``spill_threshold_bytes`` live in memory; a writer that goes past it moves what it has to a
 temporary file and appends to that file from then on, so a big object is never held whole.
 
-Eviction is least-recently-used, separately for in-memory bodies (``memory_limit_bytes``) and
-spilled ones (``disk_limit_bytes``); an evicted entry disappears with its file. Expired entries
-are kept until evicted or replaced: CloudFront serves an expired object when the origin fails
-with a 5xx (reference B.8), so only the caller can tell whether a stale entry is still useful.
+Two budgets, one cache for every POP (``[cache] memory_limit_mb`` and ``disk_limit_mb``):
+memory holds each entry's estimated cost (its key, path, headers and bookkeeping, plus its body
+when in memory: ``edgesim.edge.cache_cost``), disk holds spilled bodies. Eviction is
+least-recently-used and O(1) per evicted entry: over the memory budget the least recently used
+entry goes (the ``OrderedDict`` is kept in LRU order), over the disk budget the least recently
+used spilled one (a second ``OrderedDict`` holds just those); an evicted entry disappears with
+its file. Expired entries are kept until evicted or replaced: CloudFront serves an expired
+object when the origin fails with a 5xx (reference B.8), so only the caller can tell whether a
+stale entry is still useful.
 
 Invalidation patterns follow CloudFront's documented rules (Developer Guide, "Invalidating
 files" / "Invalidation paths"): case-sensitive, relative to the distribution, starting with "/",
@@ -29,10 +34,11 @@ import time
 import urllib.parse
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
+from edgesim.edge.cache_cost import entry_memory_cost
 from edgesim.edge.message import Headers
 from edgesim.edge.ttl import TtlDecision
 
@@ -46,7 +52,7 @@ MAX_INVALIDATION_PATH = 4_000  # "The maximum length of a path is 4,000 characte
 _PATTERN_SAFE = "".join(chr(c) for c in range(0x21, 0x7F))
 
 
-@dataclass
+@dataclass(slots=True)
 class CachedObject:
     """One stored response. Times are ``HttpCache`` clock seconds (monotonic by default)."""
 
@@ -61,6 +67,8 @@ class CachedObject:
     key: str = ""
     body: bytes | None = field(default=None, repr=False)  # in-memory body, or None if spilled
     spill_file: Path | None = field(default=None, repr=False)
+    pop: str = ""  # the edge location whose cache holds it (per-POP figures)
+    memory_cost: int = 0  # what it counts against the memory budget, set when stored
 
     def age(self, now: float) -> int:
         """Whole seconds since the object was stored, for the ``Age`` response header."""
@@ -215,8 +223,30 @@ class CacheWriter:
         self._chunks = []
 
 
+@dataclass
+class PopUsage:
+    """What one POP's entries hold: counted on every store and removal, never by scanning."""
+
+    entries: int = 0
+    memory_bytes: int = 0  # estimated memory cost (what counts against the memory budget)
+    disk_bytes: int = 0  # spilled bodies
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "entries": self.entries,
+            "memory_bytes": self.memory_bytes,
+            "disk_bytes": self.disk_bytes,
+        }
+
+
 class HttpCache:
-    """Cache entries by cache key (see :func:`edgesim.edge.policy_rules.cache_key`)."""
+    """Cache entries by cache key (see :func:`edgesim.edge.policy_rules.cache_key`).
+
+    ``count_entry_overhead`` charges each entry's key, headers and bookkeeping to the memory
+    budget besides its in-memory body (``edgesim.edge.cache_cost``); serve always turns it on
+    (``edgesim.app``). Off, the budget counts in-memory body bytes only, as before issue 17:
+    a small budget then holds exactly so many bodies, which some unit tests rely on.
+    """
 
     def __init__(
         self,
@@ -227,18 +257,25 @@ class HttpCache:
         spill_dir: Path | None = None,
         max_object_bytes: int = 2 * GiB,
         disk_limit_bytes: int = 8 * GiB,
+        count_entry_overhead: bool = False,
     ) -> None:
         self.clock = clock
         self.memory_limit_bytes = memory_limit_bytes
         self.spill_threshold_bytes = spill_threshold_bytes
         self.max_object_bytes = max_object_bytes
         self.disk_limit_bytes = disk_limit_bytes
+        self.count_entry_overhead = count_entry_overhead
         self._spill_dir = spill_dir
         self._own_spill_dir: Path | None = None  # created (and removed) by us
+        # Every entry, least recently used first; the spilled ones again, in the same order, so
+        # that the disk budget finds its victim without walking past in-memory entries.
         self._entries: OrderedDict[str, CachedObject] = OrderedDict()
+        self._spilled: OrderedDict[str, None] = OrderedDict()
         self._writers: set[CacheWriter] = set()
-        self._memory_bytes = 0
+        self._memory_bytes = 0  # in-memory bodies
+        self._memory_used = 0  # what counts against memory_limit_bytes
         self._disk_bytes = 0
+        self._pops: dict[str, PopUsage] = {}
         self._counters = {"hits": 0, "misses": 0, "evictions": 0, "invalidated": 0}
 
     # --- reading ---------------------------------------------------------------------------
@@ -251,7 +288,7 @@ class HttpCache:
         """The stored object, fresh or stale (check ``is_fresh``); marks it recently used."""
         obj = self._entries.get(key)
         if obj is not None:
-            self._entries.move_to_end(key)
+            self._touch(key, obj)
         return obj
 
     def record_hit(self) -> None:
@@ -260,17 +297,26 @@ class HttpCache:
     def record_miss(self) -> None:
         self._counters["misses"] += 1
 
-    def stats(self) -> dict[str, int]:
-        spilled = sum(1 for obj in self._entries.values() if obj.spilled)
+    def stats(self) -> dict[str, Any]:
+        """Totals (``memory_used_bytes`` is what the memory budget counts), the budgets, the
+        counters and, under ``pops``, entries and bytes per POP. O(POPs), no scan of entries."""
         return {
             "entries": len(self._entries),
             "bytes": self._memory_bytes + self._disk_bytes,
             "memory_bytes": self._memory_bytes,
+            "memory_used_bytes": self._memory_used,
+            "memory_limit_bytes": self.memory_limit_bytes,
             "disk_bytes": self._disk_bytes,
-            "spilled_entries": spilled,
+            "disk_limit_bytes": self.disk_limit_bytes,
+            "spilled_entries": len(self._spilled),
             "writers": len(self._writers),
             **self._counters,
+            "pops": {pop: usage.as_dict() for pop, usage in sorted(self._pops.items())},
         }
+
+    def pop_usage(self) -> dict[str, PopUsage]:
+        """Entries and bytes per POP (a copy), for ``/metrics``."""
+        return {pop: replace(usage) for pop, usage in sorted(self._pops.items())}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -281,10 +327,18 @@ class HttpCache:
     # --- writing ---------------------------------------------------------------------------
 
     def begin(
-        self, key: str, *, status: int, headers: Headers, decision: TtlDecision, path: str
+        self,
+        key: str,
+        *,
+        status: int,
+        headers: Headers,
+        decision: TtlDecision,
+        path: str,
+        pop: str = "",
     ) -> CacheWriter:
         """Start storing a response. Its age counts from now: when the response headers arrived
-        (RFC 9111 section 4.2.3 ``response_time``), not when the body finished."""
+        (RFC 9111 section 4.2.3 ``response_time``), not when the body finished. ``pop``: the
+        edge location whose cache this is, for the per-POP figures."""
         stripped = set(decision.strip_headers)
         template = CachedObject(
             status=status,
@@ -296,6 +350,7 @@ class HttpCache:
             size=0,
             path=path,
             key=key,
+            pop=pop,
         )
         writer = CacheWriter(self, key, template, spill_threshold=self.spill_threshold_bytes)
         self._writers.add(writer)
@@ -313,11 +368,22 @@ class HttpCache:
         obj.ttl = decision.ttl
         obj.stale_while_revalidate = decision.stale_while_revalidate
         obj.stale_if_error = decision.stale_if_error
+        self._touch(key, obj)
         if headers is not None:
             stripped = set(decision.strip_headers)
             obj.headers = [(name, value) for name, value in headers if name not in stripped]
-        self._entries.move_to_end(key)
+            # New headers, new cost: charge the difference, and make room if it grew.
+            self._charge(obj, -1)
+            obj.memory_cost = self._memory_cost(obj)
+            self._charge(obj, +1)
+            self._evict()
         return obj
+
+    def set_limits(self, *, memory_limit_bytes: int, disk_limit_bytes: int) -> None:
+        """New budgets (a config reload); entries over a smaller one are evicted now."""
+        self.memory_limit_bytes = memory_limit_bytes
+        self.disk_limit_bytes = disk_limit_bytes
+        self._evict()
 
     def discard(self, key: str) -> bool:
         obj = self._entries.pop(key, None)
@@ -338,41 +404,78 @@ class HttpCache:
     def _writer_done(self, writer: CacheWriter) -> None:
         self._writers.discard(writer)
 
+    def _touch(self, key: str, obj: CachedObject) -> None:
+        self._entries.move_to_end(key)
+        if obj.spill_file is not None:
+            self._spilled.move_to_end(key)
+
+    def _memory_cost(self, obj: CachedObject) -> int:
+        body = 0 if obj.spilled else obj.size
+        if not self.count_entry_overhead:
+            return body
+        spill_file = None if obj.spill_file is None else str(obj.spill_file)
+        return entry_memory_cost(
+            obj.key, obj.path, obj.headers, body_bytes=body, spill_file=spill_file
+        )
+
+    def _charge(self, obj: CachedObject, sign: int) -> None:
+        """Add (+1) or remove (-1) an entry's share of the totals and of its POP's."""
+        disk = obj.size if obj.spilled else 0
+        memory_body = 0 if obj.spilled else obj.size
+        self._memory_used += sign * obj.memory_cost
+        self._memory_bytes += sign * memory_body
+        self._disk_bytes += sign * disk
+        usage = self._pops.get(obj.pop)
+        if usage is None:
+            usage = self._pops[obj.pop] = PopUsage()
+        usage.entries += sign
+        usage.memory_bytes += sign * obj.memory_cost
+        usage.disk_bytes += sign * disk
+
     def _store(self, key: str, obj: CachedObject) -> CachedObject | None:
-        limit = self.disk_limit_bytes if obj.spilled else self.memory_limit_bytes
-        if obj.size > limit:
+        obj.memory_cost = self._memory_cost(obj)
+        too_big = obj.memory_cost > self.memory_limit_bytes or (
+            obj.spilled and obj.size > self.disk_limit_bytes
+        )
+        if too_big:
             _remove_file(obj.spill_file)
             return None
         self.discard(key)
         self._entries[key] = obj
         if obj.spilled:
-            self._disk_bytes += obj.size
-        else:
-            self._memory_bytes += obj.size
+            self._spilled[key] = None
+        self._charge(obj, +1)
         self._evict()
         return obj
 
     def _release(self, obj: CachedObject) -> None:
-        """Forget a removed entry's body: its bytes leave the accounting, its file is deleted."""
+        """Forget a removed entry: its costs leave the accounting, its file is deleted."""
+        self._charge(obj, -1)
         if obj.spill_file is not None:
-            self._disk_bytes -= obj.size
+            self._spilled.pop(obj.key, None)
             _remove_file(obj.spill_file)
-        else:
-            self._memory_bytes -= obj.size
 
     def _evict(self) -> None:
-        """Drop least-recently-used entries until both budgets hold."""
-        self._evict_while(spilled=False, over=lambda: self._memory_bytes > self.memory_limit_bytes)
-        self._evict_while(spilled=True, over=lambda: self._disk_bytes > self.disk_limit_bytes)
+        """Drop least-recently-used entries until both budgets hold; O(1) per victim."""
+        while self._memory_used > self.memory_limit_bytes:
+            victim = self._oldest_holding_memory()
+            if victim is None:
+                break
+            self._evict_key(victim)
+        while self._disk_bytes > self.disk_limit_bytes and self._spilled:
+            self._evict_key(next(iter(self._spilled)))
 
-    def _evict_while(self, *, spilled: bool, over: Callable[[], bool]) -> None:
-        # Oldest first; the entry just stored is last and fits on its own (checked in _store).
-        victims = [key for key, obj in self._entries.items() if obj.spilled is spilled]
-        for key in victims:
-            if not over():
-                return
-            self.discard(key)
-            self._counters["evictions"] += 1
+    def _oldest_holding_memory(self) -> str | None:
+        # Counting entry overhead, every entry holds memory and the first one is the victim.
+        # Without it, spilled entries hold none and are skipped (only there can this walk).
+        for key, obj in self._entries.items():
+            if obj.memory_cost > 0:
+                return key
+        return None
+
+    def _evict_key(self, key: str) -> None:
+        self.discard(key)
+        self._counters["evictions"] += 1
 
     # --- invalidation ----------------------------------------------------------------------
 

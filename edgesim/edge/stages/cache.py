@@ -172,4 +172,5 @@ def begin_store(
         headers=headers,
         decision=decision,
         path=invalidation_path(req, policy),
+        pop=req.pop,
     )
