@@ -193,6 +193,8 @@ class Edges:
     country_cidrs: tuple[CidrRule, ...] = ()
     default_country: str = "US"
     geoip_database: Path | None = None
+    # [edges] pop_regions: (POP or code, region) over edgesim's defaults (edgesim.edge.regions).
+    pop_regions: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -232,6 +234,24 @@ class Throttling:
     min_invocations: int = 10
     over_budget_ratio: float = 0.5
     duration_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class CacheSettings:
+    """``[cache]``: the edge cache's budgets, for all POPs together, in MiB (docs/cache.md).
+    Memory counts each entry's estimated cost (key, headers, bookkeeping and in-memory body);
+    disk counts spilled bodies (those over 1 MiB). Read by edgesim.distribution.cache_settings."""
+
+    memory_limit_mb: int = 256
+    disk_limit_mb: int = 8_192
+
+    @property
+    def memory_limit_bytes(self) -> int:
+        return self.memory_limit_mb * 1_048_576
+
+    @property
+    def disk_limit_bytes(self) -> int:
+        return self.disk_limit_mb * 1_048_576
 
 
 @dataclass(frozen=True)
@@ -315,6 +335,7 @@ class Distribution:
     # Origin id or domain name → where it is reached locally ([origins_local], --origin).
     origins_local: dict[str, LocalOrigin] = field(default_factory=dict)
     throttling: Throttling = Throttling()
+    cache: CacheSettings = CacheSettings()  # [cache] budgets (edgesim.edge.cache)
     default_root_object: str | None = None  # DefaultRootObject, e.g. "index.html"
     geo_restriction: GeoRestriction = GeoRestriction()
     aliases: tuple[str, ...] = ()  # alternate domain names (CNAMEs)
