@@ -163,3 +163,25 @@ def test_user_frames_prefer_the_users_own_code_over_node_modules(tmp_path: objec
         "sign (src/sign.js:10:5)",
         "index.js:2:1",
     )
+
+
+@needs_node
+async def test_built_code_reports_positions_in_its_sources_through_the_source_map(
+    source: Source, functions: Functions
+) -> None:
+    import base64
+    import json
+
+    # Generated line 2 maps to line 10, column 0 of src/handler.ts (mappings ";AASA").
+    source_map = {"version": 3, "sources": ["src/handler.ts"], "names": [], "mappings": ";AASA"}
+    inline = base64.b64encode(json.dumps(source_map).encode()).decode()
+    path = source(
+        '"use strict";\n'
+        'exports.handler = async () => { throw new Error("mapped"); };\n'
+        f"//# sourceMappingURL=data:application/json;base64,{inline}\n",
+        name="dist/index.js",
+    )
+    fn = functions(path.parent, max_workers=1)
+    outcome = await fn.invoke("viewer-request", request("any"))
+    assert outcome.failure is not None
+    assert outcome.failure.position == "src/handler.ts:10:1"
