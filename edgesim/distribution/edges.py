@@ -26,6 +26,7 @@ EDGES_KEYS = (
     "country_cidrs",
     "default_country",
     "geoip_database",
+    "pop_regions",
 )
 # The keys of the ``propagation`` table for each model (edgesim.kvs.propagation.MODELS).
 PROPAGATION_KEYS = {
@@ -63,7 +64,32 @@ def read_edges(ctx: Context, data: Mapping[str, Any]) -> Edges:
         country_cidrs=_cidr_rules(t, "country_cidrs", _country_problem),
         default_country=_country(t, defaults.default_country),
         geoip_database=geoip,
+        pop_regions=_pop_regions(t),
     )
+
+
+# An AWS region name (us-east-1, eu-west-2, ap-southeast-4, us-gov-west-1, ...).
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
+
+
+def _pop_regions(t: Table) -> tuple[tuple[str, str], ...]:
+    """``pop_regions = { FRA = "eu-west-1", "NRT12-C1" = "ap-northeast-3" }``: which region's
+    regional edge cache a POP (a full name or its three-letter code) belongs to, over edgesim's
+    defaults (edgesim.edge.viewer.POP_REGIONS). Used for Lambda@Edge's AWS_REGION and to route
+    MRAP-style local origins."""
+    table = t.table("pop_regions")
+    if table is None:
+        return ()
+    pairs = []
+    for pop, region in table.items():
+        where = f"pop_regions.{pop}"
+        if not _POP_CODE.fullmatch(pop):
+            t.error("pop_regions", f"{pop!r} is not a POP code like 'IAD' or 'FRA50'")
+        elif not isinstance(region, str) or not _REGION.fullmatch(region):
+            t.error(where, f"{region!r} is not an AWS region name such as 'eu-west-1'")
+        else:
+            pairs.append((pop, region))
+    return tuple(pairs)
 
 
 def _pops(t: Table) -> tuple[str, ...] | None:
