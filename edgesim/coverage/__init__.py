@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Collector", "FileCoverage", "current", "start", "stop"]
 
+# What each start() replaced, restored by stop().
+_previous: list[Any] = []
+
 
 def __getattr__(name: str) -> Any:
     # Imported on use: the pytest plugin imports this package in every test session.
@@ -35,22 +38,24 @@ def __getattr__(name: str) -> Any:
 
 def start(include: Iterable[str | os.PathLike[str]] = ()) -> Collector:
     """Record coverage of every function loaded from now on (files under ``include``; all
-    when empty) until :func:`stop`. Functions loaded before keep running unmeasured."""
+    when empty) until :func:`stop`. Functions loaded before keep running unmeasured. Starts
+    nest (pytest run inside pytest): :func:`stop` goes back to the collector before."""
     from edgesim.coverage.collector import Collector
     from edgesim.runtime.function import LoadedFunction
 
     collector = Collector(include)
+    _previous.append(LoadedFunction.instrumenter)
     LoadedFunction.instrumenter = collector
     return collector
 
 
 def stop() -> Collector | None:
-    """Stop instrumenting new loads; the collector stopped (functions already loaded with
-    counters keep adding to it)."""
+    """Stop instrumenting new loads for the latest :func:`start`; the collector stopped
+    (functions already loaded with counters keep adding to it)."""
     from edgesim.runtime.function import LoadedFunction
 
     collector = current()
-    LoadedFunction.instrumenter = None
+    LoadedFunction.instrumenter = _previous.pop() if _previous else None
     return collector
 
 
