@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from edgesim.distribution.behaviors import Refs, read_behaviors, read_default_behavior
+from edgesim.distribution.cache_settings import read_cache_settings
 from edgesim.distribution.edges import read_edges
 from edgesim.distribution.error_responses import read_custom_error_responses
 from edgesim.distribution.model import Distribution
@@ -53,6 +54,7 @@ TOP_LEVEL_KEYS = (
     "public_keys",
     "key_groups",
     "private_content",
+    "cache",
 )
 
 
@@ -108,6 +110,7 @@ def parse_config(
     throttling = read_throttling(ctx, section(ctx.problems, doc, "throttling"))
     settings = read_distribution_settings(ctx, section(ctx.problems, doc, "distribution"))
     private_content = read_private_content(ctx, section(ctx.problems, doc, "private_content"))
+    cache = read_cache_settings(ctx, section(ctx.problems, doc, "cache"))
     ctx.problems.raise_if_any()
     return Distribution(
         server=server,
@@ -128,4 +131,5 @@ def parse_config(
         public_keys=public_keys,
         key_groups=key_groups,
         private_content=private_content,
+        cache=cache,
     )
