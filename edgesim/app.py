@@ -103,7 +103,13 @@ class EdgeServer:
         self.request_log = RequestLog(
             fmt=log_format, stream=self.stream, access_log=dist.server.access_log
         )
-        self.cache = HttpCache(clock=self.clock.monotonic)
+        # [cache] budgets, for all POPs together; memory counts each entry's estimated cost.
+        self.cache = HttpCache(
+            clock=self.clock.monotonic,
+            memory_limit_bytes=dist.cache.memory_limit_bytes,
+            disk_limit_bytes=dist.cache.disk_limit_bytes,
+            count_entry_overhead=True,
+        )
         self.origins = OriginClient()
         self.proxy = EdgeProxy(
             EdgeState(dist, functions),
@@ -386,6 +392,10 @@ class EdgeServer:
         for error in failed:  # lenient functions: served, answering 503 until they load
             self.say_error(error)
         self.proxy.swap(EdgeState(self.buckets.resolve(dist), functions))
+        self.cache.set_limits(  # a smaller [cache] budget evicts now
+            memory_limit_bytes=dist.cache.memory_limit_bytes,
+            disk_limit_bytes=dist.cache.disk_limit_bytes,
+        )
         self.say("configuration reloaded")
 
     def status(self) -> dict[str, Any]:
