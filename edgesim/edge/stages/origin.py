@@ -27,6 +27,7 @@ from edgesim.edge.origin import (
     OriginResponse,
     origin_host,
 )
+from edgesim.edge.regions import nearest_region
 from edgesim.errors import InputError
 
 FAILOVER_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -134,12 +135,13 @@ class UnmappedOrigin(OriginFailure):
     """An origin helper named a domain with no local mapping (and network origins are off)."""
 
 
-def local_base(dist: Distribution, origin: Origin) -> str:
+def local_base(dist: Distribution, origin: Origin, pop: str = "") -> str:
     """Where ``origin`` is reached from here.
 
     By domain: an ``[origins_local]`` / ``--origin`` entry, or a configured origin whose id is
     that domain name; for a configured origin left as configured, also its entry by id, else its
-    own URL. A domain an origin helper chose that nothing maps is refused (502) with the entry
+    own URL. An entry with a bucket per region answers from the one that serves ``pop``. A
+    domain an origin helper chose that nothing maps is refused (502) with the entry
     to add: edgesim goes out to the network only when the user opts in (network_origins)."""
     if not dist.origins_local and dist.origins.get(origin.id) is origin:
         return origin.url  # the common case, on every request: a configured origin as it is
@@ -156,6 +158,10 @@ def local_base(dist: Distribution, origin: Origin) -> str:
                 f"origin {host}: mapped to the directory {local.directory}, and serving a "
                 "directory as an S3 origin is not emulated yet; map it to a URL instead",
             )
+        if local.region_urls:
+            # MRAP-style: the bucket of the POP's region, else the nearest (edgesim.edge.regions).
+            urls = dict(local.region_urls)
+            return urls[nearest_region(pop, list(urls), dict(dist.edges.pop_regions))]
         return local.url
     if unchanged or dist.server.network_origins:
         return origin.url
@@ -203,7 +209,7 @@ async def send(
                 )
             )
         try:
-            base = local_base(dist, origin)
+            base = local_base(dist, origin, req.pop)
             response = await client.send(origin, outgoing, base_url=base)
         except OriginFailure as failure:
             last_failure = failure
