@@ -54,6 +54,7 @@ function EdgeDate(...args) {
   return Reflect.construct(RealDate, args, new.target);
 }
 EdgeDate.prototype = RealDate.prototype;
+Object.defineProperty(EdgeDate, 'name', { value: 'Date' });
 EdgeDate.now = () => RealDate.now() + clockOffset;
 EdgeDate.parse = RealDate.parse;
 EdgeDate.UTC = RealDate.UTC;
