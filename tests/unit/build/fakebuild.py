@@ -2,7 +2,8 @@
 
 Copies SRC to OUT under a two-line wrapper, as a bundler would, and writes OUT.map mapping every
 character back to SRC (so each position of OUT has an exact original). ``--fail`` prints an
-error the way a compiler does and exits 2 without writing anything.
+error the way a compiler does and exits 2 without writing anything, as does a source containing
+``@fail-build``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ HEADER = "// built by fakebuild\nvar __wrapper = 1;\n"
 
 def main(argv: list[str]) -> int:
     src, out = Path(argv[0]), Path(argv[1])
-    if "--fail" in argv:
+    if "--fail" in argv or "@fail-build" in src.read_text():
         print(f"{src}(3,5): error TS2304: Cannot find name 'oops'.")
         return 2
     text = src.read_text()

@@ -1,0 +1,117 @@
+"""serve with a built function: built before serving, rebuilt and reloaded when a watched source
+changes, a failed build leaving the last good version serving and its output in /status."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+from pathlib import Path
+
+import pytest
+
+from edgesim.app import EdgeServer
+from edgesim.devloop.reloader import watch
+from edgesim.distribution.config import load_config
+from edgesim.errors import FunctionLoadError
+from tests.e2e.conftest import Edge, StartEdge
+from tests.unit.build.conftest import fake_build
+
+CONFIG = """
+[[origins]]
+id = "app"
+url = "{origin}"
+
+[[functions]]
+name = "tag"
+file = "dist/tag.js"
+build = "BUILD"
+watch = ["src/**/*.ts"]
+
+[default_behavior]
+origin = "app"
+cache_policy = "CachingDisabled"
+origin_request_policy = "AllViewer"
+viewer_request = "tag"
+"""
+
+
+def _source(version: str) -> str:
+    return (
+        "function handler(event) {\n"
+        f'  event.request.headers["x-version"] = {{ value: "{version}" }};\n'
+        "  return event.request;\n"
+        "}\n"
+    )
+
+
+def _config() -> str:
+    return CONFIG.replace(
+        "BUILD", fake_build("src/tag.ts", "dist/tag.js", "--no-map").replace('"', '\\"')
+    )
+
+
+async def _version(edge: Edge) -> str | None:
+    status, _, _ = await edge.get("/")
+    assert status == 200
+    return edge.origin.seen[-1]["headers"].get("x-version")
+
+
+async def _until(edge: Edge, version: str, timeout_s: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while (seen := await _version(edge)) != version:
+        assert time.monotonic() < deadline, f"still serving version {seen}, waited for {version}"
+        await asyncio.sleep(0.1)
+
+
+async def test_built_at_start_rebuilt_on_change_last_good_kept_on_failure(
+    start_edge: StartEdge, tmp_path: Path
+) -> None:
+    edge = await start_edge(_config(), files={"src/tag.ts": _source("1")})
+    assert await _version(edge) == "1"  # built before serving
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(watch(edge.server, stop=stop))
+    try:
+        await asyncio.sleep(0.5)  # the watcher is set up
+        (tmp_path / "src/tag.ts").write_text(_source("2"))
+        await _until(edge, "2")
+
+        # A failing build: the last good version keeps serving, its output is in /status.
+        (tmp_path / "src/tag.ts").write_text(_source("3") + "// @fail-build\n")
+        deadline = time.monotonic() + 15
+        while edge.server.builds.status()[0]["ok"] is not False:
+            assert time.monotonic() < deadline, "the failing build never finished"
+            await asyncio.sleep(0.1)
+        assert await _version(edge) == "2"
+        async with edge.session.get(edge.admin + "/status") as response:
+            status = await response.json()
+        [build] = status["builds"]
+        assert build["functions"] == ["tag"]
+        assert build["ok"] is False
+        assert "error TS2304: Cannot find name 'oops'" in build["output"]
+        lines = edge.server.stream.lines  # type: ignore[attr-defined]
+        assert any("error TS2304" in line for line in lines)
+        assert any("still serving the last good version" in line for line in lines)
+
+        # Fixed: built and served again.
+        (tmp_path / "src/tag.ts").write_text(_source("4"))
+        await _until(edge, "4")
+    finally:
+        stop.set()
+        await asyncio.wait_for(watcher, 10)
+
+
+async def test_serve_refuses_to_start_when_the_first_build_fails(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src/tag.ts").write_text(_source("1") + "// @fail-build\n")
+    config = tmp_path / "edgesim.toml"
+    server_keys = "[server]\nport = 0\nadmin_port = 0\nhttps = false\nephemeral = true\n"
+    config.write_text(server_keys + _config().replace("{origin}", "http://127.0.0.1:9"))
+    stream = io.StringIO()
+    server = EdgeServer(load_config(config), stream=stream)
+    try:
+        with pytest.raises(FunctionLoadError, match=r"not serving: the build failed"):
+            await server.start()
+    finally:
+        await server.stop()
+    assert "error TS2304: Cannot find name 'oops'" in stream.getvalue()  # the build's own words
