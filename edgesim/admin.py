@@ -27,7 +27,9 @@ async def _status(request: web.Request) -> web.Response:
 
 
 async def _metrics(request: web.Request) -> web.Response:
-    text = request.app[EDGE_SERVER_KEY].metrics.render()
+    server = request.app[EDGE_SERVER_KEY]
+    # The cache's gauges per POP (every configured POP, even before it stores anything).
+    text = server.metrics.render(cache=server.cache.stats(pops=server.dist.edges.pops))
     return web.Response(text=text, content_type="text/plain", charset="utf-8")
 
 

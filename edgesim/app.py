@@ -428,7 +428,7 @@ class EdgeServer:
             "functions": self.builds.relabel_functions(self.proxy.state.functions.status()),
             "builds": self.builds.status(),
             "kvs": stores,
-            "cache": self.cache.stats(),
+            "cache": self.cache.stats(pops=self.dist.edges.pops),  # entries, bytes per POP
         }
 
 

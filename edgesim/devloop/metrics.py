@@ -4,14 +4,17 @@ Metric names follow CloudFront's CloudWatch metrics (AWS Developer Guide, "Viewi
 edge function metrics"): FunctionInvocations, FunctionExecutionErrors, FunctionValidationErrors,
 FunctionThrottles, FunctionComputeUtilization, plus Requests and the cache hit rate. Prometheus
 names are the CloudWatch names in snake case with an ``edgesim_`` prefix.
+
+The cache's figures (entries and bytes per POP, the budgets, evictions) are edgesim's own, not
+CloudWatch's: CloudFront publishes no such metric (its cache size is not the user's to set).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from edgesim.edge.flow import NOT_LOADED, THROTTLED
 
@@ -79,7 +82,8 @@ class Metrics:
         cacheable = hits + self.requests["Miss"]
         return hits / cacheable if cacheable else 0.0
 
-    def render(self) -> str:
+    def render(self, cache: Mapping[str, Any] | None = None) -> str:
+        """The Prometheus text; ``cache``: :meth:`HttpCache.stats` for the cache gauges."""
         lines = [
             "# HELP edgesim_requests Viewer requests by x-cache result type.",
             "# TYPE edgesim_requests counter",
@@ -117,4 +121,41 @@ class Metrics:
             lines.append(f"# TYPE edgesim_{metric} {kind}")
             for name, stats in sorted(self.functions.items()):
                 lines.append(f'edgesim_{metric}{{function="{name}"}} {read(stats)}')
+        if cache is not None:
+            lines += cache_lines(cache)
         return "\n".join(lines) + "\n"
+
+
+def cache_lines(stats: Mapping[str, Any]) -> list[str]:
+    """Entries and bytes per POP, the budgets (all POPs together) and evictions."""
+    pops: Mapping[str, Mapping[str, int]] = stats.get("pops", {})
+    lines: list[str] = []
+    per_pop = (
+        ("entries", "entries", "Objects in the POP's cache."),
+        (
+            "memory_bytes",
+            "memory_bytes",
+            "Estimated memory of the POP's entries (keys, headers, bookkeeping, in-memory "
+            "bodies): what counts against the memory budget.",
+        ),
+        ("disk_bytes", "disk_bytes", "Bodies of the POP's entries spilled to disk."),
+    )
+    for metric, field_name, help_text in per_pop:
+        lines += [
+            f"# HELP edgesim_cache_{metric} {help_text}",
+            f"# TYPE edgesim_cache_{metric} gauge",
+        ]
+        for pop, row in pops.items():
+            lines.append(f'edgesim_cache_{metric}{{pop="{pop}"}} {row[field_name]}')
+    lines += [
+        "# HELP edgesim_cache_memory_limit_bytes The memory budget, for all POPs together.",
+        "# TYPE edgesim_cache_memory_limit_bytes gauge",
+        f"edgesim_cache_memory_limit_bytes {stats['memory_limit_bytes']}",
+        "# HELP edgesim_cache_disk_limit_bytes The disk budget, for all POPs together.",
+        "# TYPE edgesim_cache_disk_limit_bytes gauge",
+        f"edgesim_cache_disk_limit_bytes {stats['disk_limit_bytes']}",
+        "# HELP edgesim_cache_evictions Entries evicted to keep within the budgets.",
+        "# TYPE edgesim_cache_evictions counter",
+        f"edgesim_cache_evictions {stats['evictions']}",
+    ]
+    return lines

@@ -33,7 +33,7 @@ import tempfile
 import time
 import urllib.parse
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -297,9 +297,11 @@ class HttpCache:
     def record_miss(self) -> None:
         self._counters["misses"] += 1
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self, pops: Iterable[str] = ()) -> dict[str, Any]:
         """Totals (``memory_used_bytes`` is what the memory budget counts), the budgets, the
-        counters and, under ``pops``, entries and bytes per POP. O(POPs), no scan of entries."""
+        counters and, under ``pops``, entries and bytes per POP: those that stored something,
+        and ``pops`` (the configured ones) even if empty. O(POPs), no scan of entries."""
+        usage = self.pop_usage(pops)
         return {
             "entries": len(self._entries),
             "bytes": self._memory_bytes + self._disk_bytes,
@@ -311,12 +313,14 @@ class HttpCache:
             "spilled_entries": len(self._spilled),
             "writers": len(self._writers),
             **self._counters,
-            "pops": {pop: usage.as_dict() for pop, usage in sorted(self._pops.items())},
+            "pops": {pop: row.as_dict() for pop, row in usage.items()},
         }
 
-    def pop_usage(self) -> dict[str, PopUsage]:
-        """Entries and bytes per POP (a copy), for ``/metrics``."""
-        return {pop: replace(usage) for pop, usage in sorted(self._pops.items())}
+    def pop_usage(self, pops: Iterable[str] = ()) -> dict[str, PopUsage]:
+        """Entries and bytes per POP (copies, sorted by POP), ``pops`` included even if empty."""
+        rows = {pop: PopUsage() for pop in pops}
+        rows.update((pop, replace(usage)) for pop, usage in self._pops.items())
+        return dict(sorted(rows.items()))
 
     def __len__(self) -> int:
         return len(self._entries)
