@@ -64,3 +64,42 @@ async def test_signatures_are_checked_by_a_directory_with_credentials(
     assert status == 403
     assert b"<Code>SignatureDoesNotMatch</Code>" in body
     assert b"<CanonicalRequest>GET\n/videos/intro.txt\n" in body
+
+
+MRAP_HOST = "mfzwi23gnjvgw.mrap.accesspoint.s3-global.amazonaws.com"
+MRAP = f"""
+[[origins]]
+id = "pages"
+url = "https://{MRAP_HOST}"
+s3 = true
+
+[origins_local]
+pages = {{ regions = {{ "us-east-1" = "us", "eu-west-1" = "eu" }} }}
+
+[edges]
+pops = ["IAD", "DUB", "FRA", "NRT"]
+pop_regions = {{ NRT = "eu-west-1" }}
+
+[default_behavior]
+origin = "pages"
+cache_policy = "CachingDisabled"
+"""
+
+
+async def test_an_mrap_style_origin_answers_from_the_bucket_that_serves_the_pop(
+    start_edge: StartEdge,
+) -> None:
+    edge = await start_edge(
+        MRAP, files={"us/page.html": "from us-east-1", "eu/page.html": "from eu-west-1"}
+    )
+    served = {}
+    for pop in ("IAD", "DUB", "FRA", "NRT"):
+        status, _, body = await edge.get("/page.html", **{"x-edgesim-pop": pop})
+        assert status == 200
+        served[pop] = body.decode()
+    assert served == {
+        "IAD": "from us-east-1",  # its own region has a bucket
+        "DUB": "from eu-west-1",
+        "FRA": "from eu-west-1",  # eu-central-1 has none: the nearest does
+        "NRT": "from eu-west-1",  # [edges] pop_regions puts NRT there
+    }
