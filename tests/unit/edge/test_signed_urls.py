@@ -8,14 +8,17 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edgesim.distribution.model import Distribution
 from edgesim.edge.flow import EdgeResponse, GeneratedBody, XCache
 from edgesim.edge.message import EdgeRequest
 from edgesim.edge.signed_policy import url_safe_b64encode
+from edgesim.edge.signed_urls import banner
 from edgesim.edge.stages import viewer
 from tests import signing
-from tests.unit.edge.stages.conftest import make_dist, make_flow
+from tests.unit.edge.stages.conftest import BASE, make_dist, make_flow
 
 NOW = 1_900_000_000
 HOST = "127.0.0.1:8080"
@@ -187,6 +190,11 @@ def test_a_custom_policy_with_a_wildcard_covers_every_matching_url(dist: Distrib
     )  # fmt: skip
     detail = refused(admit(dist, request(signed)), "AccessDenied", "Access denied")
     assert "does not match" in detail
+    signed = signing.custom_url(
+        f"http://{HOST}/private/ab.pdf", "K1", resource=f"http://{HOST}/private/??.pdf",
+        less_than=NOW + 60,
+    )  # fmt: skip
+    assert admit(dist, request(signed)) is None
 
 
 def test_date_greater_than_and_ip_address_are_enforced(dist: Distribution) -> None:
@@ -269,3 +277,55 @@ def test_signing_parameters_go_on_unless_the_setting_strips_them(tmp_path: Path)
         assert viewer.admit(flow) is None
         assert flow.request.query == query
         assert flow.request.header("cookie") == cookie
+
+
+_SEGMENT = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-._~%", min_size=1, max_size=12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(_SEGMENT, min_size=1, max_size=4),
+    st.one_of(st.none(), st.lists(st.tuples(_SEGMENT, _SEGMENT), min_size=1, max_size=3)),
+    st.data(),
+)
+def test_any_url_signed_by_botocore_passes_and_any_change_to_it_fails(
+    tmp_path_factory: pytest.TempPathFactory,
+    segments: list[str],
+    params: list[tuple[str, str]] | None,
+    data: st.DataObject,
+) -> None:
+    dist = _shared_dist(tmp_path_factory)
+    path = "/private/" + "/".join(segments)
+    query = "&".join(f"{k}={v}" for k, v in params) if params else None
+    url = f"http://{HOST}{path}" + (f"?{query}" if query else "")
+    signed = signing.canned_url(url, "K1", NOW + 60)
+    assert admit(dist, request(signed)) is None
+    # One character of the path or the query changed: the canned signature no longer fits.
+    target = url.removeprefix(f"http://{HOST}")
+    # (not the separators: without them the signing parameters would not be parameters)
+    positions = [i for i in range(len("/private/"), len(target)) if target[i] not in "?&="]
+    i = data.draw(st.sampled_from(positions))
+    replacement = "X" if target[i] != "X" else "Y"
+    changed = signed.replace(target, target[:i] + replacement + target[i + 1 :], 1)
+    refused(admit(dist, request(changed)), "AccessDenied", "Access denied")
+
+
+_DISTS: dict[str, Distribution] = {}
+
+
+def _shared_dist(factory: pytest.TempPathFactory) -> Distribution:
+    if "dist" not in _DISTS:
+        _DISTS["dist"] = make_dist(factory.mktemp("signed"), config())
+    return _DISTS["dist"]
+
+
+def test_serve_names_private_behaviours_and_their_key_ids(
+    dist: Distribution, tmp_path: Path
+) -> None:
+    lines = banner(dist)
+    assert lines[0] == (
+        "private content: /private/* needs a signed URL or signed cookies "
+        "(key groups signers; Key-Pair-Id K1, KEC)"
+    )
+    assert "edgesim sign URL --key-pair-id ID" in lines[-1]
+    assert banner(make_dist(tmp_path, BASE)) == []
