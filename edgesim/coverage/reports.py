@@ -16,7 +16,7 @@ from typing import TextIO
 
 from edgesim.coverage import formats, html
 from edgesim.coverage.collector import Collector
-from edgesim.coverage.summary import FileSummary, percent_text, summarise, total
+from edgesim.coverage.summary import FileSummary, summarise, total
 from edgesim.errors import InputError
 
 DEFAULT_TARGETS = {"lcov": "edgesim-cov.lcov", "xml": "edgesim-cov.xml", "html": "edgesim-htmlcov"}
@@ -87,7 +87,7 @@ def fail_under_message(share: Fraction, threshold: float) -> str | None:
         return None
     return (
         f"FAIL Required function coverage of {threshold:g}% not reached. "
-        f"Total coverage: {float(share * 100):.2f}% ({percent_text(share)})"
+        f"Total coverage: {float(share * 100):.2f}%"
     )
 
 
