@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from edgesim.edge.message import Headers
 
-ENTRY_BYTES = 480
+ENTRY_BYTES = 500
 HEADER_BYTES = 170
 SPILLED_BYTES = 360
 
