@@ -179,6 +179,7 @@ class EdgeServer:
             budget=self.budget,
             throttling=dist.throttling,
             clock=self.clock.monotonic,
+            wall=lambda: self.clock.wall().timestamp(),
         )
         # The inspector shows each invocation's event in and out and its KVS reads.
         record_runs(functions, self.capture.enabled)

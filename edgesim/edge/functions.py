@@ -51,8 +51,12 @@ class FunctionRegistry:
         budget: BudgetPolicy | None = None,
         throttling: Throttling | None = None,
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
     ) -> None:
+        """``clock`` times throttling windows (monotonic seconds); ``wall`` stamps each load
+        (epoch seconds): both the edge clock's in serve."""
         self._kvs = kvs
+        self._wall = wall
         self._budget = budget or BudgetPolicy()
         self._throttling = throttling or Throttling()
         self._clock = clock
@@ -107,7 +111,7 @@ class FunctionRegistry:
             return f"function {name}: {slot.last_error}"
         slot.function = function
         slot.last_error = None
-        slot.loaded_at = time.time()
+        slot.loaded_at = self._wall()
         slot.versions += 1
         slot.findings = [f.format(source.filename) for f in function.findings]
         slot.warned = False

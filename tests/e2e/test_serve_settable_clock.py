@@ -323,6 +323,13 @@ async def test_the_access_log_and_the_inspector_show_the_clock(serve: Start) -> 
         flows = await reply.json()
     times = [flow["time_ms"] for flow in _flows(flows)]
     assert times == [pytest.approx(LAUNCH_MS + 3_600_000, abs=1)]
+    # Functions loaded at start-up (the launch instant); a reload now is an hour later.
+    assert edge.server.reload_function_file(edge.server.dist.functions["now"].file)
+    async with edge.session.get(edge.admin + "/inspector/api/functions") as reply:
+        functions = {row["name"]: row for row in (await reply.json())["functions"]}
+    assert functions["flag"]["loaded_at_ms"] == LAUNCH_MS
+    assert functions["now"]["loaded_at_ms"] == LAUNCH_MS + 3_600_000
+    assert functions["now"]["last_reload"]["at_ms"] == LAUNCH_MS + 3_600_000
 
 
 def _flows(doc: Any) -> list[dict[str, Any]]:
