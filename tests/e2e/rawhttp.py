@@ -142,11 +142,57 @@ class RawEdge:
         """Status, the response's header lines as received (name case kept) and the body."""
         url = yarl.URL(self.url + path, encoded=True)
         async with self.session.request(
-            method, url, headers=list(headers or []), allow_redirects=False
+            method,
+            url,
+            headers=list(headers or []),
+            allow_redirects=False,
+            skip_auto_headers=_CLIENT_DEFAULTS,  # the viewer sends Host and ``headers``, no more
         ) as response:
             body = await response.read()
             lines = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in response.raw_headers]
             return response.status, lines, body
+
+    async def send_raw(
+        self, path: str, headers: Lines, *, method: str = "GET"
+    ) -> tuple[int, Lines, bytes]:
+        """The request written byte by byte — the request line, ``Host``, then exactly ``headers``
+        (duplicates and empty values too, which aiohttp's client would merge) — on a connection
+        of its own; returns status, header lines and body."""
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.server.viewer_port)
+        try:
+            head = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{self.server.viewer_port}"]
+            head += [f"{name}: {value}" if value else f"{name}:" for name, value in headers]
+            writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+            await writer.drain()
+            return await _read_response(reader, method)
+        finally:
+            writer.close()
+
+
+async def _read_response(reader: asyncio.StreamReader, method: str) -> tuple[int, Lines, bytes]:
+    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+    status = int(head[0].split(" ", 2)[1])
+    lines: Lines = []
+    for line in head[1:]:
+        if line:
+            name, _, value = line.partition(":")
+            lines.append((name, value.strip()))
+    fields = {name.lower(): value for name, value in lines}
+    if method == "HEAD" or status in (204, 304):
+        return status, lines, b""
+    if "content-length" in fields:
+        return status, lines, await reader.readexactly(int(fields["content-length"]))
+    if fields.get("transfer-encoding", "").lower() == "chunked":
+        body = b""
+        while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+            body += await reader.readexactly(size)
+            await reader.readexactly(2)
+        await reader.readuntil(b"\r\n")  # the end of the (empty) trailer section
+        return status, lines, body
+    return status, lines, await reader.read()
+
+
+_CLIENT_DEFAULTS = ("User-Agent", "Accept", "Accept-Encoding")
 
 
 @contextlib.asynccontextmanager
