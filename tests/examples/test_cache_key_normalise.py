@@ -184,3 +184,13 @@ def test_malformed_rules_leave_the_query_unchanged(store, live_fn, rules) -> Non
     store.put("cachekey:rules", json.dumps(rules))
     store.settle()
     assert normalised(live_fn, "B=1&a=2") == {"B": {"value": "1"}, "a": {"value": "2"}}
+
+
+def test_a_parameter_without_a_name_is_dropped(fn) -> None:
+    # `?=x` has an empty name; found untested by function coverage.
+    assert normalised(fn, "=x&page=2") == model([("", "x"), ("page", "2")], {}) == "page=2"
+
+
+def test_names_differing_only_in_case_become_one_parameter(fn) -> None:
+    pairs = [("Page", "1"), ("page", "2")]
+    assert normalised(fn, query_text(pairs)) == model(pairs, {}) == "page=1&page=2"
