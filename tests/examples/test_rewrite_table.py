@@ -165,3 +165,9 @@ def test_only_wellformed_values_act(store, live_fn, value: str) -> None:
         assert result.response["statusCode"] == int(status)
         assert status in {"301", "302", "307", "308"}
         assert result.response["headers"]["location"]["value"] == location
+
+
+def test_a_redirect_keeps_repeated_and_valueless_parameters(fixture_fn) -> None:
+    # Repeated names arrive as one entry with multiValue (found untested by function coverage).
+    result = fixture_fn.run(viewer_request("/docs/v1/intro?tag=a&tag=b&flag"))
+    assert result.response["headers"]["location"]["value"] == "/docs/v2/intro?tag=a&tag=b&flag"
