@@ -199,3 +199,26 @@ def test_faulty_tenant_records_get_503(fn, host: str, fault: str) -> None:
 def test_viewer_cannot_pick_a_tenant(fn, forged: str) -> None:
     assert routed(fn.run(event("initech.io", forged)))[0] == "initech"
     assert refused(fn.run(event("unknown.example.com", forged))) == 404
+
+
+# Paths the coverage report found untested (pytest --edgesim-cov=functions).
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"domainName": "origin.example.net", "originPath": 5},
+        {"domainName": "origin.example.net", "originPath": "/" + "a" * 300},
+        {"domainName": "origin.example.net", "originPath": "no-slash"},
+    ],
+    ids=["not a string", "too long", "no leading slash"],
+)
+def test_records_with_a_bad_origin_path_get_503(store, live_fn, record) -> None:
+    store.update({"host:odd.example.test": "odd", "tenant:odd": json.dumps(record)})
+    store.settle()
+    assert refused(live_fn.run(event("odd.example.test"))) == 503
+
+
+def test_a_host_name_over_253_characters_gets_404(fn) -> None:
+    host = ".".join(["a" * 60] * 4) + ".example.test"  # 260 characters, each label valid
+    assert refused(fn.run(event(host))) == 404
