@@ -74,7 +74,7 @@ class BuildStep:
         self.outputs = list(dict.fromkeys(outputs))
         self.globs = WatchGlobs(cwd, watch)
         self.timeout_s = timeout_s
-        self.relabeler = relabeler or Relabeler()
+        self.relabeler = relabeler if relabeler is not None else Relabeler()
         self.last: BuildReport | None = None
         self.runs = 0
         self._written: dict[Path, Stat] = {}

@@ -15,7 +15,7 @@ from edgesim.devloop.reloader import watch
 from edgesim.distribution.config import load_config
 from edgesim.errors import FunctionLoadError
 from tests.e2e.conftest import Edge, StartEdge
-from tests.unit.build.conftest import fake_build
+from tests.unit.build.conftest import fake_build, needs_node
 
 CONFIG = """
 [[origins]]
@@ -115,3 +115,33 @@ async def test_serve_refuses_to_start_when_the_first_build_fails(tmp_path: Path)
     finally:
         await server.stop()
     assert "error TS2304: Cannot find name 'oops'" in stream.getvalue()  # the build's own words
+
+
+@needs_node
+async def test_a_rebuilt_version_refused_by_the_strict_check_is_reported_in_the_source(
+    start_edge: StartEdge, tmp_path: Path
+) -> None:
+    config = CONFIG.replace("BUILD", fake_build("src/tag.ts", "dist/tag.js").replace('"', '\\"'))
+    edge = await start_edge(config, files={"src/tag.ts": _source("1")})
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(watch(edge.server, stop=stop))
+    try:
+        await asyncio.sleep(0.5)
+        # Line 5 of the source brings a class: the build passes, the strict check refuses it.
+        (tmp_path / "src/tag.ts").write_text(_source("2") + "class Tagger {}\n")
+        deadline = time.monotonic() + 15
+        while edge.server.proxy.state.functions.slots["tag"].last_error is None:
+            assert time.monotonic() < deadline, "the rebuilt version was never loaded"
+            await asyncio.sleep(0.1)
+        assert await _version(edge) == "1"  # the last good version keeps serving
+        built = tmp_path / "dist/tag.js"
+        where = f"src/tag.ts:5:1 [{built}:7:1]: error [class]"
+        lines = "\n".join(edge.server.stream.lines)  # type: ignore[attr-defined]
+        assert where in lines
+        assert "build hint: an ES2015 construct" in lines
+        async with edge.session.get(edge.admin + "/status") as response:
+            [function] = (await response.json())["functions"]
+        assert where in function["last_error"]
+    finally:
+        stop.set()
+        await asyncio.wait_for(watcher, 10)
