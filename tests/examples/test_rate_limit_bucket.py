@@ -174,3 +174,22 @@ def test_faults_fail_open_to_the_defaults(fn, event, fault: str) -> None:
     """Fail-open: an unreadable config (or one still on its way to a POP) still buckets every
     request, by /24 and /64."""
     assert_fail_open(fn, event, faults=[fault], pass_through=default_bucket)
+
+
+# Each way an address can fail to parse (found untested by function coverage): bucketed by text.
+UNPARSEABLE = [
+    "1.2.3.256",  # an octet over 255
+    "::ffff:1.2.3.999",  # a bad dotted quad ending an IPv6 address
+    "1:2:3:4:5:6:7:zzzz",  # a group that is not hex
+    "1::2::3",  # two gaps
+    "g::1",  # a bad group before the gap
+    "1:2:3",  # too few groups without a gap
+    "1:2:3:4::5:6:7:8",  # a gap that stands for no group
+]
+
+
+@pytest.mark.parametrize("ip", UNPARSEABLE)
+def test_each_unparseable_form_is_bucketed_by_its_text(fn, ip: str) -> None:
+    with pytest.raises(ValueError, match="does not appear to be"):
+        ipaddress.ip_address(ip)  # the model agrees: not an address
+    assert bucket(fn, ip) == hashlib.sha256(f"2026-q1|raw:{ip}".encode()).hexdigest()[:16]
