@@ -183,3 +183,60 @@ def test_unsafe_reasons_are_not_echoed(store, live_fn) -> None:
     store.put("bypass:ip:192.0.2.201", json.dumps({"bypass": True, "reason": "Evil\r\nX: 1"}))
     store.settle()
     assert granted(live_fn.run(request("192.0.2.201"))) == "listed"
+
+
+# Paths the coverage report found untested (pytest --edgesim-cov=functions): malformed bot
+# entries and ranges, and addresses that do not parse, all of which must grant nothing.
+UNPARSEABLE = [
+    "1.2.3",  # not a dotted quad
+    "1.2.3.256",  # an octet over 255
+    "::ffff:1.2.3.999",  # a bad dotted quad ending an IPv6 address
+    "1:2:3:4:5:6:7:zzzz",  # a group that is not hex
+    "1::2::3",  # two gaps
+    "g::1",  # a bad group before the gap
+    "1:2:3",  # too few groups without a gap
+    "1:2:3:4::5:6:7:8",  # a gap that stands for no group
+]
+BAD_CIDRS = [
+    5,  # not a string
+    "10.0.0.0",  # no prefix length
+    "10.0.0.0/33",  # longer than the address
+    "10.0.0.0/-1",  # negative
+    "2001:db8::/32",  # another family than the viewer's
+    *(f"{address}/8" for address in UNPARSEABLE),
+]
+BAD_BOTS = [
+    None,
+    {"name": "ua-not-text", "ua": 5, "cidrs": ["10.0.0.0/8"]},
+    {"name": "ua-too-short", "ua": "te", "cidrs": ["10.0.0.0/8"]},
+    {"name": "no-cidr-list", "ua": "testbot", "cidrs": "10.0.0.0/8"},
+    {"name": "Bad Name!", "ua": "testbot", "cidrs": ["10.0.0.0/8"]},
+]
+
+
+def put_bots(store, bots) -> None:
+    store.put("bypass:bots", json.dumps(bots))
+    store.settle()
+
+
+def test_malformed_bot_entries_and_ranges_grant_nothing(store, live_fn) -> None:
+    put_bots(store, [*BAD_BOTS, {"name": "testbot", "ua": "testbot", "cidrs": BAD_CIDRS}])
+    try:
+        assert granted(live_fn.run(request("10.1.2.3", "Mozilla/5.0 testbot/1.0"))) is None
+        # The same list with one good range after the bad ones: every range was looked at.
+        good = {"name": "testbot", "ua": "testbot", "cidrs": [*BAD_CIDRS, "10.0.0.0/8"]}
+        put_bots(store, [*BAD_BOTS, good])
+        assert granted(live_fn.run(request("10.1.2.3", "Mozilla/5.0 testbot/1.0"))) == "testbot"
+    finally:
+        put_bots(store, json.loads(FIXTURE_ITEMS["bypass:bots"]))
+
+
+@pytest.mark.parametrize("ip", UNPARSEABLE)
+def test_a_viewer_address_that_does_not_parse_is_no_bot(fn, ip: str) -> None:
+    assert granted(fn.run(request(ip, GOOGLEBOT))) is None
+
+
+def test_a_null_ip_entry_grants_nothing(store, live_fn) -> None:
+    store.put("bypass:ip:192.0.2.202", "null")
+    store.settle()
+    assert granted(live_fn.run(request("192.0.2.202"))) is None
