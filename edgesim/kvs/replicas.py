@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import random
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from edgesim.kvs.propagation import LagModel
@@ -40,6 +40,20 @@ class PopStatus:
     version: int
     etag: str
     pending: tuple[tuple[int, float], ...]  # (version, seconds until it lands), by version
+
+
+@dataclass(frozen=True)
+class ReplicaSetState:
+    """A :class:`ReplicaSet` as plain data (picklable), for a follower in another process."""
+
+    store_id: str
+    created: str
+    items: dict[str, str]  # the oldest POP version's items
+    version: int
+    etag: str
+    updated: str
+    log: list[Change]  # every write after ``version``, in order
+    pops: dict[str, tuple[int, list[tuple[int, float]]]]  # POP -> (version, pending landings)
 
 
 @dataclass(frozen=True)
@@ -160,19 +174,75 @@ class ReplicaSet:
         self._latest = base  # most recently materialised view, shared by POPs reaching it
         self.replicas = {pop: Replica(self, pop, base) for pop in pops}
         self._closed = False
+        # Told of every write after it is scheduled here, with its landing times (serve
+        # --workers sends them to the worker processes: edgesim.workers).
+        self.feed: Callable[[ReplicaSet, Change, dict[str, float]], None] | None = None
 
     def record(self, change: Change, lag: LagModel, rng: random.Random) -> None:
         """Schedule an acknowledged write at every POP. Call with the service lock held."""
         if self._closed:
             return
-        self._log[change.version] = change
+        lands = self.landing_times(lag, rng)
+        self.apply(change, lands)
+        if self.feed is not None:  # serve --workers: the same write, landing at the same times
+            self.feed(self, change, lands)
+
+    def landing_times(self, lag: LagModel, rng: random.Random) -> dict[str, float]:
+        """When a write made now lands at each POP (clock readings): one draw per POP, in POP
+        order, so a seeded lag model gives the same times on every run."""
         now = self.clock()
+        return {pop: now + lag.lag_seconds(pop, rng) for pop in self.replicas}
+
+    def apply(self, change: Change, lands: Mapping[str, float]) -> None:
+        """Schedule ``change`` at each POP at its landing time: what :meth:`record` computed
+        here, or another process's (a follower applying its leader's writes)."""
+        if self._closed:
+            return
+        self._log[change.version] = change
         for pop, replica in self.replicas.items():
-            land = now + lag.lag_seconds(pop, rng)
+            land = lands[pop]
             replica._pending.append((change.version, land))
             replica._next_land = min(replica._next_land, land)
         if len(self._log) > SETTLE_AFTER:
             self.settle()
+
+    def export_state(self) -> ReplicaSetState:
+        """Everything a follower needs to hold the same POP copies: the oldest POP view's items,
+        the write log from there, and each POP's version and pending landings."""
+        with self._lock:
+            self.settle()
+            oldest = min((r._view for r in self.replicas.values()), key=lambda v: v.version)
+            return ReplicaSetState(
+                store_id=self.store_id,
+                created=self.created,
+                items=dict(oldest.items),
+                version=oldest.version,
+                etag=oldest.etag,
+                updated=oldest.updated,
+                log=[self._log[v] for v in sorted(self._log) if v > oldest.version],
+                pops={pop: (r._view.version, list(r._pending)) for pop, r in self.replicas.items()},
+            )
+
+    @classmethod
+    def from_state(
+        cls, state: ReplicaSetState, clock: Callable[[], float], lock: threading.RLock
+    ) -> ReplicaSet:
+        """A follower's copy of the set whose :meth:`export_state` this is."""
+        self = cls.__new__(cls)
+        self.store_id, self.created = state.store_id, state.created
+        self.clock, self._lock, self._closed, self.feed = clock, lock, False, None
+        base = _View(state.items, state.version, state.etag, state.updated)
+        self._log = {change.version: change for change in state.log}
+        self._log_start = state.version + 1
+        self._latest = base
+        self.replicas = {}
+        for pop, (version, pending) in state.pops.items():
+            replica = Replica(self, pop, base)
+            replica._publish(self._materialise(base, version) if version > base.version else base)
+            replica._pending = list(pending)
+            replica._next_land = min((t for _, t in pending), default=math.inf)
+            self.replicas[pop] = replica
+        return self
 
     def advance(self, replica: Replica) -> None:
         """Apply to ``replica`` every version that has landed by now (the lazy catch-up)."""
