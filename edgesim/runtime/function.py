@@ -235,6 +235,10 @@ class LoadedFunction:
     context, as it always did. Counters: ``sessions_built`` (contexts put into service, the
     first one included), ``spares_used`` (of those, spares ready in advance) and
     ``inline_builds`` (of those, built or finished by an invocation, on its path).
+
+    ``coverage``: True (the default) lets the process-wide :attr:`instrumenter` add coverage
+    counters while one is set (``edgesim.coverage.start``); False never does; an instrumenter
+    is used for this function alone.
     """
 
     # Whether contexts are built ahead on a running event loop (False: never; benchmarks
