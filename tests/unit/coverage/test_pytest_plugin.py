@@ -118,3 +118,38 @@ def test_workers_counts_are_combined(project: pytest.Pytester) -> None:
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines(["functions/gate.js * 100%"])
     assert result.ret == pytest.ExitCode.OK
+
+
+SERVER_CONFIG = """
+[[origins]]
+id = "app"
+url = "http://127.0.0.1:9"
+
+[[functions]]
+name = "gate"
+file = "functions/gate.js"
+
+[default_behavior]
+origin = "app"
+viewer_request = "gate"
+"""
+SERVER_TEST = """
+import aiohttp
+from pathlib import Path
+
+async def test_served(edgesim_server):
+    edge = await edgesim_server(Path("edgesim.toml"))
+    async with aiohttp.ClientSession() as session:
+        async with session.get(edge.url + "/admin/users") as answer:
+            assert answer.status == 403
+"""
+
+
+def test_functions_run_by_edgesim_server_are_measured(project: pytest.Pytester) -> None:
+    (project.path / "edgesim.toml").write_text(SERVER_CONFIG)
+    (project.path / "test_gate.py").unlink()
+    project.makepyfile(test_server=SERVER_TEST)
+    result = project.runpytest(*PLUGIN_ARGS, "--edgesim-cov", "--edgesim-cov-report=term-missing")
+    result.assert_outcomes(passed=1)
+    # Only the /admin path ran: the pass-through line and the if's else arm are missed.
+    result.stdout.fnmatch_lines(["functions/gate.js * 4 * 1 * 2 * 1 * 67% * 6, 3:if else"])
