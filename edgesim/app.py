@@ -235,6 +235,14 @@ class EdgeServer:
         server = self.dist.server
         # Client-caused errors never print tracebacks from aiohttp's own logger (one line each).
         listener.quiet_client_errors()
+        await self._listen_viewers(port, https_port)
+        admin_runner = await self._runner(self.admin_app())
+        self.admin_port = await self._site(admin_runner, server.host, admin_port, server.admin_port)
+
+    async def _listen_viewers(self, port: int | None, https_port: int | None) -> None:
+        """The viewer listeners, served by this process (``serve --workers`` replaces this:
+        edgesim.workers.supervisor)."""
+        server = self.dist.server
         # CloudFront's request limits and edgesim's timeouts (edgesim.edge.listener); requests
         # the parser cannot read are answered and logged by the pipeline.
         runner = listener.viewer_runner(
@@ -250,8 +258,6 @@ class EdgeServer:
                 runner, server.host, https_port, server.https_port, ssl_context=self.tls.context
             )
             self.proxy.https_port = self.https_port
-        admin_runner = await self._runner(self.admin_app())
-        self.admin_port = await self._site(admin_runner, server.host, admin_port, server.admin_port)
 
     def admin_app(self) -> web.Application:
         """The admin server's application: KVS APIs, ``/status``, ``/metrics``, invalidations
