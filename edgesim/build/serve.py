@@ -15,11 +15,13 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from edgesim.build.relabel import Relabeler, RelabelingStream
 from edgesim.build.step import BuildReport, BuildStep
-from edgesim.distribution.model import FunctionDecl
+
+if TYPE_CHECKING:  # distribution reads the build keys with edgesim.build.globs: no cycle
+    from edgesim.distribution.model import FunctionDecl
 
 DEBOUNCE_S = 0.2
 
