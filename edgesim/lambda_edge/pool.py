@@ -126,8 +126,12 @@ class LambdaPool:
         if worker is None:
             try:
                 worker = await self._start_worker()
-            except WorkerFailure as exc:
+            except BaseException as exc:
+                # The slot is free again, whether the module did not load or the caller went
+                # away while the worker started.
                 self._release_slot()
+                if not isinstance(exc, WorkerFailure):
+                    raise
                 return RawInvocation(
                     request_id,
                     ok=False,
@@ -205,7 +209,7 @@ class LambdaPool:
         if worker is None:
             try:
                 worker = await self._start_worker()
-            except WorkerFailure:
+            except BaseException:
                 self._release_slot()
                 raise
         self._release(worker)

@@ -10,8 +10,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from edgesim.lambda_edge.function import LambdaEdgeFunction
 from edgesim.lambda_edge.pool import CRASH, OUT_OF_MEMORY, QUEUE_FULL, TIMEOUT
+from edgesim.lambda_edge.worker import WorkerFailure
 
 from .conftest import Source, needs_node
 
@@ -161,3 +164,38 @@ def _assert_gone(pid: int) -> None:
             return
         time.sleep(0.01)
     raise AssertionError(f"worker {pid} still running")
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["while-its-worker-starts", "mid-run"])
+async def test_an_invocation_cancelled_frees_its_slot_for_the_queue(
+    source: Source, functions: Functions, tmp_path: os.PathLike[str], warm: bool
+) -> None:
+    # A request that goes away: a worker in an unknown state is replaced, the slot is freed.
+    fn = functions(source(CASES), max_workers=1, timeout_s=30)
+    if warm:
+        await fn.pool.invoke({"case": "ok"})
+    never = os.path.join(tmp_path, "never")
+    task = asyncio.create_task(fn.pool.invoke({"case": "wait", "file": never}))
+    await until(lambda: fn.pool.workers == 1 and not fn.pool.idle_workers)
+    queued = asyncio.create_task(fn.pool.invoke({"case": "ok"}))
+    await until(lambda: fn.pool.queued == 1)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    after = await queued
+    assert after.ok
+    assert after.cold_start
+    assert fn.pool.workers == 1
+
+
+async def test_check_loads_the_module_or_says_why_not(source: Source, functions: Functions) -> None:
+    good = functions(source(CASES))
+    await good.check()
+    assert good.pool.idle_workers == 1  # kept for the first invocation
+    bad = functions(source("exports.main = () => 1;", name="bad.js"))
+    with pytest.raises(WorkerFailure) as caught:
+        await bad.check()
+    assert caught.value.kind == "init"
+    assert caught.value.error is not None
+    assert caught.value.error.error_type == "Runtime.HandlerNotFound"
+    assert bad.pool.workers == 0
