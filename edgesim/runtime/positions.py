@@ -14,6 +14,11 @@ Any object with ``original(line, col) -> (line, col)`` can be a layer (a source 
 step, for instance). Lines and columns are 1-based; columns count characters (code points), as
 ``edgesim lint`` does. A position inside inserted or replaced text maps to the start of the
 original text it replaced (for an insertion: the character it was inserted before).
+
+These layers end at the file edgesim loaded. When that file is a build's output, its source map
+(:mod:`edgesim.build.sourcemap`) goes one step further, into several source files at once, so it
+is not a layer here: it is applied to the ``file:line:col`` text edgesim reports
+(:mod:`edgesim.build.relabel`).
 """
 
 from __future__ import annotations
