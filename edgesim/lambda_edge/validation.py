@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from edgesim.lambda_edge import limits
 from edgesim.lambda_edge.events import header_key
@@ -86,7 +87,7 @@ def validate_result(event_type: str, cf: Mapping[str, Any], result: Any) -> Vali
 def _check_request(
     event_type: str, original: Mapping[str, Any], result: Mapping[str, Any], out: Validated
 ) -> dict[str, Any]:
-    req = copy.deepcopy(dict(result))
+    req = _copy(result)
     uri = req.get("uri")
     if not isinstance(uri, str):
         raise Violation("request-shape", "request.uri: expected a string")
@@ -251,7 +252,7 @@ def _check_response(
     *,
     generated: bool,
 ) -> dict[str, Any]:
-    resp = copy.deepcopy(dict(result))
+    resp = _copy(result)
     status = resp.get("status")
     if isinstance(status, int) and not isinstance(status, bool):
         out.warnings.append("response.status: documented as a string; edgesim accepts a number")
@@ -402,6 +403,12 @@ def _decode_base64(data: str, where: str) -> bytes:
         raise Violation(
             "body-encoding", f"{where}: bodyEncoding is base64 but the body is not valid base64"
         ) from None
+
+
+def _copy(value: Mapping[str, Any]) -> dict[str, Any]:
+    """A deep copy of a JSON object (what a result is), several times faster than deepcopy."""
+    copied: dict[str, Any] = orjson.loads(orjson.dumps(value))
+    return copied
 
 
 def _kind(value: Any) -> str:
