@@ -23,6 +23,7 @@ from edgesim.distribution.origins import local_key, local_origin
 from edgesim.errors import InputError
 
 if TYPE_CHECKING:
+    from edgesim.app import EdgeServer
     from edgesim.importers.apishape import Imported
 
 DEFAULT_CONFIG = "edgesim.toml"
@@ -154,6 +155,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--frozen",
         action="store_true",
         help="keep serve's clock still until `edgesim clock` moves it (as [server] frozen = true)",
+    )
+    serve.add_argument(
+        "--workers",
+        default="1",
+        metavar="N|auto",
+        help="serve viewers from N processes (auto: one per CPU; default 1): a control process "
+        "keeps the KVS, clock, reloads, admin API and logs; each worker has its own cache "
+        "(docs/workers.md)",
     )
     serve.add_argument("--no-reload", action="store_true", help="do not watch files for changes")
     serve.add_argument("--no-tour", action="store_true", help="demo only: skip the request tour")
@@ -330,13 +339,27 @@ def event_loop(choice: str) -> tuple[str, Callable[[], asyncio.AbstractEventLoop
     return "uvloop", uvloop.new_event_loop
 
 
+def _edge_server(dist: Distribution, args: argparse.Namespace) -> EdgeServer:
+    """serve's server: one process (``--workers 1``, the default), or a control process and
+    ``--workers`` worker processes serving viewers (edgesim.workers, docs/workers.md)."""
+    from edgesim.app import EdgeServer
+    from edgesim.workers.supervisor import ControlServer, worker_count
+
+    count = worker_count(getattr(args, "workers", None) or "1")
+    if count == 1:
+        return EdgeServer(dist, log_format=args.log_format, record=_record(args))
+    loop = getattr(args, "loop_name", "asyncio")
+    return ControlServer(
+        dist, workers=count, loop=loop, log_format=args.log_format, record=_record(args)
+    )
+
+
 def _record(args: argparse.Namespace) -> Path | None:
     """serve --record FILE: where the recording goes (None: not recording)."""
     return Path(args.record) if args.record else None
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    from edgesim.app import EdgeServer
     from edgesim.distribution.config import load_config
 
     if args.source:
@@ -354,20 +377,19 @@ async def _serve(args: argparse.Namespace) -> None:
         await _serve_demo(args)
         return
     dist = _with_overrides(load_config(config), args)
-    server = EdgeServer(dist, log_format=args.log_format, record=_record(args))
+    server = _edge_server(dist, args)
     await _run(server, args, tour=None)
 
 
 async def _serve_import(args: argparse.Namespace) -> None:
     """``serve --from``: function code and KVS data the source holds inline go to a temporary
     directory, removed on exit; nothing is written in the project."""
-    from edgesim.app import EdgeServer
 
     workdir = Path(tempfile.mkdtemp(prefix="edgesim-import-"))
     try:
         reimport = reimporter(args, workdir)
         dist = _with_overrides(reimport(), args, origin_flags=False)
-        server = EdgeServer(dist, log_format=args.log_format, record=_record(args))
+        server = _edge_server(dist, args)
         server.say(f"serving the distribution {args.source} deploys")
         await _run(server, args, tour=None, notes=dist.notes, reimport=reimport)
     finally:
@@ -375,7 +397,6 @@ async def _serve_import(args: argparse.Namespace) -> None:
 
 
 async def _serve_demo(args: argparse.Namespace) -> None:
-    from edgesim.app import EdgeServer
     from edgesim.demo import demo_config, start_demo_origin, tour
 
     origin_runner, origin_url = await start_demo_origin()
@@ -387,7 +408,7 @@ async def _serve_demo(args: argparse.Namespace) -> None:
             ephemeral=True,  # the demo never leaves state behind
         )
         dist = _with_overrides(dist, args)
-        server = EdgeServer(dist, log_format=args.log_format, record=_record(args))
+        server = _edge_server(dist, args)
         server.say(f"no {DEFAULT_CONFIG} here: running the bundled demo (origin {origin_url})")
 
         async def run_tour() -> None:

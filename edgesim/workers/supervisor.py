@@ -1,0 +1,534 @@
+"""``serve --workers N``'s control process: the only writer (config, builds and reloads, the KVS
+and its control plane, the settable clock), the admin server and the observers of finished
+requests, and the supervisor of N worker processes serving viewers (edgesim.workers.worker).
+
+Every message to the workers goes through one ordered channel per worker; a command carries the
+clock's state and the KVS writes made since the previous one, and each worker acknowledges it
+after applying them. An admin request that changes something (a KVS write, ``POST /clock``, an
+invalidation) is answered only once every worker acknowledged, so the next viewer request sees
+it in whichever worker it lands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing
+import os
+import socket
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from edgesim.app import EdgeServer
+from edgesim.distribution.model import Distribution
+from edgesim.edge.cache import HttpCache
+from edgesim.errors import InputError
+from edgesim.kvs.clock import SettableClock
+from edgesim.kvs.replicas import ReplicaSet
+from edgesim.kvs.service import KvsService
+from edgesim.kvs.store import Change, Store
+from edgesim.tls import certificates_for
+from edgesim.workers import worker as worker_main
+from edgesim.workers.channel import Channel, ChannelClosed, encode
+from edgesim.workers.messages import (
+    Ack,
+    Command,
+    FlowRebuilder,
+    Flows,
+    KvsEvent,
+    Listen,
+    Ready,
+    StoreAdded,
+    StoreChanged,
+    StoreDeleted,
+    WorkerConfig,
+)
+
+START_TIMEOUT_S = 60.0  # a worker imports edgesim and loads every function before it is ready
+COMMAND_TIMEOUT_S = 10.0
+STOP_TIMEOUT_S = 5.0
+
+
+def worker_count(text: str) -> int:
+    """``--workers N|auto``: ``auto`` is the number of CPUs."""
+    if text.strip().lower() == "auto":
+        return os.cpu_count() or 1
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise InputError(f"--workers {text}: expected a number of processes (1 or more) or auto")
+    return count
+
+
+# -- the KVS: the one writer, telling the workers --------------------------------------------------
+class LeaderKvs(KvsService):
+    """The KVS service, noting every store creation, write (with its landing time at each POP)
+    and deletion for the workers' followers."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._events: list[KvsEvent] = []
+        self.on_event: Callable[[], None] | None = None
+        super().__init__(**kwargs)
+
+    def _register(self, store: Store) -> None:
+        super()._register(store)
+        replicas = self._replicas[store.id]
+        replicas.feed = self._recorded
+        self._emit(StoreAdded(store.name, replicas.export_state()))
+
+    def delete_store(self, ref: str, *, if_match: str | None = None) -> None:
+        with self._lock:
+            store_id = self.describe(ref).id
+            super().delete_store(ref, if_match=if_match)
+            self._emit(StoreDeleted(store_id))
+
+    def _recorded(self, replicas: ReplicaSet, change: Change, lands: dict[str, float]) -> None:
+        self._emit(StoreChanged(replicas.store_id, change, lands))
+
+    def _emit(self, event: KvsEvent) -> None:
+        self._events.append(event)
+        if self.on_event is not None:
+            self.on_event()
+
+    def take_events(self) -> tuple[KvsEvent, ...]:
+        with self._lock:
+            events, self._events = tuple(self._events), []
+            return events
+
+    def snapshot(self) -> list[tuple[str, Any]]:
+        """Every store as a follower starts from it (what is pending included); the events
+        noted so far are in it, so they are dropped."""
+        with self._lock:
+            self._events = []
+            return [
+                (info.name, self._replicas[info.id].export_state()) for info in self.list_stores()
+            ]
+
+
+def leader_kvs_for(dist: Distribution, clock: SettableClock) -> LeaderKvs:
+    """As :func:`edgesim.stores.kvs_service_for`, the leader's kind."""
+    path = None
+    if not dist.server.ephemeral:
+        dist.server.state_dir.mkdir(parents=True, exist_ok=True)
+        path = dist.server.state_dir / "kvs.sqlite3"
+    spec = dist.edges.propagation
+    return LeaderKvs(
+        path=path,
+        pops=dist.edges.pops,
+        lag=spec.lag_model(),
+        seed=spec.seed or 0,
+        clock=clock,
+    )
+
+
+# -- the workers ---------------------------------------------------------------------------------
+@dataclass
+class WorkerHandle:
+    index: int
+    process: multiprocessing.process.BaseProcess
+    channel: Channel
+    pid: int = 0
+    pending: dict[int, asyncio.Future[Any]] = field(default_factory=dict)
+    flows: int = 0  # finished requests received from it
+    stats: dict[str, Any] = field(default_factory=dict)
+    reader: asyncio.Task[None] | None = None
+    alive: bool = True
+
+
+class Supervisor:
+    def __init__(self, server: ControlServer, count: int, loop: str) -> None:
+        self.server = server
+        self.count = count
+        self.loop_name = loop
+        self.workers: list[WorkerHandle] = []
+        self._seq = 0
+        self._sync_scheduled = False
+        self._stopping = False
+        self._rebuilder: FlowRebuilder | None = None
+
+    # -- start and stop ----------------------------------------------------------------------------
+    async def start(self, listeners: list[Listen]) -> None:
+        server = self.server
+        context = multiprocessing.get_context("spawn")
+        stores = server.kvs.snapshot()
+        base = WorkerConfig(
+            index=0,
+            dist=server.dist,
+            clock=server.settable_clock.state,
+            stores=stores,
+            pops=server.kvs.pops,
+            budget=server.budget,
+            capture=server.capture.enabled,
+            body_limit=server.capture.body_limit if server.capture.enabled else 0,
+            keepalive_timeout_s=server.keepalive_timeout_s,
+            https_port=server.https_port,
+            loop=self.loop_name,
+            listeners=listeners,
+        )
+        for index in range(self.count):
+            ours, theirs = socket.socketpair()
+            process = context.Process(
+                target=worker_main.main,
+                args=(replace(base, index=index), theirs),
+                name=f"edgesim-worker-{index}",
+                daemon=True,
+            )
+            process.start()
+            theirs.close()
+            self.workers.append(WorkerHandle(index, process, await Channel.open(ours)))
+        try:
+            await asyncio.wait_for(
+                asyncio.gather(*(self._ready(w) for w in self.workers)), START_TIMEOUT_S
+            )
+        except (TimeoutError, ChannelClosed):
+            await self.stop()
+            raise InputError(
+                "not serving: a worker process did not start (see its error above)"
+            ) from None
+        for handle in self.workers:
+            handle.reader = asyncio.create_task(self._read(handle))
+        server.kvs.on_event = self._schedule_sync
+
+    async def _ready(self, handle: WorkerHandle) -> None:
+        message = await handle.channel.recv()
+        assert isinstance(message, Ready)
+        handle.pid = message.pid
+
+    async def stop(self) -> None:
+        """Each worker stops taking requests, finishes those in flight, sends their records and
+        exits; one that does not within the timeout is terminated."""
+        self._stopping = True
+        self.server.kvs.on_event = None
+        for handle in self.workers:
+            if handle.alive:
+                with contextlib.suppress(ChannelClosed):
+                    handle.channel.send(Command(self._next_seq(), "stop"))
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        for handle in self.workers:
+            if handle.reader is not None:  # it reads the last records, up to the worker's exit
+                with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(
+                        asyncio.shield(handle.reader), max(0.1, deadline - time.monotonic())
+                    )
+                handle.reader.cancel()
+            await asyncio.to_thread(handle.process.join, max(0.1, deadline - time.monotonic()))
+            if handle.process.is_alive():
+                handle.process.terminate()
+                await asyncio.to_thread(handle.process.join, 2.0)
+            await handle.channel.close()
+
+    # -- from the workers -------------------------------------------------------------------------
+    async def _read(self, handle: WorkerHandle) -> None:
+        try:
+            while True:
+                message = await handle.channel.recv()
+                if isinstance(message, Flows):
+                    handle.flows += len(message.records)
+                    self._observe(message)
+                elif isinstance(message, Ack):
+                    future = handle.pending.pop(message.seq, None)
+                    if future is not None and not future.done():
+                        future.set_result(message.result)
+        except ChannelClosed:
+            pass
+        finally:
+            handle.alive = False
+            for future in handle.pending.values():
+                if not future.done():
+                    future.set_exception(ChannelClosed(f"worker {handle.index} exited"))
+            handle.pending.clear()
+            if not self._stopping:
+                await asyncio.to_thread(handle.process.join, 1.0)
+                self.server.say_error(
+                    f"worker {handle.index} (pid {handle.pid}) exited unexpectedly (exit code "
+                    f"{handle.process.exitcode}); the other workers keep serving"
+                )
+
+    def _observe(self, message: Flows) -> None:
+        dist = self.server.dist
+        if self._rebuilder is None or self._rebuilder.dist is not dist:
+            self._rebuilder = FlowRebuilder(dist)
+        for record in message.records:
+            self.server.proxy_finished(self._rebuilder.flow_of(record))
+
+    # -- to the workers ---------------------------------------------------------------------------
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def command(self, op: str, **fields: Any) -> list[asyncio.Future[Any]]:
+        """Send a command, with the clock's state and the KVS writes since the last one, to
+        every worker (in order with everything sent before); the futures of its acks."""
+        seq = self._next_seq()
+        frame = encode(
+            Command(
+                seq,
+                op,
+                clock=self.server.settable_clock.state,
+                kvs=self.server.kvs.take_events(),
+                **fields,
+            )
+        )
+        loop = asyncio.get_running_loop()
+        futures = []
+        for handle in self.workers:
+            if not handle.alive:
+                continue
+            future: asyncio.Future[Any] = loop.create_future()
+            try:
+                handle.channel.send_raw(frame)
+            except ChannelClosed:
+                continue
+            handle.pending[seq] = future
+            futures.append(future)
+        return futures
+
+    async def run(self, op: str, **fields: Any) -> list[Any]:
+        """:meth:`command`, once every worker acknowledged it: each one's result."""
+        futures = self.command(op, **fields)
+        if not futures:
+            return []
+        done = await asyncio.wait_for(
+            asyncio.gather(*futures, return_exceptions=True), COMMAND_TIMEOUT_S
+        )
+        return [r for r in done if not isinstance(r, BaseException)]
+
+    def _schedule_sync(self) -> None:
+        """A KVS write outside an admin request (a seed file reload): sent on the next turn of
+        the loop, with whatever else was written by then."""
+        if self._sync_scheduled or self._stopping:
+            return
+        self._sync_scheduled = True
+        loop = asyncio.get_running_loop()
+        loop.call_soon(self._sync_now)
+
+    def _sync_now(self) -> None:
+        self._sync_scheduled = False
+        if not self._stopping:
+            self.command("sync")
+
+    async def refresh_stats(self) -> None:
+        for handle, stats in zip(
+            [h for h in self.workers if h.alive], await self.run("stats"), strict=False
+        ):
+            handle.stats = stats if isinstance(stats, dict) else {}
+
+    def status(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "index": h.index,
+                "pid": h.pid,
+                "alive": h.alive,
+                "requests": h.flows,
+                "cache_entries": h.stats.get("cache", {}).get("entries"),
+            }
+            for h in self.workers
+        ]
+
+    def cache_stats(self, pops: Sequence[str]) -> dict[str, Any] | None:
+        """The workers' caches together (each worker has its own): counts and bytes summed,
+        budgets as each worker has them."""
+        rows = [h.stats["cache"] for h in self.workers if "cache" in h.stats]
+        return merge_cache_stats(rows, pops) if rows else None
+
+
+def merge_cache_stats(rows: list[dict[str, Any]], pops: Sequence[str]) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for row in rows:
+        for key, value in row.items():
+            if key == "pops":
+                continue
+            if key.endswith("_limit_bytes"):
+                merged[key] = value  # the same budget in every worker
+            elif isinstance(value, int | float):
+                merged[key] = merged.get(key, 0) + value
+    per_pop: dict[str, dict[str, Any]] = {pop: {} for pop in pops}
+    for row in rows:
+        for pop, usage in row.get("pops", {}).items():
+            target = per_pop.setdefault(pop, {})
+            for key, value in usage.items():
+                target[key] = target.get(key, 0) + value
+    merged["pops"] = dict(sorted(per_pop.items()))
+    return merged
+
+
+class _WorkersCache(HttpCache):
+    """The control process's cache stands for the workers' caches in ``/status`` and
+    ``/metrics`` (it stores nothing itself: no viewer request reaches it)."""
+
+    supervisor: Supervisor | None = None
+
+    def stats(self, pops: Any = ()) -> dict[str, Any]:
+        merged = self.supervisor.cache_stats(list(pops)) if self.supervisor else None
+        return merged if merged is not None else super().stats(pops)
+
+
+# -- the control process's server ------------------------------------------------------------------
+class ControlServer(EdgeServer):
+    """:class:`EdgeServer` without viewer listeners of its own: workers serve them."""
+
+    def __init__(self, dist: Distribution, *, workers: int, loop: str = "asyncio", **kwargs: Any):
+        settings = dist.server
+        self.settable_clock = SettableClock(settings.now, frozen=settings.frozen)
+        self.kvs: LeaderKvs = leader_kvs_for(dist, self.settable_clock)
+        self.supervisor = Supervisor(self, workers, loop)
+        try:
+            super().__init__(dist, kvs=self.kvs, clock=self.settable_clock, **kwargs)
+        except BaseException:
+            self.kvs.close()
+            raise
+        cache = self.cache
+        self.cache = _WorkersCache(
+            clock=self.clock.monotonic,
+            memory_limit_bytes=dist.cache.memory_limit_bytes,
+            disk_limit_bytes=dist.cache.disk_limit_bytes,
+            count_entry_overhead=True,
+        )
+        cache.close()
+        self.cache.supervisor = self.supervisor
+        self.proxy.cache = self.cache
+        self._reserved: list[socket.socket] = []
+        self._reload_tasks: set[asyncio.Task[None]] = set()  # referenced until done
+
+    def proxy_finished(self, flow: Any) -> None:
+        """A worker's finished request, handed to this process's observers."""
+        self.proxy._finished(flow)
+
+    async def _listen_viewers(self, port: int | None, https_port: int | None) -> None:
+        server = self.dist.server
+        listeners = [self._reserve(server.host, port, server.port, None)]
+        self.viewer_port = listeners[0].port
+        if server.https:
+            names = [*self.dist.aliases, server.domain_name]
+            self.tls = certificates_for(None if server.ephemeral else server.state_dir, names)
+            files = (str(self.tls.cert), str(self.tls.key))
+            listeners.append(self._reserve(server.host, https_port, server.https_port, files))
+            self.https_port = listeners[1].port
+            self.proxy.https_port = self.https_port
+        await self.supervisor.start(listeners)
+        for line in (
+            f"{self.supervisor.count} worker processes serve viewers "
+            f"(pids {', '.join(str(w.pid) for w in self.supervisor.workers)}); "
+            "each has its own cache (docs/workers.md)",
+        ):
+            self.say(line)
+
+    def _reserve(
+        self, host: str, port: int | None, configured: int, tls: tuple[str, str] | None
+    ) -> Listen:
+        """Take the port for the workers: with SO_REUSEPORT (Linux, macOS) a socket bound here,
+        never listening, holds it while every worker listens on its own (the kernel spreads
+        connections over them); elsewhere a listening socket the workers share."""
+        wanted = configured if port is None else port
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, wanted, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        reuse = hasattr(socket, "SO_REUSEPORT")
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            # Bound without SO_REUSEPORT first: a port another process holds (even one of
+            # another serve's workers) is refused here, never silently shared.
+            sock.bind(address)
+            bound = sock.getsockname()
+            if reuse:
+                sock.close()
+                sock = socket.socket(family, kind, proto)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+                sock.bind(bound)
+            else:
+                sock.listen(1024)
+                sock.setblocking(False)
+        except OSError as exc:
+            sock.close()
+            raise InputError(
+                f"cannot listen on {host}:{wanted}: {exc.strerror or exc} (another process may "
+                "be using it; choose another with --port / --https-port / --admin-port or "
+                "[server] port / https_port / admin_port)"
+            ) from None
+        self._reserved.append(sock)
+        return Listen(host, int(bound[1]), reuse, tls, None if reuse else sock)
+
+    def admin_app(self) -> web.Application:
+        admin = super().admin_app()
+        admin.middlewares.append(self._workers_middleware)
+        return admin
+
+    @web.middleware
+    async def _workers_middleware(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        supervisor = self.supervisor
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            if request.path in ("/status", "/metrics"):
+                await supervisor.refresh_stats()
+            return await handler(request)
+        response = await handler(request)
+        if request.path == "/cache/invalidations" and response.status == 200:
+            # Checked and answered for this process's cache (empty): each worker's now.
+            paths = tuple((await request.json())["paths"])
+            results = await supervisor.run("invalidate", paths=paths)
+            removed = {p: sum(int(r.get(p, 0)) for r in results) for p in paths}
+            return web.json_response({"invalidated": removed})
+        await supervisor.run("sync")  # the clock, KVS writes: in every worker before the answer
+        return response
+
+    def status(self) -> dict[str, Any]:
+        doc = super().status()
+        doc["workers"] = self.supervisor.status()
+        return doc
+
+    async def stop(self) -> None:
+        try:
+            if self.supervisor.workers:
+                await self.supervisor.stop()
+            for sock in self._reserved:
+                sock.close()
+            self._reserved.clear()
+            await super().stop()
+        finally:
+            self.kvs.close()
+
+    # -- reloads: decided here, then applied in every worker --------------------------------------
+    def reload_function_file(self, path: Path) -> bool:
+        matched = super().reload_function_file(path)
+        reloaded = tuple(
+            name
+            for name, slot in self.proxy.state.functions.slots.items()
+            if slot.decl.file.resolve() == path.resolve() and slot.last_error is None
+        )
+        if reloaded and self.supervisor.workers:
+            self._in_workers(self.supervisor.run("reload_functions", names=reloaded))
+        return matched
+
+    def reload_config(self, dist: Distribution) -> None:
+        before = self.proxy.state
+        super().reload_config(dist)
+        if self.proxy.state is not before and self.supervisor.workers:
+            self._in_workers(self.supervisor.run("reload_config", dist=self.proxy.state.dist))
+
+    def _in_workers(self, done: Awaitable[list[Any]]) -> None:
+        """Apply a reload in the workers (in order with every other command) and say when one
+        of them could not."""
+
+        async def report() -> None:
+            for result in await done:
+                errors = result.values() if isinstance(result, dict) else result or ()
+                for error in errors:
+                    if error:
+                        self.say_error(f"a worker could not reload: {error}")
+
+        task = asyncio.get_running_loop().create_task(report())
+        self._reload_tasks.add(task)
+        task.add_done_callback(self._reload_tasks.discard)
+
+
+__all__ = ["ControlServer", "LeaderKvs", "Supervisor", "worker_count"]

@@ -1,0 +1,259 @@
+"""A worker process: the edge proxy on the shared viewer port(s), with its own cache and
+functions, a follower KVS and a follower clock, sending finished requests to the control
+process (edgesim.workers.supervisor) in batches."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import ssl
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, cast
+
+from aiohttp import web
+
+from edgesim.distribution.model import Distribution
+from edgesim.edge import listener
+from edgesim.edge.cache import HttpCache
+from edgesim.edge.flow import Flow
+from edgesim.edge.functions import FunctionRegistry
+from edgesim.edge.origin import OriginClient
+from edgesim.edge.proxy import EdgeProxy, EdgeState
+from edgesim.edge.stages.functions import record_runs
+from edgesim.kvs.clock import ClockState, SettableClock
+from edgesim.kvs.service import KvsService
+from edgesim.workers.channel import Channel, ChannelClosed
+from edgesim.workers.follower import FollowerKvs
+from edgesim.workers.messages import Ack, Command, FlowRecord, Flows, Listen, Ready, WorkerConfig
+from edgesim.workers.messages import record_of as flow_record
+
+log = logging.getLogger("edgesim.workers")
+
+# Finished requests go to the control process in batches: at most this many, or this late.
+BATCH_FLOWS = 64
+BATCH_DELAY_S = 0.05
+
+
+class FollowerClock:
+    """The control process's settable clock, read here: a new state replaces the old one whole
+    (the readings are what :class:`SettableClock` computes from that state)."""
+
+    def __init__(self, state: ClockState) -> None:
+        self._clock = SettableClock.from_state(state)
+
+    def set_state(self, state: ClockState) -> None:
+        self._clock = SettableClock.from_state(state)
+
+    def monotonic(self) -> float:
+        return self._clock.monotonic()
+
+    def wall(self) -> datetime:
+        return self._clock.wall()
+
+    def wall_ns(self) -> int:
+        return self._clock.wall_ns()
+
+
+class FlowForwarder:
+    """The worker's only flow observer: records of finished flows, sent in batches."""
+
+    def __init__(self, channel: Channel, body_limit: int) -> None:
+        self._channel = channel
+        self._body_limit = body_limit
+        self._batch: list[FlowRecord] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self.requests = 0
+
+    def flow_finished(self, flow: Flow) -> None:
+        self.requests += 1
+        self._batch.append(flow_record(flow, self._body_limit))
+        if len(self._batch) >= BATCH_FLOWS:
+            self.flush()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(BATCH_DELAY_S, self.flush)
+
+    def flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._batch:
+            return
+        batch, self._batch = self._batch, []
+        try:
+            self._channel.send(Flows(batch))
+        except ChannelClosed:
+            pass  # the control process is gone: nobody to log for
+        except Exception:  # something in a flow would not pickle: never break serving
+            log.exception("could not send %d finished requests to the control process", len(batch))
+
+
+class Worker:
+    def __init__(self, config: WorkerConfig, channel: Channel) -> None:
+        self.config = config
+        self.channel = channel
+        self.clock = FollowerClock(config.clock)
+        self.kvs = FollowerKvs(config.pops, self.clock.monotonic, config.stores)
+        dist = config.dist
+        self.cache = HttpCache(
+            clock=self.clock.monotonic,
+            memory_limit_bytes=dist.cache.memory_limit_bytes,
+            disk_limit_bytes=dist.cache.disk_limit_bytes,
+            count_entry_overhead=True,
+        )
+        self.origins = OriginClient()
+        self.forwarder = FlowForwarder(channel, config.body_limit)
+        functions = self._registry(dist)
+        for error in functions.load_all():  # the control process printed it already
+            log.debug("worker %d: %s", config.index, error)
+        self.proxy = EdgeProxy(
+            EdgeState(dist, functions),
+            cache=self.cache,
+            origins=self.origins,
+            clock=self.clock,
+            observers=[self.forwarder],
+        )
+        self.proxy.https_port = config.https_port
+        self._runner: web.BaseRunner | None = None
+
+    def _registry(self, dist: Distribution) -> FunctionRegistry:
+        functions = FunctionRegistry(
+            dist.functions,
+            kvs=cast(KvsService, self.kvs),  # the edge reads pops and replica_of only
+            budget=self.config.budget,
+            throttling=dist.throttling,
+            clock=self.clock.monotonic,
+            wall=lambda: self.clock.wall().timestamp(),
+        )
+        record_runs(functions, self.config.capture)
+        return functions
+
+    async def start(self) -> None:
+        listener.quiet_client_errors()
+        runner = listener.viewer_runner(
+            self.proxy.handle, self.proxy.refuse, keepalive_timeout=self.config.keepalive_timeout_s
+        )
+        await runner.setup()
+        self._runner = runner
+        for spec in self.config.listeners:
+            await web.SockSite(runner, _listening_socket(spec), ssl_context=_tls(spec)).start()
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()  # in-flight requests finish (shutdown timeout)
+        self.forwarder.flush()
+        await self.origins.close()
+        self.cache.close()
+
+    # -- the control process's commands ----------------------------------------------------------
+    def handle(self, command: Command) -> Any:
+        if command.clock is not None:
+            self.clock.set_state(command.clock)
+        if command.kvs:
+            self.kvs.apply(command.kvs)
+        op = command.op
+        if op == "reload_functions":
+            functions = self.proxy.state.functions
+            names = [name for name in command.names if name in functions.slots]
+            return {name: functions.reload(name) for name in names}
+        if op == "reload_config" and command.dist is not None:
+            return self._reload_config(command.dist)
+        if op == "invalidate":
+            return {path: self.cache.invalidate(path) for path in command.paths}
+        if op == "stats":
+            return self.stats()
+        return None
+
+    def _reload_config(self, dist: Distribution) -> list[str]:
+        functions = self._registry(dist)
+        errors = functions.load_all()
+        self.proxy.swap(EdgeState(dist, functions))
+        self.cache.set_limits(
+            memory_limit_bytes=dist.cache.memory_limit_bytes,
+            disk_limit_bytes=dist.cache.disk_limit_bytes,
+        )
+        return errors
+
+    def stats(self) -> dict[str, Any]:
+        self.forwarder.flush()  # the counts the control process has then match ours
+        state = self.proxy.state
+        return {
+            "index": self.config.index,
+            "pid": os.getpid(),
+            "requests": self.forwarder.requests,
+            "cache": self.cache.stats(pops=state.dist.edges.pops),
+            "functions": {name: slot.versions for name, slot in state.functions.slots.items()},
+        }
+
+
+def _listening_socket(spec: Listen) -> socket.socket:
+    if spec.sock is not None:
+        return spec.sock
+    family, kind, proto, _, address = socket.getaddrinfo(
+        spec.host, spec.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(address)
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
+def _tls(spec: Listen) -> ssl.SSLContext | None:
+    """The HTTPS context as edgesim.tls makes it, from the control process's certificate."""
+    if spec.tls is None:
+        return None
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.set_alpn_protocols(["http/1.1"])
+    context.load_cert_chain(*spec.tls)
+    return context
+
+
+async def _serve(config: WorkerConfig, sock: socket.socket) -> None:
+    channel = await Channel.open(sock)
+    worker = Worker(config, channel)
+    try:
+        await worker.start()
+        channel.send(Ready(config.index, os.getpid()))
+        while True:
+            command: Command = await channel.recv()
+            if command.op == "stop":
+                break
+            try:
+                result = worker.handle(command)
+            except Exception as exc:  # report it, keep serving
+                log.exception("worker %d: %s failed", config.index, command.op)
+                result = {"error": f"{type(exc).__name__}: {exc}"}
+            worker.forwarder.flush()  # requests served before the command are counted first
+            channel.send(Ack(command.seq, result))
+    except ChannelClosed:
+        pass  # the control process went away: stop
+    finally:
+        await worker.stop()
+        with contextlib.suppress(ChannelClosed):
+            await channel.drain()
+        await channel.close()
+
+
+def main(config: WorkerConfig, sock: socket.socket) -> None:
+    """The worker process's entry point (multiprocessing, spawn)."""
+    # Ctrl-C reaches every process of the terminal's group: the control process stops the
+    # workers itself, after it stopped taking requests.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    factory: Callable[[], asyncio.AbstractEventLoop] | None = None
+    if config.loop == "uvloop":
+        import uvloop
+
+        factory = uvloop.new_event_loop
+    logging.basicConfig(stream=sys.stderr, format=f"edgesim: worker {config.index}: %(message)s")
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(_serve(config, sock))
