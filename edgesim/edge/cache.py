@@ -393,7 +393,7 @@ class HttpCache:
         obj = self._entries.pop(key, None)
         if obj is None:
             return False
-        self._release(obj)
+        self._release(key, obj)
         return True
 
     def spill_dir(self) -> Path:
@@ -452,11 +452,11 @@ class HttpCache:
         self._evict()
         return obj
 
-    def _release(self, obj: CachedObject) -> None:
+    def _release(self, key: str, obj: CachedObject) -> None:
         """Forget a removed entry: its costs leave the accounting, its file is deleted."""
         self._charge(obj, -1)
         if obj.spill_file is not None:
-            self._spilled.pop(obj.key, None)
+            self._spilled.pop(key, None)
             _remove_file(obj.spill_file)
 
     def _evict(self) -> None:
