@@ -148,14 +148,14 @@ class LambdaEdgeFunction:
             checked = validate_result(event_type, cf, raw.result)
         except Violation as exc:
             failure = LambdaFailure(VALIDATION_ERROR, exc.rule, exc.message)
-            return self._outcome(event_type, raw, failure=failure)
+            return self._outcome(event_type, raw, failure=failure, warnings=raw.notes)
         return self._outcome(
             event_type,
             raw,
             request=checked.request,
             response=checked.response,
             generated=checked.generated,
-            warnings=tuple(checked.warnings),
+            warnings=(*raw.notes, *checked.warnings),
         )
 
     def _failure(self, raw: RawInvocation) -> LambdaFailure:

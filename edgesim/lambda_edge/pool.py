@@ -47,6 +47,7 @@ class RawInvocation:
     message: str = ""
     error: JsError | None = None
     logs: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # hints for the developer (become the outcome's warnings)
     duration_ms: float = 0.0
     worker_pid: int | None = None
     cold_start: bool = False
@@ -160,7 +161,8 @@ class LambdaPool:
                 ok=False,
                 failure=exc.kind,
                 message=exc.message,
-                logs=logs,
+                error=exc.error,
+                logs=logs + exc.logs,
                 duration_ms=(time.perf_counter() - started) * 1000,
                 worker_pid=worker.pid,
                 cold_start=cold,
@@ -177,10 +179,18 @@ class LambdaPool:
         logs = logs + tuple(reply.get("logs") or ())
         duration = float(reply.get("durationMs") or 0.0)
         if reply.get("ok"):
+            notes: tuple[str, ...] = ()
+            if reply.get("returnIgnored"):
+                notes = (
+                    "the handler returned a value without a promise or the callback: the "
+                    "Lambda Node.js runtime ignores it, so the result is null (make the handler "
+                    "async, or call callback(null, result))",
+                )
             return RawInvocation(
                 request_id,
                 ok=True,
                 result=reply.get("result"),
+                notes=notes,
                 logs=logs,
                 duration_ms=duration,
                 worker_pid=worker.pid,

@@ -72,13 +72,14 @@ function logLine(level, text) {
   const sink = current ? current : null;
   const size = Buffer.byteLength(line);
   if (sink) {
+    // Sent at once, so that what a function logged survives its timeout or crash.
     if (sink.logBytes + size > MAX_LOG_BYTES) {
-      if (!sink.logsTruncated) sink.logs.push('[edgesim] console output truncated at 256 KB');
+      if (!sink.logsTruncated) send({ type: 'log', id: sink.id, line: '[edgesim] console output truncated at 256 KB' });
       sink.logsTruncated = true;
       return;
     }
     sink.logBytes += size;
-    sink.logs.push(line);
+    send({ type: 'log', id: sink.id, line });
   } else if (pendingBytes + size <= MAX_LOG_BYTES) {
     pendingBytes += size;
     pendingLogs.push(line);
@@ -195,7 +196,6 @@ function finish(inv, outcome) {
     type: 'result',
     id: inv.id,
     durationMs: Number(process.hrtime.bigint() - inv.started) / 1e6,
-    logs: inv.logs,
   };
   if (outcome.error !== undefined) {
     reply.ok = false;
@@ -219,6 +219,7 @@ function finish(inv, outcome) {
     }
   }
   if (outcome.fatal) reply.fatal = true;
+  if (outcome.returnIgnored) reply.returnIgnored = true;
   current = null;
   process.stdin.ref();
   send(reply);
@@ -232,13 +233,14 @@ function invoke(msg) {
     id: msg.id,
     requestId: msg.requestId,
     started,
-    logs: pendingLogs,
     logBytes: pendingBytes,
     logsTruncated: false,
     reported: false,
     completed: false, // the first of callback/succeed/fail/done/promise has been called
     waitingSuccess: undefined, // callback(null, result) waiting for an empty event loop
   };
+  // Lines written since the last invocation (late timers) go with this one, as in Lambda.
+  for (const line of pendingLogs) send({ type: 'log', id: inv.id, line });
   pendingLogs = [];
   pendingBytes = 0;
   current = inv;
@@ -286,6 +288,9 @@ function invoke(msg) {
     const result = handler(msg.event, context, callback);
     if (result && typeof result.then === 'function') {
       result.then(succeed, fail);
+    } else if (result !== undefined) {
+      // The runtime ignores what a non-async handler returns: only callback or a promise count.
+      inv.returnIgnored = true;
     }
   } catch (err) {
     callback(err);
@@ -300,7 +305,7 @@ process.on('beforeExit', () => {
     inv.completed = true;
     if (inv.isAsync) {
       finish(inv, { error: new RuntimeError('Runtime.NodeJsExit', 'Runtime exited without providing a reason') });
-    } else finish(inv, { result: null });
+    } else finish(inv, { result: null, returnIgnored: inv.returnIgnored });
   }
 });
 

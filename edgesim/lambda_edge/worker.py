@@ -131,19 +131,42 @@ class Worker:
         self.init_logs = logs
 
     async def invoke(self, message: dict[str, Any], timeout_s: float) -> dict[str, Any]:
-        """Run one invocation; the reply as the runner sent it. A timeout or a crash raises
-        :class:`WorkerFailure` and leaves the worker broken (killed)."""
+        """Run one invocation; the reply as the runner sent it, with the console lines the
+        invocation wrote under ``logs``. A timeout or a crash raises :class:`WorkerFailure`
+        (carrying the lines written until then) and leaves the worker broken (killed)."""
         self.invocations += 1
-        reply = await self._exchange(message, timeout_s, phase="invoke")
-        if not isinstance(reply, dict):
+        logs: list[str] = []
+        try:
+            reply = await self._exchange(message, timeout_s, phase="invoke", logs=logs)
+        except WorkerFailure as exc:
+            exc.logs = (*exc.logs, *logs)
+            raise
+        if not isinstance(reply, dict) or reply.get("type") == "fatal":
+            # "fatal": an error thrown outside any invocation (a late timer) ended the process.
             self.kill()
-            raise WorkerFailure("crash", f"unexpected reply from the worker: {reply!r:.200}")
+            error = JsError.from_wire(reply.get("error")) if isinstance(reply, dict) else None
+            detail = f"{error.error_type}: {error.message}" if error else f"{reply!r:.200}"
+            raise WorkerFailure(
+                "crash",
+                f"Runtime exited with error before the invocation: {detail}",
+                error=error,
+                logs=tuple(logs),
+            )
         if reply.get("fatal"):
             # The runtime ends the process after an uncaught error; don't wait for it.
             self.broken = True
+        reply["logs"] = logs
         return reply
 
-    async def _exchange(self, message: dict[str, Any], timeout_s: float, *, phase: str) -> Any:
+    async def _exchange(
+        self,
+        message: dict[str, Any],
+        timeout_s: float,
+        *,
+        phase: str,
+        logs: list[str] | None = None,
+    ) -> Any:
+        """Send ``message`` and answer the reply; ``log`` messages on the way go to ``logs``."""
         proc = self.proc
         assert proc is not None
         assert proc.stdin is not None
@@ -153,23 +176,31 @@ class Worker:
             await proc.stdin.drain()
         except (BrokenPipeError, ConnectionResetError):
             raise await self._crashed(phase) from None
-        try:
-            line = await asyncio.wait_for(proc.stdout.readline(), timeout_s)
-        except TimeoutError:
-            self.kill()
-            raise WorkerFailure(
-                "timeout",
-                f"Task timed out after {timeout_s:.2f} seconds",
-            ) from None
-        if not line:
-            raise await self._crashed(phase)
-        try:
-            return orjson.loads(line)
-        except orjson.JSONDecodeError:
-            self.kill()
-            raise WorkerFailure(
-                "crash", f"unreadable reply from the worker: {line[:200]!r}"
-            ) from None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while True:
+            try:
+                line = await asyncio.wait_for(proc.stdout.readline(), deadline - loop.time())
+            except TimeoutError:
+                self.kill()
+                raise WorkerFailure(
+                    "timeout",
+                    f"Task timed out after {timeout_s:.2f} seconds",
+                ) from None
+            if not line:
+                raise await self._crashed(phase)
+            try:
+                reply = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                self.kill()
+                raise WorkerFailure(
+                    "crash", f"unreadable reply from the worker: {line[:200]!r}"
+                ) from None
+            if isinstance(reply, dict) and reply.get("type") == "log":
+                if logs is not None:
+                    logs.append(str(reply.get("line", "")))
+                continue
+            return reply
 
     async def _crashed(self, phase: str) -> WorkerFailure:
         self.broken = True

@@ -185,3 +185,15 @@ async def test_built_code_reports_positions_in_its_sources_through_the_source_ma
     outcome = await fn.invoke("viewer-request", request("any"))
     assert outcome.failure is not None
     assert outcome.failure.position == "src/handler.ts:10:1"
+
+
+@needs_node
+async def test_a_value_returned_by_a_plain_handler_is_ignored_with_a_hint(
+    source: Source, functions: Functions
+) -> None:
+    # The Lambda Node.js runtime only takes a promise or the callback: this result is null.
+    fn = functions(source("exports.handler = (event) => event.Records[0].cf.request;"))
+    outcome = await fn.invoke("viewer-request", request("any"))
+    assert outcome.failure is not None
+    assert outcome.failure.rule == "result-shape"
+    assert "ignores it" in outcome.warnings[0]

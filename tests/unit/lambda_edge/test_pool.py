@@ -30,7 +30,9 @@ const until = (file) => new Promise((resolve) => {
 });
 exports.handler = async (event) => {
   if (event.case === 'wait') await until(event.file);
+  if (event.case === 'hang') console.log('about to hang');
   if (event.case === 'hang') await new Promise(() => setInterval(() => {}, 1000));
+  if (event.case === 'late-throw') setTimeout(() => { throw new Error('after the answer'); }, 20);
   if (event.case === 'exit') process.exit(3);
   if (event.case === 'async-throw') setTimeout(() => { throw new Error('late failure'); }, 0);
   if (event.case === 'async-throw') await new Promise(() => setInterval(() => {}, 1000));
@@ -80,6 +82,7 @@ async def test_a_timeout_kills_that_worker_only_and_a_replacement_serves_next(
     hung = await fn.pool.invoke({"case": "hang"}, timeout_s=0.5)
     assert hung.failure == TIMEOUT
     assert hung.message == "Task timed out after 0.50 seconds"
+    assert hung.logs[-1].endswith("\tINFO\tabout to hang")  # what it logged survives
     await asyncio.to_thread(Path(release).touch)
     survivor = await busy
     assert survivor.ok  # the invocation beside it was not affected
@@ -199,3 +202,18 @@ async def test_check_loads_the_module_or_says_why_not(source: Source, functions:
     assert caught.value.error is not None
     assert caught.value.error.error_type == "Runtime.HandlerNotFound"
     assert bad.pool.workers == 0
+
+
+async def test_an_error_thrown_between_invocations_ends_the_worker_and_a_new_one_serves(
+    source: Source, functions: Functions
+) -> None:
+    fn = functions(source(CASES), max_workers=1)
+    first = await fn.pool.invoke({"case": "late-throw"})
+    assert first.ok  # the answer was given before the timer threw
+    await asyncio.sleep(0.3)
+    # The dead worker is noticed either while idle (dropped unseen) or by the next invocation
+    # (reported as a crash); either way a fresh worker serves after it.
+    results = [await fn.pool.invoke({"case": "ok"}) for _ in range(2)]
+    assert results[-1].ok
+    assert results[-1].result["pid"] != first.result["pid"]
+    assert all(r.ok or r.failure == CRASH for r in results)
