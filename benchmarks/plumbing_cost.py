@@ -20,7 +20,9 @@ from a target's figure for the target's own instructions.
 
 Targets: ``bare`` (aiohttp server + one ClientSession), ``edgesim`` (serve, no function,
 CachingDisabled), ``edgesim-fn`` (serve with a small viewer-request function: reads a cookie,
-sets a header, strips ``utm_*`` query parameters).
+sets a header, strips ``utm_*`` query parameters), ``edgesim-ab`` (serve with
+benchmarks/functions/ab_router.js reading its JSON configuration from a KVS, as in
+benchmarks/serve.py; compare with ``benchmarks/invoke_cost.py --callgrind``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import re
 import signal
@@ -66,17 +69,49 @@ url = "{origin}"
 name = "ab"
 file = "ab.js"
 
+[[kvs]]
+name = "abkvs"
+data = "ab-kvs.json"
+
+[[functions]]
+name = "ab_router"
+file = "ab_router.js"
+kvs = "abkvs"
+
 [[behaviors]]
 path = "/fn/*"
 origin = "app"
 viewer_request = "ab"
 cache_policy = "CachingDisabled"
 
+[[behaviors]]
+path = "/shop/*"
+origin = "app"
+viewer_request = "ab_router"
+cache_policy = "CachingDisabled"
+
 [default_behavior]
 origin = "app"
 cache_policy = "CachingDisabled"
 """
-PATHS = {"direct": "/x", "bare": "/x", "edgesim": "/x", "edgesim-fn": "/fn/x?utm_source=a&id=7"}
+PATHS = {
+    "direct": "/x",
+    "bare": "/x",
+    "edgesim": "/x",
+    "edgesim-fn": "/fn/x?utm_source=a&id=7",
+    "edgesim-ab": "/shop/item/42?id=42&utm_source=newsletter&utm_medium=email&utm_campaign=q4",
+}
+# benchmarks/functions/ab_router.js (edgesim-ab) and its configuration in the KVS.
+AB_ROUTER = Path(__file__).resolve().parent / "functions" / "ab_router.js"
+AB_CONFIG = {
+    "prefix": "/shop",
+    "salt": "2026-q4",
+    "variants": [
+        {"name": "blue", "weight": 60, "path": "/b"},
+        {"name": "green", "weight": 40, "path": "/g"},
+    ],
+    "stripParams": "utm_",
+}
 REQUEST_HEADERS = (
     "User-Agent: plumbing-cost\r\nAccept: */*\r\nAccept-Encoding: gzip, br\r\n"
     "Cookie: uid=u12345; theme=dark\r\n"
@@ -153,6 +188,9 @@ async def start_edgesim(origin: str, folder: Path, *, slow: bool = False) -> tup
     from edgesim.runtime.function import BudgetPolicy
 
     (folder / "ab.js").write_text(FUNCTION)
+    (folder / "ab_router.js").write_text(AB_ROUTER.read_text())
+    seed = {"data": [{"key": "ab:config", "value": json.dumps(AB_CONFIG)}]}
+    (folder / "ab-kvs.json").write_text(json.dumps(seed))
     config = CONFIG.replace("{origin}", origin)
     if slow:
         config += "\n[throttling]\nenabled = false\n"
