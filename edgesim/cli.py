@@ -286,7 +286,7 @@ DESCRIPTION = """\
 A local emulator of Amazon CloudFront Functions and KeyValueStore.
 
   edgesim test FUNCTION --event EVENT.json   run a function on one event, like TestFunction
-  edgesim test --lambda FILE --event E.json run a Lambda@Edge function on one event
+  edgesim test --lambda FILE --event E.json  run a Lambda@Edge function on one event
   edgesim lint FUNCTION                      report code CloudFront would reject
   edgesim serve                              run a distribution in front of your dev origin
   edgesim serve --from SOURCE                run the distribution you deploy (CDK, CFN, Terraform)
