@@ -5,9 +5,12 @@ and maps back to the .ts sources."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
+import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -29,12 +32,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the example with its dependencies installed (npm ci; npm's cache makes a second
-    install offline and quick)."""
-    folder = tmp_path_factory.mktemp("typescript") / "example"
-    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("node_modules", "build", "dist"))
+def _npm_ci(folder: Path) -> None:
     done = subprocess.run(
         ["npm", "ci", "--prefer-offline", "--no-audit", "--no-fund"],
         cwd=folder,
@@ -44,6 +42,33 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _installed_dependencies() -> Path:
+    """node_modules for the example's lock file, installed once with ``npm ci`` and kept in the
+    user's cache folder (keyed by the lock file's hash) for later runs."""
+    lock = (EXAMPLE / "package-lock.json").read_bytes()
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "edgesim-tests"
+    folder = cache / f"typescript-example-{hashlib.sha256(lock).hexdigest()[:16]}"
+    if not (folder / "node_modules" / ".package-lock.json").is_file():
+        cache.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=cache))
+        for name in ("package.json", "package-lock.json"):
+            shutil.copy(EXAMPLE / name, staging / name)
+        _npm_ci(staging)
+        try:
+            staging.rename(folder)  # atomic: a concurrent run either wins or reuses this one
+        except OSError:
+            shutil.rmtree(staging, ignore_errors=True)
+    return folder / "node_modules"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the example, its dependencies installed by npm ci (cached between runs)."""
+    folder = tmp_path_factory.mktemp("typescript") / "example"
+    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("node_modules", "build", "dist"))
+    (folder / "node_modules").symlink_to(_installed_dependencies(), target_is_directory=True)
     return folder
 
 
