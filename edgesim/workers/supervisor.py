@@ -328,6 +328,8 @@ class Supervisor:
                 "alive": h.alive,
                 "requests": h.flows,
                 "cache_entries": h.stats.get("cache", {}).get("entries"),
+                # How many versions of each function it loaded (1 at start, +1 per reload).
+                "function_versions": h.stats.get("functions", {}),
             }
             for h in self.workers
         ]

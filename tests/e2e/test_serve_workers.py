@@ -1,0 +1,254 @@
+"""``edgesim serve --workers 2`` as users run it (a subprocess): both workers answer viewers and
+behave as one server — KVS writes land at a POP after their lag in every worker, ``POST /clock``
+moves every worker's functions, a function edit reloads everywhere, the request log and metrics
+count every worker's requests, each worker's cache gives Miss then Hit and is invalidated from
+the admin API, and SIGTERM stops everything with exit code 0 (issue 12)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from edgesim.controlplane.client import ControlPlaneClient
+
+FUNCTION = """
+import cf from 'cloudfront';
+const kvs = cf.kvs();
+async function handler(event) {
+  let greeting;
+  try { greeting = await kvs.get('greeting'); } catch (err) { greeting = 'missing'; }
+  return {
+    statusCode: 200,
+    headers: {
+      'x-now': { value: String(Date.now()) },
+      'x-greeting': { value: greeting },
+      'x-version': { value: 'VERSION' },
+    },
+  };
+}
+"""
+
+CONFIG = """
+[server]
+port = 0
+admin_port = 0
+https = false
+ephemeral = true
+now = "2030-01-01T09:00:00Z"
+frozen = true
+
+[[origins]]
+id = "app"
+url = "http://app.example"
+
+[origins_local]
+app = "site"
+
+[[kvs]]
+name = "flags"
+data = "flags.json"
+
+[[functions]]
+name = "fn"
+file = "fn.js"
+kvs = "flags"
+
+[default_behavior]
+origin = "app"
+cache_policy = "CachingOptimized"
+
+[[behaviors]]
+path = "/fn*"
+origin = "app"
+cache_policy = "CachingDisabled"
+viewer_request = "fn"
+
+[edges]
+pops = ["IAD"]
+propagation = { model = "fixed", lag_ms = 2000 }
+"""
+LAUNCH_MS = 1_893_488_400_000  # 2030-01-01T09:00:00Z
+SPREAD = 24  # requests on fresh connections: P(one worker gets them all) = 2 ** -23
+
+
+@dataclass
+class Serve:
+    process: subprocess.Popen[bytes]
+    log: Path
+    folder: Path
+    viewer: str
+    admin: str
+
+    def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
+        """One request on a fresh connection (the kernel picks the worker that accepts it)."""
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(self.viewer + path, timeout=10) as answer:
+            return answer.status, dict(answer.headers), answer.read()
+
+    def admin_json(self, path: str, body: object = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.admin + path, data=data)
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(request, timeout=20) as answer:
+            return json.loads(answer.read())
+
+    def per_worker(self) -> list[int]:
+        return [w["requests"] for w in self.admin_json("/status")["workers"]]
+
+    def spread(self, path: str) -> tuple[list[dict[str, str]], list[int]]:
+        """``SPREAD`` requests on fresh connections: their headers, and how many each worker
+        served of them."""
+        before = self.per_worker()
+        answers = [self.get(path)[1] for _ in range(SPREAD)]
+        after = self.per_worker()
+        return answers, [b - a for a, b in zip(before, after, strict=True)]
+
+
+@pytest.fixture(scope="module")
+def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
+    folder = tmp_path_factory.mktemp("workers")
+    (folder / "site").mkdir()
+    (folder / "site" / "page.html").write_text("a cached page\n")
+    (folder / "edgesim.toml").write_text(CONFIG)
+    (folder / "fn.js").write_text(FUNCTION.replace("VERSION", "v1"))
+    (folder / "flags.json").write_text('{"data": [{"key": "greeting", "value": "hello"}]}')
+    argv = [sys.executable, "-m", "edgesim", "serve", "--workers", "2", "--log-format", "text"]
+    log = folder / "serve.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(argv, cwd=folder, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        text = ""
+        deadline = time.monotonic() + 90  # two workers start on a shared, busy machine
+        while "event loop:" not in text:
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, text
+            time.sleep(0.1)
+            text = log.read_text()
+        viewer = re.search(r"viewers: (http://127\.0\.0\.1:\d+)", text)
+        admin = re.search(r"admin \(KVS API, /status, /metrics\): (http://127\.0\.0\.1:\d+)", text)
+        assert viewer is not None, text
+        assert admin is not None, text
+        yield Serve(process, log, folder, viewer.group(1), admin.group(1))
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+
+
+def test_both_workers_answer_and_the_log_and_metrics_count_every_request(serve: Serve) -> None:
+    logged_before = serve.log.read_text().count("GET /fn?count")
+    status = serve.admin_json("/status")
+    assert [w["alive"] for w in status["workers"]] == [True, True]
+    pids = {w["pid"] for w in status["workers"]}
+    assert len(pids) == 2
+    assert serve.process.pid not in pids
+    before = _requests_metric(serve)
+    answers, served = serve.spread("/fn?count")
+    assert all(a["X-Version"] == "v1" for a in answers)
+    assert all(n > 0 for n in served), served
+    assert sum(served) == SPREAD
+    # The request log (the control process's console) and /metrics hold every worker's requests.
+    assert _requests_metric(serve) - before == SPREAD
+    logged = serve.log.read_text().count("GET /fn?count") - logged_before
+    assert logged == SPREAD
+
+
+def test_a_kvs_write_lands_after_its_lag_in_every_worker(serve: Serve) -> None:
+    client = ControlPlaneClient(serve.admin)
+    arn = client.store("flags")["arn"]
+    value = f"written-{time.monotonic_ns()}"
+    client.put_key(arn, "greeting", value, if_match=client.etag(arn))
+    # The clock is frozen: the write waits for its 2 s lag in every worker.
+    answers, served = serve.spread("/fn?kvs")
+    assert {a["X-Greeting"] for a in answers} != {value}
+    assert all(n > 0 for n in served), served
+    serve.admin_json("/clock", {"advance_ms": 1999})
+    answers, served = serve.spread("/fn?kvs")
+    assert value not in {a["X-Greeting"] for a in answers}
+    serve.admin_json("/clock", {"advance_ms": 1})
+    answers, served = serve.spread("/fn?kvs")
+    assert {a["X-Greeting"] for a in answers} == {value}
+    assert all(n > 0 for n in served), served
+
+
+def test_post_clock_moves_date_now_in_every_worker(serve: Serve) -> None:
+    now = serve.admin_json("/clock", {"advance_ms": 3_600_000})["now_ms"]
+    assert now >= LAUNCH_MS + 3_600_000
+    answers, served = serve.spread("/fn?clock")
+    assert {int(a["X-Now"]) for a in answers} == {now}
+    assert all(n > 0 for n in served), served
+
+
+def test_a_function_edit_reloads_in_every_worker(serve: Serve) -> None:
+    (serve.folder / "fn.js").write_text(FUNCTION.replace("VERSION", "v2"))
+    deadline = time.monotonic() + 30
+    while serve.get("/fn?reload")[1]["X-Version"] != "v2":
+        assert time.monotonic() < deadline, serve.log.read_text()
+        time.sleep(0.1)
+    while {w["function_versions"]["fn"] for w in serve.admin_json("/status")["workers"]} != {2}:
+        assert time.monotonic() < deadline, serve.admin_json("/status")["workers"]
+        time.sleep(0.05)
+    answers, served = serve.spread("/fn?reload")
+    assert {a["X-Version"] for a in answers} == {"v2"}
+    assert all(n > 0 for n in served), served
+    # A version that does not load is refused everywhere: the last good one keeps serving.
+    (serve.folder / "fn.js").write_text("function handler(event) { return {")
+    deadline = time.monotonic() + 30
+    while "still serving the last good version" not in serve.log.read_text():
+        assert time.monotonic() < deadline, serve.log.read_text()
+        time.sleep(0.1)
+    answers, served = serve.spread("/fn?reload")
+    assert {a["X-Version"] for a in answers} == {"v2"}
+
+
+def test_each_worker_caches_miss_then_hit_and_invalidation_reaches_every_worker(
+    serve: Serve,
+) -> None:
+    host, port = serve.viewer.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)  # one worker's
+    try:
+
+        def x_cache() -> str:
+            connection.request("GET", "/page.html")
+            answer = connection.getresponse()
+            assert answer.read() == b"a cached page\n"
+            return answer.headers["X-Cache"]
+
+        assert x_cache() == "Miss from cloudfront"
+        assert x_cache() == "Hit from cloudfront"
+        removed = ControlPlaneClient(serve.admin).invalidate_cache(["/page.html"])
+        assert removed == {"/page.html": 1}  # cached in the one worker that served it
+        assert x_cache() == "Miss from cloudfront"
+    finally:
+        connection.close()
+    assert serve.admin_json("/status")["cache"]["entries"] == 1
+
+
+def test_sigterm_stops_the_workers_then_serve_with_exit_code_0(serve: Serve) -> None:
+    pids = [w["pid"] for w in serve.admin_json("/status")["workers"]]
+    serve.process.send_signal(signal.SIGTERM)
+    assert serve.process.wait(30) == 0, serve.log.read_text()
+    assert "Traceback" not in serve.log.read_text()
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def _requests_metric(serve: Serve) -> int:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(serve.admin + "/metrics", timeout=20) as answer:
+        text = answer.read().decode()
+    return sum(int(n) for n in re.findall(r"^edgesim_requests\{[^}]*\} (\d+)$", text, re.M))
