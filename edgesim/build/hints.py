@@ -71,6 +71,13 @@ RULE_HINTS: dict[str, str] = {
 }
 
 
+# A finding in the built file that maps to no source: the build wrote that code itself.
+BUNDLER_HINT = (
+    "not from your sources: the build wrote this itself (a bundler helper or wrapper); esbuild "
+    "writes its helpers for its --target (default esnext): --target=es5 makes them ES5"
+)
+
+
 def hint_for(rule: str) -> str | None:
     """The build setting behind a finding of ``rule`` (None: nothing a build setting changes)."""
     return RULE_HINTS.get(rule)

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
+import json
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from edgesim.build.hints import BUNDLER_HINT, hint_for
 from edgesim.build.relabel import Relabeler, RelabelingStream
 from edgesim.build.step import BuildStep
 from edgesim.errors import EdgesimError, FunctionLoadError
@@ -70,6 +73,8 @@ def run_handler(args: argparse.Namespace) -> int:
     if not command or function is None:
         return handler(args)
     relabeler = build_once(command, function, timeout_s=getattr(args, "build_timeout", 120.0))
+    if getattr(args, "json", False) and getattr(args, "command", None) == "lint":
+        return _lint_json(handler, args, relabeler)
     with relabeled_output(relabeler):
         try:
             return handler(args)
@@ -77,3 +82,24 @@ def run_handler(args: argparse.Namespace) -> int:
             # Printed by the caller once the streams are back: relabeled here.
             exc.args = (relabeler.text(str(exc)), *exc.args[1:])
             raise
+
+
+def _lint_json(
+    handler: Callable[[argparse.Namespace], int], args: argparse.Namespace, relabeler: Relabeler
+) -> int:
+    """``lint --json --build``: each finding that maps into the sources gains ``source``
+    (``file``, ``line``, ``column``) and ``build_hint``; ``file``, ``line`` and ``column``
+    stay the built file's, as without a build."""
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        code = handler(args)
+    rows = json.loads(buffer.getvalue())
+    for row in rows:
+        if not relabeler.maps(row["file"]):
+            continue
+        origin = relabeler.origin(row["file"], row["line"], row["column"])
+        if origin is not None:
+            row["source"] = {"file": origin.source, "line": origin.line, "column": origin.column}
+        row["build_hint"] = hint_for(row["rule"]) if origin is not None else BUNDLER_HINT
+    sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+    return code

@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
-from edgesim.build.hints import hint_for
-from edgesim.build.sourcemap import SourceMap
+from edgesim.build.hints import BUNDLER_HINT, hint_for
+from edgesim.build.sourcemap import Origin, SourceMap
 
 _FINDING = re.compile(r": (?:error|warning) \[(?P<rule>[\w-]+)\]")
 
@@ -54,6 +54,15 @@ class Relabeler:
         # Not inside a longer path, and not a position already put in brackets.
         self._pattern = re.compile(rf"(?<![\w./\\\[-])(?P<file>{names}):(?P<line>\d+):(?P<col>\d+)")
 
+    def origin(self, label: str, line: int, col: int) -> Origin | None:
+        """Where ``label:line:col`` comes from (None: not a mapped built file, or unmapped)."""
+        source_map = self._maps.get(label)
+        return None if source_map is None else source_map.original(line, col)
+
+    def maps(self, label: str) -> bool:
+        """Whether ``label`` names a built file with a source map."""
+        return label in self._maps
+
     def position(self, text: str) -> str:
         """``text`` with every position of a mapped built file given in the source."""
         if self._pattern is None or not text:
@@ -82,11 +91,7 @@ class Relabeler:
             hint = hint_for(finding["rule"])
             indent = " " * (len(line) - len(line.lstrip()) + 4)
             if fixed == line:
-                out.append(
-                    f"{indent}build hint: not from your sources: the build wrote this itself (a "
-                    "bundler helper or wrapper); esbuild writes its helpers for its --target "
-                    "(default esnext): --target=es5 makes them ES5"
-                )
+                out.append(f"{indent}build hint: {BUNDLER_HINT}")
             elif hint:
                 out.append(f"{indent}build hint: {hint}")
         return "\n".join(out)

@@ -104,3 +104,15 @@ def test_cli_build_failure_exits_1_with_the_output(
     code = main(["lint", "dist/fn.js", "--build", fake_build("src/fn.ts", "dist/fn.js", "--fail")])
     assert code == 1
     assert "Cannot find name 'oops'" in capsys.readouterr().err
+
+
+def test_cli_lint_json_with_build_adds_the_source_position_and_hint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _project(tmp_path, CLASSY, monkeypatch)
+    build = fake_build("src/fn.ts", "dist/fn.js")
+    assert main(["lint", "dist/fn.js", "--json", "--build", build]) == 1
+    [row] = json.loads(capsys.readouterr().out)
+    assert (row["file"], row["line"], row["column"], row["rule"]) == ("dist/fn.js", 3, 1, "class")
+    assert row["source"] == {"file": "src/fn.ts", "line": 1, "column": 1}
+    assert row["build_hint"].startswith("an ES2015 construct")
