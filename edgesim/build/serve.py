@@ -85,7 +85,11 @@ class ServeBuilds:
     def build_all(self, say: Say, say_error: Say) -> None:
         """Run every build once, before the functions load (start-up)."""
         for slot in self.slots:
-            say(f"building {', '.join(slot.functions)}: `{slot.step.command}` in {slot.step.cwd}")
+            watching = ", ".join(slot.step.globs.globs)
+            say(
+                f"building {', '.join(slot.functions)}: `{slot.step.command}` in {slot.step.cwd}"
+                f" (again when {watching} change)"
+            )
             self._report(slot, slot.step.run(), say, say_error)
 
     def failures(self) -> list[str]:
