@@ -88,7 +88,7 @@ class ServeBuilds:
             watching = ", ".join(slot.step.globs.globs)
             say(
                 f"building {', '.join(slot.functions)}: `{slot.step.command}` in {slot.step.cwd}"
-                f" (again when {watching} change)"
+                f" (watch: {watching})"
             )
             self._report(slot, slot.step.run(), say, say_error)
 
