@@ -238,7 +238,7 @@ def import_distribution(
         throttling=settings.throttling,
     )
     dist = map_origins(
-        imported.dist,
+        replace(imported.dist, cache=settings.cache),
         overlay=settings,
         flags=origins,
         hints=bundle.origin_hints,

@@ -11,8 +11,8 @@ bucket). Locally each origin a behaviour can reach must be mapped to a URL or a 
 - An origin left unmapped is a start-up error listing every one, each with a ready-to-paste
   ``--origin ID=http://127.0.0.1:PORT`` flag: edgesim never guesses where an origin runs.
 
-The overlay may also hold ``[server]``, ``[edges]`` and ``[throttling]`` tables, read by
-edgesim.toml's readers. Without ``ephemeral`` or ``state_dir`` in ``[server]``, an imported
+The overlay may also hold ``[server]``, ``[edges]``, ``[throttling]`` and ``[cache]`` tables,
+read by edgesim.toml's readers. Without ``ephemeral`` or ``state_dir`` in ``[server]``, an imported
 distribution keeps its KVS state in memory (``serve --from`` writes nothing in the project).
 
 ``--kvs NAME=data.json`` seeds a store (or replaces the data the source gives) for every source.
@@ -30,8 +30,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from edgesim.distribution.cache_settings import read_cache_settings
 from edgesim.distribution.edges import read_edges
 from edgesim.distribution.model import (
+    CacheSettings,
     Distribution,
     Edges,
     LocalOrigin,
@@ -46,7 +48,7 @@ from edgesim.distribution.throttling import read_throttling
 from edgesim.errors import InputError
 from edgesim.importers.bundle import ImportBundle, KvsSource
 
-OVERLAY_KEYS = ("server", "origins_local", "edges", "throttling")
+OVERLAY_KEYS = ("server", "origins_local", "edges", "throttling", "cache")
 PORT_PLACEHOLDER = "http://127.0.0.1:PORT"
 
 
@@ -59,6 +61,7 @@ class Overlay:
     server: ServerSettings
     edges: Edges
     throttling: Throttling
+    cache: CacheSettings = field(default_factory=CacheSettings)
     origins_local: Mapping[str, Any] = field(default_factory=dict)  # as written, checked later
 
 
@@ -99,6 +102,7 @@ def _settings(
         server=server,
         edges=read_edges(ctx, section(problems, doc, "edges")),
         throttling=read_throttling(ctx, section(problems, doc, "throttling")),
+        cache=read_cache_settings(ctx, section(problems, doc, "cache")),
         origins_local=section(problems, doc, "origins_local"),
     )
 

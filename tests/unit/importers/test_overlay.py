@@ -44,8 +44,10 @@ def test_an_overlay_sets_server_edges_throttling_and_origins(tmp_path: Path) -> 
     path.write_text(
         '[server]\nport = 9000\nstate_dir = "state"\n\n[edges]\npops = ["FRA"]\n\n'
         '[throttling]\nenabled = false\n\n[origins_local]\napp = "http://127.0.0.1:3000"\n'
+        "[cache]\nmemory_limit_mb = 32\n"
     )
     overlay = read_overlay(path)
+    assert overlay.cache.memory_limit_mb == 32
     assert (overlay.server.port, overlay.server.ephemeral) == (9000, False)
     assert overlay.server.state_dir == tmp_path / "state"
     assert overlay.edges.pops == ("FRA",)
