@@ -1,8 +1,8 @@
 """What a Lambda@Edge function is: its code, handler and settings, resolved from what users give.
 
 ``file`` may be a single ``.js``/``.mjs``/``.cjs`` file (handler ``<stem>.handler`` by default)
-or a directory as users deploy it, with its ``node_modules`` (handler ``index.handler``).
-Zip archives are not read yet.
+or a directory as users deploy it, with its ``node_modules`` (handler ``index.handler``), or
+a ``.zip`` of that directory (unpacked once, see :mod:`edgesim.lambda_edge.package`).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,12 +109,38 @@ def resolve_source(path: str | Path, *, what: str = "--lambda") -> Path:
     if p.is_dir():
         return p.resolve()
     if p.suffix == ".zip":
-        raise NotEmulated(f"{what} {path}: zip packages are not read yet; give the directory")
+        from edgesim.lambda_edge.package import unpack
+
+        return unpack(p.resolve())
     if p.suffix not in SOURCE_SUFFIXES:
         raise InputError(
             f"{what} {path}: expected a {'/'.join(SOURCE_SUFFIXES)} file or a directory"
         )
     return p.resolve()
+
+
+def node_major(node: str) -> int | None:
+    """The major version of ``node`` (``node --version``), or None when it does not say."""
+    try:
+        out = subprocess.run(
+            [node, "--version"], capture_output=True, text=True, timeout=10, check=False
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = re.match(r"v(\d+)\.", out.strip())
+    return int(match.group(1)) if match else None
+
+
+def runtime_mismatch(runtime: str, node: str) -> str | None:
+    """A sentence when the Node.js at ``node`` is not the runtime's major version."""
+    wanted = int(runtime.removeprefix("nodejs").removesuffix(".x"))
+    have = node_major(node)
+    if have is None or have == wanted:
+        return None
+    return (
+        f"runtime {runtime} but {node} is Node.js {have}: the function runs on Node.js {have} "
+        f"(set the node used, or the runtime, to match)"
+    )
 
 
 def find_node(explicit: str | None = None) -> str:

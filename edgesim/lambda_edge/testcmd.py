@@ -24,7 +24,8 @@ from edgesim.errors import InputError, NotEmulated
 from edgesim.lambda_edge import limits
 from edgesim.lambda_edge.events import parse_event
 from edgesim.lambda_edge.function import LambdaEdgeFunction, LambdaOutcome
-from edgesim.lambda_edge.spec import LambdaSpec, find_node, resolve_source
+from edgesim.lambda_edge.package import check_package
+from edgesim.lambda_edge.spec import LambdaSpec, find_node, resolve_source, runtime_mismatch
 
 EXIT_OK, EXIT_FUNCTION_ERROR = 0, 1
 
@@ -53,6 +54,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "5 s viewer / 30 s origin)",
     )
     parser.add_argument(
+        "--lambda-runtime",
+        choices=limits.NODE_RUNTIMES,
+        default="nodejs20.x",
+        help="with --lambda: the Lambda runtime (warns when the Node.js on PATH differs)",
+    )
+    parser.add_argument(
         "--memory-mb",
         type=int,
         default=limits.DEFAULT_MEMORY_MB,
@@ -79,18 +86,25 @@ def run(args: argparse.Namespace) -> int:
     cls = limits.event_class(event_type)
     timeout = args.timeout_s if args.timeout_s is not None else limits.MAX_TIMEOUT_S[cls]
     problems = limits.check_function_limits(event_type, timeout_s=timeout, memory_mb=args.memory_mb)
+    too_big = check_package(Path(args.lambda_file), event_type)
+    if too_big:
+        problems.append(too_big)
     if problems:
         raise InputError("; ".join(problems))
     now = _parse_time(args.now) if args.now else None
-    name = _function_name(path)
+    name = _function_name(Path(args.lambda_file))
     spec = LambdaSpec(
         name=name,
         path=path,
         handler=args.lambda_handler,
         timeout_s=timeout,
         memory_mb=args.memory_mb,
+        runtime=args.lambda_runtime,
     )
     node = find_node()
+    mismatch = runtime_mismatch(spec.runtime, node)
+    if mismatch:
+        print(f"warning: {mismatch}", file=sys.stderr)
     outcome = asyncio.run(_run_once(spec, node, event_type, event, now))
     _print_json(result_document(spec, event_type, outcome))
     for warning in outcome.warnings:

@@ -176,7 +176,8 @@ def load_lambda(
 
     Nothing starts until the first ``run`` (call ``check()`` to load the module now)."""
     source = resolve_source(path, what="load_lambda")
-    stem = source.name if source.is_dir() else source.stem
+    given = Path(path)
+    stem = given.name if given.is_dir() else given.stem
     spec = LambdaSpec(
         name=name or "".join(c if c.isalnum() or c in "-_" else "-" for c in stem)[:64],
         path=source,

@@ -165,7 +165,7 @@ def test_a_module_without_the_handler_exits_1_with_a_result(
         (["--event", "e.json"], "give the function's .js file (or --lambda FILE"),
         (["fn.js", "--lambda", "x.js", "--event", "e.json"], "either a function or --lambda FILE"),
         (["--lambda", "missing.js", "--event", "e.json"], "--lambda missing.js: no such file"),
-        (["--lambda", "pkg.zip", "--event", "e.json"], "zip packages are not read yet"),
+        (["--lambda", "pkg.zip", "--event", "e.json"], "pkg.zip: not a zip archive"),
         (
             ["fn.js", "--event", "e.json", "--event-type", "origin-request"],
             "origin events run Lambda@Edge only",
@@ -208,3 +208,22 @@ def test_a_bad_event_or_over_quota_settings_exit_2(
     )
     assert code == 2
     assert "over the 5 s quota for viewer events" in err
+
+
+@needs_node
+def test_a_zip_package_runs_under_its_own_name(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import zipfile
+
+    archive = tmp_path / "sign.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("index.js", "exports.handler = async () => require('./lib/answer').answer;")
+        zf.writestr("lib/answer.js", "exports.answer = { status: '204' };")
+    code, doc, _ = run(
+        capsys, "--lambda", str(archive), "--event", str(EVENTS / "viewer-request.json")
+    )
+    assert code == 0
+    assert doc["FunctionSummary"]["Name"] == "sign"
+    assert doc["FunctionSummary"]["FunctionConfig"]["Handler"] == "index.handler"
+    assert orjson.loads(doc["FunctionOutput"]) == {"status": "204"}
