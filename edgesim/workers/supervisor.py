@@ -77,6 +77,9 @@ class LeaderKvs(KvsService):
         self.on_event: Callable[[], None] | None = None
         super().__init__(**kwargs)
 
+    def __enter__(self) -> LeaderKvs:
+        return self
+
     def _register(self, store: Store) -> None:
         super()._register(store)
         replicas = self._replicas[store.id]
