@@ -41,6 +41,9 @@ class Metrics:
     # Responses that broke off after they started, by CloudFront's detailed result type
     # (ClientCommError, OriginReadError); they count as Error in ``requests``.
     failures: Counter[str] = field(default_factory=Counter)
+    # Requests refused for private content (signed URLs and cookies), by CloudFront's error code
+    # (MissingKey, InvalidKey, MalformedSignature, MalformedPolicy, AccessDenied).
+    private_content: Counter[str] = field(default_factory=Counter)
 
     def flow_finished(self, flow: Flow) -> None:
         for run in flow.function_runs:
@@ -60,6 +63,10 @@ class Metrics:
             started = flow.failure is None or flow.response_started
             status = flow.response.status if started else 0
             self.record_request(flow.result_type, status, flow.bytes_sent)
+            if status == 403:  # only refusals can carry a private-content code
+                for event in flow.trace:
+                    if event.stage == "private-content" and event.detail.get("code") != "OK":
+                        self.private_content[str(event.detail.get("code"))] += 1
 
     def record_request(self, result_type: str, status: int, size: int) -> None:
         self.requests[result_type] += 1
@@ -105,6 +112,13 @@ class Metrics:
         ]
         for kind, count in sorted(self.failures.items()):
             lines.append(f'edgesim_request_failures{{detailed_result_type="{kind}"}} {count}')
+        lines += [
+            "# HELP edgesim_private_content_refusals Requests refused for a missing or invalid "
+            "signed URL or signed cookies, by error code.",
+            "# TYPE edgesim_private_content_refusals counter",
+        ]
+        for code, count in sorted(self.private_content.items()):
+            lines.append(f'edgesim_private_content_refusals{{code="{code}"}} {count}')
         rows: tuple[tuple[str, str, Callable[[FunctionStats], int]], ...] = (
             ("function_invocations", "counter", lambda s: s.invocations),
             ("function_execution_errors", "counter", lambda s: s.execution_errors),

@@ -106,6 +106,7 @@ async def test_refusals_reach_the_log_the_inspector_and_the_metrics(start_edge: 
     async with edge.session.get(edge.admin + "/metrics") as response:
         metrics = await response.text()
     assert 'edgesim_responses{status="403"} 1' in metrics
+    assert 'edgesim_private_content_refusals{code="AccessDenied"} 1' in metrics
 
 
 async def test_edgesim_sign_makes_urls_and_cookies_serve_accepts(
