@@ -33,7 +33,11 @@ const MAX_RESPONSE_BYTES = 6 * 1024 * 1024; // Lambda's synchronous invocation p
 
 // ---- protocol output (fd 1 only; retries when the pipe is momentarily full) ----
 function send(obj) {
-  const buf = Buffer.from(JSON.stringify(obj) + '\n', 'utf8');
+  sendRaw(JSON.stringify(obj) + '\n');
+}
+
+function sendRaw(text) {
+  const buf = Buffer.from(text, 'utf8');
   let off = 0;
   while (off < buf.length) {
     try {
@@ -197,6 +201,7 @@ function finish(inv, outcome) {
     id: inv.id,
     durationMs: Number(process.hrtime.bigint() - inv.started) / 1e6,
   };
+  let resultText; // the result's JSON, spliced into the reply as is (no second round trip)
   if (outcome.error !== undefined) {
     reply.ok = false;
     reply.error = formatError(outcome.error);
@@ -214,7 +219,7 @@ function finish(inv, outcome) {
         reply.error = { errorType: 'Function.ResponseSizeTooLarge', errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`, stack: [] };
       } else {
         reply.ok = true;
-        reply.result = JSON.parse(text);
+        resultText = text;
       }
     }
   }
@@ -222,7 +227,8 @@ function finish(inv, outcome) {
   if (outcome.returnIgnored) reply.returnIgnored = true;
   current = null;
   process.stdin.ref();
-  send(reply);
+  if (resultText === undefined) send(reply);
+  else sendRaw(`${JSON.stringify(reply).slice(0, -1)},"result":${resultText}}\n`);
 }
 
 function invoke(msg) {
