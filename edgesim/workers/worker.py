@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -222,6 +223,10 @@ async def _serve(config: WorkerConfig, sock: socket.socket) -> None:
     worker = Worker(config, channel)
     try:
         await worker.start()
+        # As serve does once it is up (serve_cli.settle_heap): the start-up heap out of the
+        # cyclic collector's view, which would otherwise rescan it under load.
+        gc.collect()
+        gc.freeze()
         channel.send(Ready(config.index, os.getpid()))
         while True:
             command: Command = await channel.recv()
