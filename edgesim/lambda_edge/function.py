@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from edgesim.errors import FunctionExecutionError, FunctionValidationError
 from edgesim.lambda_edge import events, pool
 from edgesim.lambda_edge.pool import LambdaPool, RawInvocation
 from edgesim.lambda_edge.spec import LambdaSpec
@@ -80,6 +81,30 @@ class LambdaOutcome:
         if self.failure is not None:
             return "error"
         return "response" if self.response is not None else "request"
+
+    @property
+    def error(self) -> LambdaFailure | None:
+        """The failure, under the name ``InvocationResult`` of CloudFront Functions uses."""
+        return self.failure
+
+    def raise_for_error(self) -> LambdaOutcome:
+        """Raise :class:`~edgesim.errors.FunctionValidationError` (502) or
+        :class:`~edgesim.errors.FunctionExecutionError` (503) when the invocation failed, with
+        the rule, the user's stack and the console output; otherwise return the outcome
+        (``fn.run(event).raise_for_error().request``)."""
+        failure = self.failure
+        if failure is None:
+            return self
+        error_class = (
+            FunctionValidationError
+            if failure.error_type == VALIDATION_ERROR
+            else FunctionExecutionError
+        )
+        message = f"{failure.describe()} (CloudFront: HTTP {failure.status})"
+        message += "".join(f"\n    at {frame}" for frame in failure.stack)
+        if self.logs:
+            message += "\nconsole output:\n" + "\n".join(f"  {line}" for line in self.logs)
+        raise error_class(message)
 
 
 class LambdaEdgeFunction:

@@ -70,3 +70,23 @@ async def test_arun_does_not_block_the_tests_event_loop() -> None:
         assert outcome.response["headers"]["location"][0]["value"] == "/login?next=%2Fprivate"
     finally:
         fn.close()
+
+
+@needs_node
+def test_raise_for_error_turns_a_failure_into_the_exception_of_its_status() -> None:
+    from edgesim.errors import FunctionExecutionError, FunctionValidationError
+
+    with load_lambda(FIXTURES / "read-only-header.js") as fn:
+        outcome = fn.run(lambda_event("origin-request", headers={"Accept-Encoding": "gzip"}))
+        with pytest.raises(FunctionValidationError, match=r"read-only-header.*HTTP 502"):
+            outcome.raise_for_error()
+    with load_lambda(FIXTURES / "throws.js") as fn:
+        outcome = fn.run(lambda_event("origin-response"))
+        with pytest.raises(
+            FunctionExecutionError, match=r"(?s)HTTP 503.*at cacheSeconds \(throws.js:5:50\)"
+        ):
+            outcome.raise_for_error()
+    with load_lambda(FIXTURES / "add-header.js") as fn:
+        ok = fn.run(lambda_event("origin-request", "/x"))
+        assert ok.raise_for_error() is ok
+        assert ok.error is None
