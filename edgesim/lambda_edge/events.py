@@ -216,7 +216,8 @@ def parse_event(doc: Any, event_type: str | None = None) -> tuple[str, dict[str,
     kind = event_type or declared
     if kind is None:
         kind = limits.ORIGIN_RESPONSE if "response" in cf else limits.VIEWER_REQUEST
-        if "origin" in (cf.get("request") or {}):
+        request_doc = cf.get("request")
+        if isinstance(request_doc, dict) and "origin" in request_doc:
             kind = limits.ORIGIN_RESPONSE if "response" in cf else limits.ORIGIN_REQUEST
     if kind not in limits.EVENT_TYPES:
         raise EventError(
