@@ -13,25 +13,32 @@ from __future__ import annotations
 
 import base64
 import functools
+from collections.abc import Iterable
 from typing import Any
 
-from edgesim.edge.message import HOP_BY_HOP, EdgeRequest, Headers
+from edgesim.edge.message import HOP_BY_HOP, EdgeRequest, Headers, parse_cookie_headers
 from edgesim.runtime.result import is_disallowed
 
 Entries = dict[str, dict[str, Any]]
 
 
-def _collapse(pairs: list[tuple[str, str]]) -> Entries:
-    grouped: dict[str, list[str]] = {}
-    for name, value in pairs:
-        grouped.setdefault(name, []).append(value)
+def _collapse(pairs: Iterable[tuple[str, str]]) -> Entries:
     out: Entries = {}
-    for name, values in grouped.items():
-        entry: dict[str, Any] = {"value": values[0]}
-        if len(values) > 1:
-            entry["multiValue"] = [{"value": v} for v in values]
-        out[name] = entry
+    for name, value in pairs:
+        _add(out, name, value)
     return out
+
+
+def _add(out: Entries, name: str, value: str) -> None:
+    """Add one occurrence of ``name`` to a collapsed section: the first gives ``value``, a
+    repeat turns the entry into ``value`` (the first) plus ``multiValue`` (all, in order)."""
+    entry = out.get(name)
+    if entry is None:
+        out[name] = {"value": value}
+    elif "multiValue" in entry:
+        entry["multiValue"].append({"value": value})
+    else:
+        entry["multiValue"] = [{"value": entry["value"]}, {"value": value}]
 
 
 def parse_query(raw: str | None) -> list[tuple[str, str]]:
@@ -56,11 +63,27 @@ def hidden_from_functions(name: str) -> bool:
 
 def request_event(req: EdgeRequest, *, event_type: str, context: dict[str, str]) -> dict[str, Any]:
     """The event a viewer-request function gets (and the ``request`` part of a response event)."""
-    headers = [
-        (n, function_host(v) if n == "host" else v)
-        for n, v in req.headers
-        if n != "cookie" and not hidden_from_functions(n)
-    ]
+    headers: Entries = {}
+    cookies: list[tuple[str, str]] = []
+    for name, value in req.headers:
+        if name == "cookie":
+            cookies += parse_cookie_headers((value,))
+        elif not hidden_from_functions(name):
+            if name == "host":
+                value = function_host(value)
+            if name in headers:
+                _add(headers, name, value)
+            else:
+                headers[name] = {"value": value}
+    query: Entries = {}
+    if req.query:
+        for part in req.query.split("&"):
+            if part:
+                name, _, value = part.partition("=")
+                if name in query:
+                    _add(query, name, value)
+                else:
+                    query[name] = {"value": value}
     return {
         "version": "1.0",
         "context": {**context, "eventType": event_type},
@@ -68,9 +91,9 @@ def request_event(req: EdgeRequest, *, event_type: str, context: dict[str, str])
         "request": {
             "method": req.method,
             "uri": req.path,
-            "querystring": _collapse(parse_query(req.query)),
-            "headers": _collapse(headers),
-            "cookies": _collapse(req.cookies()),
+            "querystring": query,
+            "headers": headers,
+            "cookies": _collapse(cookies),
         },
     }
 
@@ -110,6 +133,11 @@ def _expand(section: Any, before: Entries) -> list[tuple[str, str]]:
     if not isinstance(section, dict):
         return pairs
     for name, entry in section.items():
+        if type(entry) is dict and len(entry) == 1:
+            value = entry.get("value")
+            if type(value) is str:  # the common shape, {value: '…'}
+                pairs.append((name, value))
+                continue
         if not isinstance(entry, dict):
             continue
         for value in _values(entry, before.get(name)):
@@ -145,13 +173,20 @@ def apply_request_output(
     headers: Headers = [
         (n.lower(), v) for n, v in _expand(output.get("headers"), before["headers"])
     ]
+    viewer_cookies: Headers = []
+    hidden: Headers = []
+    for name, value in req.headers:  # one pass for both
+        if name == "cookie":
+            viewer_cookies.append((name, value))
+        if hidden_from_functions(name):
+            hidden.append((name, value))
     if output.get("cookies") == before["cookies"]:
-        headers += [(n, v) for n, v in req.headers if n == "cookie"]
+        headers += viewer_cookies
     else:
         cookies = _expand(output.get("cookies"), before["cookies"])
         if cookies:
             headers.append(("cookie", cookie_header(cookies)))
-    headers += [(n, v) for n, v in req.headers if hidden_from_functions(n)]
+    headers += hidden
     section = output.get("querystring")
     same_query = section == before["querystring"]
     return EdgeRequest(
