@@ -95,7 +95,7 @@ invocation = st.tuples(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(
     calls=st.lists(invocation, min_size=1, max_size=12),
     max_workers=st.integers(1, 3),

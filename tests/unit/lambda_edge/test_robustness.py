@@ -77,7 +77,7 @@ JSON = st.recursive(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(deadline=None)
 @given(doc=JSON, event_type=st.none() | st.sampled_from(limits.EVENT_TYPES))
 def test_any_event_document_parses_or_is_refused_with_an_event_error(
     doc: Any, event_type: str | None
@@ -97,7 +97,7 @@ def _base(event_type: str) -> dict[str, Any]:
     return events.build_event(event_type, req, resp)["Records"][0]["cf"]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(deadline=None)
 @given(result=JSON, event_type=st.sampled_from(limits.EVENT_TYPES), patch=st.booleans())
 def test_any_result_is_accepted_or_refused_by_a_named_rule(
     result: Any, event_type: str, patch: bool
