@@ -102,12 +102,16 @@ def _check_request(
             "request.querystring: can't include spaces, control characters or the fragment "
             "identifier (#) (Restrictions on all edge functions → Query strings)",
         )
-    size = len(uri) + (1 + len(query) if query else 0)
+    # "less than 8,192 characters" (Restrictions → URI); the Quotas page gives the URL 8,192
+    # bytes: counted in UTF-8 bytes, which is the same for the percent-encoded URIs of HTTP.
+    size = len(uri.encode("utf-8", "surrogatepass")) + (
+        1 + len(query.encode("utf-8", "surrogatepass")) if query else 0
+    )
     if size >= limits.MAX_URI_AND_QUERY:
         raise Violation(
             "uri-length",
-            f"request.uri with its query string is {size:,} characters; it must be less than "
-            f"{limits.MAX_URI_AND_QUERY:,} (Restrictions on all edge functions → URI)",
+            f"request.uri with its query string is {size:,} bytes; it must be less than "
+            f"{limits.MAX_URI_AND_QUERY:,} (Restrictions on all edge functions → URI; Quotas)",
         )
     for name in ("method", "clientIp"):
         if req.get(name) != original.get(name):

@@ -321,3 +321,11 @@ def test_adding_ordinary_headers_is_always_valid_and_keys_are_filled(extra: dict
         assert checked.request["headers"][name] == [
             {"key": events.header_key(name), "value": value}
         ]
+
+
+def test_the_uri_limit_counts_utf8_bytes() -> None:
+    cf = cf_of("origin-request")
+    uri = "/" + "é" * 4096  # 4,097 characters, 8,193 bytes
+    assert (
+        rule_of("origin-request", cf, {**copy.deepcopy(cf["request"]), "uri": uri}) == "uri-length"
+    )
