@@ -210,7 +210,8 @@ async def test_an_error_thrown_between_invocations_ends_the_worker_and_a_new_one
     fn = functions(source(CASES), max_workers=1)
     first = await fn.pool.invoke({"case": "late-throw"})
     assert first.ok  # the answer was given before the timer threw
-    await asyncio.sleep(0.3)
+    assert first.worker_pid is not None
+    await asyncio.to_thread(_assert_gone, first.worker_pid)  # the throw ended that worker
     # The dead worker is noticed either while idle (dropped unseen) or by the next invocation
     # (reported as a crash); either way a fresh worker serves after it.
     results = [await fn.pool.invoke({"case": "ok"}) for _ in range(2)]
