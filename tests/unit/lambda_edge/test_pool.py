@@ -158,7 +158,7 @@ async def until(check: Callable[[], bool]) -> None:
 def _assert_gone(pid: int) -> None:
     """The process has exited (or is a zombie about to be reaped); SIGKILL lands at once but not
     synchronously, so allow it a moment."""
-    for _ in range(200):
+    for _ in range(1000):  # up to ~10 s on a loaded machine
         try:
             with open(f"/proc/{pid}/stat") as stat:
                 if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
