@@ -56,7 +56,7 @@ async def test_no_worker_starts_before_the_first_invocation(
 async def test_busy_workers_make_invocations_queue_and_the_full_queue_refuses(
     source: Source, functions: Functions, tmp_path: os.PathLike[str]
 ) -> None:
-    fn = functions(source(CASES), max_workers=1, max_queue=1)
+    fn = functions(source(CASES), max_workers=1, max_queue=1, timeout_s=30)
     release = os.path.join(tmp_path, "release")
     first = asyncio.create_task(fn.pool.invoke({"case": "wait", "file": release}))
     await until(lambda: fn.pool.workers == 1 and not fn.pool.idle_workers)
