@@ -16,6 +16,12 @@ replica), with fresh state per invocation as always.
         cProfile of N invocations, the 25 costliest functions by own time.
     --on-loop (with any of them): each invocation is made from a running asyncio loop after
         `await fn.until_ready()`, as serve's proxy makes it.
+    python benchmarks/invoke_cost.py --cold KB [--count N]
+        The CPU time per invocation with the caches cold, next to the figure with them warm:
+        before each invocation KB kilobytes of other memory are written (as serve's own work
+        between two invocations evicts the engine's data and code), and only the invocation is
+        timed. A hot loop keeps the context's heap and the interpreters' code in the caches,
+        which serve never does.
 """
 
 from __future__ import annotations
@@ -148,6 +154,31 @@ def cpu_per_invocation(path: Path, count: int) -> None:
     )
 
 
+def cold(path: Path, count: int, kilobytes: int) -> None:
+    fn, event, replica = load(path)
+    run(fn, event, replica, WARMUP)
+    other = bytearray(kilobytes * 1024)
+    lines = len(other[::64])
+    figures: dict[str, list[float]] = {"warm": [], "cold": []}
+    now = 1_767_225_600_000.0
+    for _ in range(5):
+        for mode, times in figures.items():
+            spent = 0
+            for i in range(count):
+                if mode == "cold":
+                    other[::64] = b"\x01" * lines  # one write per cache line
+                start = time.thread_time_ns()
+                fn.invoke(event, now=now + i, edge=EDGE, raw_query=RAW_QUERY, replica=replica)
+                spent += time.thread_time_ns() - start
+            times.append(spent / count / 1000)
+    warm, chilled = statistics.median(figures["warm"]), statistics.median(figures["cold"])
+    print(
+        f"{path.name}: {warm:.1f} µs CPU per invocation warm, {chilled:.1f} µs with "
+        f"{kilobytes} KB written before each ({chilled / warm:.2f}×; medians of 5 rounds of "
+        f"{count}, rounds interleaved)"
+    )
+
+
 def callgrind(path: Path, count: int) -> None:
     valgrind = shutil.which("valgrind")
     if valgrind is None:
@@ -192,6 +223,7 @@ def main() -> None:
     parser.add_argument("--callgrind", action="store_true")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--on-loop", action="store_true", help="invoke from an asyncio loop")
+    parser.add_argument("--cold", type=int, default=None, metavar="KB")
     # Internal: load, warm up and run N invocations, nothing else (what callgrind measures).
     parser.add_argument("--bare", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -205,6 +237,8 @@ def main() -> None:
         fn, event, replica = load(args.function, BudgetPolicy(ceiling_factor=10_000))
         run(fn, event, replica, WARMUP)
         run(fn, event, replica, args.bare)
+    elif args.cold is not None:
+        cold(args.function, args.count, args.cold)
     elif args.callgrind:
         callgrind(args.function, args.count)
     elif args.profile:
