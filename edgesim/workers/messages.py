@@ -8,21 +8,25 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import orjson
+
 from edgesim.distribution.model import Behavior, Distribution
 from edgesim.edge.flow import (
     CachedBody,
     EdgeResponse,
+    Failure,
     Flow,
     FlowFailure,
     FunctionRun,
     GeneratedBody,
+    KvsReads,
     OriginBody,
     ResponseSource,
     SentToOrigin,
     TraceEvent,
     XCache,
 )
-from edgesim.edge.message import EdgeRequest, Headers
+from edgesim.edge.message import EdgeRequest
 from edgesim.kvs.clock import ClockState
 from edgesim.kvs.replicas import ReplicaSetState
 from edgesim.kvs.store import Change
@@ -107,79 +111,74 @@ class Ack:
 
 @dataclass(frozen=True)
 class Flows:
-    records: list[FlowRecord]
+    """Finished requests, as :func:`encode_flows` makes them."""
+
+    data: bytes
 
 
-@dataclass
-class FlowRecord:
+def record_of(flow: Flow, body_limit: int) -> dict[str, Any]:
     """A finished flow without what stays in the worker (the distribution, the aiohttp and
-    origin objects): what the request log, metrics, the inspector and the recorder read."""
-
-    request_id: str
-    received_ms: float
-    duration_ms: float
-    request: EdgeRequest
-    viewer_request: EdgeRequest | None
-    behavior: str | None  # the behaviour's path pattern
-    origin: object
-    function_runs: list[FunctionRun]
-    cache_key: str | None
-    origin_status: int | None
-    bytes_sent: int
-    response_started: bool
-    failure: FlowFailure | None
-    standard_log: bool
-    trace: list[TraceEvent]
-    origin_requests: list[SentToOrigin]
-    # The response: status, headers, X-Cache, reason, detail, where its body came from
-    # ("generated", "cached", "origin") and a generated body up to the capture's limit.
-    status: int | None
-    headers: Headers
-    x_cache: str
-    reason: str | None
-    detail: str | None
-    source: str
-    body: bytes | None
-    made_by_edge: bool
-
-
-def record_of(flow: Flow, body_limit: int) -> FlowRecord:
+    origin objects): what the request log, metrics, the inspector and the recorder read. Plain
+    data for orjson (several times faster than pickle for these: measured 39 → 9 µs to encode a
+    flow of the A/B benchmark function with the inspector on)."""
     response = flow.response
-    source, body, made_by_edge = "generated", None, True
+    doc: dict[str, Any] = {
+        "request_id": flow.request_id,
+        "received_ms": flow.received_ms,
+        "duration_ms": flow.duration_ms,
+        "request": flow.request,
+        # The same object unless a function replaced the request: sent once.
+        "viewer_request": (
+            None
+            if flow.viewer_request is None
+            else True
+            if flow.viewer_request is flow.request
+            else flow.viewer_request
+        ),
+        "behavior": flow.behavior.path if flow.behavior is not None else None,
+        "origin": flow.origin if isinstance(flow.origin, str) else _origin_label(flow.origin),
+        "runs": flow.function_runs,
+        "cache_key": flow.cache_key,
+        "origin_status": flow.origin_status,
+        "bytes_sent": flow.bytes_sent,
+        "response_started": flow.response_started,
+        "failure": flow.failure,
+        "standard_log": flow.standard_log,
+        "trace": [tuple(event) for event in flow.trace],
+        "origin_requests": [tuple(sent) for sent in flow.origin_requests],
+        "response": None,
+    }
     if response is not None:
+        source, body, made_by_edge = "generated", None, True
         kind = response.source
         if isinstance(kind, GeneratedBody):
-            body = kind.data[:body_limit] if body_limit > 0 else None
+            # Latin-1 maps every byte to one character: the body crosses JSON unchanged.
+            body = kind.data[:body_limit].decode("latin-1") if body_limit > 0 else None
             made_by_edge = kind.made_by_edge
         else:
             source = "cached" if isinstance(kind, CachedBody) else "origin"
-    origin = flow.origin if isinstance(flow.origin, str) else _origin_label(flow.origin)
-    return FlowRecord(
-        request_id=flow.request_id,
-        received_ms=flow.received_ms,
-        duration_ms=flow.duration_ms,
-        request=flow.request,
-        viewer_request=flow.viewer_request,
-        behavior=flow.behavior.path if flow.behavior is not None else None,
-        origin=origin,
-        function_runs=flow.function_runs,
-        cache_key=flow.cache_key,
-        origin_status=flow.origin_status,
-        bytes_sent=flow.bytes_sent,
-        response_started=flow.response_started,
-        failure=flow.failure,
-        standard_log=flow.standard_log,
-        trace=flow.trace,
-        origin_requests=flow.origin_requests,
-        status=None if response is None else response.status,
-        headers=[] if response is None else response.headers,
-        x_cache="Error" if response is None else str(response.x_cache),
-        reason=None if response is None else response.reason,
-        detail=None if response is None else response.detail,
-        source=source,
-        body=body,
-        made_by_edge=made_by_edge,
-    )
+        doc["response"] = (
+            response.status,
+            response.headers,
+            str(response.x_cache),
+            response.reason,
+            response.detail,
+            source,
+            body,
+            made_by_edge,
+        )
+    return doc
+
+
+def encode_flows(records: list[dict[str, Any]]) -> bytes:
+    return orjson.dumps(records, default=_jsonable, option=orjson.OPT_NON_STR_KEYS)
+
+
+def _jsonable(value: object) -> object:
+    """What orjson does not know (a value a stage put in a trace mark): its text."""
+    if isinstance(value, tuple):
+        return list(value)
+    return str(value)
 
 
 def _origin_label(origin: object) -> str:
@@ -198,44 +197,70 @@ class FlowRebuilder:
         self.dist = dist
         self._behaviors: dict[str, Behavior] = {b.path: b for b in dist.all_behaviors()}
 
-    def flow_of(self, record: FlowRecord) -> Flow:
+    def flows_of(self, data: bytes) -> list[Flow]:
+        return [self.flow_of(doc) for doc in orjson.loads(data)]
+
+    def flow_of(self, doc: dict[str, Any]) -> Flow:
+        request = _request(doc["request"])
         flow = Flow(
-            record.request,
+            request,
             self.dist,
-            record.request_id,
-            record.received_ms,
+            doc["request_id"],
+            doc["received_ms"],
             # Observers time the flow from ``started``: as long as it took in the worker.
-            started=time.perf_counter() - record.duration_ms / 1000,
+            started=time.perf_counter() - doc["duration_ms"] / 1000,
         )
-        flow.viewer_request = record.viewer_request
-        flow.behavior = self._behaviors.get(record.behavior) if record.behavior else None
-        flow.origin = cast(str, record.origin)
-        flow.function_runs = record.function_runs
-        flow.cache_key = record.cache_key
-        flow.origin_status = record.origin_status
-        flow.bytes_sent = record.bytes_sent
-        flow.response_started = record.response_started
-        flow.failure = record.failure
-        flow.standard_log = record.standard_log
-        flow.trace = record.trace
-        flow.origin_requests = record.origin_requests
-        if record.status is not None:
+        viewer = doc["viewer_request"]
+        flow.viewer_request = request if viewer is True else viewer and _request(viewer)
+        behavior = doc["behavior"]
+        flow.behavior = self._behaviors.get(behavior) if behavior else None
+        flow.origin = doc["origin"]
+        flow.function_runs = [_run(run) for run in doc["runs"]]
+        flow.cache_key = doc["cache_key"]
+        flow.origin_status = doc["origin_status"]
+        flow.bytes_sent = doc["bytes_sent"]
+        flow.response_started = doc["response_started"]
+        failure = doc["failure"]
+        if failure is not None:
+            flow.failure = FlowFailure(Failure(failure["kind"]), failure["detail"])
+        flow.standard_log = doc["standard_log"]
+        flow.trace = [TraceEvent(*event) for event in doc["trace"]]
+        flow.origin_requests = [
+            SentToOrigin(url, method, path, query, [(n, v) for n, v in headers])
+            for url, method, path, query, headers in doc["origin_requests"]
+        ]
+        response = doc["response"]
+        if response is not None:
+            status, headers, x_cache, reason, detail, source, body, made_by_edge = response
             flow.response = EdgeResponse(
-                record.status,
-                record.headers,
-                XCache(record.x_cache),
-                _source(record),
-                reason=record.reason,
-                detail=record.detail,
+                status,
+                [(n, v) for n, v in headers],
+                XCache(x_cache),
+                _source(source, body, made_by_edge),
+                reason=reason,
+                detail=detail,
             )
         return flow
 
 
-def _source(record: FlowRecord) -> ResponseSource:
+def _request(doc: dict[str, Any]) -> EdgeRequest:
+    doc["headers"] = [(n, v) for n, v in doc["headers"]]
+    return EdgeRequest(**doc)
+
+
+def _run(doc: dict[str, Any]) -> FunctionRun:
+    kvs = doc["kvs"]
+    if kvs is not None:
+        doc["kvs"] = KvsReads(kvs["store"], kvs["version"], [(k, v) for k, v in kvs["reads"]])
+    doc["error_stack"] = tuple(doc["error_stack"])
+    return FunctionRun(**doc)
+
+
+def _source(source: str, body: str | None, made_by_edge: bool) -> ResponseSource:
     """Where the body came from; an origin or cached body is a marker only (its object stays in
     the worker, and observers only ask which kind it was)."""
-    if record.source == "cached":
+    if source == "cached":
         return CachedBody(cast(Any, None))
-    if record.source == "origin":
+    if source == "origin":
         return OriginBody(cast(Any, None))
-    return GeneratedBody(record.body or b"", made_by_edge=record.made_by_edge)
+    return GeneratedBody((body or "").encode("latin-1"), made_by_edge=made_by_edge)

@@ -233,8 +233,7 @@ class Supervisor:
             while True:
                 message = await handle.channel.recv()
                 if isinstance(message, Flows):
-                    handle.flows += len(message.records)
-                    self._observe(message)
+                    handle.flows += self._observe(message)
                 elif isinstance(message, Ack):
                     future = handle.pending.pop(message.seq, None)
                     if future is not None and not future.done():
@@ -254,12 +253,15 @@ class Supervisor:
                     f"{handle.process.exitcode}); the other workers keep serving"
                 )
 
-    def _observe(self, message: Flows) -> None:
+    def _observe(self, message: Flows) -> int:
+        """Hand a worker's finished requests to the observers; how many there were."""
         dist = self.server.dist
         if self._rebuilder is None or self._rebuilder.dist is not dist:
             self._rebuilder = FlowRebuilder(dist)
-        for record in message.records:
-            self.server.proxy_finished(self._rebuilder.flow_of(record))
+        flows = self._rebuilder.flows_of(message.data)
+        for flow in flows:
+            self.server.proxy_finished(flow)
+        return len(flows)
 
     # -- to the workers ---------------------------------------------------------------------------
     def _next_seq(self) -> int:

@@ -31,7 +31,7 @@ from edgesim.kvs.clock import ClockState, SettableClock
 from edgesim.kvs.service import KvsService
 from edgesim.workers.channel import Channel, ChannelClosed
 from edgesim.workers.follower import FollowerKvs
-from edgesim.workers.messages import Ack, Command, FlowRecord, Flows, Listen, Ready, WorkerConfig
+from edgesim.workers.messages import Ack, Command, Flows, Listen, Ready, WorkerConfig, encode_flows
 from edgesim.workers.messages import record_of as flow_record
 
 log = logging.getLogger("edgesim.workers")
@@ -67,7 +67,7 @@ class FlowForwarder:
     def __init__(self, channel: Channel, body_limit: int) -> None:
         self._channel = channel
         self._body_limit = body_limit
-        self._batch: list[FlowRecord] = []
+        self._batch: list[dict[str, Any]] = []
         self._timer: asyncio.TimerHandle | None = None
         self.requests = 0
 
@@ -87,11 +87,23 @@ class FlowForwarder:
             return
         batch, self._batch = self._batch, []
         try:
-            self._channel.send(Flows(batch))
-        except ChannelClosed:
-            pass  # the control process is gone: nobody to log for
-        except Exception:  # something in a flow would not pickle: never break serving
-            log.exception("could not send %d finished requests to the control process", len(batch))
+            data = encode_flows(batch)
+        except TypeError:  # something a flow holds does not encode: send the others
+            data = self._one_by_one(batch)
+        with contextlib.suppress(ChannelClosed):  # the control process is gone: nobody to log for
+            self._channel.send(Flows(data))
+
+    @staticmethod
+    def _one_by_one(batch: list[dict[str, Any]]) -> bytes:
+        kept = []
+        for record in batch:
+            try:
+                encode_flows([record])
+            except TypeError:
+                log.exception("a finished request could not be sent to the control process")
+                continue
+            kept.append(record)
+        return encode_flows(kept)
 
 
 class Worker:
