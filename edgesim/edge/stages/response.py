@@ -25,6 +25,8 @@ from edgesim.edge.response_headers import (
 
 DEBUG_HEADER = "X-Edgesim-Error"
 _VIA_SLOT = ("Via", "")  # where the response's own Via stood (replaced by identity)
+# Response headers that do not go out as they came: dropped, or (Via) merged with CloudFront's.
+_NOT_AS_SENT = HOP_BY_HOP | REPLACED_BY_CLOUDFRONT | {"via"}
 
 
 def from_origin(
@@ -73,13 +75,11 @@ def wire_headers(
     wire: list[tuple[str, str]] = []
     via: list[str] = []  # the response's own Via values (an origin behind another proxy)
     for name, value in headers:
-        lowered = name.lower()
-        if lowered in HOP_BY_HOP or lowered in REPLACED_BY_CLOUDFRONT:
-            continue
-        if lowered == "via":
-            if not via:
-                wire.append(_VIA_SLOT)
-            via.append(value)
+        if name in _NOT_AS_SENT:  # response headers are lower-case (a policy's as configured)
+            if name == "via":
+                if not via:
+                    wire.append(_VIA_SLOT)
+                via.append(value)
             continue
         wire.append((wire_name(name), value))
     if via:
