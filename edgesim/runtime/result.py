@@ -125,8 +125,9 @@ def _check_headers(
         headers = {}
     if not isinstance(headers, dict):
         return
+    kinds = _NAME_KINDS
     for name in headers:
-        kind = _name_kind(name)
+        kind = kinds.get(name) or _name_kind(name)  # known names without a call
         if kind is _NameKind.LOWERCASE:
             continue
         if kind is _NameKind.INVALID:
@@ -184,9 +185,15 @@ def _read_only_entries(
     """The entries of ``headers`` whose lowercase names are read-only, by that name."""
     found: dict[str, dict[str, Any]] = {}
     for key, value in headers.items():
-        lower = key if key in read_only else key.lower()
-        if lower in read_only:
-            found.setdefault(lower, {})[key] = value
+        if key in read_only:
+            lower = key
+        elif key.islower():
+            continue  # lowercase already, and not read-only (no new string made)
+        else:
+            lower = key.lower()
+            if lower not in read_only:
+                continue
+        found.setdefault(lower, {})[key] = value
     return found
 
 
