@@ -121,6 +121,8 @@ def run_viewer_request(
         return _invalid_origin(flow, "; ".join(problems))
     flow.request = apply_request_output(flow.request, result.output, event)
     event["request"] = result.output
+    if not result.origin_modifications:
+        return None  # the behaviour's origin, as it was
     try:
         flow.origin, notes = apply_origin_helpers(
             flow.dist, flow.origin, [(m.helper, m.argument) for m in result.origin_modifications]
