@@ -27,7 +27,7 @@ replaced by CloudFront's (one line each), while its ``X-Amz-Cf-Pop`` stays next 
 from __future__ import annotations
 
 from edgesim.distribution.model import Behavior
-from edgesim.edge.compiled import compiled
+from edgesim.edge.compiled import CompiledBehavior, compiled
 from edgesim.edge.message import Headers
 
 # Vary values CloudFront always passes ("If you configure your origin to include either
@@ -46,7 +46,10 @@ REPLACED_BY_CLOUDFRONT = frozenset({"x-cache", "x-amz-cf-id"})
 def origin_response_headers(headers: Headers, behavior: Behavior) -> Headers:
     """``headers`` (an origin response's, lower-case names) as CloudFront keeps them: without
     ``Set-Cookie`` when the behaviour forwards no cookie, with ``Vary`` pruned. Every other line
-    is kept as it came, in order (hop-by-hop fields are already gone)."""
+    is kept as it came, in order (hop-by-hop fields are already gone). Runs on every origin
+    response: the common case (no Set-Cookie, nothing to prune) returns ``headers`` itself."""
+    if not [name for name, _ in headers if name in _TOUCHED]:
+        return headers
     rules = compiled(behavior)
     drop_cookies = rules.origin_cookies.nothing
     out: Headers = []
@@ -54,7 +57,7 @@ def origin_response_headers(headers: Headers, behavior: Behavior) -> Headers:
         if name == "set-cookie" and drop_cookies:
             continue
         if name == "vary":
-            kept = _pruned_vary(value, behavior)
+            kept = _pruned_vary(value, rules)
             if kept is None:
                 continue
             value = kept
@@ -62,22 +65,24 @@ def origin_response_headers(headers: Headers, behavior: Behavior) -> Headers:
     return out
 
 
-def _pruned_vary(value: str, behavior: Behavior) -> str | None:
+_TOUCHED = frozenset({"set-cookie", "vary"})
+
+
+def _pruned_vary(value: str, rules: CompiledBehavior) -> str | None:
     """The ``Vary`` value with only the names CloudFront passes; None when every name was
     removed. A value with nothing removed (an empty one too) is returned exactly as received."""
     tokens = [token.strip() for token in value.split(",") if token.strip()]
-    kept = [token for token in tokens if _vary_kept(token.lower(), behavior)]
+    kept = [token for token in tokens if _vary_kept(token.lower(), rules)]
     if len(kept) == len(tokens):
         return value
     return ", ".join(kept) if kept else None
 
 
-def _vary_kept(name: str, behavior: Behavior) -> bool:
+def _vary_kept(name: str, rules: CompiledBehavior) -> bool:
     if name in _VARY_ALWAYS:
         return True
     if name == "*":
-        return behavior.cache_policy.min_ttl == 0
-    rules = compiled(behavior)
+        return rules.behavior.cache_policy.min_ttl == 0
     if name == "user-agent" and any(rules.names_header(h) for h in _DEVICE_HEADERS):
         return True
     return rules.names_header(name)
