@@ -2,11 +2,10 @@
 //   {"path": "/checkout", "variants": [{"name": "a", "weight": 50}, {"name": "b", "weight": 50}]}
 // A viewer's cohort comes from a SHA-256 of their `uid` cookie, so it is the same on every request
 // and at every edge. Without a uid, or when the experiment cannot be read, the request passes
-// through unchanged (fail-open).
+// through unchanged (fail-open) — also when no store is associated: cf.kvs() throws then, so it
+// is called inside the handler's try, not at module load.
 import cf from 'cloudfront';
 import crypto from 'crypto';
-
-const kvs = cf.kvs();
 
 function bucketOf(uid) {
   const digest = crypto.createHash('sha256').update(uid).digest('hex');
@@ -32,7 +31,7 @@ async function handler(event) {
   }
   let experiment;
   try {
-    experiment = await kvs.get('experiment:checkout', { format: 'json' });
+    experiment = await cf.kvs().get('experiment:checkout', { format: 'json' });
   } catch (err) {
     console.log('experiment unavailable: ' + err.message);
     return request;

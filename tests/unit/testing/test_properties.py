@@ -286,10 +286,29 @@ def test_ab_cohort_fails_open_under_every_key_fault(ab: EdgeFunction) -> None:
     assert_fail_open(ab, checkout(), faults=KEY_FAULTS, keys="experiment:checkout")
 
 
-def test_ab_cohort_without_a_store_is_reported(ab: EdgeFunction) -> None:
-    # cf.kvs() throws when no store is associated: CloudFront would answer 503.
+def test_ab_cohort_fails_open_under_every_fault(ab: EdgeFunction) -> None:
+    # Including not-associated: the cookbook function calls cf.kvs() inside its try.
+    assert_fail_open(ab, checkout())
+
+
+# Catches read errors, but calls cf.kvs() at module load: without an associated store it throws
+# there (KVSNamespaceNotFound), before any try, and CloudFront answers 503.
+KVS_AT_LOAD = """
+import cf from 'cloudfront';
+const kvs = cf.kvs();
+async function handler(event) {
+  try {
+    await kvs.get('experiment:checkout', { format: 'json' });
+  } catch (e) {}
+  return event.request;
+}
+"""
+
+
+def test_a_store_missing_at_load_is_reported(write_function: Callable[..., EdgeFunction]) -> None:
+    fn = write_function(KVS_AT_LOAD, kvs={EXPERIMENT: EXPERIMENT_VALUE})
     with pytest.raises(AssertionError, match=r"1 of 6 KVS fault run\(s\)") as e:
-        assert_fail_open(ab, checkout())
+        assert_fail_open(fn, checkout())
     assert "not-associated: the function failed (execution error; CloudFront answers 503)" in str(
         e.value
     )
