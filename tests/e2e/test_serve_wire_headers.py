@@ -366,12 +366,6 @@ async def test_an_origin_behind_a_proxy_or_cloudfront(tmp_path: Path, path: str)
         assert len(values(lines, "x-amz-cf-pop")) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs a change outside this part's files: the 304's headers are merged into the "
-    "cached object (edgesim/edge/stages/cache.py refresh, called from proxy.py) without "
-    "edgesim.edge.removed_headers.origin_response_headers(headers, behavior)",
-)
 async def test_set_cookie_on_a_revalidation_304_is_removed_too(tmp_path: Path) -> None:
     def answer(request: RawRequest) -> RawAnswer:
         lines = [("ETag", '"v1"'), ("Cache-Control", "max-age=5")]

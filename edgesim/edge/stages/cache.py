@@ -19,6 +19,7 @@ from edgesim.edge.compression import revalidated_headers
 from edgesim.edge.flow import CachedBody, EdgeResponse, GeneratedBody, XCache
 from edgesim.edge.message import EdgeRequest, Headers
 from edgesim.edge.policy_rules import cache_key, invalidation_path
+from edgesim.edge.removed_headers import origin_response_headers
 from edgesim.edge.ttl import decide_ttl
 
 _BODY_HEADERS = frozenset({"content-length", "content-type", "content-encoding"})
@@ -130,8 +131,11 @@ def refresh(
     wall: datetime,
 ) -> CachedObject | None:
     """Restart a stored object's lifetime after the origin answered its revalidation with 304.
-    No compression on a 304: the stored copy (compressed or not) is kept as it is."""
-    merged = merge_headers(cached.headers, revalidated_headers(cached.headers, origin_headers))
+    No compression on a 304: the stored copy (compressed or not) is kept as it is. The 304's
+    headers pass the same removals as a full response's (a Set-Cookie where no cookie is
+    forwarded, Vary values CloudFront drops) before they join the stored copy."""
+    kept = origin_response_headers(origin_headers, behavior)
+    merged = merge_headers(cached.headers, revalidated_headers(cached.headers, kept))
     decision = decide_ttl(
         cached.status,
         merged,
