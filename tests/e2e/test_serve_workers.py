@@ -237,6 +237,32 @@ def test_each_worker_caches_miss_then_hit_and_invalidation_reaches_every_worker(
     assert serve.admin_json("/status")["cache"]["entries"] == 1
 
 
+def test_a_seed_file_edit_reaches_every_worker_with_its_lag(serve: Serve) -> None:
+    seeded = serve.log.read_text().count("kvs flags: seeded from")
+    (serve.folder / "flags.json").write_text('{"data": [{"key": "greeting", "value": "seeded"}]}')
+    deadline = time.monotonic() + 30
+    while serve.log.read_text().count("kvs flags: seeded from") == seeded:
+        assert time.monotonic() < deadline, serve.log.read_text()
+        time.sleep(0.05)
+    serve.admin_json("/clock", {"advance_ms": 2000})  # after the write: it lands by then
+    answers, served = serve.spread("/fn?seed")
+    assert {a["X-Greeting"] for a in answers} == {"seeded"}
+    assert all(n > 0 for n in served), served
+
+
+def test_a_worker_that_dies_is_reported_and_the_other_keeps_serving(serve: Serve) -> None:
+    victim = serve.admin_json("/status")["workers"][0]
+    os.kill(victim["pid"], signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while "worker 0 (pid" not in serve.log.read_text():
+        assert time.monotonic() < deadline, serve.log.read_text()
+        time.sleep(0.05)
+    assert "exited unexpectedly" in serve.log.read_text()
+    assert [w["alive"] for w in serve.admin_json("/status")["workers"]] == [False, True]
+    answers, _ = serve.spread("/fn?survivor")  # the kernel no longer sends it connections
+    assert len(answers) == SPREAD
+
+
 def test_sigterm_stops_the_workers_then_serve_with_exit_code_0(serve: Serve) -> None:
     pids = [w["pid"] for w in serve.admin_json("/status")["workers"]]
     serve.process.send_signal(signal.SIGTERM)
