@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, MutableMapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -41,7 +41,7 @@ from edgesim.edge.stages import response as response_stage
 from edgesim.edge.stages import viewer as viewer_stage
 from edgesim.edge.viewer import ViewerResolver
 from edgesim.errors import InputError
-from edgesim.kvs.clock import Clock, RealClock, http_date
+from edgesim.kvs.clock import Clock, RealClock
 
 log = logging.getLogger("edgesim.serve")
 BAD_REQUEST = "Bad Request: the request could not be parsed as HTTP/1.1."
@@ -90,12 +90,6 @@ class EdgeProxy:
         if self._wall_ns is not None:
             return float(self._wall_ns() / 1_000_000)
         return self.clock.wall().timestamp() * 1000
-
-    def _date_header(self, headers: MutableMapping[str, str]) -> None:
-        """``Date`` from the edge clock when the response has none (aiohttp would otherwise add
-        the machine's time; with the real clock, that is the same)."""
-        if not self._real_clock and "Date" not in headers:
-            headers["Date"] = http_date(round(self.now_ms() * 1_000_000))
 
     # -- the request's path ------------------------------------------------------------------
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
@@ -253,7 +247,6 @@ class EdgeProxy:
                     via_id=self.via_id, debug=flow.dist.server.debug_headers,
                 )
             )  # fmt: skip
-            self._date_header(out.headers)
             if response.close_connection:
                 out.force_close()
             await delivery.send(request, out, flow)
@@ -290,7 +283,8 @@ class EdgeProxy:
         )  # fmt: skip
         body = response.source.data if isinstance(response.source, GeneratedBody) else b""
         out = web.Response(status=response.status, body=body, headers=headers)
-        self._date_header(out.headers)
+        # On the edge clock, as delivery dates the others (aiohttp would use the machine's).
+        out.headers.setdefault("Date", delivery.http_date(flow.received_ms))
         out.force_close()
         flow.response_started = True
         flow.bytes_sent = len(body)

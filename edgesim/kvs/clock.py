@@ -9,7 +9,6 @@ the machine's wall clock never lands (or strands) a write; ``wall()`` stamps wha
 
 from __future__ import annotations
 
-import email.utils
 import threading
 import time
 from collections.abc import Callable
@@ -302,19 +301,3 @@ class SettableClock:
                 wall_offset_ns=state.frozen_wall_ns - self._real_wall_ns(),
                 mono_offset_ns=state.frozen_mono_ns - self._real_mono_ns(),
             )
-
-
-_http_date_cache: tuple[int, str] = (-1, "")
-
-
-def http_date(wall_ns: int) -> str:
-    """The ``Date`` header for an instant (``Thu, 01 Jan 2030 09:00:00 GMT``); formatted once a
-    second, as a server sends many in the same second."""
-    global _http_date_cache
-    second = wall_ns // 1_000_000_000
-    cached = _http_date_cache
-    if cached[0] == second:
-        return cached[1]
-    text = email.utils.formatdate(second, usegmt=True)
-    _http_date_cache = (second, text)
-    return text

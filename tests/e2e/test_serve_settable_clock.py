@@ -219,6 +219,16 @@ async def test_serve_starts_where_the_config_says_and_functions_read_the_clock(
     assert headers["Date"] == "Sat, 01 Jun 2030 09:00:00 GMT"
 
 
+async def test_a_request_the_parser_refuses_is_dated_by_the_clock(serve: Start) -> None:
+    edge = await serve()
+    reader, writer = await asyncio.open_connection("127.0.0.1", edge.server.viewer_port)
+    writer.write(b"NOT HTTP AT ALL\r\n\r\n")
+    head = (await reader.read(65_536)).decode("latin-1")
+    writer.close()
+    assert " 400 Bad Request\r\n" in head
+    assert "\r\nDate: Tue, 01 Jan 2030 09:00:00 GMT\r\n" in head
+
+
 async def test_thawing_resumes_from_the_frozen_instant(serve: Start) -> None:
     edge = await serve()
     status, thawed = await edge.move({"frozen": False})
