@@ -128,20 +128,23 @@ def _values(out: dict[str, Any], before: dict[str, Any] | None) -> list[str]:
     return [str(out.get("value", ""))]
 
 
-def _expand(section: Any, before: Entries) -> list[tuple[str, str]]:
+def _expand(section: Any, before: Entries, *, lower: bool = False) -> list[tuple[str, str]]:
+    """(name, value) for every value a returned section sends; ``lower``: names lower-cased
+    (header names)."""
     pairs: list[tuple[str, str]] = []
     if not isinstance(section, dict):
         return pairs
     for name, entry in section.items():
+        wire = name.lower() if lower else name
         if type(entry) is dict and len(entry) == 1:
             value = entry.get("value")
             if type(value) is str:  # the common shape, {value: '…'}
-                pairs.append((name, value))
+                pairs.append((wire, value))
                 continue
         if not isinstance(entry, dict):
             continue
         for value in _values(entry, before.get(name)):
-            pairs.append((name, value))
+            pairs.append((wire, value))
     return pairs
 
 
@@ -170,9 +173,7 @@ def apply_request_output(
     function could not see are carried over unchanged.
     """
     before = event["request"]
-    headers: Headers = [
-        (n.lower(), v) for n, v in _expand(output.get("headers"), before["headers"])
-    ]
+    headers: Headers = _expand(output.get("headers"), before["headers"], lower=True)
     viewer_cookies: Headers = []
     hidden: Headers = []
     for name, value in req.headers:  # one pass for both
@@ -284,7 +285,7 @@ def response_from_output(
     """
     prior_headers: Entries = (before or {}).get("headers", {})
     prior_cookies: Entries = (before or {}).get("cookies", {})
-    headers = [(n.lower(), v) for n, v in _expand(output.get("headers"), prior_headers)]
+    headers = _expand(output.get("headers"), prior_headers, lower=True)
     headers += [("set-cookie", v) for v in _set_cookie_values(output.get("cookies"), prior_cookies)]
     status = int(output.get("statusCode", 200))
     reason = output.get("statusDescription")
