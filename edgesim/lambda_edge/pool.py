@@ -62,10 +62,14 @@ class LambdaPool:
         max_queue: int = DEFAULT_MAX_QUEUE,
         idle_s: float = DEFAULT_IDLE_S,
         node: str | None = None,
+        budget: WorkerBudget | None = None,
     ) -> None:
         if max_workers < 1:
             raise ValueError("max_workers: at least 1")
         self.spec = spec
+        self.budget = budget
+        if budget is not None:
+            budget.register(self)
         self.max_workers = max_workers
         self.max_queue = max_queue
         self.idle_s = idle_s
@@ -236,6 +240,10 @@ class LambdaPool:
                 waiter.set_exception(RuntimeError("the pool is closed"))
         idle, self._idle = self._idle, []
         self._slots -= len(idle)
+        for _ in idle:
+            self._give_back()
+        if self.budget is not None:
+            self.budget.unregister(self)
         await asyncio.gather(*(w.close() for w in idle), *list(self._closing))
 
     # ---- slots and workers ----
@@ -248,7 +256,7 @@ class LambdaPool:
             if worker.alive:
                 return worker
             self._discard(worker)
-        if self._slots < self.max_workers:
+        if self._slots < self.max_workers and self._take_from_budget():
             self._slots += 1
             return None
         if len(self._waiters) >= self.max_queue:
@@ -286,9 +294,11 @@ class LambdaPool:
             if not waiter.done():
                 waiter.set_result(worker)
                 return
-        if self._closed:
+        if self._closed or (self.budget is not None and self.budget.wanted_elsewhere(self)):
+            # Closed, or another function's invocation waits for a worker of the shared budget.
             self._slots -= 1
             self._close_later(worker)
+            self._give_back()
             return
         self._idle.append(worker)
         loop = asyncio.get_running_loop()
@@ -302,6 +312,7 @@ class LambdaPool:
                 waiter.set_result(None)
                 return
         self._slots -= 1
+        self._give_back()
 
     def _discard(self, worker: Worker) -> None:
         """A worker that must not be used again: stop it and free its slot."""
@@ -316,11 +327,48 @@ class LambdaPool:
             self._idle.remove(worker)
             self._slots -= 1
             self._close_later(worker)
+            self._give_back()
 
     def _cancel_reaper(self, worker: Worker) -> None:
         handle = self._reapers.pop(id(worker), None)
         if handle is not None:
             handle.cancel()
+
+    # ---- the budget shared with other pools ----
+
+    def _take_from_budget(self) -> bool:
+        if self.budget is None:
+            return True
+        return self.budget.take() or self.budget.evict_idle(exclude=self)
+
+    def _give_back(self) -> None:
+        if self.budget is not None:
+            self.budget.give()
+
+    def _wants_slot(self) -> bool:
+        return self._slots < self.max_workers and any(not w.done() for w in self._waiters)
+
+    def _grant_slot(self) -> bool:
+        """Give a slot of the budget to the first waiting invocation (it starts a worker)."""
+        if self._slots >= self.max_workers:
+            return False
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                self._slots += 1
+                waiter.set_result(None)
+                return True
+        return False
+
+    def _evict_idle(self) -> bool:
+        """Stop one idle worker so that another pool can use its slot of the budget."""
+        if not self._idle:
+            return False
+        worker = self._idle.pop(0)
+        self._cancel_reaper(worker)
+        self._slots -= 1
+        self._close_later(worker)
+        return True
 
     def _close_later(self, worker: Worker) -> None:
         task = asyncio.get_running_loop().create_task(worker.close())
@@ -330,3 +378,46 @@ class LambdaPool:
 
 class _QueueFull(Exception):
     pass
+
+
+class WorkerBudget:
+    """A cap on the workers of several pools together (``[lambda] max_workers`` for all
+    functions): a pool that needs a worker when the cap is reached takes the slot of another
+    pool's idle worker, or waits until one is freed. Slots freed go to waiting pools in the
+    order the pools were created."""
+
+    def __init__(self, total: int) -> None:
+        if total < 1:
+            raise ValueError("total: at least 1")
+        self.total = total
+        self.used = 0
+        self._pools: list[LambdaPool] = []
+
+    def register(self, pool: LambdaPool) -> None:
+        self._pools.append(pool)
+
+    def unregister(self, pool: LambdaPool) -> None:
+        if pool in self._pools:
+            self._pools.remove(pool)
+
+    def take(self) -> bool:
+        if self.used < self.total:
+            self.used += 1
+            return True
+        return False
+
+    def give(self) -> None:
+        """A slot freed: to a pool with a waiting invocation, else back to the budget."""
+        for pool in self._pools:
+            if pool._grant_slot():
+                return
+        self.used -= 1
+
+    def evict_idle(self, *, exclude: LambdaPool) -> bool:
+        """Move the slot of another pool's idle worker to the caller (``used`` is unchanged)."""
+        return any(pool._evict_idle() for pool in self._pools if pool is not exclude)
+
+    def wanted_elsewhere(self, pool: LambdaPool) -> bool:
+        return self.used >= self.total and any(
+            other._wants_slot() for other in self._pools if other is not pool
+        )

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edgesim.lambda_edge import pool as pool_module
-from edgesim.lambda_edge.pool import QUEUE_FULL, LambdaPool, RawInvocation
+from edgesim.lambda_edge.pool import QUEUE_FULL, LambdaPool, RawInvocation, WorkerBudget
 from edgesim.lambda_edge.spec import LambdaSpec
 from edgesim.lambda_edge.worker import WorkerFailure
 
@@ -135,7 +135,8 @@ async def _scenario(
         except asyncio.CancelledError:
             return None
 
-    results = await asyncio.gather(*(one(*call) for call in calls))
+    # Fake workers finish in microseconds: a bound turns a lost wake-up into a failure.
+    results = await asyncio.wait_for(asyncio.gather(*(one(*call) for call in calls)), 2)
     assert peak <= max_workers
     assert pool.workers <= max_workers
     assert pool.workers == pool.idle_workers, "a slot was lost"
@@ -152,3 +153,74 @@ async def _scenario(
     await pool.close()
     await asyncio.sleep(0)
     assert pool.workers == 0
+
+
+@settings(deadline=None)
+@given(
+    calls=st.lists(st.tuples(st.integers(0, 2), invocation), min_size=1, max_size=14),
+    total=st.integers(1, 3),
+    max_workers=st.integers(1, 3),
+)
+def test_pools_sharing_a_budget_never_exceed_it_together(
+    calls: list[tuple[int, tuple[str, int, int, bool]]], total: int, max_workers: int
+) -> None:
+    FakeWorker.live = set()
+    FakeWorker.fail_next_start = 0
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pool_module, "Worker", FakeWorker)
+        asyncio.run(_shared_scenario(calls, total, max_workers))
+    assert FakeWorker.live == set(), "a worker was left running after close"
+
+
+async def _shared_scenario(
+    calls: list[tuple[int, tuple[str, int, int, bool]]], total: int, max_workers: int
+) -> None:
+    budget = WorkerBudget(total)
+    pools = [
+        LambdaPool(
+            LambdaSpec(f"fake{i}", Path("/nonexistent/fn.js")),
+            max_workers=max_workers,
+            max_queue=8,
+            node="node",
+            idle_s=3600,
+            budget=budget,
+        )
+        for i in range(3)
+    ]
+
+    def books_balance() -> None:
+        slots = sum(p.workers for p in pools)
+        assert slots == budget.used, "the budget and the pools disagree"
+        assert budget.used <= total
+
+    async def one(
+        index: int, do: str, wait: int, yields: int, cancel: bool
+    ) -> RawInvocation | None:
+        for _ in range(wait):
+            await asyncio.sleep(0)
+        if do == "init-fail":
+            FakeWorker.fail_next_start += 1
+        task = asyncio.ensure_future(pools[index].invoke({"do": do, "yields": yields}))
+        if cancel:
+            await asyncio.sleep(0)
+            task.cancel()
+        books_balance()
+        try:
+            return await task
+        except asyncio.CancelledError:
+            return None
+        finally:
+            books_balance()
+
+    # Fake workers finish in microseconds: a bound turns a lost wake-up into a failure.
+    await asyncio.wait_for(asyncio.gather(*(one(index, *call) for index, call in calls)), 2)
+    books_balance()
+    assert all(p.queued == 0 for p in pools)
+    FakeWorker.fail_next_start = 0
+    for p in pools:  # every pool still gets a worker, taking idle ones' slots if need be
+        assert (await p.invoke({"do": "ok", "yields": 0})).ok
+        books_balance()
+    for p in pools:
+        await p.close()
+    await asyncio.sleep(0)
+    assert budget.used == 0
