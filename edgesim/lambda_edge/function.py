@@ -24,7 +24,7 @@ from typing import Any
 
 from edgesim.errors import FunctionExecutionError, FunctionValidationError
 from edgesim.lambda_edge import events, pool
-from edgesim.lambda_edge.pool import LambdaPool, RawInvocation
+from edgesim.lambda_edge.pool import LambdaPool, RawInvocation, WorkerBudget
 from edgesim.lambda_edge.spec import LambdaSpec
 from edgesim.lambda_edge.validation import Violation, validate_result
 from edgesim.lambda_edge.worker import RUNNER, JsError
@@ -119,13 +119,19 @@ class LambdaEdgeFunction:
         idle_s: float = pool.DEFAULT_IDLE_S,
         node: str | None = None,
         timeout_error: str = EXECUTION_ERROR,
+        budget: WorkerBudget | None = None,
     ) -> None:
         if timeout_error not in (EXECUTION_ERROR, LIMIT_EXCEEDED):
             raise ValueError(f"timeout_error: {EXECUTION_ERROR} or {LIMIT_EXCEEDED}")
         self.spec = spec
         self.timeout_error = timeout_error
         self.pool = LambdaPool(
-            spec, max_workers=max_workers, max_queue=max_queue, idle_s=idle_s, node=node
+            spec,
+            max_workers=max_workers,
+            max_queue=max_queue,
+            idle_s=idle_s,
+            node=node,
+            budget=budget,
         )
 
     async def __aenter__(self) -> LambdaEdgeFunction:
