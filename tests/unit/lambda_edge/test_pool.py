@@ -218,3 +218,21 @@ async def test_an_error_thrown_between_invocations_ends_the_worker_and_a_new_one
     assert results[-1].ok
     assert results[-1].result["pid"] != first.result["pid"]
     assert all(r.ok or r.failure == CRASH for r in results)
+
+
+async def test_functions_sharing_a_budget_take_each_others_idle_slots(source: Source) -> None:
+    from edgesim.lambda_edge.pool import WorkerBudget
+    from edgesim.lambda_edge.spec import LambdaSpec
+
+    budget = WorkerBudget(1)
+    a = LambdaEdgeFunction(LambdaSpec("a", source(CASES, name="a.js")), budget=budget)
+    b = LambdaEdgeFunction(LambdaSpec("b", source(CASES, name="b.js")), budget=budget)
+    try:
+        assert (await a.pool.invoke({"case": "ok"})).ok
+        assert (a.pool.workers, b.pool.workers) == (1, 0)
+        assert (await b.pool.invoke({"case": "ok"})).ok
+        assert (a.pool.workers, b.pool.workers, budget.used) == (0, 1, 1)
+    finally:
+        await a.close()
+        await b.close()
+    assert budget.used == 0
