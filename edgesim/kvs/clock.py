@@ -121,9 +121,13 @@ def checked_instant(moment: datetime, field: str, *, shown: str | None = None) -
     shown = shown or moment.isoformat()
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ClockError(field, f"{shown} has no time zone: add Z (UTC) or an offset like +02:00")
-    utc = moment.astimezone(UTC)
+    outside = f"{shown} is outside 1970-01-01T00:00:00Z … {to_iso(LATEST)}"
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:00:00-05:00, past what a datetime holds in UTC
+        raise ClockError(field, outside) from None
     if not EPOCH <= utc <= LATEST:
-        raise ClockError(field, f"{shown} is outside 1970-01-01T00:00:00Z … {to_iso(LATEST)}")
+        raise ClockError(field, outside)
     return utc
 
 

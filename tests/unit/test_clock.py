@@ -116,6 +116,9 @@ def test_an_instant_needs_a_time_zone_and_a_range() -> None:
         parse_instant("tomorrow", "now")
     with pytest.raises(ClockError, match="outside 1970"):
         parse_instant("1969-12-31T23:59:59Z", "--now")
+    for edge in ("9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+01:00"):
+        with pytest.raises(ClockError, match="outside 1970"):
+            parse_instant(edge, "now")
     with pytest.raises(ClockError, match="start"):
         SettableClock(datetime(2030, 1, 1))
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from edgesim.clock_admin import add_clock_routes
@@ -22,8 +22,10 @@ from edgesim.kvs.clock import SettableClock
 LAUNCH = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
 MOVES = ("now", "advance_ms", "frozen")
 
-instants = st.datetimes(
-    min_value=datetime(1969, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+zones = st.sampled_from([UTC, timezone(timedelta(hours=-5)), timezone(timedelta(hours=14))])
+instants = st.one_of(
+    st.datetimes(min_value=datetime(1969, 1, 1), max_value=datetime(2100, 1, 1), timezones=zones),
+    st.datetimes(min_value=datetime(9999, 12, 31), timezones=zones),  # at the end of datetime
 ).map(lambda moment: moment.isoformat().replace("+00:00", "Z"))
 values = st.one_of(
     st.none(),
@@ -79,6 +81,8 @@ def admin() -> Iterator[Admin]:
     max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(body=bodies)
+@example(body={"now": "9999-12-31T23:00:00-05:00"})  # past what a datetime holds, in UTC
+@example(body={"advance_ms": 10**20})  # past the year 9999
 def test_a_move_applies_whole_or_not_at_all(admin: Admin, body: Any) -> None:
     status, answer = admin.post(body)
     clock, before = admin.clock, admin.start
