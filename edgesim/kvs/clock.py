@@ -69,6 +69,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # The clock stays where a datetime (and so every timestamp edgesim prints) can follow it.
 LATEST = datetime(9999, 12, 31, 23, 59, 59, 999_000, tzinfo=UTC)
 _NS_PER_MS = 1_000_000
+_LATEST_NS = (LATEST - EPOCH) // timedelta(microseconds=1) * 1_000
 
 
 class ClockError(ValueError):
@@ -129,6 +130,12 @@ def checked_instant(moment: datetime, field: str, *, shown: str | None = None) -
     if not EPOCH <= utc <= LATEST:
         raise ClockError(field, outside)
     return utc
+
+
+def _moment(ns: int) -> datetime:
+    """The datetime of epoch nanoseconds; a clock left running at the very end of the year 9999
+    reads as that end rather than failing."""
+    return EPOCH + timedelta(microseconds=min(ns, _LATEST_NS) // 1_000)
 
 
 def _ns_of(moment: datetime) -> int:
@@ -201,7 +208,7 @@ class SettableClock:
         return (self._real_mono_ns() + state.mono_offset_ns) / 1e9
 
     def wall(self) -> datetime:
-        return EPOCH + timedelta(microseconds=self.wall_ns() // 1_000)
+        return _moment(self.wall_ns())
 
     def now(self) -> datetime:
         """The clock's time (as :meth:`wall`)."""
@@ -230,7 +237,7 @@ class SettableClock:
                 else real + state.wall_offset_ns
             )
         return {
-            "now": to_iso(EPOCH + timedelta(microseconds=wall // 1_000)),
+            "now": to_iso(_moment(wall)),
             "now_ms": wall // _NS_PER_MS,
             "frozen": state.frozen,
             "offset_ms": (wall - real) // _NS_PER_MS,

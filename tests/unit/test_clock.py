@@ -202,3 +202,11 @@ def test_a_frozen_start_is_exact_however_long_reading_the_real_clocks_takes() ->
     )
     assert clock.wall_ns() == LAUNCH_MS * 1_000_000
     assert clock.describe()["now"] == "2030-01-01T09:00:00.000Z"
+
+
+def test_a_clock_running_past_the_year_9999_reads_as_its_end() -> None:
+    real = FakeTime()
+    clock = real.clock(datetime(9999, 12, 31, 23, 59, 59, 999_000, tzinfo=UTC))
+    real.tick(10**9)
+    assert clock.wall() == datetime(9999, 12, 31, 23, 59, 59, 999_000, tzinfo=UTC)
+    assert clock.describe()["now"] == "9999-12-31T23:59:59.999Z"
