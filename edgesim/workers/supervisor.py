@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
+import logging
 import multiprocessing
 import os
 import socket
@@ -27,6 +29,7 @@ from aiohttp import web
 from edgesim.app import EdgeServer
 from edgesim.distribution.model import Distribution
 from edgesim.edge.cache import HttpCache
+from edgesim.edge.flow import Flow
 from edgesim.errors import InputError
 from edgesim.kvs.clock import SettableClock
 from edgesim.kvs.replicas import ReplicaSet
@@ -49,6 +52,7 @@ from edgesim.workers.messages import (
     WorkerConfig,
 )
 
+log = logging.getLogger("edgesim.serve")
 START_TIMEOUT_S = 60.0  # a worker imports edgesim and loads every function before it is ready
 COMMAND_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 5.0
@@ -197,6 +201,7 @@ class Supervisor:
             ) from None
         for handle in self.workers:
             handle.reader = asyncio.create_task(self._read(handle))
+        gc.set_threshold(*worker_main.GC_THRESHOLDS)  # as the workers (see there)
         server.kvs.on_event = self._schedule_sync
 
     async def _ready(self, handle: WorkerHandle) -> None:
@@ -404,9 +409,14 @@ class ControlServer(EdgeServer):
         self._reserved: list[socket.socket] = []
         self._reload_tasks: set[asyncio.Task[None]] = set()  # referenced until done
 
-    def proxy_finished(self, flow: Any) -> None:
-        """A worker's finished request, handed to this process's observers."""
-        self.proxy._finished(flow)
+    def proxy_finished(self, flow: Flow) -> None:
+        """A worker's finished request, handed to this process's observers (as the proxy hands
+        its own: an observer's bug never stops the others)."""
+        for observer in self.proxy.observers:
+            try:
+                observer.flow_finished(flow)
+            except Exception:
+                log.exception("flow observer %r failed", observer)
 
     async def _listen_viewers(self, port: int | None, https_port: int | None) -> None:
         server = self.dist.server
