@@ -106,8 +106,10 @@ def test_settle_heap_moves_the_start_up_heap_out_of_the_collectors_view() -> Non
     from edgesim.serve_cli import settle_heap
 
     gc.unfreeze()
+    thresholds = gc.get_threshold()
     try:
         settle_heap()
+        assert gc.get_threshold()[0] == 100_000  # young collections less often under load
         frozen = gc.get_freeze_count()
         assert frozen > 1000  # modules, classes, functions: everything loaded so far
         # A reference cycle made afterwards is still collected.
@@ -120,3 +122,4 @@ def test_settle_heap_moves_the_start_up_heap_out_of_the_collectors_view() -> Non
         assert gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()  # the rest of the test run collects as usual
+        gc.set_threshold(*thresholds)
