@@ -305,6 +305,8 @@ class PrivateContent:
     (docs/private-content.md)."""
 
     strip_signing_parameters: bool = False
+    # check = "after-function": the viewer-request function runs first (unverified order).
+    after_function: bool = False
 
 
 GeoRestrictionType = Literal["none", "whitelist", "blacklist"]

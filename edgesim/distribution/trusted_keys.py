@@ -21,7 +21,8 @@ from edgesim.distribution.tables import Context, Table, suggest, unique
 
 PUBLIC_KEY_KEYS = ("id", "pem", "encoded_key", "comment")
 KEY_GROUP_KEYS = ("name", "keys", "comment")
-PRIVATE_CONTENT_KEYS = ("strip_signing_parameters",)
+PRIVATE_CONTENT_KEYS = ("strip_signing_parameters", "check")
+CHECK_ORDERS = ("before-function", "after-function")
 
 # Key ids travel in query strings and cookies (Key-Pair-Id): CloudFront's are like
 # K2JCJMDEHXQW5F; locally any name of these characters (an imported resource's logical name).
@@ -147,4 +148,11 @@ def check_trusted_groups(t: Table, names: list[str], groups: Mapping[str, KeyGro
 
 def read_private_content(ctx: Context, data: Mapping[str, Any]) -> PrivateContent:
     t = ctx.table("private_content", data, PRIVATE_CONTENT_KEYS)
-    return PrivateContent(strip_signing_parameters=t.flag("strip_signing_parameters", False))
+    check = t.text("check", CHECK_ORDERS[0]) or CHECK_ORDERS[0]
+    if check not in CHECK_ORDERS:
+        t.error("check", f"{check!r}: expected {' or '.join(repr(c) for c in CHECK_ORDERS)}")
+        check = CHECK_ORDERS[0]
+    return PrivateContent(
+        strip_signing_parameters=t.flag("strip_signing_parameters", False),
+        after_function=check == "after-function",
+    )

@@ -115,6 +115,11 @@ class EdgeProxy:
         answered = function_stage.run_viewer_request(flow, functions, flow.received_ms)
         if answered is not None:
             return answered
+        behavior = flow.behavior
+        if behavior.trusted_key_groups and flow.dist.private_content.after_function:
+            refused = viewer_stage.private_content(flow, behavior)
+            if refused is not None:
+                return refused
         response = await self._fetch(flow, flow.request, flow.behavior, flow.origin, request)
         if function_stage.viewer_response_applies(flow, response):
             await _context_ready(functions, flow.behavior.viewer_response)

@@ -183,3 +183,38 @@ def test_serve_refuses_a_bad_key_configuration_with_exit_2(
     assert str(config) in err
     assert expected in err
     assert "Traceback" not in err
+
+
+# A viewer-request function that answers /private/ping itself and logs every request it sees.
+PING = """
+function handler(event) {
+  console.log('saw ' + event.request.uri);
+  if (event.request.uri === '/private/ping') {
+    return { statusCode: 200, statusDescription: 'OK' };
+  }
+  return event.request;
+}
+"""
+
+
+@pytest.mark.parametrize("order", ["before-function", "after-function"])
+async def test_the_check_runs_before_the_function_unless_configured_after(
+    start_edge: StartEdge, order: str
+) -> None:
+    config = CONFIG.replace(
+        'trusted_key_groups = ["signers"]',
+        'trusted_key_groups = ["signers"]\nviewer_request = "ping"',
+    )
+    config += f'\n[[functions]]\nname = "ping"\nfile = "ping.js"\n\n[private_content]\ncheck = "{order}"\n'
+    edge = await start_edge(config, files={**FILES, "ping.js": PING})
+    status, _, _ = await edge.get("/private/a.pdf")
+    assert status == 403  # unsigned: refused either way
+    status, _, _ = await edge.get("/private/ping")
+    log = "\n".join(edge.server.stream.lines)  # type: ignore[attr-defined]
+    if order == "before-function":
+        assert status == 403  # the function never ran
+        assert "saw /private/" not in log
+    else:
+        assert status == 200  # the function answered before the check
+        assert "saw /private/a.pdf" in log
+    assert edge.origin.seen == []

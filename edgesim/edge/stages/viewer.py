@@ -132,7 +132,7 @@ def admit(flow: Flow, *, https_port: int | None = None) -> EdgeResponse | None:
             asked = (flow.viewer_request or req).target
             response.headers.append(("location", f"https://{host}{port}{asked}"))
             return response
-    if behavior.trusted_key_groups:
+    if behavior.trusted_key_groups and not flow.dist.private_content.after_function:
         refused = private_content(flow, behavior)
         if refused is not None:
             return refused
@@ -144,7 +144,8 @@ def admit(flow: Flow, *, https_port: int | None = None) -> EdgeResponse | None:
 def private_content(flow: Flow, behavior: Behavior) -> EdgeResponse | None:
     """A behaviour with trusted key groups serves only valid signed URLs or signed cookies
     (docs/private-content.md). Checked after the refusals above and before the viewer-request
-    function (unverified: CloudFront does not document the order), at the edge clock's arrival
+    function, or after it with ``[private_content] check = "after-function"`` (unverified:
+    CloudFront does not document the order), at the edge clock's arrival
     time, against the URL as the viewer asked for it (before the default root object)."""
     req, dist = flow.request, flow.dist
     asked = flow.viewer_request or req
