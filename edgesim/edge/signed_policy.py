@@ -93,6 +93,8 @@ def parse_policy(data: bytes) -> Policy:
         doc = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedPolicy(f"not JSON: {exc}") from None
+    except RecursionError:  # arrays nested past the parser's depth: no policy looks like that
+        raise MalformedPolicy("not JSON: nested too deeply") from None
     top = _members(doc, "the policy", required=("Statement",), allowed=("Statement",))
     statements = top["Statement"]
     if not isinstance(statements, list) or len(statements) != 1:

@@ -187,7 +187,12 @@ def _check_policy(
         why = sp.denial(policy, urls=urls, now_s=now_s, client_ip=client_ip)
         return Refusal(ACCESS_DENIED, why) if why else None
     expires_text = creds.get("Expires")
-    if expires_text is None or not expires_text.isdigit():
+    # ASCII digits, at most 19 of them (isdigit() alone takes "²", and int() refuses 4,300+).
+    if (
+        expires_text is None
+        or not (expires_text.isascii() and expires_text.isdigit())
+        or len(expires_text) > 19
+    ):
         # Unverified: neither Policy nor a numeric Expires is read as a malformed policy.
         got = "no Expires or Policy" if expires_text is None else f"Expires {expires_text!r}"
         return Refusal(MALFORMED_POLICY, f"the {creds.source} carry {got}")

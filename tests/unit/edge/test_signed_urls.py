@@ -329,3 +329,27 @@ def test_serve_names_private_behaviours_and_their_key_ids(
     )
     assert "edgesim sign URL --key-pair-id ID" in lines[-1]
     assert banner(make_dist(tmp_path, BASE)) == []
+
+
+def _b64(data: bytes) -> str:
+    from edgesim.edge.signed_policy import url_safe_b64encode
+
+    return url_safe_b64encode(data)
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("Expires=%C2%B2", "MalformedPolicy"),  # a digit to isdigit(), not to int()
+        ("Expires=" + "9" * 5000, "MalformedPolicy"),  # past int()'s digit limit
+        ("Policy=" + _b64(b"[" * 3000 + b"]" * 3000), "MalformedPolicy"),  # nested too deep
+    ],
+)
+def test_hostile_signing_parameters_are_refused_not_crashed(
+    dist: Distribution, query: str, code: str
+) -> None:
+    url = f"http://{HOST}/private/report.pdf?{query}&Signature={_b64(b'x' * 256)}&Key-Pair-Id=K1"
+    refused = admit(dist, request(url))
+    assert refused is not None
+    assert refused.status == 403
+    assert f"<Code>{code}</Code>" in bytes(refused.source.data).decode()  # type: ignore[union-attr]
