@@ -208,9 +208,15 @@ class S3RequestAuth:
                 "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"",
             )
         now = self.now()
-        timing = self._timing_problem(signed, sent, now)
+        try:
+            timing = self._timing_problem(signed, sent, now)
+        except OverflowError:  # near year 9999, where the edge clock may be set
+            timing = AuthFailure(403, "AccessDenied", "Request has expired")
         if timing is not None:
             return timing
+        unsigned = self._unsigned_headers(headers, signed)
+        if unsigned is not None:
+            return unsigned
         canonical = v4.canonical_request(
             method, raw_path, signed.query, headers, signed.signed_headers, signed.payload_hash
         )
@@ -244,6 +250,32 @@ class S3RequestAuth:
                 ("CanonicalRequestBytes", v4.spaced_hex(canonical)),
             ],
         )  # fmt: skip
+
+    @staticmethod
+    def _unsigned_headers(headers: list[tuple[str, str]], signed: _Signed) -> AuthFailure | None:
+        """SigV4 signs ``host`` always; S3 refuses ``x-amz-*`` headers left out of the signature
+        (403 AccessDenied "There were headers present in the request which were not signed",
+        with HeadersNotSigned; S3 API reference, "Signature Calculations for the Authorization
+        Header": "host" and every "x-amz-*" header you plan to add must be signed)."""
+        names = set(signed.signed_headers)
+        if "host" not in names:
+            return _malformed(signed.presigned, "the SignedHeaders do not include host")
+        missing = sorted(
+            {n for n, _ in headers if n.startswith("x-amz-") and n not in names}
+            - ({"x-amz-content-sha256"} if signed.presigned else set())
+            # CloudFront adds X-Amz-Cf-Id to every origin request after any signing, and S3
+            # serves presigned URLs through CloudFront: it is not held against the signature
+            # (unverified which x-amz-* names S3 exempts; this one must be).
+            - {"x-amz-cf-id"}
+        )
+        if missing:
+            return AuthFailure(
+                403,
+                "AccessDenied",
+                "There were headers present in the request which were not signed",
+                [("HeadersNotSigned", ", ".join(missing))],
+            )
+        return None
 
     def _scope_problem(self, signed: _Signed) -> AuthFailure | None:
         scope = signed.scope
@@ -300,7 +332,7 @@ class S3RequestAuth:
                 )  # fmt: skip
             return None
         expires = signed.expires or ""
-        if not expires.isdigit():
+        if not (expires.isascii() and expires.isdigit()) or len(expires) > 9:
             return _malformed(True, "X-Amz-Expires should be a number")
         if int(expires) > MAX_EXPIRES_S:
             return _malformed(

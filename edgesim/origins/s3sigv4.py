@@ -114,7 +114,8 @@ def sigv4_signature(secret: str, date: str, region: str, service: str, to_sign: 
 
 def sigv4_matches(provided: str, secret: str, date: str, region: str, to_sign: str) -> bool:
     expected = sigv4_signature(secret, date, region, "s3", to_sign)
-    return hmac.compare_digest(expected, provided.lower())
+    # Bytes: compare_digest refuses str with non-ASCII characters (a hostile presigned URL).
+    return hmac.compare_digest(expected.encode(), provided.lower().encode("utf-8", "replace"))
 
 
 @lru_cache(maxsize=64)

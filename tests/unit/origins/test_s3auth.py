@@ -199,3 +199,47 @@ def test_any_key_and_query_botocore_signs_verifies_and_a_changed_key_does_not(
     sent_path, sent_query, headers = signed(url, sigv4)
     assert check((sent_path, sent_query, headers)) is None
     assert check((sent_path + "x", sent_query, headers)) is not None
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        (
+            lambda q: q.replace("X-Amz-Expires=300", "X-Amz-Expires=%C2%B2"),
+            "AuthorizationQueryParametersError",
+        ),
+        (
+            lambda q: q.replace("X-Amz-Expires=300", "X-Amz-Expires=" + "9" * 5000),
+            "AuthorizationQueryParametersError",
+        ),
+        (
+            lambda q: q.split("X-Amz-Signature=")[0] + "X-Amz-Signature=%C3%A9",
+            "SignatureDoesNotMatch",
+        ),
+    ],
+)
+def test_hostile_presigned_parameters_are_refused_not_crashed(
+    change: Callable[[str], str], code: str
+) -> None:
+    path, query, headers = signed(f"https://{HOST}/a.txt", presign_v4())
+    failure = check((path, change(query), headers))
+    assert failure is not None
+    assert failure.code == code
+
+
+def test_unsigned_amz_headers_and_an_unsigned_host_are_refused() -> None:
+    path, query, headers = signed(f"https://{HOST}/a.txt", sigv4)
+    failure = check((path, query, [*headers, ("x-amz-acl", "public-read")]))
+    assert failure is not None
+    assert (failure.code, failure.fields) == ("AccessDenied", [("HeadersNotSigned", "x-amz-acl")])
+    # CloudFront's own X-Amz-Cf-Id, added after any signing, is not held against it.
+    assert check((path, query, [*headers, ("X-Amz-Cf-Id", "abc==")])) is None
+
+
+def test_a_clock_near_year_9999_does_not_crash_the_check() -> None:
+    far = datetime(9999, 12, 31, 23, 50, tzinfo=UTC)
+    path, query, headers = signed(f"https://{HOST}/a.txt", presign_v4())
+    late = S3RequestAuth([S3Credentials(AKID, SECRET)], "eu-west-1", lambda: far)
+    failure = late.check("GET", path, query, headers)
+    assert failure is not None
+    assert failure.status == 403
