@@ -228,7 +228,8 @@ class Supervisor:
                 handle.reader.cancel()
             await asyncio.to_thread(handle.process.join, max(0.1, deadline - time.monotonic()))
             if handle.process.is_alive():
-                handle.process.terminate()
+                # SIGKILL: workers ignore SIGTERM (the control process stops them in order).
+                handle.process.kill()
                 await asyncio.to_thread(handle.process.join, 2.0)
             await handle.channel.close()
 
@@ -247,6 +248,7 @@ class Supervisor:
             pass
         finally:
             handle.alive = False
+            handle.stats = {}  # a dead worker's cache no longer exists
             for future in handle.pending.values():
                 if not future.done():
                     future.set_exception(ChannelClosed(f"worker {handle.index} exited"))
@@ -273,7 +275,7 @@ class Supervisor:
         self._seq += 1
         return self._seq
 
-    def command(self, op: str, **fields: Any) -> list[asyncio.Future[Any]]:
+    def command(self, op: str, **fields: Any) -> list[tuple[WorkerHandle, asyncio.Future[Any]]]:
         """Send a command, with the clock's state and the KVS writes since the last one, to
         every worker (in order with everything sent before); the futures of its acks."""
         seq = self._next_seq()
@@ -287,7 +289,7 @@ class Supervisor:
             )
         )
         loop = asyncio.get_running_loop()
-        futures = []
+        futures: list[tuple[WorkerHandle, asyncio.Future[Any]]] = []
         for handle in self.workers:
             if not handle.alive:
                 continue
@@ -297,18 +299,30 @@ class Supervisor:
             except ChannelClosed:
                 continue
             handle.pending[seq] = future
-            futures.append(future)
+            futures.append((handle, future))
         return futures
 
-    async def run(self, op: str, **fields: Any) -> list[Any]:
-        """:meth:`command`, once every worker acknowledged it: each one's result."""
-        futures = self.command(op, **fields)
-        if not futures:
+    async def run(self, op: str, **fields: Any) -> list[tuple[WorkerHandle, Any]]:
+        """:meth:`command`, once every worker acknowledged it: each worker's result. A worker
+        that does not answer within COMMAND_TIMEOUT_S is named on the console and left out (the
+        change is made in the others; the admin request is answered, not failed)."""
+        sent = self.command(op, **fields)
+        if not sent:
             return []
-        done = await asyncio.wait_for(
-            asyncio.gather(*futures, return_exceptions=True), COMMAND_TIMEOUT_S
-        )
-        return [r for r in done if not isinstance(r, BaseException)]
+        await asyncio.wait([f for _, f in sent], timeout=COMMAND_TIMEOUT_S)
+        results: list[tuple[WorkerHandle, Any]] = []
+        for handle, future in sent:
+            if not future.done():
+                future.cancel()
+                for seq in [k for k, v in handle.pending.items() if v is future]:
+                    del handle.pending[seq]
+                self.server.say_error(
+                    f"worker {handle.index} (pid {handle.pid}) did not acknowledge {op!r} "
+                    f"within {COMMAND_TIMEOUT_S:g} s"
+                )
+            elif future.exception() is None:
+                results.append((handle, future.result()))
+        return results
 
     def _schedule_sync(self) -> None:
         """A KVS write outside an admin request (a seed file reload): sent on the next turn of
@@ -325,9 +339,7 @@ class Supervisor:
             self.command("sync")
 
     async def refresh_stats(self) -> None:
-        for handle, stats in zip(
-            [h for h in self.workers if h.alive], await self.run("stats"), strict=False
-        ):
+        for handle, stats in await self.run("stats"):
             handle.stats = stats if isinstance(stats, dict) else {}
 
     def status(self) -> list[dict[str, Any]]:
@@ -347,7 +359,7 @@ class Supervisor:
     def cache_stats(self, pops: Sequence[str]) -> dict[str, Any] | None:
         """The workers' caches together (each worker has its own): counts and bytes summed,
         budgets as each worker has them."""
-        rows = [h.stats["cache"] for h in self.workers if "cache" in h.stats]
+        rows = [h.stats["cache"] for h in self.workers if h.alive and "cache" in h.stats]
         return merge_cache_stats(rows, pops) if rows else None
 
 
@@ -493,7 +505,7 @@ class ControlServer(EdgeServer):
             # Checked and answered for this process's cache (empty): each worker's now.
             paths = tuple((await request.json())["paths"])
             results = await supervisor.run("invalidate", paths=paths)
-            removed = {p: sum(int(r.get(p, 0)) for r in results) for p in paths}
+            removed = {p: sum(int(r.get(p, 0)) for _, r in results) for p in paths}
             return web.json_response({"invalidated": removed})
         await supervisor.run("sync")  # the clock, KVS writes: in every worker before the answer
         return response
