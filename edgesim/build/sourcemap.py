@@ -189,6 +189,10 @@ def _map_text(built: Path, text: str) -> tuple[str, Path | None] | None:
         raise SourceMapError(
             f"{built}: its source map {path} cannot be read: {exc.strerror}"
         ) from None
+    except UnicodeDecodeError as exc:
+        raise SourceMapError(
+            f"{built}: its source map {path} is not UTF-8 (byte {exc.start})"
+        ) from None
 
 
 def _shown(source: str, map_dir: Path, root: str, base_dir: Path) -> str:
@@ -254,7 +258,7 @@ def load_source_map(built: Path, *, base_dir: Path | None = None) -> SourceMap |
     where = map_path or f"{built} (inline map)"
     try:
         payload = json.loads(map_json)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise SourceMapError(f"{where}: not a valid source map (JSON: {exc})") from None
     if not isinstance(payload, dict) or "mappings" not in payload:
         raise SourceMapError(f"{where}: not a source map (no mappings)")

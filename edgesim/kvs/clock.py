@@ -9,6 +9,7 @@ the machine's wall clock never lands (or strands) a write; ``wall()`` stamps wha
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -248,6 +249,8 @@ class SettableClock:
         """Move the clock ``seconds`` ahead (frozen or not)."""
         if not seconds >= 0:  # also refuses NaN
             raise ClockError("advance", f"a clock cannot go back ({seconds} s)")
+        if not math.isfinite(seconds):
+            raise ClockError("advance", f"must be a finite number of seconds ({seconds})")
         self.advance_ns(round(seconds * 1e9), field="advance")
 
     def advance_ns(self, nanoseconds: int, *, field: str = "advance_ms") -> None:

@@ -210,3 +210,14 @@ def test_a_clock_running_past_the_year_9999_reads_as_its_end() -> None:
     real.tick(10**9)
     assert clock.wall() == datetime(9999, 12, 31, 23, 59, 59, 999_000, tzinfo=UTC)
     assert clock.describe()["now"] == "9999-12-31T23:59:59.999Z"
+
+
+def test_an_infinite_advance_is_refused_and_leaves_the_clock() -> None:
+    from edgesim.kvs.clock import ClockError, SettableClock
+
+    clock = SettableClock(frozen=True)
+    before = clock.wall()
+    for bad in (float("inf"), float("nan"), -1.0):
+        with pytest.raises(ClockError):
+            clock.advance(bad)
+    assert clock.wall() == before
