@@ -136,7 +136,20 @@ class Inspector:
                 "NotFound",
                 f"no request {ref!r} among the last {self.capture.size} the inspector keeps",
             )
-        return _json(captured.detail())
+        return _json(self._in_sources(captured.detail()))
+
+    def _in_sources(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """Positions in a built function's file given in its sources, as the console gives
+        them (issue 15): each run's error position and stack, and the request's error."""
+        relabel = self.server.builds.relabeler.position
+        for run in doc["function_runs"]:
+            if run["error_position"]:
+                run["error_position"] = relabel(run["error_position"])
+            run["error_stack"] = [relabel(line) for line in run["error_stack"]]
+        error = doc.get("error")
+        if error and error.get("position"):
+            error["position"] = relabel(error["position"])
+        return doc
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
         """Server-Sent Events: ``event: flow`` with a summary per new request (after the

@@ -145,3 +145,23 @@ async def test_a_rebuilt_version_refused_by_the_strict_check_is_reported_in_the_
     finally:
         stop.set()
         await asyncio.wait_for(watcher, 10)
+
+
+@needs_node
+async def test_the_inspector_gives_a_runtime_error_in_the_source(
+    start_edge: StartEdge, tmp_path: Path
+) -> None:
+    config = CONFIG.replace("BUILD", fake_build("src/tag.ts", "dist/tag.js").replace('"', '\\"'))
+    throws = "function handler(event) {\n  var missing = null;\n  return missing.field;\n}\n"
+    edge = await start_edge(config, files={"src/tag.ts": throws})
+    status, _, _ = await edge.get("/")
+    assert status == 503
+    async with edge.session.get(edge.admin + "/inspector/api/flows") as response:
+        newest = (await response.json())["flows"][0]
+    async with edge.session.get(edge.admin + f"/inspector/api/flows/{newest['id']}") as response:
+        detail = await response.json()
+    built = tmp_path / "dist/tag.js"
+    [run] = detail["function_runs"]
+    assert run["error_position"].startswith("src/tag.ts:3:"), run["error_position"]
+    assert f"[{built}:" in run["error_position"]
+    assert detail["error"]["position"] == run["error_position"]
