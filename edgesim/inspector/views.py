@@ -47,6 +47,7 @@ def functions_view(server: EdgeServer, capture: FlowCapture) -> dict[str, Any]:
         for run in captured.runs:
             if run.error_kind not in (NOT_LOADED, THROTTLED):
                 recent.setdefault(run.name, []).append(run.utilization)
+    builds = {fn: row for row in server.builds.status() for fn in row["functions"]}
     rows = []
     for name, slot in server.proxy.state.functions.slots.items():
         stats = server.metrics.functions.get(name)
@@ -62,7 +63,9 @@ def functions_view(server: EdgeServer, capture: FlowCapture) -> dict[str, Any]:
                 "loaded": slot.function is not None,
                 "version": slot.versions,
                 "loaded_at_ms": round(slot.loaded_at * 1000) if slot.loaded_at else None,
-                "last_error": slot.last_error,
+                # A built function's positions in its sources (issue 15).
+                "last_error": slot.last_error and server.builds.relabeler.text(slot.last_error),
+                "build": builds.get(name),
                 "last_reload": server.reloads.get(name),
                 "warnings": list(slot.findings),
                 "throttled": slot.throttle.throttled(),

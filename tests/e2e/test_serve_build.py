@@ -165,3 +165,7 @@ async def test_the_inspector_gives_a_runtime_error_in_the_source(
     assert run["error_position"].startswith("src/tag.ts:3:"), run["error_position"]
     assert f"[{built}:" in run["error_position"]
     assert detail["error"]["position"] == run["error_position"]
+    async with edge.session.get(edge.admin + "/inspector/api/functions") as response:
+        [function] = (await response.json())["functions"]
+    assert function["build"]["ok"] is True
+    assert function["build"]["functions"] == ["tag"]

@@ -196,6 +196,8 @@ async function showFunctions() {
         ["last reload", fn.last_reload ? `${new Date(fn.last_reload.at_ms).toISOString()} ${fn.last_reload.ok ? "ok" : "refused"}` : "none since start"],
         ["invocations", fn.invocations], ["execution errors", fn.errors.execution], ["validation errors", fn.errors.validation], ["throttles", `${fn.throttles}${fn.throttled ? " (throttled now)" : ""}`],
         ["utilization", `p50 ${fn.utilization.p50 ?? "—"}%, p99 ${fn.utilization.p99 ?? "—"}%, max ${fn.utilization.max ?? "—"}% (percentiles over the last ${fn.utilization.recent_runs} runs kept)`]]),
+    fn.build ? kv([["build", `${fn.build.command} — ${fn.build.building ? "building" : fn.build.ok === null ? "not run yet" : fn.build.ok ? "ok" : "failed"}${fn.build.seconds !== null ? ` (${fn.build.seconds} s)` : ""}`]]) : null,
+    fn.build && fn.build.ok === false && fn.build.output ? h("pre", { class: "error" }, fn.build.output) : null,
     fn.last_error ? message(fn.last_error, true) : null,
     fn.warnings.length ? message(fn.warnings.join("\n")) : null,
     h("h3", null, "Compute utilization histogram"), bars(fn.utilization.histogram.map((b) => ({ label: b.bucket + "%", value: b.count }))))) : message("No functions in this distribution.")));
