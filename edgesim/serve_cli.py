@@ -317,9 +317,9 @@ def settle_heap() -> None:
     per request at 32 connections, benchmarks/plumbing_cost.py). Objects made later, requests
     included, are collected as usual; what start-up made and a reload drops is freed by
     reference counting (only reference cycles among them stay). Young collections then run
-    every 100,000 new container objects instead of 700, as in ``serve --workers`` (each request
+    every 10,000 new container objects instead of 700, as in ``serve --workers`` (each request
     makes hundreds, almost all freed by reference counting; measured −2.7% instructions per
-    request at 32 connections with a tenth of that)."""
+    request at 32 connections)."""
     from edgesim.workers.worker import GC_THRESHOLDS
 
     gc.collect()
