@@ -53,12 +53,13 @@ class FileCoverage:
         return {"path": self.path, "text": self.text, "counts": list(self.counts)}
 
 
-def display_path(filename: str) -> str:
-    """``filename`` relative to the working directory when it is under it, else as given."""
+def display_path(filename: str, root: Path | None = None) -> str:
+    """``filename`` relative to ``root`` (default: the working directory) when it is under it,
+    else as given."""
     path = Path(filename)
     try:
         resolved = path.resolve()
-        return str(resolved.relative_to(Path.cwd().resolve()))
+        return str(resolved.relative_to(root or Path.cwd().resolve()))
     except (OSError, ValueError):
         return filename
 
@@ -72,6 +73,9 @@ class Collector:
 
     def __init__(self, include: Iterable[str | os.PathLike[str]] = ()) -> None:
         self.include = tuple(Path(p).resolve() for p in include)
+        # Paths are shown relative to the working directory coverage started in: a test that
+        # changes directory must not make the same file a second entry.
+        self.root = Path.cwd().resolve()
         self.files: dict[str, FileCoverage] = {}
         # Files tree-sitter could not parse: they run unmeasured (path → why).
         self.unmeasured: dict[str, str] = {}
@@ -92,7 +96,7 @@ class Collector:
     ) -> tuple[str, PositionMap, Callable[..., JsSession]] | None:
         if not self.wants(source.filename):
             return None
-        path = display_path(source.filename)
+        path = display_path(source.filename, self.root)
         key = (source.text, body)
         made = self._made.get(key)
         if made is None:

@@ -323,3 +323,16 @@ def test_bad_report_specs_say_what_is_accepted(spec: str) -> None:
 def test_default_targets() -> None:
     assert parse_spec("lcov").target == "edgesim-cov.lcov"
     assert parse_spec("html").target == "edgesim-htmlcov"
+
+
+def test_a_file_keeps_one_entry_when_a_test_changes_directory(
+    function_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    collector = Collector()  # started here: paths are shown relative to this directory
+    load(function_file, collector).run(viewer_request("/a"))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    load(function_file, collector).run(viewer_request("/a"))
+    assert list(collector.files) == ["fn.js"]
