@@ -3,20 +3,30 @@ the seed files kept in sync with them (used by ``serve``, the pytest plugin and 
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from edgesim.distribution.model import Distribution
 from edgesim.kvs.clock import Clock
 from edgesim.kvs.importfile import parse_import
 from edgesim.kvs.service import KvsService
 
+S = TypeVar("S", bound=KvsService)
 
-def kvs_service_for(dist: Distribution, *, clock: Clock | None = None) -> KvsService:
-    """The distribution's POPs and propagation lag, kept under ``state_dir`` unless ephemeral."""
+
+def kvs_service_for(
+    dist: Distribution,
+    *,
+    clock: Clock | None = None,
+    kind: type[S] = KvsService,  # type: ignore[assignment]
+) -> S:
+    """The distribution's POPs and propagation lag, kept under ``state_dir`` unless ephemeral;
+    ``kind`` a KvsService subclass (serve --workers' leader)."""
     path = None
     if not dist.server.ephemeral:
         dist.server.state_dir.mkdir(parents=True, exist_ok=True)
         path = dist.server.state_dir / "kvs.sqlite3"
     spec = dist.edges.propagation
-    return KvsService(
+    return kind(
         path=path,
         pops=dist.edges.pops,
         lag=spec.lag_model(),

@@ -35,6 +35,7 @@ from edgesim.kvs.clock import SettableClock
 from edgesim.kvs.replicas import ReplicaSet
 from edgesim.kvs.service import KvsService
 from edgesim.kvs.store import Change, Store
+from edgesim.stores import kvs_service_for
 from edgesim.tls import certificates_for
 from edgesim.workers import worker as worker_main
 from edgesim.workers.channel import Channel, ChannelClosed, encode
@@ -121,18 +122,7 @@ class LeaderKvs(KvsService):
 
 def leader_kvs_for(dist: Distribution, clock: SettableClock) -> LeaderKvs:
     """As :func:`edgesim.stores.kvs_service_for`, the leader's kind."""
-    path = None
-    if not dist.server.ephemeral:
-        dist.server.state_dir.mkdir(parents=True, exist_ok=True)
-        path = dist.server.state_dir / "kvs.sqlite3"
-    spec = dist.edges.propagation
-    return LeaderKvs(
-        path=path,
-        pops=dist.edges.pops,
-        lag=spec.lag_model(),
-        seed=spec.seed or 0,
-        clock=clock,
-    )
+    return kvs_service_for(dist, clock=clock, kind=LeaderKvs)
 
 
 # -- the workers ---------------------------------------------------------------------------------
