@@ -152,6 +152,55 @@ class FunctionDecl:
     build_timeout_s: float = 120.0
 
 
+LambdaEventType = Literal["viewer-request", "origin-request", "origin-response", "viewer-response"]
+
+
+@dataclass(frozen=True)
+class LambdaDecl:
+    """``[[lambdas]]``: a Lambda@Edge function (docs/lambda-edge.md). ``file`` is a
+    ``.js``/``.mjs``/``.cjs`` file, a package directory or a ``.zip``; ``handler`` None means
+    the default (``index.handler`` for a directory, ``<file stem>.handler`` for a file)."""
+
+    name: str
+    file: Path
+    handler: str | None = None
+    runtime: str = "nodejs20.x"
+    timeout_s: float = 3.0  # Lambda's default (AWS Lambda Developer Guide)
+    memory_mb: int = 128
+
+
+@dataclass(frozen=True)
+class LambdaAssociation:
+    """A behaviour's ``LambdaFunctionAssociation``: which lambda runs at which event, and
+    whether it receives the request body (request events only)."""
+
+    event_type: LambdaEventType
+    name: str
+    include_body: bool = False
+
+
+@dataclass(frozen=True)
+class LambdaSettings:
+    """``[lambda]``: how serve runs Lambda@Edge functions (edgesim's settings, not CloudFront's)."""
+
+    node: str | None = None  # the Node.js executable (None: node on PATH)
+    max_workers: int = 4  # Node.js workers for all lambdas together
+    max_queue: int = 64  # invocations waiting per lambda before LambdaLimitExceeded
+    idle_s: float = 300.0  # an idle worker is stopped after this long
+    # What a timeout answers: LambdaExecutionError (field reports) or LambdaLimitExceeded
+    # (AWS's 503 page lists timeouts among its causes).
+    timeout_error: str = "LambdaExecutionError"
+    env: tuple[tuple[str, str], ...] = ()  # [lambda.env]: local-only variables (a deviation)
+    # The emulated execution role's temporary credentials handed to every lambda
+    # (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN); the signature-checking
+    # local S3 origins accept them besides their own keys.
+    credentials: tuple[str, str, str] = (
+        "ASIAEDGESIMLAMBDAROLE",
+        "edgesim+emulated+lambda+execution+role+key",
+        "edgesim-emulated-session-token",
+    )
+
+
 @dataclass(frozen=True)
 class Behavior:
     path: str  # "*" for the default behaviour
@@ -168,6 +217,15 @@ class Behavior:
     # Key group names (TrustedKeyGroups): non-empty → signed URLs or cookies are required
     # (docs/private-content.md).
     trusted_key_groups: tuple[str, ...] = ()
+    # Lambda@Edge associations, at most one per event type (viewer events: only where no
+    # CloudFront Function is associated with the same event).
+    lambdas: tuple[LambdaAssociation, ...] = ()
+
+    def lambda_at(self, event_type: str) -> LambdaAssociation | None:
+        for association in self.lambdas:
+            if association.event_type == event_type:
+                return association
+        return None
 
 
 @dataclass(frozen=True)
@@ -351,6 +409,9 @@ class Distribution:
     # Files the distribution was read from (template, .tf, assets, overlay): hot reload watches
     # them and re-imports. Empty for an edgesim.toml (config_path is watched instead).
     sources: tuple[Path, ...] = ()
+    # Lambda@Edge functions by name ([[lambdas]]) and how serve runs them ([lambda]).
+    lambdas: dict[str, LambdaDecl] = field(default_factory=dict)
+    lambda_settings: LambdaSettings = LambdaSettings()
 
     def all_behaviors(self) -> tuple[Behavior, ...]:
         return (*self.behaviors, self.default_behavior)
