@@ -302,6 +302,8 @@ class CacheSettings:
 
     memory_limit_mb: int = 256
     disk_limit_mb: int = 8_192
+    # serve --workers N: one cache for every worker instead of one each (docs/workers.md).
+    shared: bool = False
 
     @property
     def memory_limit_bytes(self) -> int:
