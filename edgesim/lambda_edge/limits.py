@@ -46,6 +46,10 @@ MAX_URI_AND_QUERY = 8_192
 # Lambda defaults when a function does not say (AWS Lambda Developer Guide: 3 s, 128 MB).
 DEFAULT_TIMEOUT_S = 3.0
 DEFAULT_MEMORY_MB = 128
+# What Lambda itself accepts for any function (AWS Lambda Developer Guide, "Configure function
+# timeout": up to 900 s; "Configure memory": 128 MB to 10,240 MB).
+MAX_LAMBDA_TIMEOUT_S = 900
+MIN_MEMORY_MB = 128
 # Lambda's init phase (module load) is limited to 10 seconds ("Lambda execution environment
 # lifecycle", Init phase).
 INIT_TIMEOUT_S = 10.0

@@ -68,9 +68,9 @@ class LambdaSpec:
                 f"lambda {self.name!r}: runtime {self.runtime!r}: expected one of "
                 f"{', '.join(limits.NODE_RUNTIMES)}"
             )
-        if not 0 < self.timeout_s <= 900:
+        if not 0 < self.timeout_s <= limits.MAX_LAMBDA_TIMEOUT_S:
             raise InputError(f"lambda {self.name!r}: timeout_s {self.timeout_s}: expected 0-900")
-        if not 128 <= self.memory_mb <= 10_240:
+        if not limits.MIN_MEMORY_MB <= self.memory_mb <= limits.MAX_MEMORY_MB["origin"]:
             raise InputError(
                 f"lambda {self.name!r}: memory_mb {self.memory_mb}: expected 128-10240"
             )
@@ -99,6 +99,11 @@ class LambdaSpec:
     @property
     def log_group(self) -> str:
         return f"/aws/lambda/{self.function_name}"
+
+
+def valid_name(name: str) -> bool:
+    """Lambda's function name rule, as :class:`LambdaSpec` checks it."""
+    return bool(_NAME.fullmatch(name))  # fullmatch: "$" alone would let a final newline in
 
 
 def resolve_source(path: str | Path, *, what: str = "--lambda") -> Path:
