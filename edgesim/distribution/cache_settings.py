@@ -1,4 +1,5 @@
-"""``[cache]``: the edge cache's memory and disk budgets, for all POPs together.
+"""``[cache]``: the edge cache's memory and disk budgets, for all POPs together, and whether
+``serve --workers N``'s workers share one cache (``shared``).
 
 CloudFront's own cache capacity is not configurable and not published; these budgets only keep
 the emulator's process within bounds (defaults in ``edgesim.distribution.model.CacheSettings``,
@@ -14,7 +15,7 @@ from typing import Any
 from edgesim.distribution.model import CacheSettings
 from edgesim.distribution.tables import Context
 
-CACHE_KEYS = ("memory_limit_mb", "disk_limit_mb")
+CACHE_KEYS = ("memory_limit_mb", "disk_limit_mb", "shared")
 
 # Upper bounds that catch a value given in bytes or KB by mistake, not real limits of a machine.
 MAX_MEMORY_MB = 1_048_576  # 1 TiB
@@ -32,4 +33,6 @@ def read_cache_settings(ctx: Context, data: Mapping[str, Any]) -> CacheSettings:
         ),
         # 0 is allowed: bodies over the spill threshold (1 MiB) are then not cached at all.
         disk_limit_mb=t.integer("disk_limit_mb", defaults.disk_limit_mb, lo=0, hi=MAX_DISK_MB),
+        # serve --workers N only: one cache for all workers (edgesim.workers.shared_cache).
+        shared=t.flag("shared", defaults.shared),
     )

@@ -111,8 +111,8 @@ def _memory_chunks(body: bytes, chunk_size: int) -> Iterator[bytes]:
 class _FileChunks(Iterator[bytes]):
     """Reads a spill file chunk by chunk; closes itself at the end or when dropped."""
 
-    def __init__(self, path: Path, chunk_size: int) -> None:
-        self._file: BinaryIO | None = path.open("rb")
+    def __init__(self, path: Path, chunk_size: int, opened: BinaryIO | None = None) -> None:
+        self._file: BinaryIO | None = path.open("rb") if opened is None else opened
         self._chunk_size = chunk_size
 
     def __next__(self) -> bytes:
@@ -521,6 +521,15 @@ class HttpCache:
 
 def invalidation_matcher(pattern: str) -> Callable[[str], bool]:
     """A predicate for one invalidation path; ValueError for paths CloudFront would reject."""
+    text, prefix = invalidation_pattern(pattern)
+    if prefix:
+        return lambda path: path.startswith(text)
+    return lambda path: path == text
+
+
+def invalidation_pattern(pattern: str) -> tuple[str, bool]:
+    """An invalidation path as entries' paths are compared with it: (the encoded text, whether
+    it is a prefix, i.e. ended with ``*``); ValueError for paths CloudFront would reject."""
     if not pattern:
         raise ValueError("empty invalidation path")
     if not pattern.startswith("/"):
@@ -531,6 +540,5 @@ def invalidation_matcher(pattern: str) -> Callable[[str], bool]:
         raise ValueError(f"'*' may only be the last character of an invalidation path: {pattern}")
     pattern = urllib.parse.quote(pattern, safe=_PATTERN_SAFE)
     if pattern.endswith("*"):
-        prefix = pattern[:-1]
-        return lambda path: path.startswith(prefix)
-    return lambda path: path == pattern
+        return pattern[:-1], True
+    return pattern, False
