@@ -90,12 +90,15 @@ def test_an_entry_stored_by_one_process_is_a_hit_in_the_other(
     put(a, "IAD|/page", b"small body")
     put(a, "IAD|/big", os.urandom(1_000))  # spilled to the shared directory
     small, big = b.lookup("IAD|/page"), b.lookup("IAD|/big")
-    assert small is not None and big is not None
+    assert small is not None
+    assert big is not None
     assert read(small) == b"small body"
-    assert big.spilled and len(read(big)) == 1_000
+    assert big.spilled
+    assert len(read(big)) == 1_000
     assert small.headers == [("content-type", "text/plain")]
     assert a.stats()["entries"] == b.stats()["entries"] == len(a) == 2
-    assert "IAD|/page" in b and "IAD|/nope" not in b
+    assert "IAD|/page" in b
+    assert "IAD|/nope" not in b
 
 
 def test_recency_is_shared_a_hit_in_one_process_protects_the_entry_everywhere(
@@ -150,11 +153,15 @@ def test_refresh_in_one_process_restarts_the_lifetime_everywhere(
     put(a, "/r", b"body", ttl=10)
     clock.now += 20
     stale = b.lookup("/r")
-    assert stale is not None and not stale.is_fresh(clock.now)
+    assert stale is not None
+    assert not stale.is_fresh(clock.now)
     refreshed = b.refresh("/r", decision(30), headers=[("etag", '"v2"'), ("x-drop", "1")])
-    assert refreshed is not None and read(refreshed) == b"body"
+    assert refreshed is not None
+    assert read(refreshed) == b"body"
     again = a.lookup("/r")
-    assert again is not None and again.is_fresh(clock.now) and again.age(clock.now) == 0
+    assert again is not None
+    assert again.is_fresh(clock.now)
+    assert again.age(clock.now) == 0
     assert again.headers == [("etag", '"v2"'), ("x-drop", "1")]
     assert b.refresh("/gone", decision(30)) is None
 
