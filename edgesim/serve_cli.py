@@ -61,6 +61,7 @@ IMPORT_ONLY_FLAGS = {
     "var_file": "--var-file",
     "overlay": "--overlay",
     "function": "--function",
+    "lambdas": "--lambda",
     "policy": "--policy",
     "kvs": "--kvs",
     "distribution": "--distribution",
@@ -164,6 +165,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "keeps the KVS, clock, reloads, admin API and logs; each worker has its own cache "
         "(docs/workers.md)",
     )
+    serve.add_argument(
+        "--shared-cache",
+        action="store_true",
+        help="with --workers N: one cache for all workers (a request sees Miss then Hit through "
+        "any of them), as [cache] shared = true (docs/workers.md)",
+    )
     serve.add_argument("--no-reload", action="store_true", help="do not watch files for changes")
     serve.add_argument("--no-tour", action="store_true", help="demo only: skip the request tour")
     serve.set_defaults(handler=cmd_serve)
@@ -244,6 +251,16 @@ def add_import_arguments(parser: argparse.ArgumentParser) -> None:
         "file instead of the code in the source (repeatable)",
     )
     parser.add_argument(
+        "--lambda",
+        dest="lambdas",
+        action="append",
+        default=[],
+        metavar="NAME_OR_ARN=PATH[,handler=…]",
+        help="a Lambda@Edge function's code (.js/.mjs/.cjs, a directory or a .zip) for an "
+        "association's versioned ARN or a function name, or instead of the code in the "
+        "source (repeatable; edgesim.importers.lambda_flags)",
+    )
+    parser.add_argument(
         "--policy",
         action="append",
         default=[],
@@ -290,6 +307,7 @@ def _import(args: argparse.Namespace, workdir: Path, *, require_origins: bool = 
         overlay=Path(args.overlay) if args.overlay else None,
         origins=list(args.origin),
         functions=list(args.function),
+        lambdas=list(args.lambdas),
         policies=list(args.policy),
         kvs=list(args.kvs),
         distribution=args.distribution,
@@ -356,7 +374,12 @@ def _edge_server(dist: Distribution, args: argparse.Namespace) -> EdgeServer:
         return EdgeServer(dist, log_format=args.log_format, record=_record(args))
     loop = getattr(args, "loop_name", "asyncio")
     return ControlServer(
-        dist, workers=count, loop=loop, log_format=args.log_format, record=_record(args)
+        dist,
+        workers=count,
+        loop=loop,
+        shared_cache=bool(getattr(args, "shared_cache", False)),
+        log_format=args.log_format,
+        record=_record(args),
     )
 
 
@@ -578,5 +601,6 @@ def cmd_import(args: argparse.Namespace) -> int:
 def _written(dist: Distribution, files_dir: Path) -> list[Path]:
     """The function and KVS files the import wrote under ``files_dir``."""
     paths = [decl.file for decl in dist.functions.values()]
+    paths += [decl.file for decl in dist.lambdas.values()]
     paths += [decl.data for decl in dist.kvs.values() if decl.data is not None]
     return [p for p in paths if p.is_relative_to(files_dir)]
