@@ -17,6 +17,7 @@ reports; source maps count UTF-16 code units, converted here on both sides.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import re
@@ -24,6 +25,7 @@ import shutil
 import subprocess
 import urllib.parse
 from bisect import bisect_right
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,11 +35,7 @@ from edgesim.errors import InputError
 # per segment: [line, col, source index or -1, original line, original UTF-16 col, name].
 _DECODE_JS = r"""
 const { SourceMap } = require("node:module");
-let input = "";
-process.stdin.setEncoding("utf8");
-process.stdin.on("data", (chunk) => { input += chunk; });
-process.stdin.on("end", () => {
-  const { map, generated } = JSON.parse(input);
+function decode(map, generated) {
   const sm = new SourceMap(map);
   const index = new Map((map.sources || []).map((s, i) => [s, i]));
   const rows = [];
@@ -56,7 +54,15 @@ process.stdin.on("end", () => {
       point += 1;
     }
   }
-  process.stdout.write(JSON.stringify(rows));
+  return rows;
+}
+let input = "";
+process.stdin.setEncoding("utf8");
+process.stdin.on("data", (chunk) => { input += chunk; });
+process.stdin.on("end", () => {
+  // A list of {map, generated}: every map of a run decoded by one process.
+  const answers = JSON.parse(input).map(({ map, generated }) => decode(map, generated));
+  process.stdout.write(JSON.stringify(answers));
 });
 """
 
@@ -84,14 +90,14 @@ class Origin:
         return f"{self.source}:{self.line}:{self.column}"
 
 
-def _utf16_to_points(text: str | None, line: int, unit: int) -> int:
-    """A 0-based UTF-16 column of ``text``'s ``line`` as a 1-based character column."""
-    if text is None:
+def _utf16_to_points(lines: list[str] | None, line: int, unit: int) -> int:
+    """A 0-based UTF-16 column of ``lines``' ``line`` (1-based) as a 1-based character column."""
+    if lines is None or not 0 < line <= len(lines):
         return unit + 1
-    lines = text.split("\n")
-    if not 0 < line <= len(lines):
+    text = lines[line - 1]
+    if text.isascii():
         return unit + 1
-    encoded = lines[line - 1].encode("utf-16-le")[: unit * 2]
+    encoded = text.encode("utf-16-le", "surrogatepass")[: unit * 2]
     return len(encoded.decode("utf-16-le", "replace")) + 1
 
 
@@ -109,18 +115,25 @@ class SourceMap:
         sources: list[str],
         contents: list[str | None],
         rows: list[list[object]],
+        *,
+        base_dir: Path | None = None,
     ) -> None:
         self.generated = generated
         self.map_path = map_path
         self.sources = sources
         self.contents = contents
+        self.base_dir = base_dir or Path.cwd()  # what ``sources`` are relative to
         self._lines: dict[int, tuple[list[int], list[Origin | None]]] = {}
+        split: dict[int, list[str] | None] = {}
         for row in rows:
             line, col, source, orig_line, orig_unit = (int(str(v)) for v in row[:5])
             name = row[5]
             origin = None
             if 0 <= source < len(sources):
-                column = _utf16_to_points(contents[source], orig_line, orig_unit)
+                if source not in split:
+                    content = contents[source]
+                    split[source] = None if content is None else content.split("\n")
+                column = _utf16_to_points(split[source], orig_line, orig_unit)
                 origin = Origin(
                     sources[source], orig_line, column, name if isinstance(name, str) else None
                 )
@@ -151,14 +164,15 @@ class SourceMap:
         return generated if origin is None else f"{origin} [{generated}]"
 
     def source_text(self, source: str) -> str | None:
-        """A source's text: embedded in the map, else read from disk (None: neither)."""
+        """A source's text: embedded in the map (``sourcesContent``), else read from disk
+        where the map's ``sourceRoot`` and location put it (None: neither)."""
         for name, content in zip(self.sources, self.contents, strict=True):
             if name == source:
                 if content is not None:
                     return content
                 try:
-                    return Path(source).read_text("utf-8")
-                except OSError:
+                    return (self.base_dir / source).read_text("utf-8")
+                except (OSError, UnicodeDecodeError):
                     return None
         return None
 
@@ -195,6 +209,16 @@ def _map_text(built: Path, text: str) -> tuple[str, Path | None] | None:
         ) from None
 
 
+def has_source_map(built: Path) -> bool:
+    """Whether ``built`` names or has a source map (readable or not), without decoding it."""
+    try:
+        return _map_text(built, built.read_text("utf-8")) is not None
+    except (OSError, UnicodeDecodeError):
+        return False
+    except SourceMapError:
+        return True
+
+
 def _shown(source: str, map_dir: Path, root: str, base_dir: Path) -> str:
     """A map's source as edgesim shows it: relative to ``base_dir`` when under it."""
     if "://" in source and not source.startswith("file://"):
@@ -212,15 +236,15 @@ def node_executable() -> str | None:
     return shutil.which("node")
 
 
-def decode_rows(payload: dict[str, object], generated: str) -> list[list[object]]:
-    """Node's answer for ``payload`` (a parsed map) over ``generated`` (see the module note)."""
+def decode_many(requests: list[tuple[dict[str, object], str]]) -> list[list[list[object]]]:
+    """Node's answers for several (parsed map, generated text) pairs, in one Node process."""
     node = node_executable()
     if node is None:
         raise SourceMapError(
             "decoding a source map needs Node.js (node on PATH): install Node, or build "
             "without --sourcemap"
         )
-    request = json.dumps({"map": payload, "generated": generated})
+    request = json.dumps([{"map": payload, "generated": text} for payload, text in requests])
     try:
         done = subprocess.run(
             [node, "-e", _DECODE_JS],
@@ -237,16 +261,58 @@ def decode_rows(payload: dict[str, object], generated: str) -> list[list[object]
         raise SourceMapError(
             "node could not decode the source map: " + (detail[-1] if detail else "no output")
         )
-    rows = json.loads(done.stdout)
-    assert isinstance(rows, list)
-    return rows
+    answers = json.loads(done.stdout)
+    if not isinstance(answers, list) or len(answers) != len(requests):
+        raise SourceMapError("node could not decode the source map: an unexpected answer")
+    return answers
 
 
-def load_source_map(built: Path, *, base_dir: Path | None = None) -> SourceMap | None:
-    """The source map of the built file ``built``, decoded (None: the build wrote none).
+def decode_rows(payload: dict[str, object], generated: str) -> list[list[object]]:
+    """Node's answer for ``payload`` (a parsed map) over ``generated`` (see the module note)."""
+    return decode_many([(payload, generated)])[0]
 
-    ``base_dir`` (default: the current directory) is what sources are shown relative to.
-    """
+
+# Decoded tables by the content of (built file, map): a map is decoded once per process however
+# many reports ask (the build step after each build, then coverage at exit), and a rebuild that
+# changes either file is decoded again, whatever the clock's granularity says of mtimes.
+_DECODED: OrderedDict[str, list[list[object]]] = OrderedDict()
+_DECODED_MAX = 64
+
+
+def _digest(map_json: str, generated: str) -> str:
+    h = hashlib.sha256(map_json.encode("utf-8", "surrogatepass"))
+    h.update(b"\0")
+    h.update(generated.encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+def _remember(key: str, rows: list[list[object]]) -> None:
+    _DECODED[key] = rows
+    _DECODED.move_to_end(key)
+    while len(_DECODED) > _DECODED_MAX:
+        _DECODED.popitem(last=False)
+
+
+@dataclass
+class _Pending:
+    """A built file's map, read and checked, waiting for its table."""
+
+    built: Path
+    map_path: Path | None
+    payload: dict[str, object]
+    generated: str
+    key: str
+    sources: list[str]
+    contents: list[str | None]
+    base: Path
+
+    def finish(self, rows: list[list[object]]) -> SourceMap:
+        return SourceMap(
+            self.built, self.map_path, self.sources, self.contents, rows, base_dir=self.base
+        )
+
+
+def _pending(built: Path, base_dir: Path | None) -> _Pending | None:
     try:
         text = built.read_text("utf-8")
     except (OSError, UnicodeDecodeError):
@@ -274,5 +340,60 @@ def load_source_map(built: Path, *, base_dir: Path | None = None) -> SourceMap |
         raw_contents[i] if i < len(raw_contents) and isinstance(raw_contents[i], str) else None
         for i in range(len(sources))
     ]
-    rows = decode_rows(payload, text)
-    return SourceMap(built, map_path, sources, contents, rows)
+    return _Pending(
+        built, map_path, payload, text, _digest(map_json, text), sources, contents, base
+    )
+
+
+def load_source_map(built: Path, *, base_dir: Path | None = None) -> SourceMap | None:
+    """The source map of the built file ``built``, decoded (None: the build wrote none).
+
+    ``base_dir`` (default: the current directory) is what sources are shown relative to.
+    """
+    pending = _pending(built, base_dir)
+    if pending is None:
+        return None
+    rows = _DECODED.get(pending.key)
+    if rows is None:
+        rows = decode_rows(pending.payload, pending.generated)
+        _remember(pending.key, rows)
+    return pending.finish(rows)
+
+
+def load_source_maps(
+    builts: list[Path], *, base_dir: Path | None = None
+) -> dict[Path, SourceMap | SourceMapError | None]:
+    """:func:`load_source_map` for several built files, the ones not decoded yet in one Node
+    process; a map that cannot be read or decoded is its :class:`SourceMapError`."""
+    found: dict[Path, SourceMap | SourceMapError | None] = {}
+    waiting: list[_Pending] = []
+    for built in builts:
+        try:
+            pending = _pending(built, base_dir)
+        except SourceMapError as exc:
+            found[built] = exc
+            continue
+        if pending is None:
+            found[built] = None
+        elif pending.key in _DECODED:
+            found[built] = pending.finish(_DECODED[pending.key])
+        else:
+            waiting.append(pending)
+    if not waiting:
+        return found
+    unique = {p.key: p for p in waiting}
+    try:
+        answers = decode_many([(p.payload, p.generated) for p in unique.values()])
+    except SourceMapError:
+        # One bad map must not cost the others theirs: each alone, for its own error.
+        for pending in waiting:
+            try:
+                found[pending.built] = load_source_map(pending.built, base_dir=base_dir)
+            except SourceMapError as exc:
+                found[pending.built] = exc
+        return found
+    for key, rows in zip(unique, answers, strict=True):
+        _remember(key, rows)
+    for pending in waiting:
+        found[pending.built] = pending.finish(_DECODED[pending.key])
+    return found

@@ -58,7 +58,11 @@ def file_page(s: FileSummary) -> str:
         untaken.setdefault(branch.line, []).append(f"{branch.kind} {arm.label}")
     hits = {f.line: f for f in s.functions}
     rows = []
-    for number, text in enumerate(s.text.split("\n"), start=1):
+    shown_lines = s.text.split("\n")
+    known = [*s.lines, *hits, 1]
+    if not s.text:  # a source its map neither embeds nor finds on disk: the counts alone
+        shown_lines = [""] * max(known)
+    for number, text in enumerate(shown_lines, start=1):
         count = s.lines.get(number)
         css = ""
         if count is not None:
@@ -74,8 +78,9 @@ def file_page(s: FileSummary) -> str:
             f'<tr class="{css}"><td class="n">{number}</td><td class="c">{shown}</td>'
             f"<td>{escape(text)}{note}</td></tr>"
         )
+    missing = "" if s.text else "<p>The source's text is not available: counts by line only.</p>\n"
     heading = (
-        f"<h1>{escape(s.path)}</h1>\n<p>{percent_text(s.covered)} covered: "
+        f"<h1>{escape(s.path)}</h1>\n{missing}<p>{percent_text(s.covered)} covered: "
         f"{s.statements - len(s.missed_lines)} of {s.statements} lines, "
         f"{s.arms - len(s.missed_arms)} of {s.arms} branch arms. "
         '<a href="index.html">All files</a></p>\n'

@@ -92,6 +92,7 @@ class Branch:
     line: int
     kind: str  # "if", "?:", "switch", "&&", "||", "??"
     arms: tuple[Arm, ...]
+    column: int = 1  # where the construct starts: what a source map maps (1-based characters)
 
 
 @dataclass(frozen=True)
@@ -99,14 +100,16 @@ class FunctionProbe:
     name: str
     line: int
     probe: int
+    column: int = 1
 
 
 @dataclass(frozen=True)
 class ProbeTable:
-    """Every counter of one function file, with its place in the file as written."""
+    """Every counter of one function file, with its place in the file as written (lines and
+    1-based character columns: a built file's source map needs both)."""
 
     size: int
-    statements: tuple[tuple[int, int], ...]  # (line, probe)
+    statements: tuple[tuple[int, int, int], ...]  # (line, column, probe)
     functions: tuple[FunctionProbe, ...]
     branches: tuple[Branch, ...]
 
@@ -117,7 +120,7 @@ class _Builder:
         self.positions = positions
         self.insertions: list[Insertion] = []
         self.size = 0
-        self.statements: list[tuple[int, int]] = []
+        self.statements: list[tuple[int, int, int]] = []
         self.functions: list[FunctionProbe] = []
         self.branches: list[Branch] = []
         self.names: set[str] = set()
@@ -125,8 +128,16 @@ class _Builder:
 
     # -- helpers ------------------------------------------------------------------------------
 
+    def where(self, node: Node) -> tuple[int, int]:
+        """Where ``node`` starts in the file as written: (line, column)."""
+        return self.positions.original(node.start_point.row + 1, jsparse.column(self.data, node))
+
     def line(self, node: Node) -> int:
-        return self.positions.original(node.start_point.row + 1, jsparse.column(self.data, node))[0]
+        return self.where(node)[0]
+
+    def branch(self, node: Node, kind: str, arms: tuple[Arm, ...]) -> None:
+        line, column = self.where(node)
+        self.branches.append(Branch(line, kind, arms, column))
 
     def probe(self) -> int:
         self.size += 1
@@ -170,7 +181,7 @@ class _Builder:
     def statement(self, node: Node) -> None:
         if node.type in STATEMENTS:
             probe = self.probe()
-            self.statements.append((self.line(node), probe))
+            self.statements.append((*self.where(node), probe))
             self.open(node.start_byte, node, STATEMENT, self.count(probe))
 
     def statements_of(self, nodes: list[Node], *, prologue: bool) -> None:
@@ -215,7 +226,8 @@ class _Builder:
         if body is None:
             return
         probe = self.probe()
-        self.functions.append(FunctionProbe(self.function_name(node), self.line(node), probe))
+        line, column = self.where(node)
+        self.functions.append(FunctionProbe(self.function_name(node), line, probe, column))
         if body.type != "statement_block":  # an arrow function's expression body
             self.open(body.start_byte, body, WRAP, f"({COUNTS}[{probe}]++, ")
             self.close(body, 1, ")")
@@ -247,9 +259,7 @@ class _Builder:
 
     def if_statement(self, node: Node) -> None:
         then, otherwise = self.probe(), self.probe()
-        self.branches.append(
-            Branch(self.line(node), "if", (Arm("then", then), Arm("else", otherwise)))
-        )
+        self.branch(node, "if", (Arm("then", then), Arm("else", otherwise)))
         consequence = node.child_by_field_name("consequence")
         if consequence is not None:
             self.body_counter(consequence, then)
@@ -273,7 +283,7 @@ class _Builder:
             arms.append(Arm(label, probe))
             self.open(part.start_byte, part, WRAP, f"({COUNTS}[{probe}]++, ")
             self.close(part, 1, ")")
-        self.branches.append(Branch(self.line(node), "?:", tuple(arms)))
+        self.branch(node, "?:", tuple(arms))
 
     def logical(self, node: Node, operator: str) -> None:
         left = node.child_by_field_name("left")
@@ -286,7 +296,7 @@ class _Builder:
         self.open(right.start_byte, right, WRAP, f"({COUNTS}[{evaluated}]++, ")
         self.close(right, 1, ")")
         arms = (Arm("right", evaluated), Arm("short", done, evaluated))
-        self.branches.append(Branch(self.line(node), operator, arms))
+        self.branch(node, operator, arms)
 
     def switch(self, node: Node) -> None:
         body = node.child_by_field_name("body")
@@ -316,7 +326,7 @@ class _Builder:
             self.insertions.append(
                 Insertion(body.end_byte - 1, (0, -node.start_byte, 0), text.encode())
             )
-        self.branches.append(Branch(self.line(node), "switch", tuple(arms)))
+        self.branch(node, "switch", tuple(arms))
 
 
 def _is_directive(node: Node) -> bool:

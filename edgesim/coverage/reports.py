@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +17,8 @@ from typing import TextIO
 
 from edgesim.coverage import formats, html
 from edgesim.coverage.collector import Collector
-from edgesim.coverage.summary import FileSummary, summarise, total
+from edgesim.coverage.sourcemaps import summaries_in_sources
+from edgesim.coverage.summary import FileSummary, total
 from edgesim.errors import InputError
 
 DEFAULT_TARGETS = {"lcov": "edgesim-cov.lcov", "xml": "edgesim-cov.xml", "html": "edgesim-htmlcov"}
@@ -47,12 +49,17 @@ def parse_spec(text: str) -> ReportSpec:
 
 
 def write_reports(
-    collector: Collector, specs: list[ReportSpec], *, root: Path | None = None
+    collector: Collector,
+    specs: list[ReportSpec],
+    *,
+    root: Path | None = None,
+    sourcemaps: bool = True,
 ) -> tuple[str, Fraction]:
     """Write the file reports (relative targets under ``root``, default the working
-    directory); the terminal text to print (tables, then where each file went) and the total
-    covered share."""
-    summaries = summarise(collector)
+    directory); the terminal text to print (tables, then where each file went, then notes) and
+    the total covered share. With ``sourcemaps``, a built file with a source map is reported
+    as the sources it was built from (:mod:`edgesim.coverage.sourcemaps`)."""
+    summaries, notes = summaries_in_sources(collector, sourcemaps=sourcemaps)
     out: list[str] = []
     for spec in specs:
         if spec.kind.startswith("term"):
@@ -66,6 +73,7 @@ def write_reports(
         out.append(f"Coverage {spec.kind} report written to {written}\n")
     for path, why in sorted(collector.unmeasured.items()):
         out.append(f"Not measured: {path} ({why})\n")
+    out += [f"Note: {note}\n" for note in notes]
     return "".join(out), total(summaries)
 
 
@@ -91,10 +99,17 @@ def fail_under_message(share: Fraction, threshold: float) -> str | None:
     )
 
 
-def run_covered(specs: list[str], run: Callable[[], int], *, out: TextIO | None = None) -> int:
+def run_covered(
+    specs: list[str],
+    run: Callable[[], int],
+    *,
+    out: TextIO | None = None,
+    sourcemaps: bool = True,
+) -> int:
     """``run()`` (``edgesim test``) with coverage of the functions it loads recorded, then
-    the reports (``specs``; default ``term-missing``) written, their text on ``out`` (stderr:
-    stdout holds the test result's JSON). Returns ``run()``'s exit code."""
+    the reports (``specs``; default ``term-missing``; in the sources when ``sourcemaps``)
+    written, their text on ``out`` (stderr: stdout holds the test result's JSON). Returns
+    ``run()``'s exit code."""
     from edgesim import coverage
 
     parsed = [parse_spec(spec) for spec in specs] or [parse_spec("term-missing")]
@@ -103,25 +118,30 @@ def run_covered(specs: list[str], run: Callable[[], int], *, out: TextIO | None 
         code = run()
     finally:
         coverage.stop()
-    text, _share = write_reports(collector, parsed)
+    text, _share = write_reports(collector, parsed, sourcemaps=sourcemaps)
     (out or sys.stderr).write(text)
     return code
 
 
-def record_until_exit(specs: list[str], *, out: TextIO | None = None) -> Collector:
+def record_until_exit(
+    specs: list[str], *, out: TextIO | None = None, sourcemaps: bool | None = None
+) -> Collector:
     """Record coverage of every function the process loads from now on and write the reports
     (``specs``) when the interpreter exits: how ``EDGESIM_COVERAGE`` covers a ``serve`` run.
-    Relative paths are taken from the working directory of now."""
+    Relative paths are taken from the working directory of now. ``sourcemaps`` None: in the
+    sources unless ``EDGESIM_COVERAGE_NO_SOURCEMAPS`` is set (to anything but ``0``)."""
     import atexit
 
     from edgesim import coverage
 
     parsed = [parse_spec(spec.strip()) for spec in specs if spec.strip()]
     root = Path.cwd()
+    if sourcemaps is None:
+        sourcemaps = os.environ.get("EDGESIM_COVERAGE_NO_SOURCEMAPS", "0") in ("", "0")
     collector = coverage.start()
 
     def write() -> None:
-        text, _share = write_reports(collector, parsed, root=root)
+        text, _share = write_reports(collector, parsed, root=root, sourcemaps=sourcemaps)
         (out or sys.stderr).write(text)
 
     atexit.register(write)

@@ -26,6 +26,7 @@ class BranchCount:
     line: int
     kind: str
     arms: tuple[ArmCount, ...]
+    column: int = 1
 
     @property
     def reached(self) -> int:
@@ -37,6 +38,7 @@ class FunctionCount:
     name: str
     line: int
     count: int
+    column: int = 1
 
 
 @dataclass(frozen=True)
@@ -109,20 +111,20 @@ def _arm_count(counts: list[int], plus: int, minus: int) -> int:
 
 def _branch(counts: list[int], branch: Branch) -> BranchCount:
     arms = tuple(ArmCount(a.label, _arm_count(counts, a.plus, a.minus)) for a in branch.arms)
-    return BranchCount(branch.line, branch.kind, arms)
+    return BranchCount(branch.line, branch.kind, arms, branch.column)
 
 
 def summarise_file(entry: FileCoverage) -> FileSummary:
     counts, table = entry.counts, entry.table
     lines: dict[int, int] = {}
-    for line, probe in table.statements:
+    for line, _column, probe in table.statements:
         lines[line] = max(lines.get(line, 0), counts[probe])
     branches = tuple(sorted((_branch(counts, b) for b in table.branches), key=lambda b: b.line))
     for branch in branches:
         lines[branch.line] = max(lines.get(branch.line, 0), branch.reached)
     functions = tuple(
         sorted(
-            (FunctionCount(f.name, f.line, counts[f.probe]) for f in table.functions),
+            (FunctionCount(f.name, f.line, counts[f.probe], f.column) for f in table.functions),
             key=lambda f: f.line,
         )
     )

@@ -119,7 +119,7 @@ def test_if_arms_count_each_way_taken_an_absent_else_included() -> None:
     code = "function f(x) {\n  if (x > 2) {\n    return 1;\n  }\n  return 0;\n}\n[1, 2, 3, 4, 5].map(f);"
     table, counts = same_result(code)
     assert arm_counts(table, counts) == [(2, "if", "else", 2), (2, "if", "then", 3)]
-    lines = {line: counts[probe] for line, probe in table.statements}
+    lines = {line: counts[probe] for line, _column, probe in table.statements}
     assert lines == {2: 5, 3: 3, 5: 2, 7: 1}
     assert [(f.name, f.line, counts[f.probe]) for f in table.functions] == [("f", 1, 5)]
 
@@ -165,7 +165,7 @@ def test_positions_of_counters_are_those_of_the_file_as_written() -> None:
     made = instrument_coverage(body, positions)
     assert made is not None
     table = made[2]
-    assert [line for line, _ in table.statements] == [1, 3]
+    assert [line for line, _column, _probe in table.statements] == [1, 3]
     assert [(b.line, b.kind) for b in table.branches] == [(3, "||")]
     assert [(f.name, f.line) for f in table.functions] == [("handler", 2)]
 
