@@ -1,5 +1,6 @@
 """Coverage in pytest: ``--edgesim-cov[=PATH]``, ``--edgesim-cov-report=SPEC`` (repeatable),
-``--edgesim-cov-fail-under=N``, spelled and behaving as pytest-cov's ``--cov`` options.
+``--edgesim-cov-fail-under=N``, spelled and behaving as pytest-cov's ``--cov`` options, and
+``--edgesim-cov-no-sourcemaps`` (built functions' own lines instead of their sources).
 
 edgesim's pytest plugin (:mod:`edgesim.testing.plugin`) adds the options and, when coverage is
 asked for, registers :class:`CoveragePlugin`. With pytest-xdist each worker records its own
@@ -48,6 +49,12 @@ def add_options(parser: pytest.Parser) -> None:
         metavar="N",
         help="fail the run when function coverage (lines and branch arms) is below N%%",
     )
+    group.addoption(
+        "--edgesim-cov-no-sourcemaps",
+        action="store_true",
+        default=False,
+        help="report built functions' own lines, not the sources their source maps name",
+    )
 
 
 def configure(config: pytest.Config) -> None:
@@ -72,6 +79,7 @@ class CoveragePlugin:
         except InputError as exc:
             raise pytest.UsageError(f"--edgesim-cov-report: {exc}") from None
         self.fail_under: float | None = config.getoption("edgesim_cov_fail_under")
+        self.sourcemaps = not config.getoption("edgesim_cov_no_sourcemaps", default=False)
         self.collector: Collector = coverage.start(include)
         self.worker = hasattr(config, "workerinput")
         self.text = ""
@@ -84,7 +92,9 @@ class CoveragePlugin:
             return
         from edgesim.coverage.reports import fail_under_message, write_reports
 
-        self.text, share = write_reports(self.collector, self.specs, root=Path.cwd())
+        self.text, share = write_reports(
+            self.collector, self.specs, root=Path.cwd(), sourcemaps=self.sourcemaps
+        )
         if self.fail_under is not None:
             self.failure = fail_under_message(share, self.fail_under)
             if self.failure is not None:
