@@ -93,7 +93,11 @@ def _test_command(args: argparse.Namespace) -> int:
         return cmd_test(args)
     from edgesim.coverage.reports import run_covered
 
-    return run_covered(args.coverage_report, lambda: cmd_test(args))
+    return run_covered(
+        args.coverage_report,
+        lambda: cmd_test(args),
+        sourcemaps=not args.coverage_no_sourcemaps,
+    )
 
 
 def cmd_test(args: argparse.Namespace) -> int:
@@ -369,6 +373,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TYPE",
         help="coverage report: term, term-missing (the default), lcov[:PATH], xml[:PATH], "
         "html[:DIR]; repeatable; implies --coverage",
+    )
+    test.add_argument(
+        "--coverage-no-sourcemaps",
+        action="store_true",
+        help="with --coverage: report a built function's own lines, not the sources its "
+        "source map names (docs/build.md)",
     )
     test.set_defaults(handler=_test_command)
 
