@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, cast
 
 import orjson
@@ -61,6 +62,7 @@ class WorkerConfig:
     https_port: int | None
     loop: str  # "uvloop" or "asyncio"
     listeners: list[Listen] = field(default_factory=list)
+    shared_cache: Path | None = None  # the directory of the cache every worker shares
 
 
 # -- control process → worker (each carries a sequence number the worker acknowledges) ------------

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import json
 import logging
 import multiprocessing
 import os
@@ -52,6 +53,7 @@ from edgesim.workers.messages import (
     StoreDeleted,
     WorkerConfig,
 )
+from edgesim.workers.shared_cache import SharedCache, create_directory
 
 log = logging.getLogger("edgesim.serve")
 START_TIMEOUT_S = 60.0  # a worker imports edgesim and loads every function before it is ready
@@ -168,6 +170,7 @@ class Supervisor:
             https_port=server.https_port,
             loop=self.loop_name,
             listeners=listeners,
+            shared_cache=server.cache.directory if isinstance(server.cache, SharedCache) else None,
         )
         for index in range(self.count):
             ours, theirs = socket.socketpair()
@@ -388,7 +391,15 @@ class _WorkersCache(HttpCache):
 class ControlServer(EdgeServer):
     """:class:`EdgeServer` without viewer listeners of its own: workers serve them."""
 
-    def __init__(self, dist: Distribution, *, workers: int, loop: str = "asyncio", **kwargs: Any):
+    def __init__(
+        self,
+        dist: Distribution,
+        *,
+        workers: int,
+        loop: str = "asyncio",
+        shared_cache: bool = False,
+        **kwargs: Any,
+    ):
         settings = dist.server
         self.settable_clock = SettableClock(settings.now, frozen=settings.frozen)
         self.kvs: LeaderKvs = leader_kvs_for(dist, self.settable_clock)
@@ -399,14 +410,27 @@ class ControlServer(EdgeServer):
             self.kvs.close()
             raise
         cache = self.cache
-        self.cache = _WorkersCache(
-            clock=self.clock.monotonic,
-            memory_limit_bytes=dist.cache.memory_limit_bytes,
-            disk_limit_bytes=dist.cache.disk_limit_bytes,
-            count_entry_overhead=True,
-        )
+        # serve --shared-cache or [cache] shared: the one cache every worker opens; else each
+        # worker's own, added up in /status and /metrics.
+        self.shared_cache = shared_cache or dist.cache.shared
+        if self.shared_cache:
+            self.cache = SharedCache(
+                create_directory(),
+                owner=True,
+                clock=self.clock.monotonic,
+                memory_limit_bytes=dist.cache.memory_limit_bytes,
+                disk_limit_bytes=dist.cache.disk_limit_bytes,
+            )
+        else:
+            workers_cache = _WorkersCache(
+                clock=self.clock.monotonic,
+                memory_limit_bytes=dist.cache.memory_limit_bytes,
+                disk_limit_bytes=dist.cache.disk_limit_bytes,
+                count_entry_overhead=True,
+            )
+            workers_cache.supervisor = self.supervisor
+            self.cache = workers_cache
         cache.close()
-        self.cache.supervisor = self.supervisor
         self.proxy.cache = self.cache
         self._reserved: list[socket.socket] = []
         self._reload_tasks: set[asyncio.Task[None]] = set()  # referenced until done
@@ -432,12 +456,12 @@ class ControlServer(EdgeServer):
             self.https_port = listeners[1].port
             self.proxy.https_port = self.https_port
         await self.supervisor.start(listeners)
-        for line in (
+        sharing = "they share one cache" if self.shared_cache else "each has its own cache"
+        self.say(
             f"{self.supervisor.count} worker processes serve viewers "
             f"(pids {', '.join(str(w.pid) for w in self.supervisor.workers)}); "
-            "each has its own cache (docs/workers.md)",
-        ):
-            self.say(line)
+            f"{sharing} (docs/workers.md)"
+        )
 
     def _reserve(
         self, host: str, port: int | None, configured: int, tls: tuple[str, str] | None
@@ -492,10 +516,17 @@ class ControlServer(EdgeServer):
             return await handler(request)
         response = await handler(request)
         if request.path == "/cache/invalidations" and response.status == 200:
-            # Checked and answered for this process's cache (empty): each worker's now.
+            # Checked and answered for this process's cache: the shared one (then each worker
+            # drops its fills for those paths, and counts what one committed meanwhile), or an
+            # empty one (then each worker's own cache answers).
             paths = tuple((await request.json())["paths"])
+            here: dict[str, int] = {}
+            if self.shared_cache and isinstance(response, web.Response) and response.body:
+                here = json.loads(bytes(response.body))["invalidated"]  # type: ignore[arg-type]
             results = await supervisor.run("invalidate", paths=paths)
-            removed = {p: sum(int(r.get(p, 0)) for _, r in results) for p in paths}
+            removed = {
+                p: int(here.get(p, 0)) + sum(int(r.get(p, 0)) for _, r in results) for p in paths
+            }
             return web.json_response({"invalidated": removed})
         await supervisor.run("sync")  # the clock, KVS writes: in every worker before the answer
         return response
@@ -530,6 +561,11 @@ class ControlServer(EdgeServer):
 
     def reload_config(self, dist: Distribution) -> None:
         before = self.proxy.state
+        if dist.cache.shared != before.dist.cache.shared:
+            self.say_error(
+                f"[cache] shared = {str(dist.cache.shared).lower()} applies when serve starts: "
+                f"the workers keep {'one shared cache' if self.shared_cache else 'a cache each'}"
+            )
         super().reload_config(dist)
         if self.proxy.state is not before and self.supervisor.workers:
             self._in_workers(self.supervisor.run("reload_config", dist=self.proxy.state.dist))

@@ -33,6 +33,7 @@ from edgesim.workers.channel import Channel, ChannelClosed
 from edgesim.workers.follower import FollowerKvs
 from edgesim.workers.messages import Ack, Command, Flows, Listen, Ready, WorkerConfig, encode_flows
 from edgesim.workers.messages import record_of as flow_record
+from edgesim.workers.shared_cache import SharedCache
 
 log = logging.getLogger("edgesim.workers")
 
@@ -121,12 +122,22 @@ class Worker:
         self.clock = FollowerClock(config.clock)
         self.kvs = FollowerKvs(config.pops, self.clock.monotonic, config.stores)
         dist = config.dist
-        self.cache = HttpCache(
-            clock=self.clock.monotonic,
-            memory_limit_bytes=dist.cache.memory_limit_bytes,
-            disk_limit_bytes=dist.cache.disk_limit_bytes,
-            count_entry_overhead=True,
-        )
+        self.cache: HttpCache
+        if config.shared_cache is not None:  # one cache for every worker (shared_cache.py)
+            self.cache = SharedCache(
+                config.shared_cache,
+                owner=False,
+                clock=self.clock.monotonic,
+                memory_limit_bytes=dist.cache.memory_limit_bytes,
+                disk_limit_bytes=dist.cache.disk_limit_bytes,
+            )
+        else:
+            self.cache = HttpCache(
+                clock=self.clock.monotonic,
+                memory_limit_bytes=dist.cache.memory_limit_bytes,
+                disk_limit_bytes=dist.cache.disk_limit_bytes,
+                count_entry_overhead=True,
+            )
         self.origins = OriginClient()
         self.forwarder = FlowForwarder(channel, config.body_limit)
         functions = self._registry(dist)
@@ -185,6 +196,8 @@ class Worker:
         if op == "reload_config" and command.dist is not None:
             return self._reload_config(command.dist)
         if op == "invalidate":
+            # Shared: the control process removed the entries; this drops this worker's fills
+            # for those paths, and whatever one of them committed meanwhile (counted here).
             return {path: self.cache.invalidate(path) for path in command.paths}
         if op == "stats":
             return self.stats()
@@ -203,13 +216,15 @@ class Worker:
     def stats(self) -> dict[str, Any]:
         self.forwarder.flush()  # the counts the control process has then match ours
         state = self.proxy.state
-        return {
+        stats = {
             "index": self.config.index,
             "pid": os.getpid(),
             "requests": self.forwarder.requests,
-            "cache": self.cache.stats(pops=state.dist.edges.pops),
             "functions": {name: slot.versions for name, slot in state.functions.slots.items()},
         }
+        if self.config.shared_cache is None:  # shared: the control process reads it whole
+            stats["cache"] = self.cache.stats(pops=state.dist.edges.pops)
+        return stats
 
 
 def _listening_socket(spec: Listen) -> socket.socket:
