@@ -1,5 +1,6 @@
-"""``[[behaviors]]`` and ``[default_behavior]``: path patterns, target origins, function
-associations, policy references (custom or managed), allowed and cached methods."""
+"""``[[behaviors]]`` and ``[default_behavior]``: path patterns, target origins, edge function
+associations (CloudFront Functions and Lambda@Edge: ``associations.py``), policy references
+(custom or managed), allowed and cached methods."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from edgesim.distribution import managed
+from edgesim.distribution.associations import ASSOCIATION_KEYS, read_associations
+from edgesim.distribution.lambdas import DeclaredLambdas
 from edgesim.distribution.model import (
     ALL_METHODS,
     GET_HEAD,
@@ -21,16 +24,14 @@ from edgesim.distribution.model import (
     ViewerProtocolPolicy,
 )
 from edgesim.distribution.patterns import validate_pattern
-from edgesim.distribution.tables import Context, Table, section, suggest, table_array
+from edgesim.distribution.tables import Context, Table, section, suggest
 from edgesim.distribution.trusted_keys import check_trusted_groups
 from edgesim.errors import InputError
 
 BEHAVIOR_KEYS = (
     "path",
     "origin",
-    "viewer_request",
-    "viewer_response",
-    "function_associations",
+    *ASSOCIATION_KEYS,
     "cache_policy",
     "origin_request_policy",
     "response_headers_policy",
@@ -41,7 +42,6 @@ BEHAVIOR_KEYS = (
     "trusted_key_groups",
 )
 DEFAULT_BEHAVIOR_KEYS = tuple(k for k in BEHAVIOR_KEYS if k != "path")
-ASSOCIATION_KEYS = ("event_type", "function")
 
 # CloudFront quota (Developer Guide "Quotas"; reference B.1).
 MAX_BEHAVIORS = 75
@@ -53,7 +53,6 @@ VIEWER_PROTOCOL_POLICIES: tuple[ViewerProtocolPolicy, ...] = (
     "redirect-to-https",
     "https-only",
 )
-EVENT_TYPES = ("viewer-request", "viewer-response")
 
 _T = TypeVar("_T")
 
@@ -68,6 +67,8 @@ class Refs:
     origin_request_policies: Mapping[str, OriginRequestPolicy] = field(default_factory=dict)
     response_headers_policies: Mapping[str, ResponseHeadersPolicy] = field(default_factory=dict)
     key_groups: Mapping[str, KeyGroupDecl] = field(default_factory=dict)
+    # [[lambdas]]; the behaviours record where each is used (read_associations).
+    lambdas: DeclaredLambdas = field(default_factory=DeclaredLambdas)
 
 
 def read_behaviors(ctx: Context, doc: Mapping[str, Any], refs: Refs) -> tuple[Behavior, ...]:
@@ -118,7 +119,7 @@ def read_default_behavior(ctx: Context, doc: Mapping[str, Any], refs: Refs) -> B
 
 
 def _behavior(t: Table, path: str, refs: Refs) -> Behavior:
-    viewer_request, viewer_response = _function_associations(t, refs.functions)
+    associations = read_associations(t, refs.functions, refs.lambdas)
     allowed = _allowed_methods(t)
     return Behavior(
         path=path,
@@ -145,8 +146,9 @@ def _behavior(t: Table, path: str, refs: Refs) -> Behavior:
             managed.find_response_headers_policy,
             managed.MANAGED_RESPONSE_HEADERS_POLICIES,
         ),
-        viewer_request=viewer_request,
-        viewer_response=viewer_response,
+        viewer_request=associations.viewer_request,
+        viewer_response=associations.viewer_response,
+        lambdas=associations.lambdas,
         allowed_methods=allowed,
         cached_methods=_cached_methods(t, allowed),
         viewer_protocol_policy=_viewer_protocol_policy(t),
@@ -193,49 +195,6 @@ def _policy_ref(
         hint = suggest(name, [*custom, *managed_names])
         t.error(key, f"unknown {kind} {name!r}{hint}")
     return found
-
-
-def _function_associations(
-    t: Table, functions: Mapping[str, FunctionDecl]
-) -> tuple[str | None, str | None]:
-    """The viewer-request / viewer-response function names, from either spelling.
-
-    ``viewer_request = "f"`` is shorthand for ``function_associations = [{event_type =
-    "viewer-request", function = "f"}]``; a behaviour has at most one function per event type.
-    """
-    chosen: dict[str, str] = {}
-    for event in EVENT_TYPES:
-        key = event.replace("-", "_")
-        name = t.text(key)
-        if name is not None:
-            chosen[event] = name
-            _known_function(t, key, name, functions)
-    for where, event, name in _association_entries(t):
-        if event in chosen:
-            t.problems.add(where, f"a second {event} function; a behaviour has at most one")
-            continue
-        chosen[event] = name
-        _known_function(t, "function_associations", name, functions)
-    return chosen.get("viewer-request"), chosen.get("viewer-response")
-
-
-def _association_entries(t: Table) -> list[tuple[str, str, str]]:
-    entries = []
-    found = table_array(t.problems, t.data, "function_associations", t.where)
-    for where, data in found:
-        sub = Table(t.problems, where, data, ASSOCIATION_KEYS, required=ASSOCIATION_KEYS)
-        event, name = sub.text("event_type"), sub.text("function")
-        if event is not None and event not in EVENT_TYPES:
-            why = " (origin events are Lambda@Edge only)" if event.startswith("origin-") else ""
-            sub.error("event_type", f"{event!r} is not one of {', '.join(EVENT_TYPES)}{why}")
-        elif event is not None and name is not None:
-            entries.append((sub.where, event, name))
-    return entries
-
-
-def _known_function(t: Table, key: str, name: str, functions: Mapping[str, FunctionDecl]) -> None:
-    if name not in functions:
-        t.error(key, f"unknown function {name!r}{suggest(name, functions)}")
 
 
 def _methods(t: Table, key: str) -> frozenset[str] | None:

@@ -19,6 +19,7 @@ from edgesim.distribution.behaviors import Refs, read_behaviors, read_default_be
 from edgesim.distribution.cache_settings import read_cache_settings
 from edgesim.distribution.edges import read_edges
 from edgesim.distribution.error_responses import read_custom_error_responses
+from edgesim.distribution.lambdas import check_lambdas, read_lambda_settings, read_lambdas
 from edgesim.distribution.model import Distribution
 from edgesim.distribution.origins import read_origin_groups, read_origins, read_origins_local
 from edgesim.distribution.policies import read_cache_policies, read_origin_request_policies
@@ -55,6 +56,8 @@ TOP_LEVEL_KEYS = (
     "key_groups",
     "private_content",
     "cache",
+    "lambdas",
+    "lambda",
 )
 
 
@@ -93,6 +96,8 @@ def parse_config(
     local = read_origins_local(ctx, doc, origins, groups)
     stores = read_kvs(ctx, doc)
     functions = read_functions(ctx, doc, stores)
+    lambdas = read_lambdas(ctx, doc, functions)
+    lambda_settings = read_lambda_settings(ctx, section(ctx.problems, doc, "lambda"))
     public_keys = read_public_keys(ctx, doc)
     key_groups = read_key_groups(ctx, doc, public_keys)
     refs = Refs(
@@ -102,9 +107,11 @@ def parse_config(
         origin_request_policies=read_origin_request_policies(ctx, doc),
         response_headers_policies=read_response_headers_policies(ctx, doc),
         key_groups=key_groups,
+        lambdas=lambdas,
     )
     behaviors = read_behaviors(ctx, doc, refs)
     default = read_default_behavior(ctx, doc, refs)
+    lambda_notes = check_lambdas(ctx, lambdas, lambda_settings)  # after the behaviours' uses
     errors = read_custom_error_responses(ctx, doc)
     edges = read_edges(ctx, section(ctx.problems, doc, "edges"))
     throttling = read_throttling(ctx, section(ctx.problems, doc, "throttling"))
@@ -132,4 +139,7 @@ def parse_config(
         key_groups=key_groups,
         private_content=private_content,
         cache=cache,
+        lambdas=lambdas.decls,
+        lambda_settings=lambda_settings,
+        notes=lambda_notes,
     )

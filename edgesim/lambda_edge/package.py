@@ -22,6 +22,7 @@ from edgesim.lambda_edge import limits
 # Local file header (30) + central directory entry (46) + end record share, per file and name.
 _ZIP_ENTRY_OVERHEAD = 30 + 46
 _SKIP_DIRS = {".git", "__pycache__"}
+_CHUNK = 1 << 20
 
 
 def unpack(archive: Path, *, cache_root: Path | None = None) -> Path:
@@ -49,28 +50,48 @@ def unpack(archive: Path, *, cache_root: Path | None = None) -> Path:
     return target
 
 
-def compressed_size(path: Path) -> int:
-    """Bytes of the package as deployed: a zip's own size, else the estimate described above."""
+def compressed_size(path: Path, *, stop_over: int | None = None) -> int:
+    """Bytes of the package as deployed: a zip's own size, else the estimate described above.
+
+    With ``stop_over``, counting stops as soon as the total is over it (the answer is then a
+    lower bound): a quota check need not deflate the rest of a large ``node_modules``.
+    """
     if path.is_file() and path.suffix == ".zip":
         return path.stat().st_size
-    files = [path] if path.is_file() else list(_files(path))
+    files = [path] if path.is_file() else _files(path)
     total = 22  # end of central directory record
     for file in files:
+        if not file.exists():
+            continue  # a dangling symlink: zip tools skip it with a warning
         name = file.name if path.is_file() else str(file.relative_to(path))
         total += _ZIP_ENTRY_OVERHEAD + 2 * len(name.encode())
-        total += len(zlib.compress(file.read_bytes(), 6))
+        total += _deflated_size(file)
+        if stop_over is not None and total > stop_over:
+            break
     return total
+
+
+def _deflated_size(file: Path) -> int:
+    # In chunks, so a large file is never held in memory whole.
+    deflate = zlib.compressobj(6)
+    size = 0
+    with file.open("rb") as stream:
+        while chunk := stream.read(_CHUNK):
+            size += len(deflate.compress(chunk))
+    return size + len(deflate.flush())
 
 
 def check_package(path: Path, event_type: str) -> str | None:
     """The quota a package breaks for ``event_type``, or None."""
     cls = limits.event_class(event_type)
     cap = limits.MAX_PACKAGE_BYTES[cls]
-    size = compressed_size(path)
+    size = compressed_size(path, stop_over=cap)
     if size <= cap:
         return None
+    # A zip is measured exactly; a directory's estimate stops once it is over the quota.
+    amount = f"{size:,}" if path.suffix == ".zip" else f"at least {size:,}"
     return (
-        f"{path}: the package is {size:,} bytes compressed; the quota for {cls} events is "
+        f"{path}: the package is {amount} bytes compressed; the quota for {cls} events is "
         f"{cap:,} (Quotas on Lambda@Edge: maximum compressed size of a function and its "
         "libraries)"
     )
