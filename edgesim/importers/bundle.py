@@ -14,6 +14,10 @@ Conventions, so that one converter (``apishape``) serves every front-end:
   of ``public_keys`` (the resources' names: CloudFront assigns the ids at deploy time).
 - An S3 origin's ``DomainName`` is the bucket's REST endpoint (``<bucket>.s3.<region>
   .amazonaws.com`` or ``<bucket>.s3.amazonaws.com``).
+- A Lambda@Edge association's ``LambdaFunctionARN`` is the versioned ARN as written; the
+  front-end maps each ARN it resolved to a key of ``lambdas`` in ``lambda_arns`` (an ARN it
+  could not resolve stays unmapped: the converter matches it by function name against
+  ``lambdas``, filled by ``--lambda``, or reports how to give the code).
 - ``where`` maps a dotted path in ``distribution_config`` (``Origins.Items.0``,
   ``DefaultCacheBehavior``, ``CacheBehaviors.Items.2``) or a resource key (``functions.router``)
   to where it was written (``template.yaml: Resources.Site.Properties…``), for comments in the
@@ -53,6 +57,25 @@ class KvsSource:
 
 
 @dataclass
+class LambdaSource:
+    """A Lambda@Edge function's code and settings, as the source declares them. ``name`` is the
+    ``[[lambdas]]`` name; the code is ``code`` (inline, e.g. CloudFormation's ``Code.ZipFile``,
+    written to ``<workdir>/lambdas/<name>/index.js``) or ``file`` (a ``.js``/``.mjs``/``.cjs``
+    file, a package directory or a ``.zip``). None settings take Lambda's defaults."""
+
+    name: str
+    runtime: str | None = None  # nodejs20.x …; a python runtime is noted, not run
+    code: str | None = None
+    file: Path | None = None
+    handler: str | None = None
+    timeout_s: float | None = None
+    memory_mb: int | None = None
+    where: str = ""
+    # Why the code could not be found (an S3 object, an image), for the converter's error.
+    missing: str | None = None
+
+
+@dataclass
 class ImportBundle:
     distribution_config: dict[str, Any]
     # Which distribution of the source this is (a logical id, a resource address), for
@@ -69,6 +92,9 @@ class ImportBundle:
     # (Name, Items = public key ids).
     public_keys: dict[str, dict[str, Any]] = field(default_factory=dict)
     key_groups: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Lambda@Edge: functions by name, and the versioned ARNs a front-end resolved → name.
+    lambdas: dict[str, LambdaSource] = field(default_factory=dict)
+    lambda_arns: dict[str, str] = field(default_factory=dict)
     sources: list[Path] = field(default_factory=list)  # files hot reload watches
     where: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # seen, not emulated (front-end specific)

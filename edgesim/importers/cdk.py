@@ -32,9 +32,10 @@ from typing import Any
 
 from edgesim.errors import InputError
 from edgesim.importers.bundle import ImportBundle
-from edgesim.importers.cloudformation import Stack, bundles, open_stack
+from edgesim.importers.cloudformation import AssetResolver, Stack, bundles, open_stack
 
 _DEPLOYMENT = "Custom::CDKBucketDeployment"
+_EDGE_STACK = "edge-lambda-stack-"  # cloudfront.experimental.EdgeFunction's us-east-1 stacks
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,11 @@ def list_stacks(assembly: Path) -> list[StackArtifact]:
 def pick_stack(assembly: Path, name: str | None) -> StackArtifact:
     """The stack named by its construct path, artifact id or stack name; the only one by default."""
     stacks = list_stacks(assembly)
+    if name is None:
+        # The us-east-1 stacks CDK makes for EdgeFunctions hold no distribution: not a choice.
+        own = [stack for stack in stacks if not stack.artifact_id.startswith(_EDGE_STACK)]
+        if len(own) == 1:
+            return own[0]
     if name is not None:
         for stack in stacks:
             if name in (stack.display_name, stack.artifact_id, stack.stack_name):
@@ -242,6 +248,7 @@ def load_cdk(
         chosen.template, parameters=parameters, assets=resolve, stack_name=chosen.stack_name
     )
     cdk_stack.construct_paths = _construct_paths(chosen.assembly, chosen, cdk_stack.template)
+    _edge_function_stacks(assembly_dir, chosen, cdk_stack, resolve)
     contents: dict[str, list[tuple[Path, str]]] = {}
     stacks = _nested(cdk_stack)
     for each in stacks:  # first: their notes concern every distribution
@@ -261,6 +268,34 @@ def load_cdk(
             bundle.origin_hints["distribution"] = distribution_path
         _origin_hints(owner, logical_id, bundle, contents, stacks)
     return list(found.values())
+
+
+def _edge_function_stacks(
+    assembly_dir: Path, chosen: StackArtifact, stack: Stack, resolve: AssetResolver
+) -> None:
+    """Open the other stacks that write SSM parameters (the us-east-1 stacks of
+    ``cloudfront.experimental.EdgeFunction``, whose version ARN the chosen stack reads through
+    a ``Custom::CrossRegionStringParameterReader``) and register those parameters and the
+    stacks' Lambda versions with ``stack`` (``cloudformation.lambdas``)."""
+    for other in list_stacks(assembly_dir):
+        if other.artifact_id == chosen.artifact_id or not other.template.is_file():
+            continue
+        template = _dict(_read_json(other.template, str(other.template)))
+        parameters = {
+            logical_id: resource
+            for logical_id, resource in _dict(template.get("Resources")).items()
+            if isinstance(resource, dict) and resource.get("Type") == "AWS::SSM::Parameter"
+        }
+        if not parameters:
+            continue
+        edge = open_stack(other.template, assets=resolve, stack_name=other.stack_name)
+        edge.construct_paths = _construct_paths(other.assembly, other, edge.template)
+        edge.lambda_arns = stack.lambda_arns
+        edge.ssm_parameters = stack.ssm_parameters
+        for logical_id in parameters:
+            name = edge.string_property(logical_id, "Name")
+            if name:
+                stack.ssm_parameters[name] = (edge, logical_id)
 
 
 def _owner(stack: Stack, key: str) -> tuple[Stack, str]:

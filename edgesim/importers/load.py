@@ -15,8 +15,8 @@ Each front-end returns a list of :class:`~edgesim.importers.bundle.ImportBundle`
 among several (:func:`choose_distribution`), so every source answers it the same way. A
 front-end gets only the keyword arguments its signature names (``stack``, ``parameters``,
 ``variables``, ``var_files``, ``mapped_origins``, ``distribution``). Then the flags
-(``--function``, ``--policy``, ``--kvs``), ``apishape.to_distribution``, the overlay and
-``--origin`` (``overlay.py``) and the check that every origin is mapped.
+(``--function``, ``--lambda``, ``--policy``, ``--kvs``), ``apishape.to_distribution``, the
+overlay and ``--origin`` (``overlay.py``) and the check that every origin is mapped.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from edgesim.importers.distconfig import (
     load_distconfig,
     read_json,
 )
+from edgesim.importers.lambda_flags import apply_lambda_flags
 from edgesim.importers.overlay import apply_kvs_flags, map_origins, read_overlay, require_mapped
 
 SourceKind = Literal["cdk", "cloudformation", "distconfig", "terraform"]
@@ -201,6 +202,7 @@ def import_distribution(
     kvs: Sequence[str] = (),
     distribution: str | None = None,
     require_origins: bool = True,
+    lambdas: Sequence[str] = (),
     base_dir: Path | None = None,
 ) -> Imported:
     """Import ``source`` with the flags applied; ``Imported.where`` says where each part came
@@ -220,6 +222,7 @@ def import_distribution(
         mapped_origins=mapped,
     )
     apply_function_flags(bundle, functions, base_dir=cwd)
+    apply_lambda_flags(bundle, lambdas, base_dir=cwd)
     apply_policy_flags(bundle, policies, base_dir=cwd)
     apply_kvs_flags(bundle, kvs, base_dir=cwd)
     for name, store in bundle.kvs.items():
@@ -264,6 +267,7 @@ def load_distribution(
     policies: Sequence[str] = (),
     kvs: Sequence[str] = (),
     distribution: str | None = None,
+    lambdas: Sequence[str] = (),
 ) -> Distribution:
     """The distribution ``source`` deploys, mapped to local origins (see ``import_distribution``);
     function code and KVS data the source holds inline are written under ``workdir``."""
@@ -280,4 +284,5 @@ def load_distribution(
         policies=policies,
         kvs=kvs,
         distribution=distribution,
+        lambdas=lambdas,
     ).dist

@@ -1,6 +1,7 @@
 """Ordered and default cache behaviours: path pattern, target origin or group, viewer protocol
 policy, allowed and cached methods, policies, function associations (ARN → a function of the
-bundle), and notes for Lambda@Edge and the other behaviour settings not emulated.
+bundle), Lambda@Edge associations (``lambdas``), and notes for the behaviour settings not
+emulated.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from edgesim.distribution.model import GET_HEAD, Behavior, ViewerProtocolPolicy
 from edgesim.distribution.patterns import validate_pattern
 from edgesim.errors import InputError
 from edgesim.importers.apishape.functions import RESOURCE_NAME
+from edgesim.importers.apishape.lambdas import LambdasMixin
 from edgesim.importers.apishape.legacy import LegacyCacheSettingsMixin
 from edgesim.importers.apishape.notes import ACCEPTED, DIFFERS
 from edgesim.importers.apishape.shape import Node, known_names
@@ -27,7 +29,7 @@ from edgesim.importers.apishape.trusted_keys import TrustedKeysMixin
 _FUNCTION_ARN = re.compile(r"^arn:aws[a-z-]*:cloudfront::[0-9]*:function/(?P<name>[^/]+)$")
 
 
-class BehaviorsMixin(LegacyCacheSettingsMixin, TrustedKeysMixin):
+class BehaviorsMixin(LegacyCacheSettingsMixin, TrustedKeysMixin, LambdasMixin):
     """Cache behaviours and their function associations."""
 
     def _behaviors(self, config: Node, targets: Sequence[str]) -> tuple[Behavior, ...]:
@@ -76,7 +78,9 @@ class BehaviorsMixin(LegacyCacheSettingsMixin, TrustedKeysMixin):
                 "TargetOriginId", f"unknown origin or origin group {target!r}{known_names(targets)}"
             )
         viewer_request, viewer_response = self._function_associations(node, label)
-        self._lambda_associations(node, label)
+        lambdas = self._lambda_associations(
+            node, label, viewer_request is not None or viewer_response is not None
+        )
         self._behavior_notes(node, label)
         allowed, cached = self._methods(node)
         cache_policy, origin_request_policy = self._cache_settings(node, path, label)
@@ -100,6 +104,7 @@ class BehaviorsMixin(LegacyCacheSettingsMixin, TrustedKeysMixin):
             # The API's default is false (the console's is true).
             compress=node.flag("Compress", False),
             trusted_key_groups=self._trusted_key_groups(node, label),
+            lambdas=lambdas,
         )
 
     def _viewer_protocol_policy(self, node: Node) -> ViewerProtocolPolicy:
@@ -180,16 +185,6 @@ class BehaviorsMixin(LegacyCacheSettingsMixin, TrustedKeysMixin):
             f"--function {name}=PATH.js",
         )
         return None
-
-    def _lambda_associations(self, node: Node, label: str) -> None:
-        for item in node.nodes("LambdaFunctionAssociations"):
-            event = item.text("EventType") or "?"
-            arn = item.text("LambdaFunctionARN") or "?"
-            self.notes.add(
-                f"Lambda@Edge {event} function {arn}: not emulated yet: a documented "
-                "pass-through (requests go on as if it returned them unchanged)",
-                label,
-            )
 
     def _behavior_notes(self, node: Node, label: str) -> None:
         if node.flag("SmoothStreaming", False):

@@ -20,8 +20,9 @@ from edgesim.importers.bundle import ImportBundle
 class Imported:
     """A converted bundle: the distribution, and where each of its parts was written, keyed
     ``origins.<id>``, ``origin_groups.<id>``, ``behaviors.<path>``, ``default_behavior``,
-    ``functions.<name>``, ``kvs.<name>``, ``cache_policies.<name>`` (and the two other policy
-    kinds), ``custom_error_responses.<code>`` and ``distribution`` (for ``totoml``'s comments)."""
+    ``functions.<name>``, ``lambdas.<name>``, ``kvs.<name>``, ``cache_policies.<name>`` (and
+    the two other policy kinds), ``custom_error_responses.<code>`` and ``distribution`` (for
+    ``totoml``'s comments)."""
 
     dist: Distribution
     where: dict[str, str] = field(default_factory=dict)
@@ -65,6 +66,7 @@ class _Converter(OriginsMixin, BehaviorsMixin, FunctionsMixin, DistributionMixin
         behaviors = self._behaviors(config, targets)
         default = self._default_behavior(config, targets)
         functions, stores = self._functions_and_stores()
+        lambdas = self._lambda_decls()
         errors = self._custom_errors(config)
         root = self._default_root_object(config)
         geo = self._geo_restriction(config)
@@ -90,5 +92,6 @@ class _Converter(OriginsMixin, BehaviorsMixin, FunctionsMixin, DistributionMixin
             key_groups=self.key_groups,
             notes=self.notes.lines(),
             sources=tuple(abs_path(p) for p in dict.fromkeys(self.bundle.sources)),
+            lambdas=lambdas,
         )
         return Imported(dist, self.where, self.legacy)

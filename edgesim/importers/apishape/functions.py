@@ -87,7 +87,7 @@ class FunctionsMixin(ConverterState):
     def _function_file(self, source: FunctionSource, at: str, name: str) -> Path | None:
         if source.code is not None:
             path = self.workdir / "functions" / f"{name}.js"
-            _write_if_changed(path, source.code.encode("utf-8"))
+            write_if_changed(path, source.code.encode("utf-8"))
             return abs_path(path)
         if source.file is None:
             self.problems.add(at, "has neither inline code nor a file")
@@ -119,7 +119,7 @@ class FunctionsMixin(ConverterState):
                 self.problems.add(at, str(exc).removeprefix(f"{at}: "))
                 return None
             path = self.workdir / "kvs" / f"{name}.json"
-            _write_if_changed(path, dump_import(dict(source.items)))
+            write_if_changed(path, dump_import(dict(source.items)))
             return KvsDecl(name=name, data=abs_path(path))
         return KvsDecl(name=name)
 
@@ -129,7 +129,7 @@ def abs_path(path: Path | str) -> Path:
     return Path(os.path.abspath(path))
 
 
-def _write_if_changed(path: Path, content: bytes) -> None:
+def write_if_changed(path: Path, content: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         if path.read_bytes() == content:

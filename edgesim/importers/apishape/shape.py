@@ -23,6 +23,7 @@ _RESOURCE_KEYS = frozenset(
         "response_headers_policies",
         "public_keys",
         "key_groups",
+        "lambdas",
     }
 )
 

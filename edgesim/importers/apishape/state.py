@@ -36,4 +36,5 @@ class ConverterState:
         self.legacy: dict[str, str] = {}
         self.policies = PolicyRefs()
         self.used_functions: dict[str, str] = {}  # name → path of its first association
+        self.used_lambdas: dict[str, str] = {}  # Lambda@Edge function → its first association
         self.policy_names: dict[str, set[str]] = {"cache": set(), "origin": set(), "rhp": set()}

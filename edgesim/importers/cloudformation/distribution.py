@@ -1,6 +1,7 @@
 """One ``AWS::CloudFront::Distribution`` → an ``ImportBundle`` in the CloudFront API's shape: its
 ``DistributionConfig`` with CloudFormation's spellings made the API's, where each part is in the
-template, and the functions (``functions``) and policies its behaviours use."""
+template, and the functions (``functions``), Lambda@Edge functions (``lambdas``) and policies its
+behaviours use."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from edgesim.importers.bundle import ImportBundle
 from edgesim.importers.cloudformation.functions import add_function
+from edgesim.importers.cloudformation.lambdas import add_lambda
 from edgesim.importers.cloudformation.values import list_items
 
 if TYPE_CHECKING:
@@ -75,6 +77,12 @@ def distribution_bundle(stack: Stack, logical_id: str) -> ImportBundle:
             at = f"{base}.{suffix}.FunctionAssociations[{index}].FunctionARN"
             arn = association.get("FunctionARN") if isinstance(association, dict) else None
             add_function(stack, bundle, arn, at)
+        for index, association in enumerate(
+            list_items(behaviour.get("LambdaFunctionAssociations"))
+        ):
+            at = f"{base}.{suffix}.LambdaFunctionAssociations[{index}].LambdaFunctionARN"
+            arn = association.get("LambdaFunctionARN") if isinstance(association, dict) else None
+            add_lambda(stack, bundle, arn, at)
         for member, kind in _POLICY_MEMBERS.items():
             policy_id = behaviour.get(member)
             if isinstance(policy_id, str) and stack.resource_type(policy_id) == kind:

@@ -13,6 +13,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from edgesim.importers.bundle import ACCOUNT
+from edgesim.importers.cloudformation import lambdas
 from edgesim.importers.cloudformation.parameters import REGION, URL_SUFFIX
 
 if TYPE_CHECKING:
@@ -59,6 +60,9 @@ def sam_implicit_type(self: Stack, name: str) -> str | None:
         return "AWS::ApiGateway::RestApi"
     if name == "ServerlessHttpApi":
         return "AWS::ApiGatewayV2::Api"
+    version = lambdas.sam_version_type(self, name)
+    if version is not None:
+        return version
     for suffix, kind in (("Url", "AWS::Lambda::Url"), ("Role", "AWS::IAM::Role")):
         base = name.removesuffix(suffix)
         if base != name and self.resource_type(base) == "AWS::Serverless::Function":
@@ -89,20 +93,20 @@ def _placeholders(stack: Stack, logical_id: str, kind: str, attribute: str | Non
             return f"https://{stack.physical_id(logical_id, 32)}.lambda-url.{REGION}.on.aws/"
         if attribute == "FunctionArn":
             return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{logical_id}"
-    if kind in ("AWS::Lambda::Function", "AWS::Serverless::Function"):
-        name = f"{stack.name}-{logical_id}-{token}"
+    if kind in lambdas.FUNCTION_TYPES:
         if attribute is None:
-            return name
+            return lambdas.function_name(stack, logical_id)
         if attribute == "Arn":
-            return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+            return lambdas.function_arn(stack, logical_id)
     if kind == "AWS::Lambda::Version":
         if attribute is None:
-            function = stack.string_property(logical_id, "FunctionName") or logical_id
-            if not function.startswith("arn:"):
-                function = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}"
-            return f"{function}:1"
+            return lambdas.version_arn(stack, logical_id)
         if attribute == "Version":
             return "1"
+    if kind == "AWS::Lambda::Alias" and attribute is None and "." in logical_id:
+        return lambdas.version_arn(stack, logical_id)  # SAM's Fn.Alias: the alias ARN
+    if kind == lambdas.CROSS_REGION_READER and attribute is not None:
+        return lambdas.cross_region_value(stack, logical_id, attribute)
     if kind == "AWS::ElasticLoadBalancingV2::LoadBalancer" and attribute == "DNSName":
         return f"{logical_id.lower()[:20]}-{token}.{REGION}.elb.{URL_SUFFIX}"
     if kind == "AWS::EC2::Instance" and attribute in ("PublicDnsName", "PrivateDnsName"):

@@ -42,6 +42,11 @@ class Stack:
     construct_paths: dict[str, str] = field(default_factory=dict)  # logical id → CDK path
     function_arns: dict[str, str] = field(default_factory=dict)  # ARN → logical id
     kvs_arns: dict[str, str] = field(default_factory=dict)  # ARN → logical id
+    # Lambda version ARN → (the stack, the function's logical id); shared with nested stacks
+    # and, for CDK, with the us-east-1 stacks of EdgeFunctions (``lambdas``).
+    lambda_arns: dict[str, tuple[Stack, str]] = field(default_factory=dict)
+    # SSM parameter name → (stack, logical id) of the AWS::SSM::Parameter that writes it (CDK).
+    ssm_parameters: dict[str, tuple[Stack, str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     children: dict[str, Stack] = field(default_factory=dict)  # nested stacks, by logical id
     _conditions: dict[str, bool] = field(default_factory=dict)
@@ -203,6 +208,8 @@ class Stack:
             nested=True,
             construct_paths=self.construct_paths or None,
         )
+        nested.lambda_arns = self.lambda_arns
+        nested.ssm_parameters = self.ssm_parameters
         self.children[logical_id] = nested
         return nested
 
