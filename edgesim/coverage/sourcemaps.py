@@ -17,9 +17,10 @@ in one Node process, and none twice in a process (the build step's decoding is r
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from edgesim.build.sourcemap import SourceMap, SourceMapError, has_source_map, load_source_maps
 from edgesim.coverage.collector import Collector, FileCoverage
@@ -31,7 +32,7 @@ from edgesim.coverage.summary import (
     summarise_file,
 )
 
-_SUFFIX = re.compile(r"@\d+$")
+_SUFFIX = re.compile(r"@\d+(?::\d+)?$")
 _ANONYMOUS = re.compile(r"^\(anonymous_\d+\)$")
 
 
@@ -65,19 +66,28 @@ def _function_name(name: str, line: int) -> str:
     """A counter's name with the built file's line taken out of it: ``(anonymous_3)`` becomes
     the source line's, and the ``@LINE`` that told apart two functions of one name goes (it is
     added again, with source lines, where two remain)."""
-    if _ANONYMOUS.match(name):
-        return f"(anonymous_{line})"
-    return _SUFFIX.sub("", name)
+    name = _SUFFIX.sub("", name)
+    return f"(anonymous_{line})" if _ANONYMOUS.match(name) else name
 
 
 def _unique_names(functions: list[FunctionCount]) -> tuple[FunctionCount, ...]:
-    seen: dict[str, int] = {}
-    for f in functions:
-        seen[f.name] = seen.get(f.name, 0) + 1
-    return tuple(
-        FunctionCount(f"{f.name}@{f.line}", f.line, f.count, f.column) if seen[f.name] > 1 else f
-        for f in functions
-    )
+    """Names told apart by their source line where two remain alike (``handler@7``), and by
+    line and column where that is not enough."""
+    suffixes: list[Callable[[FunctionCount], str]] = [
+        lambda f: f"@{f.line}",
+        lambda f: f"@{f.line}:{f.column}",
+    ]
+    for suffix in suffixes:
+        seen: dict[str, int] = {}
+        for f in functions:
+            seen[f.name] = seen.get(f.name, 0) + 1
+        functions = [
+            FunctionCount(_SUFFIX.sub("", f.name) + suffix(f), f.line, f.count, f.column)
+            if seen[f.name] > 1
+            else f
+            for f in functions
+        ]
+    return tuple(functions)
 
 
 def map_file(entry: FileCoverage, source_map: SourceMap) -> MappedFile:
@@ -126,26 +136,18 @@ def merge(first: FileSummary, second: FileSummary) -> FileSummary:
     lines = dict(first.lines)
     for line, count in second.lines.items():
         lines[line] = lines.get(line, 0) + count
-    functions = {(f.name, f.line): f for f in first.functions}
-    for f in second.functions:
-        same = functions.get((f.name, f.line))
-        count = f.count + (same.count if same is not None else 0)
-        functions[(f.name, f.line)] = FunctionCount(f.name, f.line, count, f.column)
+    functions = list(first.functions)
+    for f, index in _pairs(first.functions, second.functions, _same_function):
+        if index is None:
+            functions.append(f)
+        else:
+            was = functions[index]
+            functions[index] = FunctionCount(was.name, was.line, was.count + f.count, was.column)
     branches = list(first.branches)
-    taken: set[int] = set()
-    for branch in second.branches:
-        index = next(
-            (
-                i
-                for i, mine in enumerate(branches)
-                if i not in taken and i < len(first.branches) and _same_point(mine, branch)
-            ),
-            None,
-        )
+    for branch, index in _pairs(first.branches, second.branches, _same_point):
         if index is None:
             branches.append(branch)
             continue
-        taken.add(index)
         mine = branches[index]
         arms = tuple(
             ArmCount(arm.label, arm.count + other.count)
@@ -156,9 +158,32 @@ def merge(first: FileSummary, second: FileSummary) -> FileSummary:
         first.path,
         first.text or second.text,
         dict(sorted(lines.items())),
-        tuple(sorted(functions.values(), key=lambda f: (f.line, f.column))),
+        tuple(sorted(functions, key=lambda f: (f.line, f.column))),
         tuple(sorted(branches, key=lambda b: (b.line, b.column))),
     )
+
+
+_T = TypeVar("_T", FunctionCount, BranchCount)
+
+
+def _pairs(
+    first: Sequence[_T], second: Sequence[_T], same: Callable[[_T, _T], bool]
+) -> Iterator[tuple[_T, int | None]]:
+    """Each of ``second`` with the index of the same construct in ``first`` (None: only in
+    ``second``); each of ``first`` pairs at most once, in order, so two alike constructs in
+    one file stay two."""
+    taken: set[int] = set()
+    for other in second:
+        index = next(
+            (i for i, mine in enumerate(first) if i not in taken and same(mine, other)), None
+        )
+        if index is not None:
+            taken.add(index)
+        yield other, index
+
+
+def _same_function(a: FunctionCount, b: FunctionCount) -> bool:
+    return (a.name, a.line, a.column) == (b.name, b.line, b.column)
 
 
 def _same_point(a: BranchCount, b: BranchCount) -> bool:
