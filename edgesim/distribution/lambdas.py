@@ -334,7 +334,10 @@ def _check_node(
     try:
         node = find_node(settings.node)
     except InputError as exc:
-        ctx.problems.add("lambda.node" if settings.node else "lambdas", str(exc))
+        message = str(exc)
+        if settings.node and "/" in settings.node:  # a path (made absolute): PATH is not searched
+            message = f"Node.js not found: {settings.node} is not an executable file"
+        ctx.problems.add("lambda.node" if settings.node else "lambdas", message)
         return []
     notes = []
     mismatch: dict[str, str | None] = {}
