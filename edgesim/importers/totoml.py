@@ -162,6 +162,7 @@ class _Writer:
         self._origins_local()
         self._kvs()
         self._functions()
+        self._lambdas()
         self._policies()
         self._keys()
         self._behaviors()
@@ -296,6 +297,17 @@ class _Writer:
             if fn.rules:
                 self.put("rules", dict(fn.rules))
 
+    def _lambdas(self) -> None:
+        for fn in self.dist.lambdas.values():
+            self.table("[[lambdas]]", f"lambdas.{fn.name}")
+            self.put("name", fn.name)
+            self.put("file", self.path(fn.file))
+            if fn.handler is not None:
+                self.put("handler", fn.handler)
+            self.put("runtime", fn.runtime)
+            self.put("timeout_s", fn.timeout_s)
+            self.put("memory_mb", fn.memory_mb)
+
     # -- policies ------------------------------------------------------------------------------
     def _custom(
         self,
@@ -399,6 +411,16 @@ class _Writer:
             self.put("viewer_request", b.viewer_request)
         if b.viewer_response is not None:
             self.put("viewer_response", b.viewer_response)
+        if b.lambdas:
+            # The API's own form: unambiguous for every event (names are unique anyway).
+            self.put(
+                "lambda_function_associations",
+                [
+                    {"event_type": a.event_type, "lambda": a.name}
+                    | ({"include_body": True} if a.include_body else {})
+                    for a in b.lambdas
+                ],
+            )
         self.put("cache_policy", b.cache_policy.name)
         if b.origin_request_policy is not None:
             self.put("origin_request_policy", b.origin_request_policy.name)

@@ -97,7 +97,7 @@ class LambdasMixin(ConverterState):
                 continue
             self._check_quotas(item, source, event)
             self.used_lambdas.setdefault(name, item.path)
-            chosen[event] = LambdaAssociation(event_type, name, include_body)
+            chosen[event] = LambdaAssociation(event_type, self._model_name(name), include_body)
         return tuple(chosen[e] for e in _EVENTS if e in chosen)
 
     def _lambda_name(self, item: Node, arn: str) -> str | None:
@@ -136,6 +136,17 @@ class LambdasMixin(ConverterState):
         )
         return None
 
+    def _model_name(self, name: str) -> str:
+        """The name in the model: edgesim.toml's names are unique across ``[[functions]]`` and
+        ``[[lambdas]]`` (AWS keeps them apart), so a lambda named like a CloudFront function of
+        the import gets ``-lambda`` added."""
+        if name not in self.bundle.functions:
+            return name
+        candidate, counter = f"{name}-lambda", 2
+        while candidate in self.bundle.functions or candidate in self.bundle.lambdas:
+            candidate, counter = f"{name}-lambda{counter}", counter + 1
+        return candidate
+
     def _check_quotas(self, item: Node, source: LambdaSource, event: str) -> None:
         cls = limits.event_class(event)
         memory = source.memory_mb or limits.DEFAULT_MEMORY_MB
@@ -151,14 +162,15 @@ class LambdasMixin(ConverterState):
     def _lambda_decls(self) -> dict[str, LambdaDecl]:
         decls: dict[str, LambdaDecl] = {}
         for name in self.used_lambdas:
-            decl = self._lambda_decl(self.bundle.lambdas[name], name)
+            decl = self._lambda_decl(self.bundle.lambdas[name], f"lambdas.{name}")
             if decl is not None:
-                decls[name] = decl
+                decls[decl.name] = decl
         return decls
 
-    def _lambda_decl(self, source: LambdaSource, name: str) -> LambdaDecl | None:
-        at = f"lambdas.{name}"
-        self.where[at] = self.problems.place(at)
+    def _lambda_decl(self, source: LambdaSource, at: str) -> LambdaDecl | None:
+        """``at``: the bundle's ``where`` key of the function (``lambdas.<bundle key>``)."""
+        name = self._model_name(at.removeprefix("lambdas."))
+        self.where[f"lambdas.{name}"] = self.problems.place(at)
         if not LAMBDA_NAME.fullmatch(name):
             self.problems.add(at, f"Lambda@Edge function name {name!r}: 1-64 of A-Z a-z 0-9 - _")
             return None

@@ -1,8 +1,8 @@
 """Bundles: one :class:`TerraformBundle` per distribution, over either front-end's resources.
 
-:class:`BaseAssembler` maps the distribution, then brings in the CloudFront functions its
-behaviours associate (with the key value stores they use and their keys), the custom policies
-they name and hints of which S3 bucket an origin is.
+:class:`BaseAssembler` maps the distribution, then brings in the CloudFront functions and
+Lambda@Edge functions (``lambdas``) its behaviours associate (with the key value stores they
+use and their keys), the custom policies they name and hints of which S3 bucket an origin is.
 """
 
 from __future__ import annotations
@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from edgesim.errors import InputError
-from edgesim.importers.bundle import FunctionSource, ImportBundle, KvsSource, function_arn
+from edgesim.importers.bundle import (
+    FunctionSource,
+    ImportBundle,
+    KvsSource,
+    LambdaSource,
+    function_arn,
+)
+from edgesim.importers.terraform import lambdas
 from edgesim.importers.terraform.distribution import distribution_config
 from edgesim.importers.terraform.mapper import Mapper
 from edgesim.importers.terraform.nodes import Node
@@ -60,6 +67,34 @@ class BaseAssembler:
     def function_source(self, m: Mapper, inst: Inst, name: str) -> FunctionSource:
         raise NotImplementedError  # pragma: no cover - overridden
 
+    def lambda_root(self) -> Path:  # pragma: no cover - overridden
+        """The directory a Lambda function's relative ``filename`` is relative to."""
+        raise NotImplementedError
+
+    def archives(self) -> list[Inst]:
+        """The ``data "archive_file"`` instances (none in ``terraform show -json``)."""
+        return []
+
+    def lambda_code(self, m: Mapper, inst: Inst, source: LambdaSource) -> None:
+        """Where a Lambda@Edge function's code is (``lambdas`` module)."""
+        if lambdas.other_code(m, inst, source):
+            return
+        filename = m.text(inst.node, "filename")
+        if not filename:
+            source.missing = "no filename, s3_key or image_uri"
+            return
+        root = self.lambda_root()
+        found = lambdas.archive_source(self.archives(), m, filename, root)
+        path = found if found is not None else root / filename
+        if not path.exists():
+            source.missing = f"{filename} does not exist ({path})"
+            return
+        source.file = path.resolve()
+
+    def find(self, rtype: str, attr: str, value: str) -> Inst | None:
+        """The instance of ``rtype`` whose ``attr`` is ``value``."""
+        return self._find(rtype, attr, value)
+
     def _find(self, rtype: str, attr: str, value: str) -> Inst | None:
         for inst in self.instances(rtype):
             try:
@@ -88,6 +123,9 @@ class BaseAssembler:
         for behavior in behaviors:
             for association in behavior["FunctionAssociations"]["Items"]:
                 association["FunctionARN"] = self._function(m, bundle, association["FunctionARN"])
+            for association in behavior["LambdaFunctionAssociations"]["Items"]:
+                arn = association["LambdaFunctionARN"]
+                lambdas.add_lambda(self, m, bundle, arn, self.lambda_code)
             for key, rtype, table, find in POLICY_KINDS:
                 policy_id = behavior.get(key)
                 if policy_id is None or find(policy_id) is not None:

@@ -81,6 +81,14 @@ class _Assembler(BaseAssembler):
     def sources(self) -> list[Path]:
         return list(self.project.sources)
 
+    def lambda_root(self) -> Path:
+        return self.project.root_dir
+
+    def archives(self) -> list[Inst]:
+        return [
+            inst for module in self.modules() for inst in module.instances("data", "archive_file")
+        ]
+
     def function_source(self, m: Mapper, inst: Inst, name: str) -> FunctionSource:
         assert isinstance(inst, Resource)
         node = inst.node

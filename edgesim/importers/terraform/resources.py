@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from edgesim.distribution import managed
 from edgesim.importers.bundle import ACCOUNT, function_arn
+from edgesim.importers.terraform import lambdas
 from edgesim.importers.terraform.config import Block, traversal_text
 from edgesim.importers.terraform.nodes import HclNode
 from edgesim.importers.terraform.values import EvalError, Unknown
@@ -204,6 +205,7 @@ COMPUTED: dict[tuple[str, str], dict[str, Callable[[_Res], Any]]] = {
     ("resource", "aws_s3_bucket_website_configuration"): {
         "website_endpoint": _website_endpoint,
     },
+    ("resource", "aws_lambda_function"): lambdas.COMPUTED,  # Lambda@Edge: versioned ARNs
     ("data", "aws_region"): {"name": lambda r: r.region(), "id": lambda r: r.region()},
     ("data", "aws_caller_identity"): {"account_id": lambda r: ACCOUNT, "id": lambda r: ACCOUNT},
     ("data", "aws_partition"): {"partition": lambda r: "aws", "id": lambda r: "aws"},

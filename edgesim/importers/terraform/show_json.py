@@ -206,6 +206,9 @@ class _JsonAssembler(BaseAssembler):
     def sources(self) -> list[Path]:
         return [self.path.resolve()]
 
+    def lambda_root(self) -> Path:
+        return self.path.parent  # the directory terraform ran in, usually
+
     def function_source(self, m: Mapper, inst: Inst, name: str) -> FunctionSource:
         runtime = m.text(inst.node, "runtime", required=True) or ""
         code = m.text(inst.node, "code", required=True)
