@@ -1,4 +1,5 @@
-"""The HTML page CloudFront sends with the errors it answers itself (here: function failures).
+"""The HTML page CloudFront sends with the errors it answers itself (here: failures of
+CloudFront Functions and Lambda@Edge functions).
 
 Shape as seen in the field (reference notes §6; e.g. cdklabs/construct-hub PR #402): an HTML 4.01
 page titled "ERROR: The request could not be satisfied", headings "<status> ERROR" and "The
@@ -28,6 +29,21 @@ ORIGIN_REWRITE_ERROR = "The CloudFront function returned an invalid value for or
 VALIDATION_ERROR = "The CloudFront function returned an invalid value (edgesim's wording)."
 THROTTLED = (
     "The CloudFront function associated with the CloudFront distribution was throttled "
+    "(edgesim's wording)."
+)
+
+# Lambda@Edge (issue 18): the execution-error line is seen in many field reports (e.g.
+# sanfrancesco/prerendercloud-lambda-edge#18, jinty/prerender-cloudfront#22), the validation
+# line in one (sirceljm/aws-lambda-blog#20); the throttling line is edgesim's wording.
+LAMBDA_EXECUTION_ERROR = (
+    "The Lambda function associated with the CloudFront distribution is invalid or doesn't have "
+    "the required permissions."
+)
+LAMBDA_VALIDATION_ERROR = (
+    "The Lambda function returned an invalid request or response to CloudFront."
+)
+LAMBDA_LIMIT_EXCEEDED = (
+    "The Lambda function associated with the CloudFront distribution was throttled "
     "(edgesim's wording)."
 )
 

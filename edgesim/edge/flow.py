@@ -40,6 +40,10 @@ class XCache(StrEnum):
     FUNCTION_EXECUTION_ERROR = "FunctionExecutionError"
     FUNCTION_VALIDATION_ERROR = "FunctionValidationError"
     FUNCTION_THROTTLED = "FunctionThrottledError"
+    LAMBDA_GENERATED = "LambdaGeneratedResponse"
+    LAMBDA_VALIDATION_ERROR = "LambdaValidationError"
+    LAMBDA_EXECUTION_ERROR = "LambdaExecutionError"
+    LAMBDA_LIMIT_EXCEEDED = "LambdaLimitExceeded"
 
 
 # -- where the response body comes from ----------------------------------------------------------
@@ -149,6 +153,8 @@ class FunctionRun:
     name: str
     event_type: str
     utilization: int = 0
+    lambda_edge: bool = False  # a Lambda@Edge function (utilization then stays 0)
+    duration_ms: float | None = None  # a lambda's run time in its worker
     error_kind: str | None = None  # "execution" | "validation" | NOT_LOADED | THROTTLED
     error: str | None = None
     error_position: str | None = None  # file:line:col of the innermost frame in the user's code
@@ -217,6 +223,11 @@ class Flow:
     trace: list[TraceEvent] = field(default_factory=list)
     # The requests sent to origins (one per group member tried), as sent: for the inspector.
     origin_requests: list[SentToOrigin] = field(default_factory=list)
+    # Lambda@Edge: the viewer's body when a request lambda read or replaced it (then sent to the
+    # origin instead of streaming the viewer's), and the last request an origin-request lambda
+    # let go to an origin, in the event's shape (an origin-response lambda's event request).
+    request_body: bytes | None = None
+    origin_event_request: dict[str, Any] | None = None
 
     def mark(self, stage: str, **detail: Any) -> None:
         self.trace.append(TraceEvent(stage, _clock() - self.started, detail))

@@ -31,11 +31,14 @@ from edgesim.edge.flow import (
     generated,
 )
 from edgesim.edge.functions import FunctionRegistry
+from edgesim.edge.lambda_codec import LambdaMadeResponse
+from edgesim.edge.lambdas import LambdaRegistry
 from edgesim.edge.message import EdgeRequest
 from edgesim.edge.origin import OriginClient, OriginFailure
 from edgesim.edge.response_headers import new_request_id, via_host_id
 from edgesim.edge.stages import cache as cache_stage
 from edgesim.edge.stages import functions as function_stage
+from edgesim.edge.stages import lambdas as lambda_stage
 from edgesim.edge.stages import origin as origin_stage
 from edgesim.edge.stages import response as response_stage
 from edgesim.edge.stages import viewer as viewer_stage
@@ -50,10 +53,11 @@ _NO_BODY = frozenset({"GET", "HEAD"})  # methods whose viewer body never goes to
 
 @dataclass
 class EdgeState:
-    """What hot reload swaps: the distribution and its functions (replaced as a pair)."""
+    """What hot reload swaps: the distribution and its functions (replaced together)."""
 
     dist: Distribution
     functions: FunctionRegistry
+    lambdas: LambdaRegistry | None = None  # Lambda@Edge functions, when the distribution has any
 
 
 class EdgeProxy:
@@ -96,12 +100,16 @@ class EdgeProxy:
         state = self.state  # one distribution and its functions for the whole request
         flow = Flow(delivery.viewer_request(request), state.dist, new_request_id(), self.now_ms())
         response = viewer_stage.place(flow, self.viewer) or await self._process(
-            flow, request, state.functions
+            flow, request, state.functions, state.lambdas
         )
         return await self._send(flow, request, response)
 
     async def _process(
-        self, flow: Flow, request: web.BaseRequest, functions: FunctionRegistry
+        self,
+        flow: Flow,
+        request: web.BaseRequest,
+        functions: FunctionRegistry,
+        lambdas: LambdaRegistry | None = None,
     ) -> EdgeResponse:
         refused = viewer_stage.admit(flow, https_port=self.https_port)
         if refused is not None:
@@ -116,14 +124,30 @@ class EdgeProxy:
         if answered is not None:
             return answered
         behavior = flow.behavior
+        if behavior.lambdas and lambdas:
+            association = behavior.lambda_at("viewer-request")
+            if association is not None:
+                body = await _viewer_body(request, flow) if association.include_body else None
+                answered = await lambda_stage.run_viewer_request(flow, lambdas, association, body)
+                if answered is not None:
+                    return answered
         if behavior.trusted_key_groups and flow.dist.private_content.after_function:
             refused = viewer_stage.private_content(flow, behavior)
             if refused is not None:
                 return refused
-        response = await self._fetch(flow, flow.request, flow.behavior, flow.origin, request)
+        response = await self._fetch(
+            flow, flow.request, flow.behavior, flow.origin, request, lambdas=lambdas
+        )
         if function_stage.viewer_response_applies(flow, response):
             await _context_ready(functions, flow.behavior.viewer_response)
             response = function_stage.run_viewer_response(flow, functions, response, self.now_ms())
+        elif lambdas:
+            association = lambda_stage.viewer_response_applies(flow, response)
+            if association is not None:
+                response = await lambda_stage.run_viewer_response(
+                    flow, lambdas, association, response,
+                    lambda_stage.viewer_event_request(flow),
+                )  # fmt: skip
         return response
 
     async def _fetch(
@@ -135,9 +159,11 @@ class EdgeProxy:
         request: web.BaseRequest | None,
         *,
         custom_errors: bool = True,
+        lambdas: LambdaRegistry | None = None,
     ) -> EdgeResponse:
         """Cache, then origin: a fresh hit, a revalidated or stale copy, or the origin's answer
-        (stored on the way when cacheable); custom error pages replace error statuses."""
+        (stored on the way when cacheable); custom error pages replace error statuses. The
+        behaviour's origin-request and origin-response lambdas run around the origin."""
         dist = flow.dist
         req = cache_stage.as_cached(req)
         key = cache_stage.key_for(req, behavior, dist)
@@ -150,16 +176,37 @@ class EdgeProxy:
                 return await self._custom_error(flow, cached.status)
             return cache_stage.serve_fresh(cached, req, now)
         conditional = cache_stage.revalidation_headers(cached, req)
-        body: AsyncIterator[bytes] | None = None
-        if request is not None and req.method not in _NO_BODY and request.can_read_body:
+        body: AsyncIterator[bytes] | bytes | None = None
+        if flow.request_body is not None and req.method not in _NO_BODY:
+            body = flow.request_body  # a viewer-request lambda read (or replaced) it
+        elif request is not None and req.method not in _NO_BODY and request.can_read_body:
             body = request.content.iter_chunked(delivery.CHUNK)
         flow.mark("cache", result="stale" if cached is not None else "miss")
+        on_request = behavior.lambda_at("origin-request") if lambdas and behavior.lambdas else None
+        on_response = (
+            behavior.lambda_at("origin-response") if lambdas and behavior.lambdas else None
+        )
+        hook = None
+        if lambdas and (on_request is not None or on_response is not None):
+            hook = lambda_stage.origin_hook(flow, lambdas, on_request)
+        lambda_generated = False
         try:
             origin_response = await origin_stage.send(
                 self.origins, dist, req, behavior, target, request_id=flow.request_id,
                 via_id=self.via_id, body=body, conditional=conditional,
-                sent=flow.origin_requests,
+                sent=flow.origin_requests, hook=hook,
             )  # fmt: skip
+        except lambda_stage.LambdaAnswered as answered:
+            if answered.response.x_cache != XCache.LAMBDA_GENERATED:
+                return answered.response  # CloudFront's error answer: not cached
+            # Generated at origin request: cached per the behaviour like an origin's answer,
+            # and no origin-response lambda runs for it.
+            made = answered.response
+            assert isinstance(made.source, GeneratedBody)
+            origin_response = LambdaMadeResponse(
+                made.status, made.reason, made.headers, made.source.data
+            )
+            lambda_generated, on_response = True, None
         except OriginFailure as failure:
             flow.mark("origin", failure=failure.reason)
             if cached is not None:
@@ -171,6 +218,19 @@ class EdgeProxy:
             response.detail = failure.reason
             return response
         status = origin_response.status
+        if on_response is not None and lambdas and not (status == 304 and conditional):
+            changed = await lambda_stage.run_origin_response(
+                flow, lambdas, on_response, flow.origin_event_request or {}, status,
+                origin_response.reason, delivery.origin_headers(origin_response.raw_headers),
+            )  # fmt: skip
+            if isinstance(changed, EdgeResponse):
+                origin_response.release()
+                return changed
+            new_status, reason, new_headers, new_body = changed
+            origin_response = LambdaMadeResponse(
+                new_status, reason, new_headers, new_body, inner=origin_response
+            )
+            status = new_status
         flow.origin_status = status if custom_errors else flow.origin_status
         flow.mark("origin", status=status)
         headers = delivery.origin_headers(origin_response.raw_headers)
@@ -187,8 +247,9 @@ class EdgeProxy:
             # meanwhile is served; otherwise the origin is asked without a condition).
             flow.mark("cache", result="gone while revalidating")
             return await self._fetch(
-                flow, req, behavior, target, request, custom_errors=custom_errors
-            )
+                flow, req, behavior, target, request, custom_errors=custom_errors,
+                lambdas=lambdas,
+            )  # fmt: skip
         if status >= 500 and cached is not None:
             # Expired object + origin 5xx: CloudFront serves the stale copy (reference B.8).
             origin_response.release()
@@ -197,6 +258,8 @@ class EdgeProxy:
         response = response_stage.from_origin(
             source, status, headers, origin_response.reason, req=req, behavior=behavior
         )
+        if lambda_generated:
+            response.x_cache = XCache.LAMBDA_GENERATED
         if key is not None:
             source.writer = cache_stage.begin_store(
                 self.cache, key, status, response.headers, req=req, behavior=behavior,
@@ -303,6 +366,14 @@ class EdgeProxy:
                 observer.flow_finished(flow)
             except Exception:  # an observer's bug must not break the viewer's response
                 log.exception("flow observer %r failed", observer)
+
+
+async def _viewer_body(request: web.BaseRequest, flow: Flow) -> bytes:
+    """The viewer's body, read whole for a request lambda with the include-body option (it is
+    then sent to the origin from memory)."""
+    data = await request.read() if request.can_read_body else b""
+    flow.request_body = data
+    return data
 
 
 async def _context_ready(functions: FunctionRegistry, name: str | None) -> None:

@@ -10,7 +10,7 @@ primary cannot be reached or answers one of the group's failover status codes.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import replace
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -43,7 +43,7 @@ def build_request(
     *,
     request_id: str,
     via_id: str,
-    body: AsyncIterator[bytes] | None = None,
+    body: AsyncIterator[bytes] | bytes | None = None,
 ) -> OriginRequest:
     """The request CloudFront sends ``origin`` for ``req`` under ``behavior``'s policies, in
     one pass over the viewer's headers with the behaviour's compiled rules (the reference rules
@@ -115,6 +115,9 @@ class OriginRoute(NamedTuple):
 
 
 Target = str | OriginGroup | OriginRoute  # what a behaviour or a helper assigns
+# An origin-request Lambda@Edge function: the request about to go to an origin → what to send
+# where (it may raise to answer instead: edgesim.edge.stages.lambdas.LambdaAnswered).
+OriginRequestHook = Callable[[OriginRequest, Origin], Awaitable[tuple[OriginRequest, Origin]]]
 
 
 def route_for(dist: Distribution, target: Target) -> OriginRoute:
@@ -170,7 +173,8 @@ def local_base(dist: Distribution, origin: Origin, pop: str = "") -> str:
         return named.url
     raise UnmappedOrigin(
         502,
-        f"origin {host} (set by an origin helper) is not mapped to a local URL: add "
+        f"origin {host} (set by an origin helper or a Lambda@Edge function) is not mapped to a "
+        "local URL: add "
         f'[origins_local] "{host}" = "http://127.0.0.1:PORT" to the config, or run serve with '
         f"--origin {host}=http://127.0.0.1:PORT (or set [server] network_origins = true to "
         "reach it over the network)",
@@ -186,9 +190,10 @@ async def send(
     *,
     request_id: str,
     via_id: str,
-    body: AsyncIterator[bytes] | None = None,
+    body: AsyncIterator[bytes] | bytes | None = None,
     conditional: Headers | None = None,
     sent: list[SentToOrigin] | None = None,
+    hook: OriginRequestHook | None = None,
 ) -> OriginResponse:
     """The origin's response (headers read, body not yet), failing over within a group;
     raises :class:`OriginFailure` when no member answered. Each request made is appended to
@@ -202,6 +207,10 @@ async def send(
         )
         if conditional:
             outgoing.headers += [(wire_name(n), v) for n, v in conditional]
+        if hook is not None:
+            # Once per origin tried: a group's secondary runs the lambda again ("Use origin
+            # failover with Lambda@Edge functions").
+            outgoing, origin = await hook(outgoing, origin)
         if sent is not None:
             sent.append(
                 SentToOrigin(
