@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import sys
+from collections.abc import Coroutine
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
@@ -32,6 +33,7 @@ from edgesim.distribution.model import Distribution, LocalOrigin
 from edgesim.edge import listener, signed_urls
 from edgesim.edge.cache import HttpCache
 from edgesim.edge.functions import FunctionRegistry
+from edgesim.edge.lambdas import LambdaRegistry, LambdaSlot
 from edgesim.edge.origin import OriginClient
 from edgesim.edge.proxy import EdgeProxy, EdgeState
 from edgesim.edge.stages.functions import record_runs
@@ -111,8 +113,11 @@ class EdgeServer:
             count_entry_overhead=True,
         )
         self.origins = OriginClient()
+        # Lambda@Edge functions: Node.js workers started on first use (checked in start()).
+        self.lambdas = self._lambda_registry(dist)
+        self._tasks: set[asyncio.Task[None]] = set()
         self.proxy = EdgeProxy(
-            EdgeState(dist, functions),
+            EdgeState(dist, functions, self.lambdas),
             cache=self.cache,
             origins=self.origins,
             clock=self.clock,
@@ -172,6 +177,59 @@ class EdgeServer:
             host = f"[{host}]"
         return f"http://{host}:{self.admin_port}/"
 
+    def _lambda_registry(self, dist: Distribution) -> LambdaRegistry:
+        def clock_ms() -> float:
+            return self.clock.wall().timestamp() * 1000
+
+        return LambdaRegistry(dist, clock_ms=clock_ms)
+
+    def reload_lambda_file(self, path: Path) -> bool:
+        """A lambda's source file changed: load the new version in a worker first; it serves
+        once it loads, else the last good version keeps serving. True if a lambda uses it."""
+        current = self.lambdas
+        names = [
+            name
+            for name, slot in current.slots.items()
+            if slot.decl.file.is_file() and slot.decl.file.resolve() == path.resolve()
+        ]
+        if not names:
+            return False
+        fresh = LambdaRegistry(self.dist, budget=current.budget, clock_ms=current.clock_ms)
+        for name, slot in current.slots.items():
+            if name not in names:
+                fresh.slots[name] = slot
+            else:
+                fresh.slots[name].version = slot.version + 1
+        self._background(self._swap_lambdas(current, fresh, names, path))
+        return True
+
+    async def _swap_lambdas(
+        self, current: LambdaRegistry, fresh: LambdaRegistry, names: list[str], path: Path
+    ) -> None:
+        errors = await fresh.check({name: fresh.slots[name] for name in names})
+        failed = [name for name in names if fresh.slots[name].last_error]
+        for error in errors:
+            self.say_error(f"{error}\nnot reloaded: still serving the last good version")
+        fresh.keep_last_good(current, failed)
+        if len(failed) == len(names):
+            await fresh.close(keep=current)
+            return
+        if self.lambdas is not current:
+            await fresh.close()  # a config reload replaced the registry meanwhile
+            return
+        self.lambdas = fresh
+        state = self.proxy.state
+        self.proxy.swap(EdgeState(state.dist, state.functions, fresh))
+        current.retire(fresh)
+        for name in names:
+            if name not in failed:
+                self.say(f"lambda {name}: reloaded from {path}")
+
+    def _background(self, job: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(job)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     def _registry(self, dist: Distribution) -> FunctionRegistry:
         functions = FunctionRegistry(
             dist.functions,
@@ -230,8 +288,16 @@ class EdgeServer:
                 '"lenient" or rules = {...} on the function in [[functions]] to serve anyway):\n'
                 + "\n".join(errors)
             )
+        failed_lambdas = await self.lambdas.check()
+        if failed_lambdas:
+            raise InputError(
+                "not serving: these Lambda@Edge functions do not load (CloudFront would not "
+                "accept the association):\n" + "\n".join(failed_lambdas)
+            )
         await self.buckets.serve(self.dist)
-        self.proxy.swap(EdgeState(self.buckets.resolve(self.dist), self.proxy.state.functions))
+        self.proxy.swap(
+            EdgeState(self.buckets.resolve(self.dist), self.proxy.state.functions, self.lambdas)
+        )
         server = self.dist.server
         # Client-caused errors never print tracebacks from aiohttp's own logger (one line each).
         listener.quiet_client_errors()
@@ -313,6 +379,7 @@ class EdgeServer:
             self.tls.close()
             self.tls = None
         await self.origins.close()
+        await self.lambdas.close()
         self.cache.close()
         self.request_log.close()
         if self.recorder is not None:
@@ -398,12 +465,36 @@ class EdgeServer:
             return
         for error in failed:  # lenient functions: served, answering 503 until they load
             self.say_error(error)
-        self.proxy.swap(EdgeState(self.buckets.resolve(dist), functions))
+        lambdas = self._reload_lambdas(dist)
+        self.proxy.swap(EdgeState(self.buckets.resolve(dist), functions, lambdas))
         self.cache.set_limits(  # a smaller [cache] budget evicts now
             memory_limit_bytes=dist.cache.memory_limit_bytes,
             disk_limit_bytes=dist.cache.disk_limit_bytes,
         )
         self.say("configuration reloaded")
+
+    def _reload_lambdas(self, dist: Distribution) -> LambdaRegistry:
+        """The lambdas of a reloaded config: unchanged ones keep their workers; new or changed
+        ones serve at once and are loaded in the background — one that does not load goes back
+        to its last good version (a new one answers 503 until fixed)."""
+        current = self.lambdas
+        fresh = LambdaRegistry(dist, clock_ms=current.clock_ms)
+        changed = fresh.carried_over(current)
+        self.lambdas = fresh
+        if changed:
+            self._background(self._check_reloaded(current, fresh, changed))
+        current.retire(fresh)
+        return fresh
+
+    async def _check_reloaded(
+        self, previous: LambdaRegistry, fresh: LambdaRegistry, changed: dict[str, LambdaSlot]
+    ) -> None:
+        errors = await fresh.check(changed)
+        failed = [name for name, slot in changed.items() if slot.last_error]
+        if failed:
+            fresh.keep_last_good(previous, failed)
+            for error in errors:
+                self.say_error(f"{error}\nnot reloaded: still serving the last good version")
 
     def status(self) -> dict[str, Any]:
         stores = []

@@ -39,6 +39,8 @@ def watched_files(server: EdgeServer) -> set[Path]:
     # a build that passes reloads it (edgesim.build.serve).
     files = {decl.file.resolve() for decl in dist.functions.values() if decl.build is None}
     files |= {decl.data.resolve() for decl in dist.kvs.values() if decl.data is not None}
+    # A Lambda@Edge function given as one file (a package directory or a .zip: restart).
+    files |= {decl.file.resolve() for decl in dist.lambdas.values() if decl.file.is_file()}
     if dist.config_path is not None:
         files.add(dist.config_path.resolve())
     return files
@@ -82,6 +84,7 @@ def apply_change(
         server.reload_config(new)
         return
     server.reload_function_file(path)
+    server.reload_lambda_file(path)
     server.reload_seed_file(path)
 
 

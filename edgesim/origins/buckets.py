@@ -34,12 +34,18 @@ class LocalBuckets:
     def __init__(self, now: Callable[[], datetime]) -> None:
         self.now = now
         self._served: dict[BucketKey, S3DirectoryOrigin] = {}
+        # The emulated Lambda@Edge execution role's keys, accepted by every bucket that checks
+        # signatures (so a signing lambda needs no keys of its own, as with a real role).
+        self._role_keys: list[S3Credentials] = []
 
     @property
     def running(self) -> bool:
         return bool(self._served)
 
     async def serve(self, dist: Distribution) -> None:
+        if dist.lambdas and not self._role_keys:
+            key_id, secret, _token = dist.lambda_settings.credentials
+            self._role_keys = [S3Credentials(key_id, secret)]
         for local in dist.origins_local.values():
             for _, key in _buckets(local):
                 if key not in self._served:
@@ -50,6 +56,9 @@ class LocalBuckets:
         auth = None
         if access is not None:
             keys = [S3Credentials(akid, secret) for akid, secret in access.credentials]
+            keys += [
+                k for k in self._role_keys if k.access_key_id not in {c.access_key_id for c in keys}
+            ]
             auth = S3RequestAuth(keys, access.region, self.now)
         origin = S3DirectoryOrigin(directory, auth=auth)
         try:
