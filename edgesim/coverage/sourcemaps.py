@@ -230,8 +230,8 @@ def summaries_in_sources(
         _add(found, mapped.sources.values())
         if mapped.unmapped:
             notes.append(
-                f"{entry.path}: {mapped.unmapped} probes in generated code without a source, "
-                "not counted"
+                f"{entry.path}: {mapped.unmapped} probe{'s' * (mapped.unmapped != 1)} in "
+                "generated code without a source, not counted"
             )
     notes += [
         f"{e.path}: changed on disk since it was measured (rebuilt?): its source map describes "

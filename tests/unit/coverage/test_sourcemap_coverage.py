@@ -71,7 +71,8 @@ def test_the_report_lists_the_sources_at_their_lines(project: Path) -> None:
         ("handler", line_of("src/b.ts", "export function handler"))
     ]
     for path, glue in GLUE_COUNTERS.items():
-        assert f"{path}: {glue} probes in generated code without a source, not counted" in notes
+        noun = "probe" if glue == 1 else "probes"
+        assert f"{path}: {glue} {noun} in generated code without a source, not counted" in notes
 
 
 def test_a_shared_module_adds_up_across_both_functions(project: Path) -> None:
@@ -169,3 +170,43 @@ def test_each_map_is_decoded_once_in_one_node_process(
     summaries_in_sources(collector)
     summaries_in_sources(collector)
     assert calls == [2]  # both maps in one Node process, and not again
+
+
+# -- in a user's suite: --edgesim-cov-fail-under and --edgesim-cov-no-sourcemaps ---------------
+
+SUITE = """
+from edgesim.testing import load_function, viewer_request
+
+def test_a():
+    assert load_function("dist/a.js").run(viewer_request("/ab")).request is not None
+
+def test_b():
+    assert load_function("dist/b.js").run(viewer_request("/abc")).request is not None
+"""
+
+
+def test_the_pytest_options(pytester: pytest.Pytester) -> None:
+    from tests.unit.coverage.test_pytest_plugin import INI, PLUGIN_ARGS
+
+    pytester.makeini(INI)
+    write_project(pytester.path)
+    pytester.makepyfile(test_suite=SUITE)
+    options = ("--edgesim-cov=dist", "--edgesim-cov-report=term-missing")
+    result = pytester.runpytest(*PLUGIN_ARGS, *options, "--edgesim-cov-fail-under=100")
+    result.assert_outcomes(passed=2)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    skip_if = line_of("src/b.ts", 'if (request.uri === "/skip")')
+    result.stdout.fnmatch_lines(
+        [
+            "src/a.ts * 100%",
+            f"src/b.ts * {skip_if + 1}, {skip_if}:if then",
+            "src/shared/cohort.ts * 100%",
+            "Note: dist/a.js: 3 probes in generated code without a source, not counted",
+            "Note: dist/b.js: 1 probe in generated code without a source, not counted",
+            # (3 + 4 + 3 lines run, 1 + 2 arms taken) of (11 lines, 4 arms): 13/15.
+            "FAIL Required function coverage of 100% not reached. Total coverage: 86.67%",
+        ]
+    )
+    plain = pytester.runpytest(*PLUGIN_ARGS, *options, "--edgesim-cov-no-sourcemaps")
+    plain.stdout.fnmatch_lines(["dist/a.js *", "dist/b.js *"])
+    assert "src/" not in plain.stdout.str()
