@@ -32,6 +32,7 @@ from edgesim.kvs.clock import ClockState
 from edgesim.kvs.replicas import ReplicaSetState
 from edgesim.kvs.store import Change
 from edgesim.runtime.function import BudgetPolicy
+from edgesim.runtime.source import FunctionSource
 
 
 # -- starting a worker -----------------------------------------------------------------------------
@@ -63,6 +64,12 @@ class WorkerConfig:
     loop: str  # "uvloop" or "asyncio"
     listeners: list[Listen] = field(default_factory=list)
     shared_cache: Path | None = None  # the directory of the cache every worker shares
+    # A restarted worker: it applies the commands sent since its snapshot (KVS writes, the
+    # clock, reloads) before it listens, up to a "listen" command.
+    wait_for_listen: bool = False
+    # A restarted worker: each function's code as the control process accepted it (the file
+    # may hold a version it refused since).
+    sources: dict[str, FunctionSource] = field(default_factory=dict)
 
 
 # -- control process → worker (each carries a sequence number the worker acknowledges) ------------
@@ -90,7 +97,7 @@ KvsEvent = StoreAdded | StoreChanged | StoreDeleted
 @dataclass(frozen=True)
 class Command:
     seq: int
-    op: str  # sync | reload_functions | reload_config | invalidate | stats | stop
+    op: str  # sync | reload_functions | reload_config | invalidate | stats | listen | stop
     clock: ClockState | None = None
     kvs: tuple[KvsEvent, ...] = ()
     names: tuple[str, ...] = ()
@@ -101,6 +108,14 @@ class Command:
 # -- worker → control process ---------------------------------------------------------------------
 @dataclass(frozen=True)
 class Ready:
+    index: int
+    pid: int
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A restarted worker loaded its functions and waits for the commands sent meanwhile."""
+
     index: int
     pid: int
 

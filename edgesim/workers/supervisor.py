@@ -29,30 +29,25 @@ from aiohttp import web
 
 from edgesim.app import EdgeServer
 from edgesim.distribution.model import Distribution
-from edgesim.edge.cache import HttpCache
 from edgesim.edge.flow import Flow
 from edgesim.errors import InputError
 from edgesim.kvs.clock import SettableClock
-from edgesim.kvs.replicas import ReplicaSet
-from edgesim.kvs.service import KvsService
-from edgesim.kvs.store import Change, Store
-from edgesim.stores import kvs_service_for
 from edgesim.tls import certificates_for
 from edgesim.workers import worker as worker_main
+from edgesim.workers.caches import WorkersCache, merge_cache_stats
 from edgesim.workers.channel import Channel, ChannelClosed, encode
+from edgesim.workers.leader import LeaderKvs, leader_kvs_for
 from edgesim.workers.messages import (
     Ack,
     Command,
     FlowRebuilder,
     Flows,
-    KvsEvent,
     Listen,
+    Loaded,
     Ready,
-    StoreAdded,
-    StoreChanged,
-    StoreDeleted,
     WorkerConfig,
 )
+from edgesim.workers.restart import RestartPolicy
 from edgesim.workers.shared_cache import SharedCache, create_directory
 
 log = logging.getLogger("edgesim.serve")
@@ -74,59 +69,6 @@ def worker_count(text: str) -> int:
     return count
 
 
-# -- the KVS: the one writer, telling the workers --------------------------------------------------
-class LeaderKvs(KvsService):
-    """The KVS service, noting every store creation, write (with its landing time at each POP)
-    and deletion for the workers' followers."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        self._events: list[KvsEvent] = []
-        self.on_event: Callable[[], None] | None = None
-        super().__init__(**kwargs)
-
-    def __enter__(self) -> LeaderKvs:
-        return self
-
-    def _register(self, store: Store) -> None:
-        super()._register(store)
-        replicas = self._replicas[store.id]
-        replicas.feed = self._recorded
-        self._emit(StoreAdded(store.name, replicas.export_state()))
-
-    def delete_store(self, ref: str, *, if_match: str | None = None) -> None:
-        with self._lock:
-            store_id = self.describe(ref).id
-            super().delete_store(ref, if_match=if_match)
-            self._emit(StoreDeleted(store_id))
-
-    def _recorded(self, replicas: ReplicaSet, change: Change, lands: dict[str, float]) -> None:
-        self._emit(StoreChanged(replicas.store_id, change, lands))
-
-    def _emit(self, event: KvsEvent) -> None:
-        self._events.append(event)
-        if self.on_event is not None:
-            self.on_event()
-
-    def take_events(self) -> tuple[KvsEvent, ...]:
-        with self._lock:
-            events, self._events = tuple(self._events), []
-            return events
-
-    def snapshot(self) -> list[tuple[str, Any]]:
-        """Every store as a follower starts from it (what is pending included); the events
-        noted so far are in it, so they are dropped."""
-        with self._lock:
-            self._events = []
-            return [
-                (info.name, self._replicas[info.id].export_state()) for info in self.list_stores()
-            ]
-
-
-def leader_kvs_for(dist: Distribution, clock: SettableClock) -> LeaderKvs:
-    """As :func:`edgesim.stores.kvs_service_for`, the leader's kind."""
-    return kvs_service_for(dist, clock=clock, kind=LeaderKvs)
-
-
 # -- the workers ---------------------------------------------------------------------------------
 @dataclass
 class WorkerHandle:
@@ -139,6 +81,8 @@ class WorkerHandle:
     stats: dict[str, Any] = field(default_factory=dict)
     reader: asyncio.Task[None] | None = None
     alive: bool = True
+    ready: bool = True  # False while a restarted worker catches up (commands are not awaited)
+    restarts: int = 0  # how many times this worker was started again after dying
 
 
 class Supervisor:
@@ -151,11 +95,13 @@ class Supervisor:
         self._sync_scheduled = False
         self._stopping = False
         self._rebuilder: FlowRebuilder | None = None
+        self._base: WorkerConfig | None = None
+        self.policy = RestartPolicy()
+        self._restarts: set[asyncio.Task[None]] = set()  # referenced until done
 
     # -- start and stop ----------------------------------------------------------------------------
     async def start(self, listeners: list[Listen]) -> None:
         server = self.server
-        context = multiprocessing.get_context("spawn")
         stores = server.kvs.snapshot()
         base = WorkerConfig(
             index=0,
@@ -172,17 +118,9 @@ class Supervisor:
             listeners=listeners,
             shared_cache=server.cache.directory if isinstance(server.cache, SharedCache) else None,
         )
+        self._base = base
         for index in range(self.count):
-            ours, theirs = socket.socketpair()
-            process = context.Process(
-                target=worker_main.main,
-                args=(replace(base, index=index), theirs),
-                name=f"edgesim-worker-{index}",
-                daemon=True,
-            )
-            process.start()
-            theirs.close()
-            self.workers.append(WorkerHandle(index, process, await Channel.open(ours)))
+            self.workers.append(await self._spawn(replace(base, index=index)))
         try:
             await asyncio.wait_for(
                 asyncio.gather(*(self._ready(w) for w in self.workers)), START_TIMEOUT_S
@@ -197,9 +135,22 @@ class Supervisor:
         gc.set_threshold(*worker_main.GC_THRESHOLDS)  # as the workers (see there)
         server.kvs.on_event = self._schedule_sync
 
+    async def _spawn(self, config: WorkerConfig) -> WorkerHandle:
+        ours, theirs = socket.socketpair()
+        process = multiprocessing.get_context("spawn").Process(
+            target=worker_main.main,
+            args=(config, theirs),
+            name=f"edgesim-worker-{config.index}",
+            daemon=True,
+        )
+        process.start()
+        theirs.close()
+        return WorkerHandle(config.index, process, await Channel.open(ours), pid=process.pid or 0)
+
     async def _ready(self, handle: WorkerHandle) -> None:
-        message = await handle.channel.recv()
-        assert isinstance(message, Ready)
+        """Wait for the worker's Ready (acks of the commands it applied before are skipped)."""
+        while not isinstance(message := await handle.channel.recv(), Ready):
+            pass
         handle.pid = message.pid
 
     async def stop(self) -> None:
@@ -207,6 +158,10 @@ class Supervisor:
         exits; one that does not within the timeout is terminated."""
         self._stopping = True
         self.server.kvs.on_event = None
+        for task in list(self._restarts):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         for handle in self.workers:
             if handle.alive:
                 with contextlib.suppress(ChannelClosed):
@@ -250,8 +205,86 @@ class Supervisor:
                 await asyncio.to_thread(handle.process.join, 1.0)
                 self.server.say_error(
                     f"worker {handle.index} (pid {handle.pid}) exited unexpectedly (exit code "
-                    f"{handle.process.exitcode}); the other workers keep serving"
+                    f"{handle.process.exitcode})"
                 )
+                self._schedule_restart(handle)
+
+    # -- restarts ---------------------------------------------------------------------------------
+    def _schedule_restart(self, dead: WorkerHandle) -> None:
+        task = asyncio.get_running_loop().create_task(self._restart(dead))
+        self._restarts.add(task)
+        task.add_done_callback(self._restarts.discard)
+
+    async def _restart(self, dead: WorkerHandle) -> None:
+        """Start worker ``dead.index`` again from the current state (restart.py's policy): the
+        accepted distribution, the clock, a snapshot of the KVS; it applies every command sent
+        after the snapshot before it listens, so it serves what the others serve."""
+        index, restarts = dead.index, dead.restarts
+        while not self._stopping:
+            delay = self.policy.died(index, time.monotonic())
+            if delay is None:
+                others = sum(1 for h in self.workers if h.alive)
+                serving = (
+                    f"{others} other worker{' keeps' if others == 1 else 's keep'} serving"
+                    if others
+                    else "no worker is left to serve viewers: restart serve"
+                )
+                self.server.say_error(
+                    f"worker {index} died {self.policy.deaths(index)} times within "
+                    f"{self.policy.window_s:g} s: not restarting it; {serving}"
+                )
+                return
+            await asyncio.sleep(delay)
+            if self._stopping:
+                return
+            restarts += 1
+            handle = await self._start_again(index, restarts)
+            if handle is not None:
+                self.server.say(f"worker {index} restarted (pid {handle.pid}; restart {restarts})")
+                return
+
+    async def _start_again(self, index: int, restarts: int) -> WorkerHandle | None:
+        server = self.server
+        assert self._base is not None
+        # What is pending for the live workers goes to them now: the snapshot holds it, and
+        # everything written after it reaches the new worker through the commands.
+        self.command("sync")
+        config = replace(
+            self._base,
+            index=index,
+            dist=server.dist,
+            clock=server.settable_clock.state,
+            stores=server.kvs.snapshot(),
+            wait_for_listen=True,
+            sources={
+                name: slot.function.source
+                for name, slot in server.proxy.state.functions.slots.items()
+                if slot.function is not None
+            },
+        )
+        handle = await self._spawn(config)
+        handle.ready, handle.restarts = False, restarts
+        self.workers[index] = handle  # commands reach it from now on, in order
+        try:
+            loaded = await asyncio.wait_for(handle.channel.recv(), START_TIMEOUT_S)
+            assert isinstance(loaded, Loaded)
+            self.command("sync")  # the clock and KVS writes up to now, then listen
+            handle.channel.send(Command(self._next_seq(), "listen"))
+            await asyncio.wait_for(self._ready(handle), START_TIMEOUT_S)
+        except (TimeoutError, ChannelClosed):
+            handle.alive = False
+            if handle.process.is_alive():
+                handle.process.kill()
+            await asyncio.to_thread(handle.process.join, 2.0)
+            await handle.channel.close()
+            server.say_error(
+                f"worker {index} (pid {handle.pid}) did not start again (exit code "
+                f"{handle.process.exitcode})"
+            )
+            return None
+        handle.ready = True
+        handle.reader = asyncio.create_task(self._read(handle))
+        return handle
 
     def _observe(self, message: Flows) -> int:
         """Hand a worker's finished requests to the observers; how many there were."""
@@ -286,11 +319,13 @@ class Supervisor:
         for handle in self.workers:
             if not handle.alive:
                 continue
-            future: asyncio.Future[Any] = loop.create_future()
             try:
                 handle.channel.send_raw(frame)
             except ChannelClosed:
                 continue
+            if not handle.ready:  # catching up: applies it before it listens, not awaited
+                continue
+            future: asyncio.Future[Any] = loop.create_future()
             handle.pending[seq] = future
             futures.append((handle, future))
         return futures
@@ -341,6 +376,8 @@ class Supervisor:
                 "index": h.index,
                 "pid": h.pid,
                 "alive": h.alive,
+                "starting": h.alive and not h.ready,
+                "restarts": h.restarts,
                 "requests": h.flows,
                 "cache_entries": h.stats.get("cache", {}).get("entries"),
                 # How many versions of each function it loaded (1 at start, +1 per reload).
@@ -354,37 +391,6 @@ class Supervisor:
         budgets as each worker has them."""
         rows = [h.stats["cache"] for h in self.workers if h.alive and "cache" in h.stats]
         return merge_cache_stats(rows, pops) if rows else None
-
-
-def merge_cache_stats(rows: list[dict[str, Any]], pops: Sequence[str]) -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    for row in rows:
-        for key, value in row.items():
-            if key == "pops":
-                continue
-            if key.endswith("_limit_bytes"):
-                merged[key] = value  # the same budget in every worker
-            elif isinstance(value, int | float):
-                merged[key] = merged.get(key, 0) + value
-    per_pop: dict[str, dict[str, Any]] = {pop: {} for pop in pops}
-    for row in rows:
-        for pop, usage in row.get("pops", {}).items():
-            target = per_pop.setdefault(pop, {})
-            for key, value in usage.items():
-                target[key] = target.get(key, 0) + value
-    merged["pops"] = dict(sorted(per_pop.items()))
-    return merged
-
-
-class _WorkersCache(HttpCache):
-    """The control process's cache stands for the workers' caches in ``/status`` and
-    ``/metrics`` (it stores nothing itself: no viewer request reaches it)."""
-
-    supervisor: Supervisor | None = None
-
-    def stats(self, pops: Any = ()) -> dict[str, Any]:
-        merged = self.supervisor.cache_stats(list(pops)) if self.supervisor else None
-        return merged if merged is not None else super().stats(pops)
 
 
 # -- the control process's server ------------------------------------------------------------------
@@ -422,7 +428,7 @@ class ControlServer(EdgeServer):
                 disk_limit_bytes=dist.cache.disk_limit_bytes,
             )
         else:
-            workers_cache = _WorkersCache(
+            workers_cache = WorkersCache(
                 clock=self.clock.monotonic,
                 memory_limit_bytes=dist.cache.memory_limit_bytes,
                 disk_limit_bytes=dist.cache.disk_limit_bytes,
@@ -586,4 +592,4 @@ class ControlServer(EdgeServer):
         task.add_done_callback(self._reload_tasks.discard)
 
 
-__all__ = ["ControlServer", "LeaderKvs", "Supervisor", "worker_count"]
+__all__ = ["ControlServer", "LeaderKvs", "Supervisor", "merge_cache_stats", "worker_count"]

@@ -13,13 +13,15 @@ import signal
 import socket
 import ssl
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any, cast
 
 from aiohttp import web
 
 from edgesim.distribution.model import Distribution
+from edgesim.edge import functions as edge_functions
 from edgesim.edge import listener
 from edgesim.edge.cache import HttpCache
 from edgesim.edge.flow import Flow
@@ -29,9 +31,19 @@ from edgesim.edge.proxy import EdgeProxy, EdgeState
 from edgesim.edge.stages.functions import record_runs
 from edgesim.kvs.clock import ClockState, SettableClock
 from edgesim.kvs.service import KvsService
+from edgesim.runtime.source import FunctionSource
 from edgesim.workers.channel import Channel, ChannelClosed
 from edgesim.workers.follower import FollowerKvs
-from edgesim.workers.messages import Ack, Command, Flows, Listen, Ready, WorkerConfig, encode_flows
+from edgesim.workers.messages import (
+    Ack,
+    Command,
+    Flows,
+    Listen,
+    Loaded,
+    Ready,
+    WorkerConfig,
+    encode_flows,
+)
 from edgesim.workers.messages import record_of as flow_record
 from edgesim.workers.shared_cache import SharedCache
 
@@ -141,8 +153,9 @@ class Worker:
         self.origins = OriginClient()
         self.forwarder = FlowForwarder(channel, config.body_limit)
         functions = self._registry(dist)
-        for error in functions.load_all():  # the control process printed it already
-            log.debug("worker %d: %s", config.index, error)
+        with _accepted_sources(config.sources):
+            for error in functions.load_all():  # the control process printed it already
+                log.debug("worker %d: %s", config.index, error)
         self.proxy = EdgeProxy(
             EdgeState(dist, functions),
             cache=self.cache,
@@ -227,6 +240,29 @@ class Worker:
         return stats
 
 
+@contextlib.contextmanager
+def _accepted_sources(sources: dict[str, FunctionSource]) -> Iterator[None]:
+    """While a restarted worker loads its functions: each file reads as the version the control
+    process serves (a later edit it refused stays unread), through the registry's own loading
+    (the same checks, the same file names in errors and coverage)."""
+    if not sources:
+        yield
+        return
+    by_file = {source.filename: source for source in sources.values()}
+    namespace = vars(edge_functions)  # where FunctionRegistry.reload finds read_function
+    read = namespace["read_function"]
+
+    def accepted(path: str | Path) -> FunctionSource:
+        found = by_file.get(str(path))
+        return found if found is not None else cast(FunctionSource, read(path))
+
+    namespace["read_function"] = accepted
+    try:
+        yield
+    finally:
+        namespace["read_function"] = read
+
+
 def _listening_socket(spec: Listen) -> socket.socket:
     if spec.sock is not None:
         return spec.sock
@@ -257,6 +293,8 @@ async def _serve(config: WorkerConfig, sock: socket.socket) -> None:
     channel = await Channel.open(sock)
     worker = Worker(config, channel)
     try:
+        if config.wait_for_listen and not await _catch_up(worker, channel):
+            return
         await worker.start()
         # As serve does once it is up (serve_cli.settle_heap): the start-up heap out of the
         # cyclic collector's view, which would otherwise rescan it under load.
@@ -268,13 +306,7 @@ async def _serve(config: WorkerConfig, sock: socket.socket) -> None:
             command: Command = await channel.recv()
             if command.op == "stop":
                 break
-            try:
-                result = worker.handle(command)
-            except Exception as exc:  # report it, keep serving
-                log.exception("worker %d: %s failed", config.index, command.op)
-                result = {"error": f"{type(exc).__name__}: {exc}"}
-            worker.forwarder.flush()  # requests served before the command are counted first
-            channel.send(Ack(command.seq, result))
+            _apply(worker, channel, command)
     except ChannelClosed:
         pass  # the control process went away: stop
     finally:
@@ -282,6 +314,30 @@ async def _serve(config: WorkerConfig, sock: socket.socket) -> None:
         with contextlib.suppress(ChannelClosed):
             await channel.drain()
         await channel.close()
+
+
+async def _catch_up(worker: Worker, channel: Channel) -> bool:
+    """A restarted worker, before it listens: apply what the control process sent since the
+    snapshot it started from (KVS writes, the clock, reloads), up to "listen". False: told to
+    stop instead."""
+    channel.send(Loaded(worker.config.index, os.getpid()))
+    while True:
+        command: Command = await channel.recv()
+        if command.op == "stop":
+            return False
+        _apply(worker, channel, command)
+        if command.op == "listen":
+            return True
+
+
+def _apply(worker: Worker, channel: Channel, command: Command) -> None:
+    try:
+        result = worker.handle(command)
+    except Exception as exc:  # report it, keep serving
+        log.exception("worker %d: %s failed", worker.config.index, command.op)
+        result = {"error": f"{type(exc).__name__}: {exc}"}
+    worker.forwarder.flush()  # requests served before the command are counted first
+    channel.send(Ack(command.seq, result))
 
 
 def main(config: WorkerConfig, sock: socket.socket) -> None:
