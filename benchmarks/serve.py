@@ -542,11 +542,43 @@ def start_workers(
         seen = response.getheader("X-Origin-Path") or ""
         return None if seen.startswith("/plain/shop/") else f"origin saw {seen!r}"
 
+    hits = f"edgesim serve --workers {workers}, cache hit"
+    if names[0] in missing:
+        missing[hits] = missing[names[0]]
+    else:  # each worker has its own cache: fill every one (fresh connections spread over them)
+        for _ in range(8 * workers):
+            get(edge + "/cached" + TARGET)
     return [
         Target(names[0], edge + "/plain" + TARGET, proc, plain, goals="workers:plain",
                optional=True),
         Target(names[1], edge + TARGET, proc, ab_routed, goals="workers:ab", optional=True),
+        Target(hits, edge + "/cached" + TARGET, proc, cache_hit, optional=True),
+        start_shared_cache(workers, site, folder, servers, missing),
     ]  # fmt: skip
+
+
+def start_shared_cache(
+    workers: int, site: Path, folder: Path, servers: list[Server], missing: dict[str, str]
+) -> Target:
+    """The cache hit row on a third serve, ``--workers N --shared-cache``: what one cache for
+    all workers (an SQLite lookup per cacheable request, docs/workers.md) costs next to the
+    workers' own caches. Only cacheable requests use the cache, so it is the only row that
+    differs."""
+    copy = folder / "site-shared-cache"
+    shutil.copytree(site, copy)
+    argv = [sys.executable, "-m", "edgesim", "serve", "--config", str(copy / "edgesim.toml")]
+    argv += ["--no-https", "--workers", str(workers), "--shared-cache"]
+    proc = Server(f"edgesim serve --workers {workers} --shared-cache", argv,
+                  folder / "serve-shared-cache.log", cwd=HERE.parent)  # fmt: skip
+    servers.append(proc)
+    name = f"edgesim serve --workers {workers} --shared-cache, cache hit"
+    try:
+        edge = proc.wait_for(r"viewers: (http://\S+)").group(1)
+    except RuntimeError as exc:
+        lines = [line for line in str(exc).splitlines()[1:] if line.strip()]
+        missing[name] = f"did not start: {lines[-1] if lines else 'no output'}"
+        edge = ""
+    return Target(name, edge + "/cached" + TARGET, proc, cache_hit, optional=True)
 
 
 def check_and_warm(setup: Setup, s: Settings) -> bool:
