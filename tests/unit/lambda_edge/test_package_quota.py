@@ -1,12 +1,19 @@
-"""The package-size check at start-up: it stops deflating once a package is over the quota, and
-a dangling symlink (as node_modules/.bin can hold) is skipped as zip tools skip it."""
+"""The package-size check at start-up: it deflates nothing when the raw sizes already fit, stops
+once a package is over the quota, and skips a dangling symlink (as node_modules/.bin can hold)
+as zip tools skip it."""
 
 from __future__ import annotations
 
 import os
+import random
+import tempfile
 from pathlib import Path
 
-from edgesim.lambda_edge import package
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from edgesim.lambda_edge import limits, package
 
 
 def test_counting_stops_once_over_the_quota(tmp_path: Path) -> None:
@@ -31,3 +38,31 @@ def test_a_dangling_symlink_is_skipped(tmp_path: Path) -> None:
     (linked / "node_modules" / ".bin").mkdir(parents=True)
     (linked / "node_modules" / ".bin" / "tool").symlink_to("../gone/cli.js")
     assert package.compressed_size(linked) == package.compressed_size(alone)
+
+
+FILES = st.lists(
+    st.tuples(
+        st.integers(0, 4_000),  # size
+        st.integers(0, 2**32),  # seed of incompressible content
+        st.booleans(),  # incompressible, or a repeated pattern
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(max_examples=60)
+@given(files=FILES, cap=st.integers(100, 16_000))
+def test_the_size_shortcut_never_changes_the_verdict(
+    files: list[tuple[int, int, bool]], cap: int
+) -> None:
+    """check_package skips deflating when the files' raw sizes already fit: its verdict must
+    still be the estimate's (compressed_size <= quota)."""
+    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as mp:
+        mp.setitem(limits.MAX_PACKAGE_BYTES, "viewer", cap)
+        root = Path(tmp)
+        for index, (size, seed, random_bytes) in enumerate(files):
+            data = random.Random(seed).randbytes(size) if random_bytes else b"ab" * (size // 2)
+            (root / f"f{index}.js").write_bytes(data)
+        fits = package.compressed_size(root) <= cap
+        assert (package.check_package(root, "viewer-request") is None) == fits
