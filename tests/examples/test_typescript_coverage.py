@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections import OrderedDict
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -120,3 +121,46 @@ def test_lcov_cobertura_and_fail_under_use_the_sources(
     plain = formats.term(summaries_in_sources(measured, sourcemaps=False)[0])
     assert "dist/router.js" in plain
     assert ".ts" not in plain
+
+
+async def test_under_serve_the_report_reuses_the_builds_decoding(
+    built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """serve builds, loads and measures; the report then needs no Node process of its own:
+    the build step decoded each map already (same contents, decoded once per process)."""
+    import aiohttp
+
+    from edgesim.app import EdgeServer
+    from edgesim.build import sourcemap
+    from edgesim.distribution.config import load_config
+
+    monkeypatch.setattr(sourcemap, "_DECODED", OrderedDict())  # nothing decoded before serve
+    monkeypatch.chdir(built)
+    config = built / "edgesim-cov.toml"
+    text = (EXAMPLE / "edgesim.toml").read_text().replace("3000", "9")
+    config.write_text(
+        "[server]\nport = 0\nadmin_port = 0\nhttps = false\nephemeral = true\n" + text
+    )
+    collector = coverage.start()
+    try:
+        server = EdgeServer(load_config(config))
+        await server.start()
+        try:
+            async with aiohttp.ClientSession() as session:
+                url = f"http://127.0.0.1:{server.viewer_port}/"
+                headers = {"Accept-Language": "de"}
+                async with session.get(url, headers=headers, allow_redirects=False) as answer:
+                    assert answer.headers["Location"] == "/de/"
+        finally:
+            await server.stop()
+    finally:
+        coverage.stop()
+
+    def no_decoding(requests: object) -> list[list[list[object]]]:
+        raise AssertionError(f"decoded again at report time: {requests!r:.80}")
+
+    monkeypatch.setattr(sourcemap, "decode_many", no_decoding)
+    files = _files(collector)
+    assert sorted(files) == SOURCES  # both functions loaded; only router ran
+    assert files["src/router.ts"].lines[line_of(built, "src/router.ts", "const language")] == 1
+    assert files["src/security.ts"].covered == 0
