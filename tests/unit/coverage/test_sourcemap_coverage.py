@@ -210,3 +210,50 @@ def test_the_pytest_options(pytester: pytest.Pytester) -> None:
     plain = pytester.runpytest(*PLUGIN_ARGS, *options, "--edgesim-cov-no-sourcemaps")
     plain.stdout.fnmatch_lines(["dist/a.js *", "dist/b.js *"])
     assert "src/" not in plain.stdout.str()
+
+
+def test_edgesim_test_coverage_in_the_sources_or_not(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from edgesim.cli import main
+
+    (project / "event.json").write_text(json.dumps(viewer_request("/skip")))
+    command = ["test", "dist/b.js", "--event", "event.json", "--coverage"]
+    assert main(command) == 0
+    rows = [line.split()[0] for line in capsys.readouterr().err.splitlines()]
+    assert "src/b.ts" in rows
+    assert "src/shared/cohort.ts" in rows  # loaded, never called: 0%
+    assert main([*command, "--coverage-no-sourcemaps"]) == 0
+    rows = [line.split()[0] for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert "dist/b.js" in rows
+    assert not [row for row in rows if row.startswith("src/")]
+
+
+@pytest.mark.parametrize(("setting", "shown"), [(None, "src/b.ts"), ("1", "dist/b.js")])
+def test_serve_reports_follow_edgesim_coverage_no_sourcemaps(
+    project: Path, monkeypatch: pytest.MonkeyPatch, setting: str | None, shown: str
+) -> None:
+    import atexit
+    import io
+
+    from edgesim import coverage
+    from edgesim.coverage.reports import record_until_exit
+    from edgesim.testing import load_function
+
+    if setting is None:
+        monkeypatch.delenv("EDGESIM_COVERAGE_NO_SOURCEMAPS", raising=False)
+    else:
+        monkeypatch.setenv("EDGESIM_COVERAGE_NO_SOURCEMAPS", setting)
+    at_exit: list[object] = []
+    monkeypatch.setattr(atexit, "register", at_exit.append)
+    out = io.StringIO()
+    record_until_exit(["term"], out=out)
+    try:
+        load_function("dist/b.js").run(viewer_request("/abc"))
+    finally:
+        coverage.stop()
+    (write,) = at_exit
+    write()  # type: ignore[operator]
+    assert shown in [line.split()[0] for line in out.getvalue().splitlines() if line.strip()]
