@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,7 @@ def test_a_broken_map_is_an_error_naming_it(tmp_path: Path) -> None:
 def test_without_node_the_error_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     built = _built(tmp_path, "var x;\n")
     write_map(built, [(0, 0, 0, 0, 0)], ["a.ts"])
+    monkeypatch.setattr(sourcemap, "_DECODED", OrderedDict())  # decoded by an earlier test?
     monkeypatch.setattr(sourcemap, "node_executable", lambda: None)
     with pytest.raises(SourceMapError, match=r"needs Node\.js"):
         load_source_map(built)
@@ -124,3 +126,60 @@ def test_every_segment_maps_to_its_original(
             oline + 1,
             ocol + 1,
         )
+
+
+def test_maps_are_decoded_together_once_and_again_when_a_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sourcemap, "_DECODED", OrderedDict())
+    calls: list[int] = []
+    decode = sourcemap.decode_many
+
+    def counted(requests: list[tuple[dict[str, object], str]]) -> list[list[list[object]]]:
+        calls.append(len(requests))
+        return decode(requests)
+
+    monkeypatch.setattr(sourcemap, "decode_many", counted)
+    one = _built(tmp_path, "var a = 1;\n", "dist/one.js")
+    two = _built(tmp_path, "var b = 2;\n", "dist/two.js")
+    plain = _built(tmp_path, "var c = 3;\n", "dist/plain.js")
+    write_map(one, [(0, 4, 0, 2, 6)], ["../src/one.ts"])
+    write_map(two, [(0, 4, 0, 7, 2)], ["../src/two.ts"], inline=True)
+    maps = sourcemap.load_source_maps([one, two, plain], base_dir=tmp_path)
+    assert calls == [2]  # one Node process for both maps; the file without a map needs none
+    assert maps[plain] is None
+    assert str(maps[one].original(1, 5)) == "src/one.ts:3:7"  # type: ignore[union-attr]
+    assert str(maps[two].original(1, 5)) == "src/two.ts:8:3"  # type: ignore[union-attr]
+    assert load_source_map(one, base_dir=tmp_path) is not None
+    assert calls == [2]  # asked again (the build step, then a report): not decoded again
+    write_map(one, [(0, 4, 0, 4, 0)], ["../src/one.ts"])  # rebuilt: another map
+    assert str(load_source_map(one, base_dir=tmp_path).original(1, 5)) == "src/one.ts:5:1"  # type: ignore[union-attr]
+    assert calls == [2, 1]
+
+
+def test_one_unreadable_map_does_not_cost_the_others_theirs(tmp_path: Path) -> None:
+    good = _built(tmp_path, "var a = 1;\n", "dist/good.js")
+    write_map(good, [(0, 0, 0, 0, 0)], ["../src/good.ts"])
+    bad = _built(tmp_path, "var b;\n//# sourceMappingURL=bad.js.map\n", "dist/bad.js")
+    bad.with_name("bad.js.map").write_text('{"version": 3, "sources": []}')
+    maps = sourcemap.load_source_maps([good, bad], base_dir=tmp_path)
+    assert isinstance(maps[bad], SourceMapError)
+    assert "bad.js.map: not a source map (no mappings)" in str(maps[bad])
+    assert str(maps[good].original(1, 1)) == "src/good.ts:1:1"  # type: ignore[union-attr]
+
+
+def test_a_source_without_embedded_text_is_read_where_the_source_root_puts_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built = _built(tmp_path, "var a = 1;\n", "project/dist/fn.js")
+    (tmp_path / "project/lib").mkdir()
+    (tmp_path / "project/lib/fn.ts").write_text("const a = 1;\n")
+    payload = write_map(built, [(0, 0, 0, 0, 0)], ["fn.ts"])
+    payload["sourceRoot"] = "../lib/"
+    built.with_name("fn.js.map").write_text(json.dumps(payload))
+    monkeypatch.chdir(tmp_path)  # elsewhere than the sources are shown relative to
+    source_map = load_source_map(built, base_dir=tmp_path / "project")
+    assert source_map is not None
+    assert source_map.sources == ["lib/fn.ts"]
+    assert source_map.source_text("lib/fn.ts") == "const a = 1;\n"
+    assert source_map.source_text("lib/other.ts") is None
