@@ -23,10 +23,12 @@ needs no other process to answer.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import shutil
 import sqlite3
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,8 +105,8 @@ END;
 """
 
 _COLUMNS = "key, path, pop, status, headers, stored_at, ttl, swr, sie, size, body, spill"
-# The next place in the least-recently-used order (the index makes MAX a lookup).
-_NEXT_USED = "(SELECT COALESCE(MAX(used), 0) + 1 FROM entries)"
+# A hit's use reaches the shared LRU order this late at most (see SharedCache.lookup).
+TOUCH_DELAY_S = 0.05
 
 
 @dataclass(slots=True)
@@ -169,14 +171,55 @@ class SharedCache(HttpCache):
         self._db.execute("PRAGMA synchronous = OFF")
         if owner:
             self._db.executescript(_SCHEMA)
+        self._touched: dict[str, int] = {}  # key -> its last use here, not yet written
+        self._flush_timer: asyncio.TimerHandle | None = None
+        self._last_used = 0
 
     # --- reading ---------------------------------------------------------------------------
 
     def lookup(self, key: str) -> CachedObject | None:
-        row = self._db.execute(
-            f"UPDATE entries SET used = {_NEXT_USED} WHERE key = ? RETURNING {_COLUMNS}", (key,)
-        ).fetchone()
-        return None if row is None else self._object(row)
+        """The entry, read without SQLite's write lock. Its use joins the shared LRU order
+        within TOUCH_DELAY_S, with the time it happened (and before this process's next write,
+        so its own evictions always see it): writing it on every hit cost four times the read
+        (about 43 µs against 10 µs) and made the workers queue for the lock."""
+        row = self._db.execute(f"SELECT {_COLUMNS} FROM entries WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        self._touched[key] = self._now_used()
+        if self._flush_timer is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # no event loop (a script, a test): at once
+                self.flush()
+            else:
+                self._flush_timer = loop.call_later(TOUCH_DELAY_S, self.flush)
+        return self._object(row)
+
+    def _now_used(self) -> int:
+        """A place in the LRU order: the system's monotonic clock (the same in every process),
+        strictly increasing within this one."""
+        used = max(time.monotonic_ns(), self._last_used + 1)
+        self._last_used = used
+        return used
+
+    def flush(self) -> None:
+        """Write this process's pending uses to the shared LRU order."""
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
+            self._flush_timer = None
+        if self._touched:
+            with self._transaction():
+                pass  # _transaction writes them
+
+    def _write_touches(self) -> None:
+        if self._touched:
+            touched, self._touched = self._touched, {}
+            # max(): an older use never moves an entry back (another process may have used it
+            # since, or replaced it with a new entry).
+            self._db.executemany(
+                "UPDATE entries SET used = max(used, ?) WHERE key = ?",
+                [(used, key) for key, used in touched.items()],
+            )
 
     def _object(self, row: tuple[Any, ...], *, open_body: bool = True) -> SharedObject | None:
         key, path, pop, status, headers, stored_at, ttl, swr, sie, size, body, spill = row
@@ -202,6 +245,7 @@ class SharedCache(HttpCache):
         return obj
 
     def objects(self) -> list[CachedObject]:
+        self.flush()
         rows = self._db.execute(
             f"SELECT {_COLUMNS.replace('body', 'NULL')} FROM entries ORDER BY used"
         ).fetchall()
@@ -260,6 +304,7 @@ class SharedCache(HttpCache):
         removed: list[str] = []
         self._db.execute("BEGIN IMMEDIATE")
         try:
+            self._write_touches()
             yield removed
         except BaseException:
             self._db.execute("ROLLBACK")
@@ -281,12 +326,12 @@ class SharedCache(HttpCache):
             self._delete("key = ?", (key,), removed)
             self._db.execute(
                 f"INSERT INTO entries ({_COLUMNS}, cost, used) "
-                f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {_NEXT_USED})",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     key, obj.path, obj.pop, obj.status, orjson.dumps(obj.headers),
                     obj.stored_at, obj.ttl, obj.stale_while_revalidate, obj.stale_if_error,
                     obj.size, None if obj.spilled else (obj.body or b""), spill,
-                    obj.memory_cost,
+                    obj.memory_cost, self._now_used(),
                 ),
             )  # fmt: skip
             self._evict_in(removed)
@@ -297,11 +342,11 @@ class SharedCache(HttpCache):
     ) -> CachedObject | None:
         with self._transaction() as removed:
             row = self._db.execute(
-                f"UPDATE entries SET stored_at = ?, ttl = ?, swr = ?, sie = ?, used = {_NEXT_USED}"
+                "UPDATE entries SET stored_at = ?, ttl = ?, swr = ?, sie = ?, used = ?"
                 f" WHERE key = ? RETURNING {_COLUMNS}",
                 (
                     self.clock(), decision.ttl, decision.stale_while_revalidate,
-                    decision.stale_if_error, key,
+                    decision.stale_if_error, self._now_used(), key,
                 ),
             ).fetchone()  # fmt: skip
             if row is None:
@@ -391,6 +436,7 @@ class SharedCache(HttpCache):
         for writer in list(self._writers):
             writer.abort()
         with contextlib.suppress(sqlite3.Error):
+            self.flush()
             self._db.close()
         if self.owner:
             shutil.rmtree(self.directory, ignore_errors=True)

@@ -6,6 +6,7 @@ see each other's entries, LRU order, budgets, invalidations and counts, once."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edgesim.edge.cache import HttpCache
-from edgesim.workers.shared_cache import SharedCache, create_directory
+from edgesim.workers.shared_cache import TOUCH_DELAY_S, SharedCache, create_directory
 from tests.unit.edge.test_cache import (  # noqa: F401 (collected again, on a SharedCache)
     Clock,
     decision,
@@ -231,3 +232,26 @@ def test_two_processes_behave_as_one_cache(ops: list[tuple[str, int, str, int]])
         worker.close()
         owner.close()
         reference.close()
+
+
+def test_in_serve_a_hit_joins_the_shared_lru_order_within_the_touch_delay(
+    pair: tuple[SharedCache, SharedCache],
+) -> None:
+    """In an event loop (a worker), a hit's use is written at most TOUCH_DELAY_S later, and
+    before the same process's next write: its own evictions always see it."""
+    a, b = pair
+
+    async def scenario() -> None:
+        for name in "abcdefghij":  # the 1,000-byte budget, full
+            put(a, f"/{name}", b"x" * 100)
+        assert b.lookup("/a") is not None
+        put(b, "/k", b"x" * 100)  # b's own use of /a counts in b's eviction: /b goes
+        assert "/b" not in a
+        assert "/a" in a
+        assert b.lookup("/c") is not None
+        await asyncio.sleep(TOUCH_DELAY_S * 2)  # written by b's timer
+        put(a, "/l", b"x" * 100)  # a's eviction sees b's use of /c: /d goes
+        assert "/d" not in a
+        assert "/c" in a
+
+    asyncio.run(scenario())
