@@ -290,6 +290,7 @@ class EdgeServer:
             )
         failed_lambdas = await self.lambdas.check()
         if failed_lambdas:
+            await self.lambdas.close()
             raise InputError(
                 "not serving: these Lambda@Edge functions do not load (CloudFront would not "
                 "accept the association):\n" + "\n".join(failed_lambdas)

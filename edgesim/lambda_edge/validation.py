@@ -134,7 +134,9 @@ def _check_request(
     if "origin" in original or "origin" in req:
         if event_type != limits.ORIGIN_REQUEST and req.get("origin") != original.get("origin"):
             raise Violation("origin", "request.origin: only an origin request function sets it")
-        if event_type == limits.ORIGIN_REQUEST:
+        if event_type == limits.ORIGIN_REQUEST and req.get("origin") != original.get("origin"):
+            # CloudFront's own origin is not checked again: locally it is often a loopback
+            # address, which a function could not set (an IP address is refused).
             _check_origin(req.get("origin"), req["headers"])
     if "body" in req:
         _check_request_body(event_type, original.get("body"), req, out)
