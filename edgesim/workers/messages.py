@@ -70,6 +70,9 @@ class WorkerConfig:
     # A restarted worker: each function's code as the control process accepted it (the file
     # may hold a version it refused since).
     sources: dict[str, FunctionSource] = field(default_factory=dict)
+    # EDGESIM_COVERAGE in the control process: the collector's ``include`` (None: off). The
+    # worker records the same way and sends its counts when it stops (CoverageData).
+    coverage: tuple[str, ...] | None = None
 
 
 # -- control process → worker (each carries a sequence number the worker acknowledges) ------------
@@ -124,6 +127,14 @@ class Loaded:
 class Ack:
     seq: int
     result: Any = None
+
+
+@dataclass(frozen=True)
+class CoverageData:
+    """A stopping worker's function coverage (``Collector.to_dict``), for the control
+    process's collector to merge before it writes the reports."""
+
+    data: dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from typing import Any
 
 from aiohttp import web
 
+from edgesim import coverage
 from edgesim.app import EdgeServer
 from edgesim.distribution.model import Distribution
 from edgesim.edge.flow import Flow
@@ -40,6 +41,7 @@ from edgesim.workers.leader import LeaderKvs, leader_kvs_for
 from edgesim.workers.messages import (
     Ack,
     Command,
+    CoverageData,
     FlowRebuilder,
     Flows,
     Listen,
@@ -67,6 +69,12 @@ def worker_count(text: str) -> int:
     if count < 1:
         raise InputError(f"--workers {text}: expected a number of processes (1 or more) or auto")
     return count
+
+
+def _coverage_include() -> tuple[str, ...] | None:
+    """EDGESIM_COVERAGE's collector in this process, as the workers start theirs (None: off)."""
+    collector = coverage.current()
+    return None if collector is None else tuple(str(p) for p in collector.include)
 
 
 # -- the workers ---------------------------------------------------------------------------------
@@ -116,6 +124,7 @@ class Supervisor:
             https_port=server.https_port,
             loop=self.loop_name,
             listeners=listeners,
+            coverage=_coverage_include(),
             shared_cache=server.cache.directory if isinstance(server.cache, SharedCache) else None,
         )
         self._base = base
@@ -188,6 +197,10 @@ class Supervisor:
                 message = await handle.channel.recv()
                 if isinstance(message, Flows):
                     handle.flows += self._observe(message)
+                elif isinstance(message, CoverageData):
+                    collector = coverage.current()
+                    if collector is not None:  # the reports are written when serve exits
+                        collector.merge(message.data)
                 elif isinstance(message, Ack):
                     future = handle.pending.pop(message.seq, None)
                     if future is not None and not future.done():

@@ -20,6 +20,7 @@ from typing import Any, cast
 
 from aiohttp import web
 
+from edgesim import coverage
 from edgesim.distribution.model import Distribution
 from edgesim.edge import functions as edge_functions
 from edgesim.edge import listener
@@ -37,6 +38,7 @@ from edgesim.workers.follower import FollowerKvs
 from edgesim.workers.messages import (
     Ack,
     Command,
+    CoverageData,
     Flows,
     Listen,
     Loaded,
@@ -311,9 +313,24 @@ async def _serve(config: WorkerConfig, sock: socket.socket) -> None:
         pass  # the control process went away: stop
     finally:
         await worker.stop()
+        _send_coverage(channel)
         with contextlib.suppress(ChannelClosed):
             await channel.drain()
         await channel.close()
+
+
+def _send_coverage(channel: Channel) -> None:
+    """The function coverage this worker recorded, to the control process (which writes the
+    reports): sent once, when the worker stops (a worker killed takes its counts with it)."""
+    collector = coverage.current()
+    if collector is None:
+        return
+    try:
+        channel.send(CoverageData(collector.to_dict()))
+    except ChannelClosed:
+        pass
+    except Exception:  # never stop a worker's exit over its coverage
+        log.exception("the function coverage could not be sent to the control process")
 
 
 async def _catch_up(worker: Worker, channel: Channel) -> bool:
@@ -352,5 +369,7 @@ def main(config: WorkerConfig, sock: socket.socket) -> None:
 
         factory = uvloop.new_event_loop
     logging.basicConfig(stream=sys.stderr, format=f"edgesim: worker {config.index}: %(message)s")
+    if config.coverage is not None:  # before any function loads: every one is measured
+        coverage.start(config.coverage)
     with asyncio.Runner(loop_factory=factory) as runner:
         runner.run(_serve(config, sock))
