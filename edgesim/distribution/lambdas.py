@@ -108,15 +108,8 @@ def read_lambdas(
             file=file or Path(),
             handler=_handler(t),
             runtime=_runtime(t),
-            timeout_s=t.number(
-                "timeout_s", limits.DEFAULT_TIMEOUT_S, above=0, hi=limits.MAX_LAMBDA_TIMEOUT_S
-            ),
-            memory_mb=t.integer(
-                "memory_mb",
-                limits.DEFAULT_MEMORY_MB,
-                lo=limits.MIN_MEMORY_MB,
-                hi=limits.MAX_MEMORY_MB["origin"],
-            ),
+            timeout_s=_timeout(t),
+            memory_mb=_memory(t),
         )
         declared.where[name] = t.where
         if measurable:
@@ -143,6 +136,33 @@ def _file(ctx: Context, t: Table) -> tuple[Path | None, bool]:
         t.error("file", f"cannot unpack {path}: {exc.strerror or exc}")
         return path, False
     return path, True
+
+
+def _timeout(t: Table) -> float:
+    timeout = t.number("timeout_s", limits.DEFAULT_TIMEOUT_S, above=0)
+    if timeout > limits.MAX_LAMBDA_TIMEOUT_S:
+        t.error(
+            "timeout_s",
+            f"{timeout:g} s is over Lambda's maximum of {limits.MAX_LAMBDA_TIMEOUT_S} s; "
+            f"Lambda@Edge allows {limits.MAX_TIMEOUT_S['origin']} s on origin events and "
+            f"{limits.MAX_TIMEOUT_S['viewer']} s on viewer events (Quotas on Lambda@Edge)",
+        )
+        return limits.DEFAULT_TIMEOUT_S
+    return timeout
+
+
+def _memory(t: Table) -> int:
+    memory = t.integer("memory_mb", limits.DEFAULT_MEMORY_MB)
+    low, high = limits.MIN_MEMORY_MB, limits.MAX_MEMORY_MB["origin"]
+    if not low <= memory <= high:
+        t.error(
+            "memory_mb",
+            f"{memory} MB is out of range: Lambda allows {low} to {high:,} MB, the most origin "
+            f"events allow; viewer events allow {limits.MAX_MEMORY_MB['viewer']} MB (Quotas on "
+            "Lambda@Edge)",
+        )
+        return limits.DEFAULT_MEMORY_MB
+    return memory
 
 
 def _handler(t: Table) -> str | None:

@@ -347,18 +347,27 @@ CASES = named_cases(
         (
             "timeout-over-lambda",
             doc(lam("a", "auth.js", "timeout_s = 901")),
-            "edgesim.toml: lambdas[0].timeout_s: 901 is out of range (allowed: more than 0, at "
-            "most 900)",
+            "edgesim.toml: lambdas[0].timeout_s: 901 s is over Lambda's maximum of 900 s; "
+            "Lambda@Edge allows 30 s on origin events and 5 s on viewer events (Quotas on "
+            "Lambda@Edge)",
+        ),
+        (
+            "timeout-not-positive",
+            doc(lam("a", "auth.js", "timeout_s = 0")),
+            "edgesim.toml: lambdas[0].timeout_s: 0 is out of range (must be more than 0)",
         ),
         (
             "memory-under-lambda",
             doc(lam("a", "auth.js", "memory_mb = 64")),
-            "edgesim.toml: lambdas[0].memory_mb: 64 is out of range (allowed: 128 to 10240)",
+            "edgesim.toml: lambdas[0].memory_mb: 64 MB is out of range: Lambda allows 128 to "
+            "10,240 MB, the most origin events allow; viewer events allow 128 MB (Quotas on "
+            "Lambda@Edge)",
         ),
         (
             "memory-over-origin-quota",
             doc(lam("a", "auth.js", "memory_mb = 10241")),
-            "edgesim.toml: lambdas[0].memory_mb: 10241 is out of range (allowed: 128 to 10240)",
+            "edgesim.toml: lambdas[0].memory_mb: 10241 MB is out of range: Lambda allows 128 to "
+            "10,240 MB",
         ),
         (
             "unknown-lambda-key",
