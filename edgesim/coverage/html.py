@@ -58,10 +58,10 @@ def file_page(s: FileSummary) -> str:
         untaken.setdefault(branch.line, []).append(f"{branch.kind} {arm.label}")
     hits = {f.line: f for f in s.functions}
     rows = []
-    shown_lines = s.text.split("\n")
-    known = [*s.lines, *hits, 1]
-    if not s.text:  # a source its map neither embeds nor finds on disk: the counts alone
-        shown_lines = [""] * max(known)
+    # A source its map neither embeds nor finds on disk (or a map pointing past its end):
+    # the counts by line number alone.
+    shown_lines = s.text.split("\n") if s.text else []
+    shown_lines += [""] * (max([*s.lines, *hits, 1]) - len(shown_lines))
     for number, text in enumerate(shown_lines, start=1):
         count = s.lines.get(number)
         css = ""

@@ -257,3 +257,14 @@ def test_serve_reports_follow_edgesim_coverage_no_sourcemaps(
     (write,) = at_exit
     write()  # type: ignore[operator]
     assert shown in [line.split()[0] for line in out.getvalue().splitlines() if line.strip()]
+
+
+def test_a_source_whose_text_is_nowhere_shows_its_counts_by_line(project: Path) -> None:
+    collector = exercised()
+    (project / "src" / "b.ts").unlink()  # b.js's map does not embed it either
+    b = _by_path(summaries_in_sources(collector)[0])["src/b.ts"]
+    assert b.text == ""
+    page = html.file_page(b)
+    assert "The source's text is not available" in page
+    last = max(b.lines)
+    assert f'<td class="n">{last}</td><td class="c">{b.lines[last]}</td>' in page
