@@ -40,4 +40,8 @@ class WorkersCache(HttpCache):
 
     def stats(self, pops: Any = ()) -> dict[str, Any]:
         merged = self.supervisor.cache_stats(list(pops)) if self.supervisor else None
-        return merged if merged is not None else super().stats(pops)
+        stats = merged if merged is not None else super().stats(pops)
+        # Each worker's own cache: their objects are counted here, not listed (objects() is
+        # this process's, empty); the inspector can say so.
+        stats["per_worker"] = True
+        return stats

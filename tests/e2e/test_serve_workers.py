@@ -236,6 +236,7 @@ def test_each_worker_caches_miss_then_hit_and_invalidation_reaches_every_worker(
     finally:
         connection.close()
     assert serve.admin_json("/status")["cache"]["entries"] == 1
+    assert serve.admin_json("/status")["cache"]["per_worker"] is True
 
 
 def test_a_seed_file_edit_reaches_every_worker_with_its_lag(serve: Serve) -> None:

@@ -143,6 +143,11 @@ def test_a_miss_in_one_worker_is_a_hit_in_every_worker(serve: Serve, origin: Ori
     assert origin.seen["/page"] == 1
     assert serve.admin_json("/status")["cache"]["entries"] == entries + 1
     assert serve.admin_json("/status")["cache"]["pops"]["IAD"]["entries"] == entries + 1
+    # The inspector's Cache view lists the shared cache's objects.
+    view = serve.admin_json("/inspector/api/cache")
+    listed = {o["path"] for pop in view["pops"] if pop["pop"] == "IAD" for o in pop["objects"]}
+    assert "/page" in listed
+    assert view["stats"]["shared"] is True
 
 
 def test_an_invalidation_removes_the_object_once_for_every_worker(
