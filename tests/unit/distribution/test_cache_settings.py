@@ -1,4 +1,5 @@
-"""[cache]: the edge cache's memory and disk budgets (issue 17 part 4)."""
+"""[cache]: the edge cache's memory and disk budgets (issue 17 part 4), and ``shared`` for
+``serve --workers N`` (issue 12)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,11 @@ def test_values_are_read_in_mib(project: Path) -> None:
     dist = parse(project, cache("memory_limit_mb = 16\ndisk_limit_mb = 0"))
     assert dist.cache.memory_limit_bytes == 16 * 1_048_576
     assert dist.cache.disk_limit_bytes == 0
+
+
+def test_shared_is_off_unless_asked_for(project: Path) -> None:
+    assert parse(project, BASE).cache.shared is False
+    assert parse(project, cache("shared = true")).cache.shared is True
 
 
 CASES = named_cases(
@@ -65,6 +71,11 @@ CASES = named_cases(
             "disk-bool",
             cache("disk_limit_mb = true"),
             "edgesim.toml: cache.disk_limit_mb: expected an integer, got boolean True",
+        ),
+        (
+            "shared-string",
+            cache('shared = "yes"'),
+            "edgesim.toml: cache.shared: expected true or false, got string 'yes'",
         ),
         (
             "unknown-key",
