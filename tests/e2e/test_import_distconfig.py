@@ -85,6 +85,8 @@ async def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator
         ],
         policies=["policies/api-cache-policy.json", "policies/static-headers-policy.json"],
         kvs=["site-config=kvs/site-config.json"],
+        # Lambda@Edge is imported (issue 18): the code of the ARN-only association.
+        lambdas=["arn:aws:lambda:us-east-1:111122223333:function:api-auth:7=../lambda/api-auth.js"],
     )
     server = EdgeServer(dist, stream=_Sink())  # type: ignore[arg-type]
     await server.start()
@@ -153,4 +155,5 @@ async def test_redirect_to_https_on_the_static_behaviour(site: Site) -> None:
 async def test_the_notes_say_what_is_not_emulated(site: Site) -> None:
     notes = "\n".join(site.server.dist.notes)
     assert "AWS WAF web ACL is not applied" in notes
-    assert "Lambda@Edge origin-request function" in notes
+    assert "Lambda@Edge" not in notes  # imported, no longer a "not emulated yet" note
+    assert list(site.server.dist.lambdas) == ["api-auth"]

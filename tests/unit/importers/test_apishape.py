@@ -16,11 +16,12 @@ from edgesim.distribution.model import (
     CustomErrorResponse,
     CustomHeader,
     GeoRestriction,
+    LambdaAssociation,
     OriginRequestPolicy,
     Selection,
 )
 from edgesim.importers.apishape import is_s3_rest_endpoint
-from edgesim.importers.bundle import FunctionSource, KvsSource, function_arn
+from edgesim.importers.bundle import FunctionSource, KvsSource, LambdaSource, function_arn
 from tests.unit.importers.helpers import (
     ALL_VIEWER,
     APP_ORIGIN,
@@ -674,7 +675,15 @@ def test_what_is_not_emulated_becomes_one_note_each(tmp_path: Path) -> None:
             ),
         ),
     )
-    notes = convert(tmp_path, cfg, notes=["front-end: Tags ignored"]).dist.notes
+    code = tmp_path / "f.js"
+    code.write_text("exports.handler = async (event) => event.Records[0].cf.request;\n")
+    dist = convert(
+        tmp_path,
+        cfg,
+        notes=["front-end: Tags ignored"],
+        lambdas={"f": LambdaSource(name="f", file=code)},
+    ).dist
+    notes = dist.notes
     text = "\n".join(notes)
     assert "not emulated: requests will differ because the AWS WAF web ACL is not applied" in text
     assert "accepted, not emulated: standard logs (Logging)" in text
@@ -683,11 +692,11 @@ def test_what_is_not_emulated_becomes_one_note_each(tmp_path: Path) -> None:
     assert "accepted, not emulated: ViewerCertificate" in text
     assert "Staging" not in text
     assert "not recognised, ignored: DistributionConfig.Surprise" in text
-    lambda_note = [n for n in notes if n.startswith("Lambda@Edge origin-request")]
-    assert lambda_note == [
-        "Lambda@Edge origin-request function arn:aws:lambda:us-east-1:1:function:f:1: not "
-        "emulated yet: a documented pass-through (requests go on as if it returned them "
-        "unchanged) (behaviour /a/*, behaviour /b/*)"
+    # Lambda@Edge is imported (issue 18), no longer a "not emulated yet" note.
+    assert "Lambda@Edge" not in text
+    assert [b.lambdas for b in dist.behaviors] == [
+        (LambdaAssociation("origin-request", "f"),),
+        (LambdaAssociation("origin-request", "f"),),
     ]
     assert "legacy trusted signers (TrustedSigners, AWS-account key pairs) are not emulated" in text
     assert "field-level encryption" in text

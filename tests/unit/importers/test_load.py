@@ -29,6 +29,11 @@ FIXTURE_FLAGS: dict[str, Any] = {
     ],
     "policies": [str(p) for p in sorted((DISTCONFIG / "policies").glob("*.json"))],
     "kvs": [f"site-config={DISTCONFIG / 'kvs/site-config.json'}"],
+    # The fixture's Lambda@Edge association names its code only by ARN.
+    "lambdas": [
+        "arn:aws:lambda:us-east-1:111122223333:function:api-auth:7="
+        f"{DISTCONFIG.parent / 'lambda' / 'api-auth.js'}"
+    ],
 }
 LOCAL = [
     "app=http://127.0.0.1:3000",
