@@ -37,6 +37,8 @@ class Metrics:
     requests: Counter[str] = field(default_factory=Counter)  # by x-cache result type
     status: Counter[int] = field(default_factory=Counter)
     functions: dict[str, FunctionStats] = field(default_factory=dict)
+    # Lambda@Edge invocations by (lambda, error kind or "").
+    lambdas: Counter[tuple[str, str]] = field(default_factory=Counter)
     bytes_downloaded: int = 0
     # Responses that broke off after they started, by CloudFront's detailed result type
     # (ClientCommError, OriginReadError); they count as Error in ``requests``.
@@ -47,7 +49,9 @@ class Metrics:
 
     def flow_finished(self, flow: Flow) -> None:
         for run in flow.function_runs:
-            if run.error_kind == THROTTLED:
+            if run.lambda_edge:
+                self.lambdas[(run.name, run.error_kind or "")] += 1
+            elif run.error_kind == THROTTLED:
                 self.functions.setdefault(run.name, FunctionStats()).throttles += 1
             elif run.error_kind == NOT_LOADED:
                 # CloudFront answers FunctionExecutionError for code it cannot run.
@@ -135,6 +139,13 @@ class Metrics:
             lines.append(f"# TYPE edgesim_{metric} {kind}")
             for name, stats in sorted(self.functions.items()):
                 lines.append(f'edgesim_{metric}{{function="{name}"}} {read(stats)}')
+        lines += [
+            "# HELP edgesim_lambda_invocations Lambda@Edge invocations, by lambda and error kind "
+            '("" when it succeeded).',
+            "# TYPE edgesim_lambda_invocations counter",
+        ]
+        for (name, error), count in sorted(self.lambdas.items()):
+            lines.append(f'edgesim_lambda_invocations{{lambda="{name}",error="{error}"}} {count}')
         if cache is not None:
             lines += cache_lines(cache)
         return "\n".join(lines) + "\n"

@@ -53,6 +53,8 @@ class RequestRecord:
     client_ip: str
     origin_status: int | None = None
     functions: list[tuple[str, int, str | None]] = field(default_factory=list)
+    # Lambda@Edge runs: (name, event type, milliseconds in the worker, error kind).
+    lambdas: list[tuple[str, str, float, str | None]] = field(default_factory=list)
     time_ms: float | None = None  # edge-clock epoch milliseconds the request arrived
     request_log_data: str | None = None  # cf.logCustomData of the viewer-request function
     response_log_data: str | None = None  # … and of the viewer-response function
@@ -118,8 +120,14 @@ class RequestLog:
             self._emit(orjson.dumps(record).decode())
         else:
             functions = " ".join(
-                f"{name}={util}%" + (f"({err})" if err else "")
-                for name, util, err in record.functions
+                [
+                    f"{name}={util}%" + (f"({err})" if err else "")
+                    for name, util, err in record.functions
+                ]
+                + [
+                    f"λ{name}={ms:.1f}ms" + (f"({err})" if err else "")
+                    for name, _event, ms, err in record.lambdas
+                ]
             )
             origin = "-" if record.origin_status is None else str(record.origin_status)
             result = record.x_cache
@@ -152,7 +160,16 @@ def record_of(flow: Flow) -> RequestRecord:
         target=req.target,
         pop=req.pop,
         behavior=flow.behavior.path if flow.behavior else "-",
-        functions=[(run.name, run.utilization, run.error_kind) for run in flow.function_runs],
+        functions=[
+            (run.name, run.utilization, run.error_kind)
+            for run in flow.function_runs
+            if not run.lambda_edge
+        ],
+        lambdas=[
+            (run.name, run.event_type, run.duration_ms or 0.0, run.error_kind)
+            for run in flow.function_runs
+            if run.lambda_edge
+        ],
         x_cache=str(response.x_cache) if response else "Error",
         status=status,
         origin_status=flow.origin_status,

@@ -153,8 +153,6 @@ class FunctionRun:
     name: str
     event_type: str
     utilization: int = 0
-    lambda_edge: bool = False  # a Lambda@Edge function (utilization then stays 0)
-    duration_ms: float | None = None  # a lambda's run time in its worker
     error_kind: str | None = None  # "execution" | "validation" | NOT_LOADED | THROTTLED
     error: str | None = None
     error_position: str | None = None  # file:line:col of the innermost frame in the user's code
@@ -168,6 +166,8 @@ class FunctionRun:
     received: dict[str, Any] | None = None
     returned: dict[str, Any] | None = None
     kvs: KvsReads | None = None
+    lambda_edge: bool = False  # a Lambda@Edge function (utilization then stays 0)
+    duration_ms: float | None = None  # a lambda's run time in its worker
 
 
 @dataclass

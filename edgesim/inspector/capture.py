@@ -215,6 +215,8 @@ def run_json(run: FunctionRun) -> dict[str, Any]:
         "name": run.name,
         "event_type": run.event_type,
         "utilization": run.utilization,
+        "lambda_edge": run.lambda_edge,
+        "duration_ms": run.duration_ms,
         "error_kind": run.error_kind,
         "error": run.error,
         "error_position": run.error_position,

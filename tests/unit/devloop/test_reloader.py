@@ -45,6 +45,9 @@ class FakeServer:
         self.files.append(path)
         return False
 
+    def reload_lambda_file(self, path: Path) -> bool:
+        return False
+
 
 def no_throttle(dist: Distribution) -> Distribution:
     return replace(dist, throttling=Throttling(enabled=False))
