@@ -1,0 +1,83 @@
+"""CDK's cloudfront.experimental.EdgeFunction (issue 18): the distribution's stack reads the
+version ARN from an SSM parameter that a separate us-east-1 stack writes; the importer follows it
+to the function's code asset. Fixture: fixtures/import/lambda/cdk-edge (a synthesised assembly;
+its README says how to regenerate it)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from edgesim.distribution.config import parse_config
+from edgesim.distribution.model import LambdaAssociation, LambdaDecl
+from edgesim.errors import InputError
+from edgesim.importers.cdk import load_cdk
+from edgesim.importers.load import import_distribution
+from edgesim.importers.totoml import to_toml
+from tests.unit.importers.helpers import ROOT
+
+ASSEMBLY = ROOT / "fixtures" / "import" / "lambda" / "cdk-edge" / "cdk.out"
+EDGE_STACK = "edge-lambda-stack-c8212ea0dbce19d92c8d7fb409d8255f79dcbb872d"
+ASSET = "asset.d61c381269f5ecf3c27cfaa2ab0c9d846981495fb1258f305563fea3de01e199"
+ORIGIN = "EdgeSiteOrigin13729B128"
+
+
+def test_the_edge_function_is_followed_to_its_asset(tmp_path: Path) -> None:
+    # Two stacks, but only one holds a distribution: no --stack needed.
+    imported = import_distribution(
+        ASSEMBLY, workdir=tmp_path, origins=[f"{ORIGIN}=http://127.0.0.1:3000"]
+    )
+    dist = imported.dist
+    assert dist.default_behavior.lambdas == (LambdaAssociation("origin-request", "Sign", True),)
+    assert dist.lambdas == {
+        "Sign": LambdaDecl(
+            name="Sign",  # the construct's id, not the generated logical id
+            file=ASSEMBLY / ASSET,
+            handler="index.handler",
+            runtime="nodejs20.x",
+            timeout_s=10.0,
+            memory_mb=256,
+        )
+    }
+    assert (ASSEMBLY / ASSET / "index.js").is_file()
+    assert imported.where["lambdas.Sign"] == (
+        f"{ASSEMBLY / EDGE_STACK}.template.json: Resources.Sign988FF37F"
+    )
+    assert ASSEMBLY / f"{EDGE_STACK}.template.json" in dist.sources  # hot reload watches it
+    assert not [note for note in dist.notes if "Lambda" in note or "SSM" in note]
+    text = to_toml(dist, base_dir=tmp_path, where=imported.where)
+    back = parse_config(tomllib.loads(text), base_dir=tmp_path, source="edgesim.toml")
+    assert back.lambdas == dist.lambdas
+    assert back.default_behavior.lambdas == dist.default_behavior.lambdas
+
+
+def test_the_distribution_stack_can_be_named(tmp_path: Path) -> None:
+    (bundle,) = load_cdk(ASSEMBLY, stack="EdgeSite")
+    assert set(bundle.lambdas) == {"Sign"}
+    with pytest.raises(InputError, match="no CloudFront distribution found"):
+        import_distribution(ASSEMBLY, workdir=tmp_path, stack=EDGE_STACK, require_origins=False)
+
+
+def test_without_the_edge_stack_the_error_names_the_function(tmp_path: Path) -> None:
+    copy = tmp_path / "cdk.out"
+    shutil.copytree(ASSEMBLY, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    del manifest["artifacts"][EDGE_STACK]
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(InputError) as info:
+        import_distribution(copy, workdir=tmp_path / "w", require_origins=False)
+    assert "the code of Lambda@Edge function Sign is not part of the import" in str(info.value)
+    assert "give it with --lambda arn:aws:lambda:us-east-1:123456789012:function:Sign:1=PATH" in (
+        str(info.value)
+    )
+    dist = import_distribution(
+        copy,
+        workdir=tmp_path / "w",
+        require_origins=False,
+        lambdas=[f"Sign={ASSEMBLY / ASSET}"],
+    ).dist
+    assert dist.lambdas["Sign"].file == ASSEMBLY / ASSET
