@@ -526,6 +526,7 @@ class EdgeServer:
             "pops": list(self.dist.edges.pops),
             "functions": self.builds.relabel_functions(self.proxy.state.functions.status()),
             "builds": self.builds.status(),
+            "lambdas": self.lambdas.status(),
             "kvs": stores,
             "cache": self.cache.stats(pops=self.dist.edges.pops),  # entries, bytes per POP
         }

@@ -157,6 +157,21 @@ class LambdaRegistry:
             if old is not None:
                 self.slots[name] = old
 
+    def status(self) -> dict[str, dict[str, object]]:
+        """Each lambda for ``/status``: its file, handler, version, last load error and the
+        Node.js workers running per region."""
+        return {
+            name: {
+                "file": str(slot.decl.file),
+                "handler": slot.decl.handler,
+                "runtime": slot.decl.runtime,
+                "version": slot.version,
+                "last_error": slot.last_error,
+                "workers": {region: fn.pool.workers for region, fn in slot.pools.items()},
+            }
+            for name, slot in self.slots.items()
+        }
+
     def files(self) -> list[Path]:
         """The source files hot reload watches (a directory's files are not watched)."""
         return [slot.decl.file for slot in self.slots.values() if slot.decl.file.is_file()]

@@ -154,6 +154,15 @@ async def test_the_four_events_run_where_cloudfront_runs_them(start_edge: StartE
     await edge.get("/old/other")
     assert edge.origin.seen[-1]["headers"]["x-call"] == "2"  # not 3: the hit did not run it
 
+    async with edge.session.get(edge.admin + "/status") as reply:
+        lambdas = (await reply.json())["lambdas"]
+    assert lambdas["sign"]["version"] == 1
+    assert lambdas["sign"]["last_error"] is None
+    assert lambdas["sign"]["workers"]["us-east-1"] >= 1  # IAD's region
+    async with edge.session.get(edge.admin + "/metrics") as reply:
+        metrics = await reply.text()
+    assert 'edgesim_lambda_invocations{lambda="sign",error=""} 2' in metrics
+
 
 async def test_responses_generated_at_request_events(start_edge: StartEdge) -> None:
     edge = await start_edge(CONFIG, files=FILES)
