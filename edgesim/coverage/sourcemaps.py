@@ -71,11 +71,14 @@ def _function_name(name: str, line: int) -> str:
 
 
 def _unique_names(functions: list[FunctionCount]) -> tuple[FunctionCount, ...]:
-    """Names told apart by their source line where two remain alike (``handler@7``), and by
-    line and column where that is not enough."""
+    """Names told apart by their source line where two are alike (``handler@7``), and by
+    line and column where that is not enough (the same whichever built files they came from)."""
     suffixes: list[Callable[[FunctionCount], str]] = [
         lambda f: f"@{f.line}",
         lambda f: f"@{f.line}:{f.column}",
+    ]
+    functions = [
+        FunctionCount(_SUFFIX.sub("", f.name), f.line, f.count, f.column) for f in functions
     ]
     for suffix in suffixes:
         seen: dict[str, int] = {}
@@ -158,7 +161,7 @@ def merge(first: FileSummary, second: FileSummary) -> FileSummary:
         first.path,
         first.text or second.text,
         dict(sorted(lines.items())),
-        tuple(sorted(functions, key=lambda f: (f.line, f.column))),
+        _unique_names(sorted(functions, key=lambda f: (f.line, f.column))),
         tuple(sorted(branches, key=lambda b: (b.line, b.column))),
     )
 
@@ -183,7 +186,9 @@ def _pairs(
 
 
 def _same_function(a: FunctionCount, b: FunctionCount) -> bool:
-    return (a.name, a.line, a.column) == (b.name, b.line, b.column)
+    # By position: a name may carry a suffix in one file and not in the other (a bundle that
+    # dropped the other function of that name).
+    return (a.line, a.column) == (b.line, b.column)
 
 
 def _same_point(a: BranchCount, b: BranchCount) -> bool:
