@@ -3,8 +3,9 @@
 While a :class:`Collector` is started, every function loaded in the process (``load_function``,
 the pytest fixtures, ``serve``, ``edgesim test``) carries counters, and the collector adds up
 their counts per function file. Reports (:mod:`edgesim.coverage.reports`) put them in the
-user's file: a terminal table, lcov, Cobertura XML, HTML. When no collector is started, loading
-and running functions is exactly as without this package.
+user's file: a terminal table, lcov, Cobertura XML, HTML; a built file with a source map is
+reported as the sources it was built from (:mod:`edgesim.coverage.sourcemaps`). When no
+collector is started, loading and running functions is exactly as without this package.
 
     collector = coverage.start(include=["functions"])
     ...  # load and run functions
