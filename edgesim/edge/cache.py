@@ -248,6 +248,8 @@ class HttpCache:
     a small budget then holds exactly so many bodies, which some unit tests rely on.
     """
 
+    writer_class: type[CacheWriter] = CacheWriter
+
     def __init__(
         self,
         *,
@@ -356,7 +358,7 @@ class HttpCache:
             key=key,
             pop=pop,
         )
-        writer = CacheWriter(self, key, template, spill_threshold=self.spill_threshold_bytes)
+        writer = self.writer_class(self, key, template, spill_threshold=self.spill_threshold_bytes)
         self._writers.add(writer)
         return writer
 

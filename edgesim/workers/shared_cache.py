@@ -39,6 +39,7 @@ import orjson
 from edgesim.edge.cache import (
     DEFAULT_CHUNK,
     CachedObject,
+    CacheWriter,
     HttpCache,
     PopUsage,
     _FileChunks,
@@ -129,6 +130,27 @@ class SharedObject(CachedObject):
             self.opened.close()
 
 
+class SharedWriter(CacheWriter):
+    """A body being stored in the shared cache: committed as soon as the origin's last byte
+    (``Content-Length``) is written, before that byte goes to the viewer. In one process the
+    viewer's next request waits for the event loop that commits; with several workers, another
+    worker may take that request first, and would miss an object this viewer already has. A
+    viewer that hangs up during the last chunk leaves the object cached (the origin sent all
+    of it). Bodies without a length (compressed on the way) commit at their end, as usual."""
+
+    def __init__(
+        self, cache: HttpCache, key: str, template: CachedObject, *, spill_threshold: int
+    ) -> None:
+        super().__init__(cache, key, template, spill_threshold=spill_threshold)
+        lengths = [v for n, v in template.headers if n == "content-length"]
+        self._expected = int(lengths[0]) if len(lengths) == 1 and lengths[0].isdigit() else None
+
+    def write(self, chunk: bytes) -> None:
+        super().write(chunk)
+        if self._expected and self.size == self._expected:
+            self.commit()
+
+
 def create_directory() -> Path:
     """A new directory for a shared cache (the control process removes it at the end)."""
     return Path(tempfile.mkdtemp(prefix="edgesim-shared-cache-"))
@@ -140,6 +162,8 @@ class SharedCache(HttpCache):
     ``owner``: the control process, which created the directory and removes it on
     :meth:`close`; a worker's ``close`` only lets go (its unfinished writes are dropped).
     Hits and misses are not counted here (the metrics count them from the requests served)."""
+
+    writer_class = SharedWriter
 
     def __init__(
         self,

@@ -255,3 +255,27 @@ def test_in_serve_a_hit_joins_the_shared_lru_order_within_the_touch_delay(
         assert "/c" in a
 
     asyncio.run(scenario())
+
+
+def test_a_body_of_known_length_is_visible_to_other_workers_once_its_last_byte_is_written(
+    pair: tuple[SharedCache, SharedCache],
+) -> None:
+    """Before the last byte reaches the viewer, whose next request another worker may take."""
+    a, b = pair
+    writer = a.begin(
+        "/len", status=200, headers=[("content-length", "10")], decision=decision(), path="/len"
+    )
+    writer.write(b"x" * 6)
+    assert b.lookup("/len") is None
+    writer.write(b"y" * 4)
+    found = b.lookup("/len")
+    assert found is not None
+    assert read(found) == b"x" * 6 + b"y" * 4
+    assert writer.commit() is None  # the pipeline's own commit, after the viewer got it
+    writer.abort()  # or the viewer hung up during the last chunk: the object stays
+    assert "/len" in a
+    chunked = a.begin("/chunked", status=200, headers=[], decision=decision(), path="/chunked")
+    chunked.write(b"z" * 10)
+    assert "/chunked" not in b  # no length: committed at the end, as in one process
+    assert chunked.commit() is not None
+    assert "/chunked" in b
