@@ -22,7 +22,7 @@ from tests.unit.importers.helpers import ROOT
 
 ASSEMBLY = ROOT / "fixtures" / "import" / "lambda" / "cdk-edge" / "cdk.out"
 EDGE_STACK = "edge-lambda-stack-c8212ea0dbce19d92c8d7fb409d8255f79dcbb872d"
-ASSET = "asset.d61c381269f5ecf3c27cfaa2ab0c9d846981495fb1258f305563fea3de01e199"
+ASSET = "asset.3bb106d9ddcc6e3e7292f755e766bf9b6b465ab770ddebe7d8ff090fdf0ed929"
 ORIGIN = "EdgeSiteOrigin13729B128"
 
 
