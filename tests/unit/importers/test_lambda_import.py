@@ -6,8 +6,10 @@ Fixtures: fixtures/import/lambda/ (the CDK assembly has its own test file)."""
 
 from __future__ import annotations
 
+import json
 import tempfile
 import tomllib
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -469,3 +471,48 @@ def test_generated_lambda_associations_round_trip(bundle: ImportBundle) -> None:
         ]
         used = {a.name for b in dist.all_behaviors() for a in b.lambdas}
         assert set(dist.lambdas) == used  # every association's function is declared, no other
+
+
+def test_terraform_show_json_state(tmp_path: Path) -> None:
+    # A state holds the deployed qualified_arn and the filename as written (relative to the
+    # directory terraform ran in: here the JSON file's).
+    doc = json.loads((ROOT / "fixtures" / "import" / "terraform" / "show.json").read_text())
+    resources = doc["values"]["root_module"]["resources"]
+    (site,) = [r for r in resources if r["type"] == "aws_cloudfront_distribution"]
+    arn = "arn:aws:lambda:us-east-1:111122223333:function:rewrite:7"
+    site["values"]["default_cache_behavior"][0]["lambda_function_association"] = [
+        {"event_type": "origin-request", "lambda_arn": arn, "include_body": True}
+    ]
+    resources.append(
+        {
+            "address": "aws_lambda_function.rewrite",
+            "mode": "managed",
+            "type": "aws_lambda_function",
+            "name": "rewrite",
+            "values": {
+                "function_name": "rewrite",
+                "filename": "build/rewrite.zip",
+                "handler": "main.handler",
+                "runtime": "nodejs22.x",
+                "timeout": 30,
+                "memory_size": 1024,
+                "publish": True,
+                "qualified_arn": arn,
+            },
+        }
+    )
+    (tmp_path / "build").mkdir()
+    with zipfile.ZipFile(tmp_path / "build" / "rewrite.zip", "w") as archive:
+        archive.writestr("main.js", CODE)
+    show = tmp_path / "show.json"
+    show.write_text(json.dumps(doc))
+    dist = import_distribution(show, workdir=tmp_path / "w", require_origins=False).dist
+    assert dist.default_behavior.lambdas == (LambdaAssociation("origin-request", "rewrite", True),)
+    assert dist.lambdas["rewrite"] == LambdaDecl(
+        name="rewrite",
+        file=tmp_path / "build" / "rewrite.zip",
+        handler="main.handler",
+        runtime="nodejs22.x",
+        timeout_s=30.0,
+        memory_mb=1024,
+    )
