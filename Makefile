@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/kvs.py
 	$(BIN)/python benchmarks/serve.py
 	$(BIN)/python benchmarks/runaway.py
+	$(BIN)/python benchmarks/lambda_edge.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
