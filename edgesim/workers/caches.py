@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from edgesim.edge.cache import HttpCache
+from edgesim.edge.cache import CachedObject, HttpCache
 
 if TYPE_CHECKING:
     from edgesim.workers.supervisor import Supervisor
@@ -37,6 +37,12 @@ class WorkersCache(HttpCache):
     ``/metrics`` (it stores nothing itself: no viewer request reaches it)."""
 
     supervisor: Supervisor | None = None
+    # The workers' objects as the inspector's Cache view last asked for them (their bodies
+    # stay in the workers): an object two workers hold is listed twice.
+    listed: list[CachedObject] = []  # noqa: RUF012 (replaced whole, never mutated)
+
+    def objects(self) -> list[CachedObject]:
+        return list(self.listed)
 
     def stats(self, pops: Any = ()) -> dict[str, Any]:
         merged = self.supervisor.cache_stats(list(pops)) if self.supervisor else None

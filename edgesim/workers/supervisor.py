@@ -53,6 +53,7 @@ from edgesim.workers.restart import RestartPolicy
 from edgesim.workers.shared_cache import SharedCache, create_directory
 
 log = logging.getLogger("edgesim.serve")
+INSPECTOR_CACHE = "/inspector/api/cache"  # the Cache view's data (edgesim.inspector.api)
 START_TIMEOUT_S = 60.0  # a worker imports edgesim and loads every function before it is ready
 COMMAND_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 5.0
@@ -383,6 +384,13 @@ class Supervisor:
         for handle, stats in await self.run("stats"):
             handle.stats = stats if isinstance(stats, dict) else {}
 
+    async def refresh_objects(self) -> None:
+        """Each worker's cached objects, for the inspector's Cache view (per-worker caches)."""
+        cache = self.server.cache
+        if isinstance(cache, WorkersCache):
+            results = await self.run("objects")
+            cache.listed = [obj for _, objs in results if isinstance(objs, list) for obj in objs]
+
     def status(self) -> list[dict[str, Any]]:
         return [
             {
@@ -530,8 +538,10 @@ class ControlServer(EdgeServer):
     ) -> web.StreamResponse:
         supervisor = self.supervisor
         if request.method in ("GET", "HEAD", "OPTIONS"):
-            if request.path in ("/status", "/metrics"):
+            if request.path in ("/status", "/metrics", INSPECTOR_CACHE):
                 await supervisor.refresh_stats()
+            if request.path == INSPECTOR_CACHE:
+                await supervisor.refresh_objects()
             return await handler(request)
         response = await handler(request)
         if request.path == "/cache/invalidations" and response.status == 200:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import logging
 import os
@@ -58,6 +59,9 @@ log = logging.getLogger("edgesim.workers")
 # small multipliers so that a full collection still comes every ~1M new objects: with (100,000,
 # 50, 100) it came almost never, and the reliability soak's RSS grew 11% in 2 minutes.
 GC_THRESHOLDS = (10_000, 10, 10)
+
+# The inspector's Cache view lists at most this many of a worker's objects (the most recent).
+LISTED = 1000
 
 # Finished requests go to the control process in batches: at most this many, or this late.
 BATCH_FLOWS = 64
@@ -216,6 +220,8 @@ class Worker:
             return {path: self.cache.invalidate(path) for path in command.paths}
         if op == "stats":
             return self.stats()
+        if op == "objects":  # the inspector's Cache view, per-worker caches
+            return [dataclasses.replace(o, body=None) for o in self.cache.objects()[-LISTED:]]
         return None
 
     def _reload_config(self, dist: Distribution) -> list[str]:

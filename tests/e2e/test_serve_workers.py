@@ -230,6 +230,11 @@ def test_each_worker_caches_miss_then_hit_and_invalidation_reaches_every_worker(
 
         assert x_cache() == "Miss from cloudfront"
         assert x_cache() == "Hit from cloudfront"
+        # The inspector's Cache view lists the workers' objects: this one, in one worker.
+        view = serve.admin_json("/inspector/api/cache")
+        listed = [o["path"] for pop in view["pops"] for o in pop["objects"]]
+        assert listed.count("/page.html") == 1
+        assert view["stats"]["per_worker"] is True
         removed = ControlPlaneClient(serve.admin).invalidate_cache(["/page.html"])
         assert removed == {"/page.html": 1}  # cached in the one worker that served it
         assert x_cache() == "Miss from cloudfront"
