@@ -209,10 +209,11 @@ def _map_text(built: Path, text: str) -> tuple[str, Path | None] | None:
         ) from None
 
 
-def has_source_map(built: Path) -> bool:
-    """Whether ``built`` names or has a source map (readable or not), without decoding it."""
+def has_source_map(built: Path, text: str | None = None) -> bool:
+    """Whether ``built`` (its ``text``, read when not given) names or has a source map,
+    readable or not, without decoding it."""
     try:
-        return _map_text(built, built.read_text("utf-8")) is not None
+        return _map_text(built, built.read_text("utf-8") if text is None else text) is not None
     except (OSError, UnicodeDecodeError):
         return False
     except SourceMapError:

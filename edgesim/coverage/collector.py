@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from edgesim.build.sourcemap import has_source_map
 from edgesim.coverage.probes import ProbeTable, instrument_coverage
 
 if TYPE_CHECKING:
@@ -32,6 +33,9 @@ class FileCoverage:
     text: str
     table: ProbeTable
     counts: list[int] = field(default_factory=list)
+    # Measured only for the sources its source map names under ``include`` (not itself under
+    # it): reports keep those sources and nothing else of it.
+    for_sources: bool = False
 
     def __post_init__(self) -> None:
         if not self.counts:
@@ -50,7 +54,12 @@ class FileCoverage:
         return CoveredSession(body, size=self.table.size, sink=self.add, **options)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "text": self.text, "counts": list(self.counts)}
+        return {
+            "path": self.path,
+            "text": self.text,
+            "counts": list(self.counts),
+            "for_sources": self.for_sources,
+        }
 
 
 def display_path(filename: str, root: Path | None = None) -> str:
@@ -68,7 +77,9 @@ class Collector:
     """Coverage of the function files under ``include`` (every file when empty).
 
     ``include`` holds files or directories; a function loaded from text (no file) is measured
-    only when ``include`` is empty.
+    only when ``include`` is empty. A built file outside ``include`` with a source map is
+    measured too, for the reports to keep the sources under ``include`` (``--edgesim-cov=src``
+    for functions built from ``src/``).
     """
 
     def __init__(self, include: Iterable[str | os.PathLike[str]] = ()) -> None:
@@ -94,7 +105,8 @@ class Collector:
     def __call__(
         self, source: FunctionSource, body: str, positions: PositionMap
     ) -> tuple[str, PositionMap, Callable[..., JsSession]] | None:
-        if not self.wants(source.filename):
+        for_sources = not self.wants(source.filename)
+        if for_sources and not has_source_map(Path(source.filename), source.text):
             return None
         path = display_path(source.filename, self.root)
         key = (source.text, body)
@@ -107,7 +119,7 @@ class Collector:
         text, layer, table = made
         entry = self.files.get(path)
         if entry is None or entry.text != source.text or entry.table != table:
-            entry = self.files[path] = FileCoverage(path, source.text, table)
+            entry = self.files[path] = FileCoverage(path, source.text, table, [], for_sources)
         return text, positions.then(layer), entry.session
 
     # -- combining runs (pytest-xdist workers) ------------------------------------------------
@@ -128,7 +140,8 @@ class Collector:
                 table = table_for(text)
                 if table is None or table.size != len(counts):
                     continue
-                entry = self.files[path] = FileCoverage(path, text, table)
+                for_sources = bool(item.get("for_sources", False))
+                entry = self.files[path] = FileCoverage(path, text, table, [], for_sources)
             elif entry.text != text:
                 continue  # another version of the file: the one here is kept
             for index, count in enumerate(counts):

@@ -215,35 +215,44 @@ def summaries_in_sources(
     collector: Collector, *, sourcemaps: bool = True
 ) -> tuple[list[FileSummary], list[str]]:
     """The report's files, sorted by path (built files with a source map replaced by their
-    sources when ``sourcemaps``), and notes on what was left out or not mapped."""
+    sources when ``sourcemaps``), and notes on what was left out or not mapped.
+
+    A built file measured only for its sources (:attr:`FileCoverage.for_sources`) gives its
+    sources under the collector's ``include`` and nothing else, not even itself unmapped."""
     entries = [collector.files[path] for path in sorted(collector.files)]
     if not sourcemaps:
-        return [summarise_file(entry) for entry in entries], []
+        return [summarise_file(entry) for entry in entries if not entry.for_sources], []
     notes: list[str] = []
     paths = {entry.path: built_path(entry, collector.root) for entry in entries}
-    current = [e for e in entries if _as_loaded(e, paths[e.path])]
-    maps = load_source_maps([paths[e.path] for e in current], base_dir=collector.root)
+    stale = {e.path for e in entries if not _as_loaded(e, paths[e.path])}
+    maps = load_source_maps(
+        [paths[e.path] for e in entries if e.path not in stale], base_dir=collector.root
+    )
     found: dict[str, FileSummary] = {}
     for entry in entries:
+        instead = "not reported" if entry.for_sources else "coverage is of the built file"
         source_map = maps.get(paths[entry.path])
-        if isinstance(source_map, SourceMapError):
-            notes.append(f"{entry.path}: {source_map} (coverage is of the built file)")
+        if entry.path in stale and has_source_map(paths[entry.path]):
+            notes.append(
+                f"{entry.path}: changed on disk since it was measured (rebuilt?), so its "
+                f"source map is not of the code measured ({instead})"
+            )
+        elif isinstance(source_map, SourceMapError):
+            notes.append(f"{entry.path}: {source_map} ({instead})")
         if not isinstance(source_map, SourceMap):
-            _add(found, [summarise_file(entry)])
+            if not entry.for_sources:
+                _add(found, [summarise_file(entry)])
             continue
         mapped = map_file(entry, source_map)
-        _add(found, mapped.sources.values())
+        kept = list(mapped.sources.values())
+        if entry.for_sources:
+            kept = [s for s in kept if collector.wants(str(collector.root / s.path))]
+        _add(found, kept)
         if mapped.unmapped:
             notes.append(
                 f"{entry.path}: {mapped.unmapped} probe{'s' * (mapped.unmapped != 1)} in "
                 "generated code without a source, not counted"
             )
-    notes += [
-        f"{e.path}: changed on disk since it was measured (rebuilt?): its source map describes "
-        "the new file, so coverage is of the built file as measured"
-        for e in entries
-        if e not in current and has_source_map(paths[e.path])
-    ]
     return [found[path] for path in sorted(found)], notes
 
 

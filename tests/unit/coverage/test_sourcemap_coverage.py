@@ -268,3 +268,27 @@ def test_a_source_whose_text_is_nowhere_shows_its_counts_by_line(project: Path) 
     assert "The source's text is not available" in page
     last = max(b.lines)
     assert f'<td class="n">{last}</td><td class="c">{b.lines[last]}</td>' in page
+
+
+def test_including_the_sources_measures_the_functions_built_from_them(project: Path) -> None:
+    (project / "plain.js").write_text("function handler(event) { return event.request; }\n")
+
+    def measured(*include: str) -> Collector:
+        collector = Collector(include)
+        a = _load("dist/a.js", collector)
+        a.run(viewer_request("/ab"))
+        _load("plain.js", collector).run(viewer_request("/"))  # no map, not under include
+        return collector
+
+    shared = measured("src/shared")
+    assert [s.path for s in summaries_in_sources(shared)[0]] == ["src/shared/cohort.ts"]
+    assert summaries_in_sources(shared, sourcemaps=False)[0] == []  # dist/ is not included
+    every = measured("src")
+    assert [s.path for s in summaries_in_sources(every)[0]] == ["src/a.ts", "src/shared/cohort.ts"]
+    # Across pytest-xdist workers, the controller knows why the built file was measured.
+    combined = Collector(["src/shared"])
+    combined.merge(shared.to_dict())
+    assert [s.path for s in summaries_in_sources(combined)[0]] == ["src/shared/cohort.ts"]
+    # The built files' own folder included: every source of theirs, as without include.
+    built = measured("dist")
+    assert [s.path for s in summaries_in_sources(built)[0]] == ["src/a.ts", "src/shared/cohort.ts"]
