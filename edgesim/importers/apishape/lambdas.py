@@ -11,7 +11,8 @@ What CloudFront itself refuses is refused here, each with where it was written:
   CloudFront function ("You can't combine CloudFront Functions and Lambda@Edge in viewer
   events", Developer Guide, Restrictions on all edge functions);
 - ``IncludeBody`` only on request events (viewer-request, origin-request);
-- a viewer-event function over the viewer quotas (128 MB, 5 s; Quotas on Lambda@Edge).
+- a viewer-event function over the viewer quotas (128 MB, 5 s; Quotas on Lambda@Edge);
+- a function outside us-east-1 (Lambda@Edge functions are authored in US East (N. Virginia)).
 
 A function with a Python runtime is kept out of the model with a note: edgesim runs Node.js
 functions only (``edgesim.lambda_edge.limits.NODE_RUNTIMES``).
@@ -114,6 +115,15 @@ class LambdasMixin(ConverterState):
                 "LambdaFunctionARN",
                 f"{arn} {what}: CloudFront needs the ARN of a published function version "
                 "(…:function:NAME:1), not an alias or $LATEST",
+            )
+            return None
+        region = match.group("region") if match else ""
+        if region and region != "us-east-1":
+            # Developer Guide, "Customize at the edge with Lambda@Edge": functions are authored
+            # in one Region, US East (N. Virginia).
+            item.error(
+                "LambdaFunctionARN",
+                f"{arn} is in {region}: Lambda@Edge functions are created in us-east-1",
             )
             return None
         found = self.bundle.lambda_arns.get(arn)

@@ -100,6 +100,12 @@ def test_only_a_version_arn_is_accepted(tmp_path: Path, arn: str, what: str) -> 
     )
 
 
+def test_a_function_outside_us_east_1_is_refused(tmp_path: Path) -> None:
+    arn = "arn:aws:lambda:eu-west-1:111122223333:function:sign:3"
+    text = problems_of(tmp_path, default_with(association("origin-request", arn)), **signed())
+    assert text.endswith(f"{arn} is in eu-west-1: Lambda@Edge functions are created in us-east-1")
+
+
 def test_an_arn_without_code_says_where_and_how_to_give_it(tmp_path: Path) -> None:
     text = problems_of(tmp_path, default_with(association("viewer-request", f"{ARN}:9")))
     assert text == (
