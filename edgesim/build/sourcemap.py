@@ -220,13 +220,36 @@ def has_source_map(built: Path, text: str | None = None) -> bool:
         return True
 
 
-def _shown(source: str, map_dir: Path, root: str, base_dir: Path) -> str:
-    """A map's source as edgesim shows it: relative to ``base_dir`` when under it."""
+def source_files(built: Path, text: str | None = None) -> list[Path]:
+    """The files ``built``'s source map names as its sources (absolute; URLs left out), read
+    from the map without decoding it; none when there is no map or it cannot be read."""
+    try:
+        found = _map_text(built, built.read_text("utf-8") if text is None else text)
+        payload = json.loads(found[0]) if found is not None else None
+    except (OSError, UnicodeDecodeError, SourceMapError, ValueError, RecursionError):
+        return []
+    if found is None or not isinstance(payload, dict):
+        return []
+    map_dir = (found[1] or built).resolve().parent
+    root = str(payload.get("sourceRoot") or "")
+    paths = (_source_path(str(s), map_dir, root) for s in payload.get("sources") or [])
+    return [path for path in paths if path is not None]
+
+
+def _source_path(source: str, map_dir: Path, root: str) -> Path | None:
+    """Where a map's source is on disk (None: a URL such as ``webpack://``)."""
     if "://" in source and not source.startswith("file://"):
-        return source
+        return None
     if source.startswith("file://"):
         source = urllib.parse.unquote(urllib.parse.urlparse(source).path)
-    path = Path(os.path.normpath(map_dir / root / source))
+    return Path(os.path.normpath(map_dir / root / source))
+
+
+def _shown(source: str, map_dir: Path, root: str, base_dir: Path) -> str:
+    """A map's source as edgesim shows it: relative to ``base_dir`` when under it."""
+    path = _source_path(source, map_dir, root)
+    if path is None:
+        return source
     try:
         return path.relative_to(base_dir.resolve()).as_posix()
     except ValueError:

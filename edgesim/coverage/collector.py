@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from edgesim.build.sourcemap import has_source_map
+from edgesim.build.sourcemap import source_files
 from edgesim.coverage.probes import ProbeTable, instrument_coverage
 
 if TYPE_CHECKING:
@@ -90,6 +90,8 @@ class Collector:
         self.files: dict[str, FileCoverage] = {}
         # Files tree-sitter could not parse: they run unmeasured (path → why).
         self.unmeasured: dict[str, str] = {}
+        # (file, text) → whether its source map names a source under ``include``.
+        self._built_from: dict[tuple[str, str], bool] = {}
         # (text as written, body) → the instrumented body: the same text loads the same way.
         self._made: dict[tuple[str, str], Any] = {}
 
@@ -102,11 +104,21 @@ class Collector:
             return False
         return any(path == root or root in path.parents for root in self.include)
 
+    def _for_sources(self, source: FunctionSource) -> bool:
+        """Whether a file outside ``include`` is built from sources under it (its source map
+        names one), so that reports can give those sources."""
+        key = (source.filename, source.text)
+        found = self._built_from.get(key)
+        if found is None:
+            sources = source_files(Path(source.filename), source.text)
+            found = self._built_from[key] = any(self.wants(str(p)) for p in sources)
+        return found
+
     def __call__(
         self, source: FunctionSource, body: str, positions: PositionMap
     ) -> tuple[str, PositionMap, Callable[..., JsSession]] | None:
         for_sources = not self.wants(source.filename)
-        if for_sources and not has_source_map(Path(source.filename), source.text):
+        if for_sources and not self._for_sources(source):
             return None
         path = display_path(source.filename, self.root)
         key = (source.text, body)

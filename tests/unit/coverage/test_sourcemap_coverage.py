@@ -21,6 +21,7 @@ from edgesim.runtime.source import read_function
 from edgesim.testing import viewer_request
 from edgesim.testing.loading import EdgeFunction
 from tests.unit.build.conftest import needs_node
+from tests.unit.build.mapkit import write_map
 from tests.unit.coverage.sourcemap_project import GLUE_COUNTERS, line_of, write_project
 from tests.unit.coverage.test_reports import check_against_dtd, parse_lcov
 
@@ -282,6 +283,12 @@ def test_including_the_sources_measures_the_functions_built_from_them(project: P
 
     shared = measured("src/shared")
     assert [s.path for s in summaries_in_sources(shared)[0]] == ["src/shared/cohort.ts"]
+    # Built from sources elsewhere: not measured at all (decided from the map's source list).
+    other = project / "dist" / "other.js"
+    other.write_text("function handler(event) { return event.request; }\n")
+    write_map(other, [(0, 0, 0, 0, 0)], ["../lib/other.ts"])
+    _load("dist/other.js", shared).run(viewer_request("/"))
+    assert sorted(shared.files) == ["dist/a.js"]
     assert summaries_in_sources(shared, sourcemaps=False)[0] == []  # dist/ is not included
     every = measured("src")
     assert [s.path for s in summaries_in_sources(every)[0]] == ["src/a.ts", "src/shared/cohort.ts"]
