@@ -134,7 +134,7 @@ def add_lambda(stack: Stack, bundle: ImportBundle, arn: Any, at: str) -> None:
     nothing resolves, and an unqualified or alias ARN)."""
     if not isinstance(arn, str):
         raise stack.fail(at, None, "must be a Lambda function version ARN")
-    found = stack.lambda_arns.get(arn)
+    found = stack.lambda_arns.get(arn) or _written_version(stack, arn)
     if found is None:
         return
     owner, logical_id = found
@@ -152,6 +152,23 @@ def add_lambda(stack: Stack, bundle: ImportBundle, arn: Any, at: str) -> None:
         bundle.sources.append(source.file)
     if owner is not stack:
         bundle.sources.append(owner.path)
+
+
+def _written_version(stack: Stack, arn: str) -> tuple[Stack, str] | None:
+    """A version ARN written out (``!Sub "${Fn.Arn}:3"``): the function of this stack whose ARN
+    it qualifies with a version number."""
+    base, _, qualifier = arn.rpartition(":")
+    if not qualifier.isdigit():
+        return None
+    for logical_id, resource in stack.resources.items():
+        if (
+            isinstance(resource, dict)
+            and resource.get("Type") in FUNCTION_TYPES
+            and stack.exists(logical_id)
+            and function_arn(stack, logical_id) == base
+        ):
+            return stack, logical_id
+    return None
 
 
 def _name(stack: Stack, logical_id: str) -> str:

@@ -337,6 +337,26 @@ def test_cloudformation_inline_code_and_versions(tmp_path: Path) -> None:
     assert dist.lambdas["Auth"].handler == "index.handler"  # kept from the template
 
 
+def test_a_version_arn_written_out_finds_its_function(tmp_path: Path) -> None:
+    template = tmp_path / "t.yaml"
+    template.write_text(
+        (LAMBDA / "cloudformation" / "template.yaml")
+        .read_text()
+        .replace(
+            "LambdaFunctionARN: !Ref HeadersVersion", 'LambdaFunctionARN: !Sub "${Headers.Arn}:7"'
+        )
+    )
+    dist = import_distribution(
+        template,
+        workdir=tmp_path / "w",
+        require_origins=False,
+        lambdas=[f"Auth={LAMBDA / 'distconfig' / 'auth'}"],
+    ).dist
+    assert dist.default_behavior.lambdas == (
+        LambdaAssociation("origin-response", "security-headers"),
+    )
+
+
 def test_sam_code_uri_globals_and_auto_publish_alias(tmp_path: Path) -> None:
     source = LAMBDA / "sam" / "template.yaml"
     dist = import_distribution(source, workdir=tmp_path, require_origins=False).dist
