@@ -6,8 +6,8 @@
 // request CloudFront is about to send to the MRAP, with the execution role's credentials from
 // the environment, as any Lambda code would. (CloudFront's origin access control can now sign
 // for an MRAP too, except when one of its buckets is in an opt-in Region: Developer Guide,
-// "Restrict access to an Amazon S3 Multi-Region Access Point origin". Signing here is the older
-// way, and the one that works for every Region.)
+// "Restrict access to an Amazon S3 Multi-Region Access Point origin". This is the Lambda@Edge
+// way, which set-ups used before OAC supported MRAPs.)
 //
 // @smithy/signature-v4a is the AWS SDK's own SigV4A signer, in plain JavaScript (it carries its
 // P-256 code with it): no CRT native module, so the package deploys as it is installed.
