@@ -542,3 +542,85 @@ def test_terraform_show_json_state(tmp_path: Path) -> None:
         timeout_s=30.0,
         memory_mb=1024,
     )
+
+
+_DISTRIBUTION_YAML = """
+  Site:
+    Type: AWS::CloudFront::Distribution
+    Properties:
+      DistributionConfig:
+        Enabled: true
+        Origins: [{Id: app, DomainName: app.example.com, CustomOriginConfig: {OriginProtocolPolicy: http-only}}]
+        DefaultCacheBehavior:
+          TargetOriginId: app
+          ViewerProtocolPolicy: allow-all
+          CachePolicyId: 658327ea-f89d-4fab-a63d-7e88639e58f6
+          LambdaFunctionAssociations: [{EventType: origin-request, LambdaFunctionARN: !Ref FnVersion}]
+"""
+
+
+@pytest.mark.parametrize(
+    ("function", "missing"),
+    [
+        (
+            "Type: AWS::Lambda::Function\n    Properties: {Code: {ImageUri: repo/img:1}}",
+            "a container image (repo/img:1); Lambda@Edge needs a .zip",
+        ),
+        (
+            "Type: AWS::Serverless::Function\n    Properties: {CodeUri: s3://b/k.zip, "
+            "AutoPublishAlias: live}",
+            "s3://b/k.zip",
+        ),
+        (
+            "Type: AWS::Serverless::Function\n    Properties: {CodeUri: {Bucket: b, Key: c.zip}, "
+            "AutoPublishAlias: live}",
+            "s3://b/c.zip",
+        ),
+    ],
+)
+def test_code_outside_the_template_needs_the_lambda_flag(
+    tmp_path: Path, function: str, missing: str
+) -> None:
+    sam = "Serverless" in function
+    version = "!Ref Fn.Version" if sam else "!Ref FnVersion"
+    template = tmp_path / "t.yaml"
+    template.write_text(
+        ("Transform: AWS::Serverless-2016-10-31\n" if sam else "")
+        + f"Resources:\n  Fn:\n    {function}\n"
+        + (
+            ""
+            if sam
+            else "  FnVersion:\n    Type: AWS::Lambda::Version\n"
+            "    Properties: {FunctionName: !Ref Fn}\n"
+        )
+        + _DISTRIBUTION_YAML.replace("!Ref FnVersion", version)
+    )
+    with pytest.raises(InputError) as info:
+        import_distribution(template, workdir=tmp_path / "w", require_origins=False)
+    assert str(info.value) == (
+        f"{template}: Resources.Fn: the code of Lambda@Edge function Fn is not a local file "
+        f"({missing}): give it with --lambda Fn=PATH (a .js/.mjs/.cjs file, a package "
+        "directory or a .zip)"
+    )
+
+
+def test_terraform_code_in_s3_needs_the_lambda_flag(tmp_path: Path) -> None:
+    source = LAMBDA / "terraform" / "main.tf"
+    (tmp_path / "main.tf").write_text(
+        source.read_text().replace(
+            "filename         = data.archive_file.rewrite.output_path",
+            's3_bucket = "deploys"\n  s3_key = "edge/rewrite.zip"',
+        )
+    )
+    with pytest.raises(
+        InputError, match=r"\(s3://deploys/edge/rewrite.zip\): give it with --lambda rewrite=PATH"
+    ):
+        import_distribution(tmp_path, workdir=tmp_path / "w", require_origins=False)
+    dist = import_distribution(
+        tmp_path,
+        workdir=tmp_path / "w",
+        require_origins=False,
+        lambdas=[f"rewrite={LAMBDA / 'terraform' / 'edge'}"],
+    ).dist
+    assert dist.lambdas["rewrite"].file == LAMBDA / "terraform" / "edge"
+    assert dist.lambdas["rewrite"].timeout_s == 5.0  # the configuration's settings are kept
