@@ -90,8 +90,8 @@ class Collector:
         self.files: dict[str, FileCoverage] = {}
         # Files tree-sitter could not parse: they run unmeasured (path → why).
         self.unmeasured: dict[str, str] = {}
-        # (file, text) → whether its source map names a source under ``include``.
-        self._built_from: dict[tuple[str, str], bool] = {}
+        # (file, hash of its text) → whether its source map names a source under ``include``.
+        self._built_from: dict[tuple[str, int], bool] = {}
         # (text as written, body) → the instrumented body: the same text loads the same way.
         self._made: dict[tuple[str, str], Any] = {}
 
@@ -107,10 +107,13 @@ class Collector:
     def _for_sources(self, source: FunctionSource) -> bool:
         """Whether a file outside ``include`` is built from sources under it (its source map
         names one), so that reports can give those sources."""
-        key = (source.filename, source.text)
+        path = Path(source.filename)
+        if "sourceMappingURL" not in source.text and not Path(f"{path}.map").is_file():
+            return False  # most files: no map, decided without keeping anything
+        key = (source.filename, hash(source.text))
         found = self._built_from.get(key)
         if found is None:
-            sources = source_files(Path(source.filename), source.text)
+            sources = source_files(path, source.text)
             found = self._built_from[key] = any(self.wants(str(p)) for p in sources)
         return found
 
