@@ -62,9 +62,10 @@ def _installed_node_modules() -> Path:
         )
         if done.returncode != 0:
             shutil.rmtree(staging, ignore_errors=True)
+            first = [line for line in (done.stderr or done.stdout).splitlines() if line.strip()]
             pytest.skip(
                 "npm ci for the example's lambda failed (no npm registry?): "
-                + (done.stderr or done.stdout)[-500:]
+                + " | ".join(first[:3])[:500]
             )
         try:
             staging.rename(folder)  # atomic: a concurrent run either wins or reuses this one
