@@ -241,7 +241,7 @@ def import_distribution(
         throttling=settings.throttling,
     )
     dist = map_origins(
-        replace(imported.dist, cache=settings.cache),
+        replace(imported.dist, cache=settings.cache, lambda_settings=settings.lambda_settings),
         overlay=settings,
         flags=origins,
         hints=bundle.origin_hints,

@@ -11,9 +11,10 @@ bucket). Locally each origin a behaviour can reach must be mapped to a URL or a 
 - An origin left unmapped is a start-up error listing every one, each with a ready-to-paste
   ``--origin ID=http://127.0.0.1:PORT`` flag: edgesim never guesses where an origin runs.
 
-The overlay may also hold ``[server]``, ``[edges]``, ``[throttling]`` and ``[cache]`` tables,
-read by edgesim.toml's readers. Without ``ephemeral`` or ``state_dir`` in ``[server]``, an imported
-distribution keeps its KVS state in memory (``serve --from`` writes nothing in the project).
+The overlay may also hold ``[server]``, ``[edges]``, ``[throttling]``, ``[cache]`` and ``[lambda]``
+(how serve runs Lambda@Edge functions) tables, read by edgesim.toml's readers. Without
+``ephemeral`` or ``state_dir`` in ``[server]``, an imported distribution keeps its KVS state in
+memory (``serve --from`` writes nothing in the project).
 
 ``--kvs NAME=data.json`` seeds a store (or replaces the data the source gives) for every source.
 """
@@ -32,10 +33,12 @@ from urllib.parse import urlsplit
 
 from edgesim.distribution.cache_settings import read_cache_settings
 from edgesim.distribution.edges import read_edges
+from edgesim.distribution.lambdas import read_lambda_settings
 from edgesim.distribution.model import (
     CacheSettings,
     Distribution,
     Edges,
+    LambdaSettings,
     LocalOrigin,
     Origin,
     ServerSettings,
@@ -48,7 +51,7 @@ from edgesim.distribution.throttling import read_throttling
 from edgesim.errors import InputError
 from edgesim.importers.bundle import ImportBundle, KvsSource
 
-OVERLAY_KEYS = ("server", "origins_local", "edges", "throttling", "cache")
+OVERLAY_KEYS = ("server", "origins_local", "edges", "throttling", "cache", "lambda")
 PORT_PLACEHOLDER = "http://127.0.0.1:PORT"
 
 
@@ -62,6 +65,7 @@ class Overlay:
     edges: Edges
     throttling: Throttling
     cache: CacheSettings = field(default_factory=CacheSettings)
+    lambda_settings: LambdaSettings = field(default_factory=LambdaSettings)  # [lambda]
     origins_local: Mapping[str, Any] = field(default_factory=dict)  # as written, checked later
 
 
@@ -103,6 +107,7 @@ def _settings(
         edges=read_edges(ctx, section(problems, doc, "edges")),
         throttling=read_throttling(ctx, section(problems, doc, "throttling")),
         cache=read_cache_settings(ctx, section(problems, doc, "cache")),
+        lambda_settings=read_lambda_settings(ctx, section(problems, doc, "lambda")),
         origins_local=section(problems, doc, "origins_local"),
     )
 

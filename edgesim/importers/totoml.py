@@ -28,6 +28,7 @@ from edgesim.distribution.model import (
     CachePolicy,
     CustomHeader,
     Distribution,
+    LambdaSettings,
     OriginRequestPolicy,
     ResponseHeadersPolicy,
     Selection,
@@ -169,6 +170,7 @@ class _Writer:
         self._custom_errors()
         self._edges()
         self._throttling()
+        self._lambda_settings()
         while self.lines and not self.lines[-1]:
             self.lines.pop()
         return "\n".join(self.lines) + "\n"
@@ -472,6 +474,25 @@ class _Writer:
         self.table("[throttling]")
         for key in THROTTLING_KEYS:
             self.put(key, getattr(throttling, key))
+
+    def _lambda_settings(self) -> None:
+        """``[lambda]`` when it is not the default (from an overlay): every key written."""
+        settings = self.dist.lambda_settings
+        if settings == LambdaSettings():
+            return
+        self.table("[lambda]")
+        if settings.node is not None:
+            self.put("node", settings.node)
+        for key in ("max_workers", "max_queue", "idle_s", "timeout_error"):
+            self.put(key, getattr(settings, key))
+        if settings.credentials != LambdaSettings().credentials:
+            key_id, secret, token = settings.credentials
+            self.put(
+                "credentials",
+                {"access_key_id": key_id, "secret_access_key": secret, "session_token": token},
+            )
+        if settings.env:
+            self.put("env", dict(settings.env))
 
 
 _SECURITY_KEYS = {

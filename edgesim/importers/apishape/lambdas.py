@@ -29,6 +29,7 @@ from edgesim.importers.apishape.shape import Node
 from edgesim.importers.apishape.state import ConverterState
 from edgesim.importers.bundle import LambdaSource
 from edgesim.lambda_edge import limits
+from edgesim.lambda_edge.package import check_package
 
 # arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]
 _LAMBDA_ARN = re.compile(
@@ -98,6 +99,7 @@ class LambdasMixin(ConverterState):
                 continue
             self._check_quotas(item, source, event)
             self.used_lambdas.setdefault(name, item.path)
+            self.lambda_events.setdefault(name, []).append((event, item.path))
             chosen[event] = LambdaAssociation(event_type, self._model_name(name), include_body)
         return tuple(chosen[e] for e in _EVENTS if e in chosen)
 
@@ -175,7 +177,22 @@ class LambdasMixin(ConverterState):
             decl = self._lambda_decl(self.bundle.lambdas[name], f"lambdas.{name}")
             if decl is not None:
                 decls[decl.name] = decl
+                self._check_package(decl, self.lambda_events[name])
         return decls
+
+    def _check_package(self, decl: LambdaDecl, events: list[tuple[str, str]]) -> None:
+        """The compressed package against its strictest event (Quotas on Lambda@Edge: 1 MB
+        for viewer events, 50 MB for origin events), reported at that association."""
+        viewer = [e for e in events if e[0] in limits.VIEWER_EVENTS]
+        event, path = (viewer or events)[0]
+        try:
+            problem = check_package(decl.file, event)
+        except OSError as exc:
+            problem = f"{decl.file}: cannot read the package: {exc.strerror or exc}"
+        if problem is not None:
+            self.problems.add(
+                f"{path}.LambdaFunctionARN", f"{event} function {decl.name}: {problem}"
+            )
 
     def _lambda_decl(self, source: LambdaSource, at: str) -> LambdaDecl | None:
         """``at``: the bundle's ``where`` key of the function (``lambdas.<bundle key>``)."""

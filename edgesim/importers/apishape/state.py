@@ -37,4 +37,5 @@ class ConverterState:
         self.policies = PolicyRefs()
         self.used_functions: dict[str, str] = {}  # name → path of its first association
         self.used_lambdas: dict[str, str] = {}  # Lambda@Edge function → its first association
+        self.lambda_events: dict[str, list[tuple[str, str]]] = {}  # → (event, path) of each use
         self.policy_names: dict[str, set[str]] = {"cache": set(), "origin": set(), "rhp": set()}

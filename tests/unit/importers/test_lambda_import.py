@@ -7,6 +7,7 @@ Fixtures: fixtures/import/lambda/ (the CDK assembly has its own test file)."""
 from __future__ import annotations
 
 import json
+import random
 import tempfile
 import tomllib
 import zipfile
@@ -624,3 +625,48 @@ def test_terraform_code_in_s3_needs_the_lambda_flag(tmp_path: Path) -> None:
     ).dist
     assert dist.lambdas["rewrite"].file == LAMBDA / "terraform" / "edge"
     assert dist.lambdas["rewrite"].timeout_s == 5.0  # the configuration's settings are kept
+
+
+def test_the_overlay_sets_lambda_and_edgesim_import_writes_it(tmp_path: Path) -> None:
+    overlay = tmp_path / "edgesim.local.toml"
+    overlay.write_text(
+        '[lambda]\nmax_workers = 2\nidle_s = 30.0\ntimeout_error = "LambdaLimitExceeded"\n'
+        '[lambda.env]\nSTAGE = "local"\n'
+    )
+    imported = import_distribution(
+        LAMBDA / "sam" / "template.yaml",
+        workdir=tmp_path / "w",
+        overlay=overlay,
+        origins=["app=http://127.0.0.1:3000"],
+    )
+    settings = imported.dist.lambda_settings
+    assert (settings.max_workers, settings.idle_s, settings.timeout_error, settings.env) == (
+        2,
+        30.0,
+        "LambdaLimitExceeded",
+        (("STAGE", "local"),),
+    )
+    text = to_toml(imported.dist, base_dir=tmp_path, where=imported.where)
+    back = parse_config(tomllib.loads(text), base_dir=tmp_path, source="edgesim.toml")
+    assert back.lambda_settings == settings
+
+
+def test_a_package_over_the_viewer_quota_is_refused(tmp_path: Path) -> None:
+    # Quotas on Lambda@Edge: 1 MB compressed for viewer events, 50 MB for origin events.
+    package = tmp_path / "big"
+    package.mkdir()
+    (package / "index.js").write_text(CODE)
+    (package / "blob.bin").write_bytes(random.Random(7).randbytes(1_100_000))  # incompressible
+    bundle: dict[str, Any] = {
+        "lambdas": {"sign": LambdaSource(name="sign", file=package)},
+        "lambda_arns": {f"{ARN}:3": "sign"},
+    }
+    cfg = default_with(association("origin-request"), association("viewer-request"))
+    text = problems_of(tmp_path, cfg, **bundle)
+    assert (
+        "DefaultCacheBehavior.LambdaFunctionAssociations.Items.1.LambdaFunctionARN: viewer-request "
+        f"function sign: {package}: the package is" in text
+    )
+    assert "the quota for viewer events is 1,048,576" in text
+    dist = convert(tmp_path, default_with(association("origin-request")), **bundle).dist
+    assert dist.lambdas["sign"].file == package
