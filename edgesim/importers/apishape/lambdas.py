@@ -178,6 +178,10 @@ class LambdasMixin(ConverterState):
             if decl is not None:
                 decls[decl.name] = decl
                 self._check_package(decl, self.lambda_events[name])
+        for name, source in self.bundle.lambdas.items():
+            if name not in self.used_lambdas and source.where.startswith("--lambda"):
+                # A typo in the flag's key shows here (the association reports its own error).
+                self.notes.add(f"{source.where}: no Lambda@Edge association uses {name}: not run")
         return decls
 
     def _check_package(self, decl: LambdaDecl, events: list[tuple[str, str]]) -> None:

@@ -296,6 +296,17 @@ def test_a_distribution_config_with_the_lambda_flag(tmp_path: Path) -> None:
         assert dist.default_behavior.lambdas == (LambdaAssociation("viewer-request", "edge-auth"),)
         assert dist.lambdas["edge-auth"].file == LAMBDA / "distconfig" / "auth"
         assert imported.where["lambdas.edge-auth"] == f"--lambda {flag}"
+    unused = import_distribution(
+        source,
+        workdir=tmp_path,
+        require_origins=False,
+        lambdas=[f"{arn}=distconfig/auth", "edge-atuh=distconfig/auth"],
+        base_dir=LAMBDA,
+    ).dist
+    assert (
+        "--lambda edge-atuh=distconfig/auth: no Lambda@Edge association uses edge-atuh: not run"
+        in unused.notes
+    )
 
 
 # -- CloudFormation, SAM, Terraform ------------------------------------------------------------
