@@ -181,3 +181,26 @@ def test_deeply_nested_code_does_not_exhaust_python_recursion() -> None:
     # (The engine's parser has its own depth limit: a shorter chain runs the same.)
     table, counts = same_result("var a = 0; result = " + " || ".join(["a"] * 100) + ";")
     assert arm_counts(table, counts).count((1, "||", "right", 1)) == 99
+
+
+def test_counters_know_their_columns_in_the_file_as_written() -> None:
+    # A source map maps positions, not lines: each counter keeps where its construct starts.
+    from edgesim.coverage.collector import table_for
+
+    # ("é" is 2 bytes in UTF-8: columns count characters, as every position edgesim gives.)
+    text = "var a = 'é'; if (a) { f(a || 1 ? 1 : 2); }\nfunction f(x) { return x; }\n"
+    table = table_for(text)
+    assert table is not None
+    line = text.split("\n")[0]
+    assert [(ln, col) for ln, col, _ in table.statements] == [
+        (1, 1),
+        (1, line.index("if") + 1),
+        (1, line.index("f(a") + 1),
+        (2, text.split("\n")[1].index("return") + 1),
+    ]
+    assert [(b.kind, b.line, b.column) for b in table.branches] == [
+        ("if", 1, line.index("if") + 1),
+        ("?:", 1, line.index("a ||") + 1),
+        ("||", 1, line.index("a ||") + 1),
+    ]
+    assert [(f.name, f.line, f.column) for f in table.functions] == [("f", 2, 1)]
