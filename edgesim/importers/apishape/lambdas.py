@@ -163,7 +163,9 @@ class LambdasMixin(ConverterState):
         cls = limits.event_class(event)
         memory = source.memory_mb or limits.DEFAULT_MEMORY_MB
         timeout = source.timeout_s or limits.DEFAULT_TIMEOUT_S
-        if memory > limits.MAX_MEMORY_MB[cls] or timeout > limits.MAX_TIMEOUT_S[cls]:
+        if memory < limits.DEFAULT_MEMORY_MB:  # Lambda's smallest MemorySize is 128 MB
+            item.error("EventType", f"function {source.name}: {memory} MB is below Lambda's 128")
+        elif memory > limits.MAX_MEMORY_MB[cls] or timeout > limits.MAX_TIMEOUT_S[cls]:
             item.error(
                 "EventType",
                 f"function {source.name} ({memory} MB, {timeout:g} s, {source.where or 'here'}) "

@@ -189,6 +189,10 @@ def test_viewer_events_have_the_viewer_quotas(tmp_path: Path) -> None:
     cfg = default_with(association("viewer-request"))
     text = problems_of(tmp_path, cfg, **signed(memory_mb=256))
     assert "function sign (256 MB, 3 s, here) is over the viewer event quotas (128 MB, 5 s" in text
+    text = problems_of(
+        tmp_path, default_with(association("origin-request")), **signed(memory_mb=64)
+    )
+    assert "function sign: 64 MB is below Lambda's 128" in text
     dist = convert(tmp_path, default_with(association("origin-request")), **signed(memory_mb=256))
     assert dist.dist.lambdas["sign"].memory_mb == 256
 
