@@ -413,7 +413,7 @@ async def _serve(args: argparse.Namespace) -> None:
         return
     dist = _with_overrides(load_config(config), args)
     server = _edge_server(dist, args)
-    await _run(server, args, tour=None)
+    await _run(server, args, tour=None, notes=dist.notes)
 
 
 async def _serve_import(args: argparse.Namespace) -> None:
@@ -540,7 +540,9 @@ async def _run(
         server.say(line)
     server.say(f"event loop: {getattr(args, 'loop_name', 'asyncio')} (--loop to choose)")
     settle_heap()
-    for note in notes:  # what an imported distribution has that is not emulated, once
+    # What an imported distribution has that is not emulated, and the config's notes (an
+    # unused lambda, a runtime unlike the Node.js that runs it), once.
+    for note in notes:
         server.say(note)
     tasks = []
     if not args.no_reload:
