@@ -315,13 +315,20 @@ class JsSession:
     """A QuickJS context ready to run one function (see the module docstring)."""
 
     # Once the invocations since the last check have run this long together, memory is checked
-    # (ctx.memory() walks the heap: 10-45 µs for a loaded function, so it is worth it only
+    # (ctx.memory() walks the heap: 10-45 µs for a loaded function with its heap in the caches,
+    # about 200 µs when other contexts have evicted it, as in a rehearsal; so it is worth it only
     # after real work; garbage grows with the work done, not with the number of calls) and
     # collected when cyclic garbage takes more than half the function's allowance: QuickJS's own
     # collector may otherwise not run before the next invocation reaches the limit. A single
     # invocation this long is checked at once. (A memory error on a used context is retried on a
     # new one anyway: see LoadedFunction.invoke.)
     GC_CHECK_AFTER_NS = 2_000_000
+    # While a check finds less than an eighth of the allowance in use, the next one waits twice
+    # as long (up to this many times GC_CHECK_AFTER_NS): garbage that grew less than 1/8 in the
+    # time since the last collection grows less than 3/8 in the next, at most twice as long,
+    # interval, so it is still below the half that calls for a collection. A check finding more
+    # goes back to the base interval.
+    GC_CHECK_MAX_STRETCH = 32
 
     def __init__(
         self,
@@ -347,8 +354,10 @@ class JsSession:
         self.memory_bytes = memory_bytes
         self.invocations = 0
         self.baseline_bytes = 0
-        # CPU time of the invocations since memory was last checked.
+        # CPU time of the invocations since memory was last checked, and the interval at which
+        # the next check comes (see GC_CHECK_MAX_STRETCH).
         self._unchecked_ns = 0
+        self._check_after_ns = self.GC_CHECK_AFTER_NS
         # Steps of the build done so far (each one bounded: see build_step).
         self.build_steps = 0
         self._steps: Iterator[None] | None = self._build(body, runtime, written)
@@ -433,15 +442,26 @@ class JsSession:
                 gc.enable()
         outcome.reused = reused
         self._unchecked_ns += outcome.cpu_ns
-        if self._unchecked_ns >= self.GC_CHECK_AFTER_NS and not outcome.needs_rebuild:
+        base = self.GC_CHECK_AFTER_NS
+        due = self._unchecked_ns >= self._check_after_ns or outcome.cpu_ns >= base
+        if due and not outcome.needs_rebuild:
             self._unchecked_ns = 0
-            self._collect_if_needed()
+            used = self._collect_if_needed()
+            if used is not None and used < self.memory_bytes // 8:
+                self._check_after_ns = min(
+                    2 * self._check_after_ns, base * self.GC_CHECK_MAX_STRETCH
+                )
+            else:
+                self._check_after_ns = base
         return outcome
 
-    def _collect_if_needed(self) -> None:
+    def _collect_if_needed(self) -> int | None:
+        """Check memory and collect when garbage takes over half the allowance; the bytes in
+        use above the baseline at the check."""
         used = int(self._ctx.memory()["malloc_size"]) - self.baseline_bytes
         if used > self.memory_bytes // 2:
             collect_garbage(self._ctx)
+        return used
 
     def _run(
         self, event_json: str, options: dict[str, Any], resolve_kvs: KvsResolver, tick_limit: int

@@ -61,6 +61,36 @@ def test_memory_is_checked_once_the_invocations_since_the_last_check_add_up(
     assert checks == [7, 14, 21]
 
 
+def test_memory_checks_space_out_while_little_is_in_use_and_come_back_when_more_is(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    session = JsSession(
+        "function handler(e) { return e.request; }",
+        runtime=limits.RUNTIME_JS_2,
+        filename="fn.js",
+        ceiling_ns=50_000_000,
+        memory_bytes=limits.FUNCTION_MAX_MEMORY_BYTES,
+    )
+    # What each check finds in use: little (the interval doubles, up to 32× the base), then
+    # a quarter of the allowance (back to the base interval).
+    little, more = 1_000, limits.FUNCTION_MAX_MEMORY_BYTES // 4
+    checks: list[int] = []
+
+    def check() -> int:
+        checks.append(session.invocations)
+        return more if len(checks) == 8 else little
+
+    monkeypatch.setattr(session, "_collect_if_needed", check)
+    monkeypatch.setattr(session, "_run", lambda *args: RawOutcome(state="ok", cpu_ns=1_000_000))
+    for _ in range(262):
+        session.invoke(EVENT, OPTIONS, no_kvs, 0)
+    gaps = [b - a for a, b in zip([0, *checks], checks, strict=False)]
+    # 1 ms invocations: checks after 2, 4, 8, … 64 ms of them, then every 64 ms; after the
+    # check that found more in use, 2 ms again, then 4.
+    assert gaps == [2, 4, 8, 16, 32, 64, 64, 64, 2, 4]
+    assert JsSession.GC_CHECK_MAX_STRETCH == 32
+
+
 # --- the isolation check puts back only what the code can have changed --------------------
 
 
