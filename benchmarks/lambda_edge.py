@@ -36,17 +36,15 @@ requests 503 LambdaLimitExceeded, as Lambda throttling would: they are counted a
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import os
+import shutil
 import signal
-import statistics
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,7 +52,17 @@ from typing import Any
 
 import _load
 import serve as bench  # benchmarks/serve.py: the request, its checks, an HTTP GET
-from _procs import Server, descendants, load_average, machine, tree_cpu_seconds
+from _lambda_probe import (
+    NodeWatch,
+    TimedServe,
+    node_workers,
+    quantile,
+    records,
+    replay,
+    sched_seconds,
+)
+from _lambda_timers import QUEUE, ROUND_TRIP, WHOLE, WHOLE_WALL
+from _procs import Server, load_average, machine
 from _table import Target, added, median, spread
 
 HERE = Path(__file__).resolve().parent
@@ -131,71 +139,11 @@ class Row(Target):
     invoked: int = 0  # lambda runs in serve's log over the measured runs
     logged: int = 0  # requests in serve's log over the measured runs
     lambda_errors: int = 0
+    c1_cpu_us: list[float] = field(default_factory=list)  # CPU per request at c=1, per round
+    c1_wait_us: list[float] = field(default_factory=list)  # waiting for a CPU, the same
 
 
-# --- serve's Node workers and its request log -------------------------------------------------
-
-
-def node_workers(serve_pid: int) -> list[int]:
-    """The Node.js workers below serve (processes running edgesim's runner.cjs)."""
-    found = []
-    for pid in descendants(serve_pid)[1:]:
-        with contextlib.suppress(OSError):
-            if b"runner.cjs" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                found.append(pid)
-    return found
-
-
-class NodeWatch:
-    """Samples serve's workers every 0.1 s during a run: how many at once, their CPU."""
-
-    def __init__(self, serve_pid: int) -> None:
-        self.serve_pid = serve_pid
-        self.start = {pid: tree_cpu_seconds(pid) for pid in node_workers(serve_pid)}
-        self.last: dict[int, float] = dict(self.start)
-        self.alive = len(self.start)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _sample(self) -> None:
-        while not self._stop.wait(0.1):
-            self._take()
-
-    def _take(self) -> None:
-        pids = node_workers(self.serve_pid)
-        self.alive = max(self.alive, len(pids))
-        for pid in pids:  # a worker that exits keeps its last sampled figure
-            self.last[pid] = tree_cpu_seconds(pid)
-
-    def __enter__(self) -> NodeWatch:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self._take()
-
-    def per_worker(self) -> dict[int, float]:
-        """CPU seconds of each worker over the run (a worker started during it: all of it)."""
-        return {pid: cpu - self.start.get(pid, 0.0) for pid, cpu in self.last.items()}
-
-
-def records(log: Path, offset: int) -> Iterator[dict[str, Any]]:
-    """The JSON lines of serve's output from byte ``offset`` on."""
-    with log.open("rb") as f:
-        f.seek(offset)
-        for line in f:
-            if line.startswith(b"{"):
-                with contextlib.suppress(ValueError):
-                    yield json.loads(line)
-
-
-def quantile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+# --- serve's request log ---------------------------------------------------------------------
 
 
 def read_log(row: Row, log: Path, offset: int, run: str) -> None:
@@ -242,52 +190,18 @@ def measure(row: Row, s: Settings, log: Path) -> None:
                                  reverse=True))  # fmt: skip
         read_log(row, log, offset, "loaded")
         offset = log.stat().st_size
+    cpu_before, wait_before = sched_seconds(row.server.proc.pid)
     single = _load.run(row.url, loadgen=s.loadgen, connections=1, duration=s.c1_duration,
                        headers=bench.HEADERS)  # fmt: skip
+    cpu_after, wait_after = sched_seconds(row.server.proc.pid)
+    row.c1_cpu_us.append((cpu_after - cpu_before) * 1e6 / max(single.requests, 1))
+    row.c1_wait_us.append((wait_after - wait_before) * 1e6 / max(single.requests, 1))
     if serve_row:
         read_log(row, log, offset, "c1")
     row.rates.append(loaded.rate)
     row.cpu_us.append(cpu * 1e6 / answered)
     row.c1.append((single.p50_ms, single.p99_ms))
     row.errors += loaded.errors + single.errors
-
-
-def replay(event: dict[str, Any], invocations: int) -> dict[str, float]:
-    """The event serve built, invoked outside serve: LambdaEdgeFunction.invoke_event, one worker,
-    one invocation at a time, in this process's event loop. Medians of 3 batches."""
-    from edgesim.lambda_edge.function import LambdaEdgeFunction
-    from edgesim.lambda_edge.spec import LambdaSpec
-
-    async def batches(source: Path) -> dict[str, float]:
-        figures: dict[str, list[float]] = {}
-        async with LambdaEdgeFunction(LambdaSpec("stamp", source), max_workers=1) as fn:
-            for _ in range(200):  # start the worker, warm V8 up
-                await fn.invoke_event("origin-request", event)
-            for _ in range(3):
-                durations = []
-                worker = node_workers(os.getpid())
-                node_before = sum(tree_cpu_seconds(pid) for pid in worker)
-                cpu_before, wall_before = time.process_time(), time.perf_counter()
-                for _ in range(invocations):
-                    outcome = await fn.invoke_event("origin-request", event)
-                    assert outcome.failure is None, outcome.failure
-                    durations.append(outcome.duration_ms)
-                wall = time.perf_counter() - wall_before
-                python = time.process_time() - cpu_before
-                node = sum(tree_cpu_seconds(pid) for pid in worker) - node_before
-                for name, value in (("wall", wall), ("python", python), ("node", node)):
-                    figures.setdefault(name, []).append(value * 1e6 / invocations)
-                figures.setdefault("duration", []).append(statistics.median(durations) * 1000)
-        return {name: median(values) for name, values in figures.items()}
-
-    with tempfile.TemporaryDirectory(prefix="edgesim-bench-replay-") as tmp:
-        source = Path(tmp) / "stamp.js"
-        source.write_text(LAMBDA_JS)
-        try:
-            import uvloop  # serve runs on it when it is installed
-        except ImportError:
-            return asyncio.run(batches(source))
-        return uvloop.run(batches(source))
 
 
 # --- setting up -------------------------------------------------------------------------------
@@ -301,6 +215,8 @@ class Setup:
     edge_url: str
     log: Path
     loops: str
+    folder: Path
+    site: Path
 
 
 def start(s: Settings, folder: Path, servers: list[Server]) -> Setup:
@@ -347,7 +263,7 @@ def start(s: Settings, folder: Path, servers: list[Server]) -> Setup:
     ]  # fmt: skip
     origin_row = Row("origin direct", origin + bench.TARGET, origin_proc, bench.passes_unchanged)
     loops = f"serve {loop}, bare proxy {loop}"
-    return Setup(origin_row, rows, edge_proc, edge, log, loops)
+    return Setup(origin_row, rows, edge_proc, edge, log, loops, folder, site)
 
 
 def check_and_warm(setup: Setup, s: Settings) -> bool:
@@ -414,6 +330,7 @@ def run(s: Settings) -> int:
             after = node_workers(setup.edge.proc.pid)
             report(setup, s, after)
             invocation_cost(setup, s, event)
+            breakdown(setup, s)
         finally:
             for server in reversed(servers):
                 server.stop()
@@ -448,8 +365,9 @@ def table(setup: Setup) -> list[str]:
     lines = [
         "| target | req/s | CPU µs/request (Node's part) | lambda runs / request "
         "| Node workers working "
-        "| c=1 added latency p50 / p99 | req/s vs bare | CPU vs bare | c=1 p99 vs bare |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| c=1 added latency p50 / p99 | c=1 CPU / wait for a CPU, µs/request "
+        "| req/s vs bare | CPU vs bare | c=1 p99 vs bare |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in setup.rows:
         rate, cpu = median(row.rates), median(row.cpu_us)
@@ -460,7 +378,9 @@ def table(setup: Setup) -> list[str]:
         flag = f" ({row.errors} errors!)" if row.errors else ""
         lines.append(
             f"| {row.name}{flag} | {rate:,.0f} | {cpu:,.0f}{node} | {runs} | {working} "
-            f"| {p50:.2f} / {p99:.2f} ms | {rate / median(bare.rates):.2f} "
+            f"| {p50:.2f} / {p99:.2f} ms "
+            f"| {median(row.c1_cpu_us):,.0f} / {median(row.c1_wait_us):,.0f} "
+            f"| {rate / median(bare.rates):.2f} "
             f"| {cpu / median(bare.cpu_us):.2f} | {p99 / bare_p99 if bare_p99 > 0 else 0:.2f} |"
         )
     return lines
@@ -537,7 +457,7 @@ def invocation_cost(setup: Setup, s: Settings, event: dict[str, Any]) -> None:
             "is outside the handler (the event built, JSON over the pipe both ways, waiting for "
             "a free worker, the result checked and applied)"
         )
-    direct = replay(event, s.invocations)
+    direct = replay(LAMBDA_JS, event, s.invocations)
     print(
         f"the same event replayed outside serve (LambdaEdgeFunction.invoke_event, 1 worker, one "
         f"at a time, {s.invocations} invocations × 3, medians): {direct['wall']:.0f} µs wall per "
@@ -545,6 +465,53 @@ def invocation_cost(setup: Setup, s: Settings, event: dict[str, Any]) -> None:
         f"reply parsed, result validated) + {direct['node']:.0f} µs in the Node worker (of "
         f"which the handler's DurationMs {direct['duration']:.0f} µs)"
     )
+
+
+def breakdown(setup: Setup, s: Settings) -> None:
+    """Where serve's Python thread spends its CPU on one request, with the lambda and without:
+    c=1 runs on a second serve with thread-CPU timers around the pieces of the path."""
+    copy = setup.folder / "site-timed"
+    shutil.copytree(setup.site, copy)
+    timed = TimedServe(setup.folder)
+    config = str(copy / "edgesim.toml")
+    argv = [*timed.argv(sys.executable, HERE), "serve", "--config", config, "--no-https",
+            "--log-format", "json"]  # fmt: skip
+    proc = Server("edgesim serve (timed)", argv, setup.folder / "serve-timed.log", cwd=HERE.parent)
+    figures = {}
+    try:
+        edge = proc.wait_for(r"viewers: (http://\S+)").group(1)
+        for prefix, connections, seconds in (
+            ("/plain", 1, s.c1_duration),
+            ("/lambda", 1, s.c1_duration),
+            ("/lambda", s.connections, s.duration),
+        ):
+            url = edge + prefix + bench.TARGET
+            _load.run(url, loadgen=s.loadgen, connections=connections, duration=1,
+                      headers=bench.HEADERS)  # fmt: skip
+            timed.totals()
+            _load.run(url, loadgen=s.loadgen, connections=connections, duration=seconds,
+                      headers=bench.HEADERS)  # fmt: skip
+            figures[prefix, connections] = timed.totals()
+    finally:
+        proc.stop()
+    plain = figures["/plain", 1][WHOLE][0]
+    print(
+        "serve's Python thread per request at c=1 (thread CPU, timers around each piece in a "
+        f"second serve, benchmarks/_lambda_timers.py): {plain:,.0f} µs without the lambda; with it:"
+    )
+    single = figures["/lambda", 1]
+    requests = single[WHOLE][1]
+    for label, (us, calls) in single.items():
+        if calls and not label.endswith("(wall)"):
+            per = f" ({calls / requests:.0f} calls)" if calls != requests else ""
+            print(f"  {us * calls / requests:7,.0f} µs  {label}{per}")
+    for connections in (1, s.connections):
+        wall = figures["/lambda", connections]
+        print(
+            f"  at c={connections}, wall time: {wall[WHOLE_WALL][0]:,.0f} µs a request in serve, "
+            f"of which {wall[QUEUE][0]:,.0f} µs waiting for a free worker and "
+            f"{wall[ROUND_TRIP][0]:,.0f} µs the round trip to it (the handler's DurationMs in it)"
+        )
 
 
 def main() -> int:
