@@ -536,20 +536,27 @@ def pop_code(pop: str) -> str:
     return pop.strip()[:3].upper()
 
 
-def edge_location_info(pop: str, client_ip: str) -> dict[str, str]:
-    return dict(_edge_location_info(pop, client_ip))
+def edge_location_info(
+    pop: str, client_ip: str, pop_regions: tuple[tuple[str, str], ...] = ()
+) -> dict[str, str]:
+    return dict(_edge_location_info(pop, client_ip, pop_regions))
 
 
 @functools.lru_cache(maxsize=1024)
-def _edge_location_info(pop: str, client_ip: str) -> tuple[tuple[str, str], ...]:
+def _edge_location_info(
+    pop: str, client_ip: str, pop_regions: tuple[tuple[str, str], ...]
+) -> tuple[tuple[str, str], ...]:
     """``cf.edgeLocation`` for a request served by ``pop``: ``{name, serverIp, region}``.
 
-    ``name`` is the IATA code, ``region`` the expected Regional Edge Cache Region (see
-    ``POP_REGIONS``). ``serverIp`` is "the IPv4/IPv6 address of the CloudFront server"; edgesim
-    has no CloudFront server, so it gives the loopback address of the viewer's address family.
+    ``name`` is the IATA code, ``region`` the expected Regional Edge Cache Region (``[edges]
+    pop_regions`` by POP name or code, else ``POP_REGIONS``): the same region a Lambda@Edge
+    function runs in and an MRAP-style origin routes by. ``serverIp`` is "the IPv4/IPv6 address
+    of the CloudFront server"; edgesim has no CloudFront server, so it gives the loopback
+    address of the viewer's address family.
     """
     code = pop_code(pop)
     address = parse_client_ip(client_ip)
     server_ip = "::1" if address is not None and address.version == 6 else "127.0.0.1"
-    region = POP_REGIONS.get(code, DEFAULT_REGION)
+    overrides = dict(pop_regions)
+    region = overrides.get(pop) or overrides.get(code) or POP_REGIONS.get(code, DEFAULT_REGION)
     return (("name", code), ("serverIp", server_ip), ("region", region))

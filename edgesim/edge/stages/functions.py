@@ -254,7 +254,7 @@ def _invoke(
     result = slot.function.invoke(
         event,
         now=now_ms,
-        edge=edge_location_info(req.pop, req.client_ip),
+        edge=edge_location_info(req.pop, req.client_ip, flow.dist.edges.pop_regions),
         raw_query=req.query,
         replica=replica,
     )

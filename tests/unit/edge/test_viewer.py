@@ -444,3 +444,10 @@ def test_edge_location_info() -> None:
     }
     assert edge_location_info("NRT", "x")["region"] == "ap-northeast-1"
     assert edge_location_info("ZZZ", "x")["region"] == "us-east-1"
+
+
+def test_edge_location_region_follows_the_configured_pop_regions() -> None:
+    # [edges] pop_regions: the same table decides a lambda's AWS_REGION and MRAP routing.
+    assert edge_location_info("FRA", "x", (("FRA", "eu-central-1"),))["region"] == "eu-central-1"
+    assert edge_location_info("fra56-p1", "x", (("FRA", "eu-west-3"),))["region"] == "eu-west-3"
+    assert edge_location_info("FRA", "x", (("IAD", "us-west-2"),))["region"] == "eu-central-1"
