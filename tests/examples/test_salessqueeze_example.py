@@ -16,20 +16,30 @@ import shutil
 import subprocess
 import tempfile
 import tomllib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 import yarl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from edgesim import strategies as es
 from edgesim.controlplane.boto import kvs_client
+from edgesim.lambda_edge.spec import Credentials
+from edgesim.origins.s3auth import S3Credentials, S3RequestAuth
+from edgesim.testing import lambda_event, load_lambda
+from edgesim.testing.lambdas import s3_origin
 from edgesim.testing.plugin import EdgesimServer
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "salessqueeze"
 LAMBDA = Path("lambda") / "sign"
 ACME = "acme.example.com"
+MRAP_HOST = "mfzwi23gnjvgw.mrap.accesspoint.s3-global.amazonaws.com"
+ROLE = Credentials("ASIAEXAMPLEROLE", "role-secret", "role-session-token")
 TITLES = {"v1": "Acme — spring collection (v1)", "v2": "Acme — summer sale (v2)"}
 
 pytestmark = pytest.mark.skipif(
@@ -251,3 +261,75 @@ async def test_hosts_without_a_valid_pointer_never_reach_the_buckets(
     assert status == 503
     assert headers["X-Cache"] == "FunctionGeneratedResponse from cloudfront"
     assert signed_lines(edge) == []  # the lambda never ran: nothing reached an origin
+
+
+# -- the signer on its own (in-process, with the real clock) -------------------------------------
+
+# Path pieces a viewer may send as they are or percent-encoded, in upper or lower case, valid or not.
+PIECES = st.sampled_from(
+    ["a", "Z", "0", "-", ".", "_", "~", "/", "(", ")", "!", "*", "'", "+", ",", ";", "=", "@",
+     "$", "&", ":", "%20", "%7E", "%7e", "%28", "%2F", "%2f", "%2B", "%C3%A9", "%e2%82%ac",
+     "%25", "%zz", "%"]
+)  # fmt: skip
+RAW_URIS = st.lists(PIECES, min_size=1, max_size=12).map(lambda parts: "/" + "".join(parts))
+
+
+@pytest.fixture(scope="module")
+def signer(example: Path) -> Iterator[Any]:
+    with load_lambda(example / LAMBDA, credentials=ROLE) as fn:
+        yield fn
+
+
+def signed_request(signer: Any, uri: str, querystring: str = "") -> dict[str, Any]:
+    event = lambda_event(
+        "origin-request",
+        uri,
+        headers={"host": MRAP_HOST, "user-agent": "Amazon CloudFront", "via": "2.0 x (CloudFront)"},
+        querystring=querystring,
+        origin=s3_origin(MRAP_HOST),
+    )
+    outcome = signer.run(event)
+    assert outcome.kind == "request", outcome.failure
+    request: dict[str, Any] = outcome.request
+    return request
+
+
+def s3_verdict(request: dict[str, Any], region: str) -> Any:
+    """What a bucket of the MRAP in ``region`` says to the request as CloudFront sends it (the
+    URI on the wire as the event has it, plus X-Amz-Cf-Id, which CloudFront adds after)."""
+    headers = [(name, h["value"]) for name, values in request["headers"].items() for h in values]
+    headers.append(("X-Amz-Cf-Id", "added-after-the-lambda=="))
+    auth = S3RequestAuth(
+        [S3Credentials(ROLE.access_key_id, ROLE.secret_access_key)],
+        region,
+        lambda: datetime.now(UTC),
+    )
+    return auth.check(request["method"], request["uri"], request["querystring"], headers)
+
+
+@settings(max_examples=60, deadline=None)
+@given(uri=st.one_of(es.uris(), RAW_URIS), region=st.sampled_from(["us-east-1", "eu-west-1"]))
+def test_every_bucket_accepts_the_signature_whatever_the_uris_encoding(
+    signer: Any, uri: str, region: str
+) -> None:
+    request = signed_request(signer, uri)
+    assert request["uri"] == uri  # signed, not rewritten: S3 gets what the viewer sent
+    assert s3_verdict(request, region) is None
+    assert request["headers"]["x-amz-region-set"][0]["value"] == "*"
+    assert request["headers"]["x-amz-security-token"][0]["value"] == ROLE.session_token
+
+
+def test_the_query_string_is_signed_too(signer: Any) -> None:
+    request = signed_request(signer, "/a.html", "b=2&a=1&a=0&c=x%20y&d")
+    assert s3_verdict(request, "us-east-1") is None
+    request["querystring"] = "b=2&a=1&a=0&c=x%20y&d=changed"
+    failure = s3_verdict(request, "us-east-1")
+    assert failure is not None
+    assert failure.code == "SignatureDoesNotMatch"
+
+
+def test_requests_to_other_origins_go_out_unsigned(signer: Any) -> None:
+    event = lambda_event("origin-request", "/a.html", origin=s3_origin("assets.s3.amazonaws.com"))
+    outcome = signer.run(event)
+    assert outcome.kind == "request"
+    assert "authorization" not in outcome.request["headers"]

@@ -36,11 +36,18 @@ const signer = new SignatureV4a({
   // which is right for other services and turns an S3 key's %20 into %2520.
   uriEscapePath: false,
   // Read per request, as the SDK's environment provider does: Lambda may rotate the role's keys.
-  credentials: async () => ({
-    accessKeyId: process.env.AWS_ACCESS_KEY_ID,
-    secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY,
-    sessionToken: process.env.AWS_SESSION_TOKEN,
-  }),
+  credentials: async () => {
+    const { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN } = process.env;
+    if (!AWS_ACCESS_KEY_ID || !AWS_SECRET_ACCESS_KEY) {
+      // Lambda always sets them (the execution role's keys); a local runner may not.
+      throw new Error('sign: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set');
+    }
+    return {
+      accessKeyId: AWS_ACCESS_KEY_ID,
+      secretAccessKey: AWS_SECRET_ACCESS_KEY,
+      sessionToken: AWS_SESSION_TOKEN || undefined,
+    };
+  },
 });
 
 const MRAP_HOST = /^[a-z0-9]+\.mrap\.accesspoint\.s3-global\.amazonaws\.com$/;
