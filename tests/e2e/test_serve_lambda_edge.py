@@ -100,6 +100,7 @@ exports.handler = (event, context, callback) => {
     request.body = { action: 'replace', encoding: 'text', data: text.toUpperCase() };
   }
   request.headers['x-call'] = [{ key: 'X-Call', value: String(calls) }];
+  request.headers['x-now'] = [{ key: 'X-Now', value: String(Date.now()) }];
   request.headers['x-origin-kind'] = [{ key: 'X-Origin-Kind',
     value: Object.keys(request.origin)[0] }];
   callback(null, request);
@@ -141,6 +142,9 @@ async def test_the_four_events_run_where_cloudfront_runs_them(start_edge: StartE
     assert seen["headers"]["x-call"] == "1"  # origin request ran on the miss
     assert seen["headers"]["x-origin-kind"] == "custom"
     assert seen["headers"]["x-amz-cf-id"]  # CloudFront's own header is still sent
+    # The lambda's Date is the edge clock (a virtual one here), advancing in real time.
+    edge_ms = edge.clock.wall().timestamp() * 1000
+    assert abs(int(seen["headers"]["x-now"]) - edge_ms) < 60_000
     assert headers["X-Stamp"] == "origin-response"
     assert headers["X-Finish"] == "/new/page"  # viewer response saw the rewritten request
     assert headers["X-Cache"] == "Miss from cloudfront"

@@ -73,7 +73,7 @@ async def _invoke(
     }
     fn = lambdas.function(association.name, flow.request.pop)
     outcome = await fn.invoke(
-        event_type, request, response, config=config, now=_now_ms(flow, lambdas),
+        event_type, request, response, config=config, now=_now_s(lambdas),
     )  # fmt: skip
     run.logs = list(outcome.logs)
     run.warnings = list(outcome.warnings)
@@ -89,10 +89,10 @@ async def _invoke(
     return outcome
 
 
-def _now_ms(flow: Flow, lambdas: LambdaRegistry) -> float | None:
-    """The edge clock for the worker's ``Date`` (None: the real time, which workers have)."""
+def _now_s(lambdas: LambdaRegistry) -> float | None:
+    """The edge clock, epoch seconds, for the worker's ``Date`` (None: the real time)."""
     clock = lambdas.clock_ms
-    return clock() if clock is not None else None
+    return clock() / 1000 if clock is not None else None
 
 
 def failed(flow: Flow, outcome: LambdaOutcome) -> EdgeResponse:
