@@ -234,7 +234,8 @@ function finish(inv, outcome) {
 function invoke(msg) {
   const started = process.hrtime.bigint();
   const deadline = RealDate.now() + msg.timeoutMs;
-  clockOffset = typeof msg.nowMs === 'number' ? msg.nowMs - RealDate.now() : 0;
+  // Whole milliseconds, as Date.now() always is.
+  clockOffset = typeof msg.nowMs === 'number' ? Math.round(msg.nowMs) - RealDate.now() : 0;
   const inv = {
     id: msg.id,
     requestId: msg.requestId,
