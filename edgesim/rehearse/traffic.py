@@ -82,6 +82,24 @@ class TrafficRecord:
         )
 
 
+# A record as a tuple of plain values (what crosses to a worker process: see engine.py).
+Row = tuple[Any, ...]
+
+
+def to_row(r: TrafficRecord) -> Row:
+    origin = None if r.origin is None else (r.origin.status, r.origin.headers)
+    return (r.method, r.uri, r.query, r.headers, r.ip, r.port, r.scheme, r.http_version,
+            r.country, r.pop, r.time_ms, r.body, r.has_body, origin)  # fmt: skip
+
+
+def from_row(row: Row) -> TrafficRecord:
+    origin = row[13]
+    return TrafficRecord(
+        row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9],
+        row[10], row[11], row[12], None if origin is None else OriginStub(origin[0], origin[1]),
+    )  # fmt: skip
+
+
 def header_line(*, created_ms: float, body_limit: int) -> bytes:
     doc = {"format": FORMAT, "version": VERSION, "created_ms": int(created_ms)}
     return orjson.dumps({**doc, "body_limit": body_limit}) + b"\n"

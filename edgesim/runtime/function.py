@@ -563,10 +563,9 @@ class LoadedFunction:
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
+    # The loop running in this thread, or None; unlike get_running_loop, no exception to raise
+    # and catch when there is none (every invocation without a loop asks).
+    return asyncio.events._get_running_loop()
 
 
 def _tend(ref: weakref.ref[LoadedFunction]) -> None:

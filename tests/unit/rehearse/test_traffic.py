@@ -14,11 +14,13 @@ from edgesim.errors import InputError
 from edgesim.rehearse.traffic import (
     OriginStub,
     TrafficRecord,
+    from_row,
     header_line,
     is_traffic_file,
     iter_traffic,
     read_traffic,
     record_line,
+    to_row,
     write_traffic,
 )
 
@@ -49,6 +51,14 @@ records = st.builds(
 def test_records_read_back_as_written(batch: list[TrafficRecord]) -> None:
     data = header_line(created_ms=0, body_limit=64) + b"".join(record_line(r) for r in batch)
     assert list(iter_traffic(io.BytesIO(data), source="t")) == batch
+
+
+@settings(max_examples=150)
+@given(records)
+def test_a_record_sent_to_a_worker_as_a_row_comes_back_the_same(record: TrafficRecord) -> None:
+    import pickle
+
+    assert from_row(pickle.loads(pickle.dumps(to_row(record)))) == record
 
 
 def test_write_and_read_a_file(tmp_path: Path) -> None:
