@@ -3,7 +3,9 @@ in AWS's shape), and the function a ``lambda_function_association``'s ``lambda_a
 added to the bundle with its code and settings.
 
 - ``qualified_arn`` is ``<arn>:1`` with ``publish = true`` (the first published version), else
-  ``<arn>:$LATEST`` (which CloudFront refuses, as the converter says); ``version`` likewise.
+  ``<arn>:$LATEST`` (which CloudFront refuses, as the converter says); ``version`` likewise. A
+  ``data "aws_lambda_function"`` has the ARN with its ``qualifier``; its code is not in the
+  configuration (``--lambda``).
 - The code: ``filename`` — when a ``data "archive_file"`` builds that file, its ``source_dir`` or
   ``source_file`` (the zip does not exist before ``terraform plan``), else the file itself;
   ``s3_bucket``/``s3_key`` or ``image_uri`` → the user gives the code with ``--lambda``.
@@ -63,6 +65,24 @@ COMPUTED: dict[str, Callable[[Any], Any]] = {
     "arn": _arn,
     "qualified_arn": _qualified_arn,
     "version": _version,
+    "function_name": _function_name,
+    "id": _function_name,
+}
+
+
+def _data_qualified_arn(res: _Res) -> Any:
+    """``data "aws_lambda_function"``: the ARN with its ``qualifier`` (a version, an alias or
+    ``$LATEST``); without one the version is only known to AWS."""
+    qualifier = res.arg("qualifier")
+    arn = _arn(res)
+    if isinstance(arn, Unknown) or not isinstance(qualifier, str) or not qualifier:
+        return Unknown(f"{res.address}.qualified_arn", "no qualifier: the version AWS has")
+    return f"{arn}:{qualifier}"
+
+
+DATA_COMPUTED: dict[str, Callable[[Any], Any]] = {
+    "arn": _arn,
+    "qualified_arn": _data_qualified_arn,
     "function_name": _function_name,
     "id": _function_name,
 }

@@ -206,6 +206,7 @@ COMPUTED: dict[tuple[str, str], dict[str, Callable[[_Res], Any]]] = {
         "website_endpoint": _website_endpoint,
     },
     ("resource", "aws_lambda_function"): lambdas.COMPUTED,  # Lambda@Edge: versioned ARNs
+    ("data", "aws_lambda_function"): lambdas.DATA_COMPUTED,
     ("data", "aws_region"): {"name": lambda r: r.region(), "id": lambda r: r.region()},
     ("data", "aws_caller_identity"): {"account_id": lambda r: ACCOUNT, "id": lambda r: ACCOUNT},
     ("data", "aws_partition"): {"partition": lambda r: "aws", "id": lambda r: "aws"},

@@ -685,3 +685,29 @@ def test_a_package_over_the_viewer_quota_is_refused(tmp_path: Path) -> None:
     assert "the quota for viewer events is 1,048,576" in text
     dist = convert(tmp_path, default_with(association("origin-request")), **bundle).dist
     assert dist.lambdas["sign"].file == package
+
+
+def test_terraform_data_source_function_needs_the_lambda_flag(tmp_path: Path) -> None:
+    # A function looked up with data "aws_lambda_function" (its qualifier is the version) has
+    # no code in the configuration.
+    (tmp_path / "main.tf").write_text(
+        (LAMBDA / "terraform" / "main.tf")
+        .read_text()
+        .replace(
+            "aws_lambda_function.rewrite.qualified_arn",
+            "data.aws_lambda_function.existing.qualified_arn",
+        )
+        + 'data "aws_lambda_function" "existing" {\n'
+        '  function_name = "edge-auth"\n  qualifier = "12"\n}\n'
+    )
+    (tmp_path / "edge").symlink_to(LAMBDA / "terraform" / "edge")
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:edge-auth:12"
+    with pytest.raises(InputError, match=f"give it with --lambda {arn}=PATH"):
+        import_distribution(tmp_path, workdir=tmp_path / "w", require_origins=False)
+    dist = import_distribution(
+        tmp_path,
+        workdir=tmp_path / "w",
+        require_origins=False,
+        lambdas=[f"{arn}={LAMBDA / 'distconfig' / 'auth'}"],
+    ).dist
+    assert dist.default_behavior.lambdas == (LambdaAssociation("viewer-request", "edge-auth"),)
