@@ -123,19 +123,6 @@ def signed_lines(edge: EdgesimServer) -> list[str]:
     return [line for line in edge.logs if "[sign]" in line and "\tINFO\tsigned " in line]
 
 
-# The edge clock reaches Lambda@Edge workers 1000× too far ahead (year 58892), so every SigV4A
-# signature carries an X-Amz-Date S3 cannot read: the buckets answer 400
-# AuthorizationHeaderMalformed. edgesim/edge/stages/lambdas.py passes the edge clock in epoch
-# milliseconds (app.py's clock_ms) as ``now=`` to LambdaEdgeFunction.invoke, which reads a float
-# as epoch seconds (lambda_edge/function.py _epoch_ms multiplies by 1000).
-EDGE_CLOCK_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="pipeline bug: the lambda's Date is the edge clock × 1000 (ms passed where seconds "
-    "are read), so S3 refuses X-Amz-Date with 400 AuthorizationHeaderMalformed",
-)
-
-
-@EDGE_CLOCK_BUG
 async def test_a_pointer_change_reaches_each_pop_after_its_lag(edge: EdgesimServer) -> None:
     lags_ms = tomllib.loads((EXAMPLE / "edgesim.toml").read_text())["edges"]["propagation_per_pop"]
     assert lags_ms["IAD"] < lags_ms["FRA"]
@@ -176,7 +163,6 @@ async def test_a_pointer_change_reaches_each_pop_after_its_lag(edge: EdgesimServ
     assert await pages() == {"IAD": "v2", "FRA": "v2"}
 
 
-@EDGE_CLOCK_BUG
 async def test_a_hit_does_not_run_the_origin_request_lambda(edge: EdgesimServer) -> None:
     status, headers, body = await get(edge, "/spring%20sale.html")
     assert status == 200, body
@@ -199,7 +185,6 @@ async def test_a_hit_does_not_run_the_origin_request_lambda(edge: EdgesimServer)
     assert "(invocation 2 of this instance)" in signed_lines(edge)[-1]
 
 
-@EDGE_CLOCK_BUG
 async def test_a_path_encoded_twice_by_the_signer_gets_signature_does_not_match(
     edgesim_server: Start, edge: EdgesimServer, tmp_path: Path, node_modules: Path
 ) -> None:
@@ -231,7 +216,6 @@ async def test_a_path_encoded_twice_by_the_signer_gets_signature_does_not_match(
     assert "signed GET /acme/v1/spring%20sale.html " in signed_lines(naive)[-1]
 
 
-@EDGE_CLOCK_BUG
 async def test_the_pop_decides_which_regions_bucket_answers(edge: EdgesimServer) -> None:
     served = {}
     for pop in ("IAD", "FRA"):
