@@ -280,22 +280,32 @@ def _edge_function_stacks(
     for other in list_stacks(assembly_dir):
         if other.artifact_id == chosen.artifact_id or not other.template.is_file():
             continue
-        template = _dict(_read_json(other.template, str(other.template)))
-        parameters = {
-            logical_id: resource
-            for logical_id, resource in _dict(template.get("Resources")).items()
-            if isinstance(resource, dict) and resource.get("Type") == "AWS::SSM::Parameter"
-        }
-        if not parameters:
-            continue
-        edge = open_stack(other.template, assets=resolve, stack_name=other.stack_name)
-        edge.construct_paths = _construct_paths(other.assembly, other, edge.template)
-        edge.lambda_arns = stack.lambda_arns
-        edge.ssm_parameters = stack.ssm_parameters
-        for logical_id in parameters:
-            name = edge.string_property(logical_id, "Name")
-            if name:
-                stack.ssm_parameters[name] = (edge, logical_id)
+        try:
+            _register_parameters(other, stack, resolve)
+        except InputError as exc:  # another stack's problem: only its EdgeFunctions are lost
+            stack.notes.append(
+                f"{other.template}: not read ({exc}): a Lambda@Edge function it holds needs "
+                "--lambda"
+            )
+
+
+def _register_parameters(other: StackArtifact, stack: Stack, resolve: AssetResolver) -> None:
+    template = _dict(_read_json(other.template, str(other.template)))
+    parameters = [
+        logical_id
+        for logical_id, resource in _dict(template.get("Resources")).items()
+        if isinstance(resource, dict) and resource.get("Type") == "AWS::SSM::Parameter"
+    ]
+    if not parameters:
+        return
+    edge = open_stack(other.template, assets=resolve, stack_name=other.stack_name)
+    edge.construct_paths = _construct_paths(other.assembly, other, edge.template)
+    edge.lambda_arns = stack.lambda_arns
+    edge.ssm_parameters = stack.ssm_parameters
+    for logical_id in parameters:
+        name = edge.string_property(logical_id, "Name")
+        if name:
+            stack.ssm_parameters[name] = (edge, logical_id)
 
 
 def _owner(stack: Stack, key: str) -> tuple[Stack, str]:

@@ -81,3 +81,19 @@ def test_without_the_edge_stack_the_error_names_the_function(tmp_path: Path) -> 
         lambdas=[f"Sign={ASSEMBLY / ASSET}"],
     ).dist
     assert dist.lambdas["Sign"].file == ASSEMBLY / ASSET
+
+
+def test_an_unreadable_edge_stack_is_a_note(tmp_path: Path) -> None:
+    copy = tmp_path / "cdk.out"
+    shutil.copytree(ASSEMBLY, copy)
+    (copy / f"{EDGE_STACK}.template.json").write_text("{ not json")
+    dist = import_distribution(
+        copy,
+        workdir=tmp_path / "w",
+        require_origins=False,
+        lambdas=[f"Sign={ASSEMBLY / ASSET}"],
+    ).dist
+    assert dist.lambdas["Sign"].file == ASSEMBLY / ASSET
+    (note,) = [n for n in dist.notes if EDGE_STACK in n]
+    assert "not valid JSON" in note
+    assert note.endswith("a Lambda@Edge function it holds needs --lambda")
