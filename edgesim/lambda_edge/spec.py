@@ -36,6 +36,25 @@ class Credentials:
     session_token: str | None = None
 
 
+def role_credentials(
+    given: Credentials | tuple[str, str] | tuple[str, str, str] | None = None,
+) -> Credentials:
+    """Credentials as a lambda receives them: ``given`` (an object, or a (key id, secret[,
+    session token]) tuple), else the emulated execution role's that ``serve`` hands every lambda
+    (``[lambda] credentials``' default), so a function behaves the same in every mode."""
+    if isinstance(given, Credentials):
+        return given
+    if given is None:
+        from edgesim.distribution.model import LambdaSettings
+
+        given = LambdaSettings().credentials
+    if not 2 <= len(given) <= 3 or not all(isinstance(part, str) for part in given):
+        raise InputError(
+            "credentials: expected (access key id, secret access key[, session token])"
+        )
+    return Credentials(given[0], given[1], given[2] if len(given) == 3 else None)
+
+
 @dataclass(frozen=True)
 class LambdaSpec:
     """One Lambda@Edge function. ``path`` is a source file or a package directory."""

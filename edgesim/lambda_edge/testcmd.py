@@ -25,7 +25,13 @@ from edgesim.lambda_edge import limits
 from edgesim.lambda_edge.events import parse_event
 from edgesim.lambda_edge.function import LambdaEdgeFunction, LambdaOutcome
 from edgesim.lambda_edge.package import check_package
-from edgesim.lambda_edge.spec import LambdaSpec, find_node, resolve_source, runtime_mismatch
+from edgesim.lambda_edge.spec import (
+    LambdaSpec,
+    find_node,
+    resolve_source,
+    role_credentials,
+    runtime_mismatch,
+)
 
 EXIT_OK, EXIT_FUNCTION_ERROR = 0, 1
 
@@ -100,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
         timeout_s=timeout,
         memory_mb=args.memory_mb,
         runtime=args.lambda_runtime,
+        credentials=role_credentials(),  # the emulated role's, as serve gives every lambda
     )
     node = find_node()
     mismatch = runtime_mismatch(spec.runtime, node)

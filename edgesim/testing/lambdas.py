@@ -33,7 +33,7 @@ from edgesim.lambda_edge.events import (
     s3_origin,
 )
 from edgesim.lambda_edge.function import LambdaEdgeFunction, LambdaOutcome
-from edgesim.lambda_edge.spec import Credentials, LambdaSpec, resolve_source
+from edgesim.lambda_edge.spec import Credentials, LambdaSpec, resolve_source, role_credentials
 
 T = TypeVar("T")
 
@@ -168,13 +168,15 @@ def load_lambda(
     memory_mb: int = limits.DEFAULT_MEMORY_MB,
     region: str = "us-east-1",
     env: Mapping[str, str] | None = None,
-    credentials: Credentials | None = None,
+    credentials: Credentials | tuple[str, str] | tuple[str, str, str] | None = None,
     max_workers: int = 1,
     node: str | None = None,
 ) -> EdgeLambda:
     """Load a Lambda@Edge function (a source file or its package directory).
 
-    Nothing starts until the first ``run`` (call ``check()`` to load the module now)."""
+    Nothing starts until the first ``run`` (call ``check()`` to load the module now).
+    ``credentials`` (a ``Credentials`` or a (key id, secret[, token]) tuple) default to the
+    emulated execution role's, which ``serve`` hands every lambda."""
     source = resolve_source(path, what="load_lambda")
     given = Path(path)
     stem = given.name if given.is_dir() else given.stem
@@ -186,7 +188,7 @@ def load_lambda(
         memory_mb=memory_mb,
         region=region,
         env=dict(env or {}),
-        credentials=credentials,
+        credentials=role_credentials(credentials),
     )
     loop = asyncio.new_event_loop()
     thread = threading.Thread(

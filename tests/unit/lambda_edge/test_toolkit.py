@@ -90,3 +90,27 @@ def test_raise_for_error_turns_a_failure_into_the_exception_of_its_status() -> N
         ok = fn.run(lambda_event("origin-request", "/x"))
         assert ok.raise_for_error() is ok
         assert ok.error is None
+
+
+ENV_JS = """
+exports.handler = async (event) => {
+  const request = event.Records[0].cf.request;
+  request.headers['x-key'] = [{ value: String(process.env.AWS_ACCESS_KEY_ID) }];
+  request.headers['x-token'] = [{ value: String(process.env.AWS_SESSION_TOKEN) }];
+  return request;
+};
+"""
+
+
+@needs_node
+def test_load_lambda_hands_the_role_credentials_serve_does(tmp_path: Path) -> None:
+    source = tmp_path / "env.js"
+    source.write_text(ENV_JS)
+    with load_lambda(source) as fn:  # the emulated execution role's, as in serve
+        headers = fn.run(lambda_event("viewer-request", "/")).raise_for_error().request["headers"]
+    assert headers["x-key"][0]["value"] == "ASIAEDGESIMLAMBDAROLE"
+    assert headers["x-token"][0]["value"] == "edgesim-emulated-session-token"
+    with load_lambda(source, credentials=("AKIDEXAMPLE", "secret")) as fn:  # a plain tuple
+        headers = fn.run(lambda_event("viewer-request", "/")).raise_for_error().request["headers"]
+    assert headers["x-key"][0]["value"] == "AKIDEXAMPLE"
+    assert headers["x-token"][0]["value"] == "undefined"
