@@ -421,17 +421,26 @@ var moduleFactories = objectCreate(null);
 moduleFactories.crypto = deepFreeze(meteredCrypto(shims.crypto.makeCrypto(runtime)));
 moduleFactories.querystring = deepFreeze(shims.querystring);
 
+// The cloudfront module: a new object per invocation (whatever user code stores on it stays in
+// its invocation), holding functions made once per context and frozen like the other modules'.
+var makeCloudfront = null;
+if (!is1) {
+  var cwtShim = shims.cwt.makeCwt();
+  makeCloudfront = shims.cloudfront.cloudfrontModule(host, {
+    // CWT validation and generation are native in CloudFront too: metered like crypto.
+    validateToken: metered(cwtShim.validateToken, 0),
+    generateToken: metered(cwtShim.generateToken, -1),
+  });
+  for (var sharedIndex = 0; sharedIndex < makeCloudfront.shared.length; sharedIndex++) {
+    deepFreeze(makeCloudfront.shared[sharedIndex]);
+  }
+}
+
 function makeRequire() {
   var cf = null;
   return function require(name) {
     if (name === 'cloudfront' && !is1) {
-      if (cf === null) {
-        cf = shims.cloudfront.makeCloudfront(host);
-        // CWT validation and generation are native in CloudFront too: metered like crypto.
-        var cwt = cf.cwt;
-        cwt.validateToken = metered(cwt.validateToken, 0);
-        cwt.generateToken = metered(cwt.generateToken, -1);
-      }
+      if (cf === null) cf = makeCloudfront();
       return cf;
     }
     if (typeof name === 'string' && hasOwn(moduleFactories, name)) return moduleFactories[name];

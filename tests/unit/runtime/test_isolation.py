@@ -9,6 +9,8 @@ pristine built-ins, and that code which leaves nothing behind keeps its context
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edgesim.runtime.function import BudgetPolicy
 from tests.unit.runtime.helpers import NOW, load, request_event
@@ -88,6 +90,71 @@ def test_changes_to_shared_objects_do_not_reach_the_next_invocation(
     first = seen(fn)
     assert seen(fn) == first
     assert seen(fn) == first
+
+
+# What user code may do to the cloudfront module: its object, cf.cwt and each cf.kvs() handle are
+# new in every invocation; the functions they hold are shared by every invocation and frozen.
+CF_CHANGES = [
+    "cf.extra = e.request.uri;",
+    "cf.kvs = null;",
+    "delete cf.logCustomData;",
+    "cf.cwt.validateToken = null;",
+    "cf.cwt = 1;",
+    "try { cf.kvs.cache = e.request.uri; } catch (x) { console.log(x.name); }",
+    "try { cf.kvs().get.cache = 1; } catch (x) { console.log(x.name); }",
+    "var h = cf.kvs(); h.get = null; h.extra = 1;",
+    "try { Object.getOwnPropertyDescriptor(cf, 'edgeLocation').get.x = 1; } catch (x) {}",
+    "try { cf.updateRequestOrigin.prototype.x = 1; } catch (x) { console.log(x.name); }",
+]
+CF_PROBE = (
+    "[Object.keys(cf).join(), typeof cf.extra, typeof cf.kvs, typeof cf.cwt.validateToken,"
+    " Object.keys(cf.kvs()).join(), typeof cf.kvs().extra, typeof cf.kvs.cache,"
+    " typeof cf.kvs().get.cache, typeof cf.updateRequestOrigin.prototype.x,"
+    " cf.kvs() === cf.kvs(), require('cloudfront') === cf].join(' ')"
+)
+
+
+def _cf_function(changes: list[str]) -> str:
+    """A function that reports the module as it finds it, then makes change number
+    ``x-change`` of ``changes``."""
+    cases = "".join(f" case '{i}': {change} break;" for i, change in enumerate(changes))
+    return (
+        "import cf from 'cloudfront';\n"
+        "function handler(e) { var s = " + CF_PROBE + ";"
+        " switch (e.request.headers['x-change'].value) {" + cases + " }"
+        " e.request.headers.seen = {value: s}; return e.request; }"
+    )
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.lists(st.integers(0, len(CF_CHANGES) - 1), min_size=1, max_size=5))
+def test_what_one_invocation_does_to_the_cloudfront_module_never_reaches_the_next(
+    order: list[int],
+) -> None:
+    # Invocations on one context report what a new context reports, whatever came before.
+    code = _cf_function(CF_CHANGES)
+    reused = load(code, kvs={"k": "v"})
+    for change in order:
+        event = request_event(headers={"x-change": str(change)})
+        again = reused.invoke(event, now=NOW, seed=7)
+        fresh = load(code, kvs={"k": "v"}).invoke(event, now=NOW, seed=7)
+        assert again.error is None, again.error
+        assert fresh.error is None, fresh.error
+        assert again.request == fresh.request
+        assert again.logs == fresh.logs
+    assert reused.sessions_built == 1
+
+
+def test_the_cloudfront_modules_functions_are_frozen_and_its_objects_are_new_each_time() -> None:
+    fn = load(_cf_function(CF_CHANGES), kvs={"k": "v"})
+    event = request_event(headers={"x-change": "5"})
+    result = fn.invoke(event, now=NOW, seed=7)
+    assert result.logs == ["TypeError"]
+    assert seen(fn, event) == (
+        "kvs,updateRequestOrigin,selectRequestOriginById,createRequestOriginGroup,logCustomData,"
+        "edgeLocation,distributionTenant,cwt undefined function function get,exists,meta undefined"
+        " undefined undefined undefined false true"
+    )
 
 
 def test_a_callback_closing_over_the_previous_request_cannot_run_later() -> None:
