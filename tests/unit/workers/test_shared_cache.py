@@ -279,3 +279,32 @@ def test_a_body_of_known_length_is_visible_to_other_workers_once_its_last_byte_i
     assert "/chunked" not in b  # no length: committed at the end, as in one process
     assert chunked.commit() is not None
     assert "/chunked" in b
+
+
+def test_a_process_rereads_an_entry_only_after_some_process_changed_one(
+    pair: tuple[SharedCache, SharedCache], clock: Clock
+) -> None:
+    a, b = pair
+    statements: list[str] = []
+    b._db.set_trace_callback(statements.append)
+    put(a, "/m", b"one")
+    first = b.lookup("/m")
+    assert first is not None
+    assert read(first) == b"one"
+    selects = [s for s in statements if s.startswith("SELECT")]
+    assert selects
+    again = b.lookup("/m")  # nothing changed: from b's memo, not the database
+    assert again is not None
+    assert read(again) == b"one"
+    assert [s for s in statements if s.startswith("SELECT")] == selects
+    put(a, "/m", b"two")  # a change in another process: b reads again
+    changed = b.lookup("/m")
+    assert changed is not None
+    assert read(changed) == b"two"
+    clock.now += 100
+    assert a.refresh("/m", decision(30)) is not None
+    refreshed = b.lookup("/m")
+    assert refreshed is not None
+    assert refreshed.age(clock.now) == 0
+    assert a.invalidate("/m") == 1
+    assert b.lookup("/m") is None
