@@ -15,16 +15,21 @@ gets ``--connections`` connections for ``--duration`` seconds, then one connecti
 ``--c1-duration`` seconds; the origin direct gets the same and its c=1 latency is subtracted
 ("added latency"). CPU per request is the utime+stime of the target's process tree over the
 loaded run — for serve that includes its Node.js workers (children of serve), whose part is
-shown on its own. Figures are medians over the rounds. While a serve row runs, its Node workers
-are sampled every 0.1 s: how many were alive at once, every worker process ever seen (more than
+shown on its own; at c=1 the table also gives the tree's CPU and its time spent runnable but
+waiting for a CPU (/proc schedstat), which on a shared machine explains most of the latency.
+Figures are medians over the rounds. While a serve row runs, its Node workers are sampled every
+0.1 s: how many were alive at once, every worker process ever seen (more than
 ``[lambda] max_workers`` of them means workers were replaced) and each one's share of the Node
 CPU (one worker doing all the work would show here).
 
 Under the table: the lambda against no lambda; what one invocation costs, from serve's request
 log (its time for the request with and without the lambda, next to the handler's ``DurationMs``
 in its worker) and from the same event — captured once from serve — replayed outside serve
-through ``LambdaEdgeFunction.invoke`` with one worker (wall time, CPU of this Python process,
-CPU of the Node worker, ``DurationMs``).
+through ``LambdaEdgeFunction.invoke_event`` with one worker (wall time, CPU of this Python
+process, CPU of the Node worker, ``DurationMs``); then a second serve with timers
+(benchmarks/_lambda_timers.py): its Python thread's CPU per piece of the lambda path at c=1, and
+the wall time an invocation waits for a free worker next to its round trip to the worker, at
+c=1 and under load.
 
     python benchmarks/lambda_edge.py [--quick] [--rounds 3] [--duration 10] [--c1-duration 5]
         [--connections 32] [--max-workers 4] [--loadgen auto|wrk|python] [--invocations 2000]
@@ -409,8 +414,8 @@ def report(setup: Setup, s: Settings, after: list[int]) -> None:
     print(
         f"with the lambda vs without (CachingDisabled, every request runs it): req/s "
         f"{median(plain.rates):,.0f} → {median(with_lambda.rates):,.0f} ({rate:.0%}); CPU "
-        f"+{cpu:,.0f} µs/request (Node workers {node:,.0f}, serve's Python process "
-        f"{cpu - node:+,.0f}); c=1 latency p50 +{lat[0]:.2f} ms, p99 +{lat[1]:.2f} ms"
+        f"{cpu:+,.0f} µs/request (Node workers {node:,.0f}, serve's Python process "
+        f"{cpu - node:+,.0f}); c=1 latency p50 {lat[0]:+.2f} ms, p99 {lat[1]:+.2f} ms"
     )
     hits = median(cached.rates) / median(plain.rates)
     print(
@@ -451,8 +456,8 @@ def invocation_cost(setup: Setup, s: Settings, event: dict[str, Any]) -> None:
         print(
             f"one invocation in serve at {label} (serve's request log, medians): serve's time "
             f"for a request {median(w[f'{run} flow p50']):.3f} ms with the lambda, "
-            f"{median(p[f'{run} flow p50']):.3f} ms without: +{flow:.3f} ms (p99 "
-            f"+{flow99:.3f} ms); the handler's DurationMs in Node {handler:.3f} ms (p99 "
+            f"{median(p[f'{run} flow p50']):.3f} ms without: {flow:+.3f} ms (p99 "
+            f"{flow99:+.3f} ms); the handler's DurationMs in Node {handler:.3f} ms (p99 "
             f"{median(w[f'{run} lambda p99']):.3f}), so {flow - handler:.3f} ms of the added time "
             "is outside the handler (the event built, JSON over the pipe both ways, waiting for "
             "a free worker, the result checked and applied)"
