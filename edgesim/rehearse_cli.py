@@ -51,8 +51,12 @@ def _write_at(text: str | None) -> datetime | float | None:
 
 def cmd_rehearse(args: argparse.Namespace) -> int:
     from edgesim.rehearse import check_guards, rehearse, render_text
+    from edgesim.rehearse.swap_cli import check_args, cmd_swap
 
+    check_args(args)  # --swap / --generate / --traffic go together (swap_cli)
     max_changed = _percent(args.max_changed) if args.max_changed is not None else None
+    if args.swap is not None:
+        return cmd_swap(args, max_changed)  # the migration check (docs/lambda-edge.md)
     report: dict[str, Any] = rehearse(
         args.traffic,
         args.config,
@@ -85,7 +89,6 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "--traffic",
-        required=True,
         help="a recording (serve --record FILE) or a CloudFront standard access log",
     )
     p.add_argument("--config", default="edgesim.toml", help="the distribution (edgesim.toml)")
@@ -129,4 +132,17 @@ def register(sub: Any) -> None:
         help="when the KVS write happens (epoch ms or ISO-8601; default: the first request)",
     )
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per CPU)")
+    p.add_argument(
+        "--swap",
+        metavar="KIND:OLD=KIND:NEW",
+        help="migration check: swap edge code, e.g. lambda:rewrite=function:rewrite (NEW may "
+        "be a file); compares the requests reaching the origin and the generated responses",
+    )
+    p.add_argument(
+        "--generate",
+        type=int,
+        metavar="N",
+        help="with --swap: N requests drawn from edgesim's strategies instead of --traffic",
+    )
+    p.add_argument("--seed", type=int, default=0, help="the seed of --generate (default 0)")
     p.set_defaults(handler=cmd_rehearse)
