@@ -27,6 +27,7 @@ _EXPORTS = {
     "assert_fail_secure": "edgesim.testing.properties",
     "propagation_window": "edgesim.testing.properties",
     "rehearse": "edgesim.rehearse",
+    "rehearse_swap": "edgesim.rehearse.swap",
     "EdgeLambda": "edgesim.testing.lambdas",
     "lambda_event": "edgesim.testing.lambdas",
     "load_lambda": "edgesim.testing.lambdas",
