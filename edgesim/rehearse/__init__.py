@@ -5,7 +5,8 @@ which requests change, how, and at which POPs during the propagation window.
 ``edgesim rehearse`` (:mod:`edgesim.rehearse_cli`) and ``edgesim.testing.rehearse`` call
 :func:`rehearse`. Modules: :mod:`.traffic` (the recording format), :mod:`.accesslog` (CloudFront
 standard logs), :mod:`.versions`, :mod:`.outcome`, :mod:`.compare`, :mod:`.engine`,
-:mod:`.window`, :mod:`.report`.
+:mod:`.window`, :mod:`.report`. The migration check (``rehearse --swap``, Lambda@Edge and
+functions swapped for one another): :func:`edgesim.rehearse.swap.rehearse_swap`.
 """
 
 from __future__ import annotations
