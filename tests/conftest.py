@@ -18,13 +18,18 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
+# trylast: after tests/reliability/conftest.py has marked its tests ``soak``.
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if shutil.which("node"):
-        return
-    skip = pytest.mark.skip(reason="node is not installed")
-    for item in items:
-        if "node" in item.keywords:
-            item.add_marker(skip)
+    if not shutil.which("node"):
+        skip = pytest.mark.skip(reason="node is not installed")
+        for item in items:
+            if "node" in item.keywords:
+                item.add_marker(skip)
+    # The reliability tests run for a fixed time (the soak alone for minutes): run them first, so
+    # that under pytest-xdist (make test) the other workers work beside them instead of one of
+    # them being the last test left. A stable sort: every other test keeps its order.
+    items.sort(key=lambda item: item.get_closest_marker("soak") is None)
 
 
 @pytest.fixture(scope="session")
