@@ -32,9 +32,12 @@ def pattern_paths(pattern: str) -> st.SearchStrategy[str]:
     """Paths that a CloudFront path pattern (``*`` any run of characters, ``?`` one) matches."""
     if pattern in ("*", "/*"):
         return es.uris(max_length=120)
+    # CloudFront matches a pattern from the path's root whether or not it starts with '/'
+    # ("images/*.jpg" is "/images/*.jpg"): generate the part after the first slash.
+    body = pattern[1:] if pattern.startswith("/") else pattern
     parts: list[st.SearchStrategy[str]] = []
     literal = ""
-    for char in pattern:
+    for char in body:
         if char in "*?":
             if literal:
                 parts.append(st.just(literal))
@@ -48,9 +51,7 @@ def pattern_paths(pattern: str) -> st.SearchStrategy[str]:
             literal += char
     if literal:
         parts.append(st.just(literal))
-    joined = st.tuples(*parts).map("".join)
-    # A pattern may leave out the leading slash ("images/*.jpg"); the viewer's path has one.
-    return joined.map(lambda p: p if p.startswith("/") else "/" + p)
+    return st.tuples(*parts).map(lambda pieces: "/" + "".join(pieces))
 
 
 def _requests_for(behavior: Behavior, dist: Distribution) -> st.SearchStrategy[dict[str, Any]]:
