@@ -282,7 +282,9 @@ def test_a_worker_that_dies_is_restarted_with_the_current_state(serve: Serve) ->
         time.sleep(0.05)
     text = serve.log.read_text()
     assert "exited unexpectedly" in text
-    assert "did not start again" in text
+    # (Killed while it starts, as a rule; if it became ready in the instant before the kill, it
+    # died as a running worker does.)
+    assert "did not start again" in text or text.count("exited unexpectedly") == 2
     after = serve.admin_json("/status")["workers"]
     assert [w["alive"] for w in after] == [True, True]
     assert [w["restarts"] for w in after] == [2, 0]
