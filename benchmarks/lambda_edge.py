@@ -294,7 +294,8 @@ def check_and_warm(setup: Setup, s: Settings) -> bool:
             if row.server is not None:
                 print(bench.log_tail(row.server), file=sys.stderr)
             return False
-        _load.run(row.url, loadgen=s.loadgen, connections=s.connections, duration=1,
+        warm = min(1.0, s.duration)
+        _load.run(row.url, loadgen=s.loadgen, connections=s.connections, duration=warm,
                   headers=bench.HEADERS)  # fmt: skip
     return True
 
@@ -491,7 +492,7 @@ def breakdown(setup: Setup, s: Settings) -> None:
             ("/lambda", s.connections, s.duration),
         ):
             url = edge + prefix + bench.TARGET
-            _load.run(url, loadgen=s.loadgen, connections=connections, duration=1,
+            _load.run(url, loadgen=s.loadgen, connections=connections, duration=min(1, s.duration),
                       headers=bench.HEADERS)  # fmt: skip
             timed.totals()
             _load.run(url, loadgen=s.loadgen, connections=connections, duration=seconds,
