@@ -31,7 +31,9 @@ from edgesim.distribution.model import (
 )
 from edgesim.distribution.patterns import select_behavior
 from edgesim.errors import InputError
+from edgesim.rehearse.accesslog import ACCESS_LOG, LOG_HEADERS
 from edgesim.rehearse.dry_pipeline import DryOutcome, DryVersion
+from edgesim.rehearse.inputs import unseen_headers
 from edgesim.rehearse.report import Source
 from edgesim.rehearse.traffic import OriginStub, TrafficRecord
 
@@ -316,6 +318,10 @@ async def _run(
     return result
 
 
+def _file_of(dist: Distribution, kind: str, name: str) -> Path:
+    return dist.lambdas[name].file if kind == "lambda" else dist.functions[name].file
+
+
 # -- the API ------------------------------------------------------------------------------------
 def rehearse_swap(
     config: str | Path,
@@ -352,6 +358,15 @@ def rehearse_swap(
         records = generate_records(dist, generate, seed=seed)
         source = Source(f"generated {len(records)} requests (seed {seed})", "generated")
     source.warnings += warnings
+    if source.format == ACCESS_LOG:
+        files = {f"{parsed.old_kind} {parsed.old}": _file_of(dist, parsed.old_kind, parsed.old),
+                 f"{parsed.new_kind} {parsed.new}": _file_of(proposed, parsed.new_kind,
+                                                             parsed.new)}  # fmt: skip
+        for name, headers in unseen_headers(files, LOG_HEADERS).items():
+            source.missing_inputs.append(
+                f"{name} reads headers the log lacks: {', '.join(headers)} (its decisions on "
+                "them are not rehearsed)"
+            )
     run = run_swap(dist, proposed, records, moves, OriginStub(default_origin_status, []))
     made = None if generate is None else (len(records), seed)
     return build_swap_report(source, records, parsed, moves, dist, proposed, run, generated=made)

@@ -95,7 +95,9 @@ def rewrite_function(*, v1_target: str = "/api/v2/", gone: str = "redirect",
         "headers: { location: { value: '/here' } } };",
         "rewrite": "request.uri = '/here';",
     }[gone]
-    throw = f"if (request.uri.indexOf('{throw_on}') >= 0) throw new Error('boom');" if throw_on else ""
+    throw = (
+        f"if (request.uri.indexOf('{throw_on}') >= 0) throw new Error('boom');" if throw_on else ""
+    )
     return f"""
 function handler(event) {{
   var request = event.request;
@@ -250,7 +252,8 @@ def test_a_function_that_differs_on_one_path_changes_exactly_those_requests(
     assert entry["count"] == len(expected)
     assert {e["request"] for e in entry["examples"]} <= set(expected)
     for detail in entry["top"]:
-        assert detail.startswith("uri: /api/v2/") and " → /api/v3/" in detail
+        assert detail.startswith("uri: /api/v2/")
+        assert " → /api/v3/" in detail
     assert sum(p["changed"] for p in report["by_pop"].values()) == len(expected)
     assert report["new_errors"] == 0
 
@@ -316,7 +319,8 @@ def test_bad_swap_values_exit_2_naming_the_flag(
 ) -> None:
     code, _, err = _cli(project, capsys, "--generate", "5", "--swap", swap)
     assert code == 2
-    assert "--swap" in err and message in err, err
+    assert "--swap" in err
+    assert message in err, err
 
 
 def test_a_taken_slot_is_refused(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -329,7 +333,8 @@ def test_a_taken_slot_is_refused(project: Path, capsys: pytest.CaptureFixture[st
                  "--swap", "lambda:rewrite=function:rewrite-fn"])  # fmt: skip
     err = capsys.readouterr().err
     assert code == 2, err
-    assert "behaviour '/api/*'" in err and "function 'stamp-fn' already runs at" in err, err
+    assert "behaviour '/api/*'" in err
+    assert "function 'stamp-fn' already runs at viewer-request" in err, err
 
 
 @pytest.mark.parametrize(
@@ -359,3 +364,23 @@ def test_generated_paths_match_the_pattern(pattern: str, data: st.DataObject) ->
     path = data.draw(pattern_paths(pattern))
     assert path.startswith("/")
     assert compile_pattern(pattern)(path), (pattern, path)
+
+
+@needs_node
+def test_on_an_access_log_the_report_says_what_the_new_code_reads_that_the_log_lacks(
+    project: Path,
+) -> None:
+    reads = project / "reads_lang.js"
+    reads.write_text(rewrite_function().replace(
+        "var request = event.request;",
+        "var request = event.request; var lang = request.headers['accept-language'];",
+    ))  # fmt: skip
+    log = Path(__file__).resolve().parents[3] / "fixtures" / "rehearse" / "access.log"
+    report = rehearse_swap(project / "edgesim.toml", f"lambda:rewrite=function:{reads}",
+                           traffic=log)  # fmt: skip
+    assert report["format"] == "cloudfront-access-log"
+    assert report["partial"] is True
+    assert any(
+        "function reads_lang reads headers the log lacks: accept-language" in line
+        for line in report["missing_inputs"]
+    ), report["missing_inputs"]
