@@ -6,9 +6,13 @@ its README says how to regenerate it)."""
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
+import subprocess
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -97,3 +101,49 @@ def test_an_unreadable_edge_stack_is_a_note(tmp_path: Path) -> None:
     (note,) = [n for n in dist.notes if EDGE_STACK in n]
     assert "not valid JSON" in note
     assert note.endswith("a Lambda@Edge function it holds needs --lambda")
+
+
+# -- re-synthesis ---------------------------------------------------------------------------------
+
+APP = ASSEMBLY.parent
+HASH = re.compile(r"[0-9a-f]{64}")
+
+
+def _normalised(path: Path) -> Any:
+    """A template without what varies between synths: CDK's analytics and hashes."""
+    template = json.loads(path.read_text())
+    template["Resources"].pop("CDKMetadata", None)
+    return json.loads(HASH.sub("<hash>", json.dumps(template, sort_keys=True)))
+
+
+@pytest.mark.node
+def test_the_committed_assembly_is_what_the_app_synthesises(tmp_path: Path) -> None:
+    """Runs when Node and the app's packages are here (`npm install` in
+    fixtures/import/lambda/cdk-edge; about 20 s), and skips otherwise: make test never runs npm."""
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    modules = APP / "node_modules"
+    if not (modules / "aws-cdk-lib").is_dir() or not (modules / ".bin" / "cdk").exists():
+        pytest.skip(f"the fixture app's packages are not installed: run `npm install` in {APP}")
+    env = {
+        **os.environ,
+        "NODE_PATH": str(modules),
+        "CDK_DISABLE_CLI_TELEMETRY": "true",
+        "CDK_DISABLE_VERSION_CHECK": "true",
+    }
+    out = tmp_path / "cdk.out"
+    subprocess.run(
+        [str(modules / ".bin" / "cdk"), "synth", "--quiet", "--no-notices", "--output", str(out)],
+        cwd=APP,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    for template in ("EdgeSite.template.json", f"{EDGE_STACK}.template.json"):
+        assert _normalised(out / template) == _normalised(ASSEMBLY / template)
+    assert (out / ASSET / "index.js").read_bytes() == (APP / "edge" / "index.js").read_bytes()
+    (fresh,) = load_cdk(out)
+    (committed,) = load_cdk(ASSEMBLY)
+    assert fresh.distribution_config == committed.distribution_config
+    assert fresh.lambdas["Sign"].handler == committed.lambdas["Sign"].handler
