@@ -21,7 +21,6 @@ cache and the origin call: every request is a miss, the primary origin of a grou
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import re
 from dataclasses import dataclass
@@ -151,7 +150,7 @@ class DryVersion:
             req.country = self.resolver.country_for(req)
         self._now_ms = record.time_ms
         flow = Flow(req, dist, request_id, record.time_ms)
-        flow.viewer_request = copy.copy(req)
+        flow.viewer_request = req  # as the viewer stage keeps it (serve's place())
         refused = viewer_stage.admit(flow, https_port=None)
         if refused is not None:
             return _outcome(refused, None, kind="refused")
@@ -225,12 +224,13 @@ class DryVersion:
             source, status, headers, reason, req=req, behavior=behavior
         )
         source.encoder = None  # nothing is streamed
-        if generated_body is not None:
-            response.source = GeneratedBody(generated_body, made_by_edge=False, fill=source)
         if call is None:
             response.x_cache = XCache.LAMBDA_GENERATED
+        # The body stays an origin body for the viewer-response code, as in serve (where a
+        # lambda's body travels as the origin response's); its digest is compared.
         response = await self._viewer_response(flow, response, lambdas)
-        return _outcome(response, call, kind="origin" if call is not None else "generated")
+        kind = "origin" if call is not None else "generated"
+        return _outcome(response, call, kind=kind, body=generated_body)
 
     async def _viewer_response(
         self, flow: Flow, response: EdgeResponse, lambdas: LambdaRegistry | None
@@ -291,7 +291,11 @@ def _digest(data: bytes) -> str:
     return hashlib.sha1(data, usedforsecurity=False).hexdigest()[:16]
 
 
-def _outcome(response: EdgeResponse, call: OriginCall | None, kind: str = "") -> DryOutcome:
+def _outcome(
+    response: EdgeResponse, call: OriginCall | None, kind: str = "", body: bytes | None = None
+) -> DryOutcome:
+    """``body``: the body an origin-request or origin-response lambda made, which the viewer
+    gets unless viewer-response code replaced it."""
     x_cache = response.x_cache
     error = None
     if x_cache in _ERRORS:
@@ -301,14 +305,16 @@ def _outcome(response: EdgeResponse, call: OriginCall | None, kind: str = "") ->
     elif not kind:
         kind = "generated" if x_cache in _GENERATED else "refused"
     source = response.source
-    body = None
+    digest = None
     if isinstance(source, GeneratedBody) and error is None:
-        body = _digest(source.data)
+        digest = _digest(source.data)
+    elif body is not None and error is None:
+        digest = _digest(body)
     return DryOutcome(
         status=response.status,
         kind=kind,
         origin_call=call,
         headers=grouped(response.headers),
-        body_sha=body,
+        body_sha=digest,
         error=error,
     )

@@ -230,12 +230,31 @@ def test_generated_requests_repeat_with_their_seed(project: Path) -> None:
 
 
 @needs_node
-def test_function_to_lambda_the_other_way(project: Path) -> None:
-    # Back from the function to a lambda (here on the response side, at the event it ran at).
+def test_a_response_side_lambda_becomes_a_viewer_response_function(project: Path) -> None:
     report = _swap(project, "lambda:stamp=function:stamp-fn")
     assert report["changed"] == 0, report["by_kind"]
     moved = report["proposed"]["swap"]["moves"]
     assert moved == [{"behavior": "/static/*", "from": "viewer-response", "to": "viewer-response"}]
+
+
+@needs_node
+@pytest.mark.parametrize("event", ["", "@origin-request"])
+def test_function_to_lambda_the_other_way(project: Path, event: str) -> None:
+    # The default behaviour runs the function at viewer request; the lambda replaces it there,
+    # or at origin request.
+    config = project / f"fn{event.replace('@', '-')}.toml"
+    default = CONFIG.index("[default_behavior]")
+    config.write_text(CONFIG[:default] + CONFIG[default:].replace(
+        'origin_request = "rewrite"', 'viewer_request = "rewrite-fn"'
+    ))  # fmt: skip
+    report = rehearse_swap(config, f"function:rewrite-fn=lambda:rewrite{event}",
+                           traffic=project / "traffic.jsonl")  # fmt: skip
+    assert report["changed"] == 0, report["by_kind"]
+    to = event[1:] or "viewer-request"
+    assert report["proposed"]["swap"]["moves"] == [
+        {"behavior": "*", "from": "viewer-request", "to": to}
+    ]
+    assert report["runs"] < 2 * len(RECORDS)  # /api/* and /static/* requests ran once
 
 
 # -- differences are found where they are, and only there ---------------------------------------
