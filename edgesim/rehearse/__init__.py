@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from edgesim.distribution.config import load_config
+from edgesim.distribution.model import Distribution
 from edgesim.errors import InputError
 from edgesim.rehearse.accesslog import ACCESS_LOG, LOG_HEADERS, is_access_log, read_access_log
-from edgesim.rehearse.engine import Plan, run_plan
+from edgesim.rehearse.engine import Plan, Workers, run_plan, workers_for
 from edgesim.rehearse.inputs import unseen_headers
 from edgesim.rehearse.report import Source, build_report, check_guards, render_text
 from edgesim.rehearse.traffic import FORMAT, OriginStub, TrafficRecord, read_traffic
@@ -76,6 +77,30 @@ def rehearse(
         raise InputError("nothing to rehearse: give --kvs-after and/or --function-after")
     if not 100 <= default_origin_status <= 599:
         raise InputError(f"--origin-status {default_origin_status}: expected an HTTP status")
+    if jobs is not None and jobs < 1:
+        raise InputError(f"--jobs {jobs}: expected at least 1")
+    path = Path(traffic)
+    workers = workers_for(jobs, path.stat().st_size if path.is_file() else 0)
+    try:
+        return _rehearse(path, config, dist, after, before, code, default_origin_status,
+                         write_at, jobs, workers)  # fmt: skip
+    finally:
+        if workers is not None:
+            workers.close()
+
+
+def _rehearse(
+    traffic: Path,
+    config: Path,
+    dist: Distribution,
+    after: dict[str, Path],
+    before: dict[str, Path],
+    code: dict[str, Path],
+    default_origin_status: int,
+    write_at: datetime | float | None,
+    jobs: int | None,
+    workers: Workers | None,
+) -> dict[str, Any]:
     records, source = load_traffic(traffic, dist.edges.pops)
     write_ms: float | None = None
     if after and records:
@@ -95,7 +120,7 @@ def rehearse(
         lags_ms=pop_lags_ms(dist.edges.propagation, dist.edges.pops) if write_ms is not None
         else {},
     )  # fmt: skip
-    rehearsal, result = run_plan(plan, records, jobs=jobs)
+    rehearsal, result = run_plan(plan, records, jobs=jobs, workers=workers)
     if source.format == ACCESS_LOG:
         files = {**rehearsal.before.files, **rehearsal.after.files}
         for name, headers in unseen_headers(files, LOG_HEADERS).items():

@@ -168,21 +168,51 @@ def _dropped_on_arrival(name: str) -> bool:
 _worker: Rehearsal | None = None
 
 
-def _init_worker(plan: Plan) -> None:
+def _ready() -> None:
+    """A task that only makes the pool start a process (see Workers)."""
+
+
+def _run_chunk(plan: Plan, start: int, rows: list[Row]) -> Result:
     global _worker
-    _worker = Rehearsal(plan)
-
-
-def _run_chunk(start: int, rows: list[Row]) -> Result:
-    assert _worker is not None
+    if _worker is None or _worker.plan != plan:
+        _worker = Rehearsal(plan)
     return _worker.run_many([from_row(row) for row in rows], start)
 
 
+class Workers:
+    """``jobs`` worker processes, started before the traffic is read: starting one (a new
+    interpreter importing edgesim) takes a second or more, which overlaps with the reading."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        context = multiprocessing.get_context("spawn")  # no QuickJS state crosses a fork
+        self.pool = ProcessPoolExecutor(jobs, mp_context=context)
+        for _ in range(jobs):  # a task no idle process takes starts one
+            self.pool.submit(_ready)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def workers_for(jobs: int | None, traffic_bytes: int) -> Workers | None:
+    """Workers started ahead for a recording of ``traffic_bytes``, or None (it will run
+    in-process, or :func:`run_plan` starts them)."""
+    if jobs is None:
+        # A recorded request takes about 500 bytes, an access log line about 300.
+        jobs = (os.cpu_count() or 1) if traffic_bytes >= PARALLEL_FROM * 300 else 1
+    return Workers(jobs) if jobs > 1 else None
+
+
 def run_plan(
-    plan: Plan, records: Sequence[TrafficRecord], *, jobs: int | None = None
+    plan: Plan,
+    records: Sequence[TrafficRecord],
+    *,
+    jobs: int | None = None,
+    workers: Workers | None = None,
 ) -> tuple[Rehearsal, Result]:
     """Rehearse ``records``; ``jobs`` worker processes (default: one per CPU for large
-    recordings, in-process for small ones)."""
+    recordings, in-process for small ones), those of ``workers`` when given (which the caller
+    closes)."""
     local = Rehearsal(plan)  # loads everything once here: bad input fails before any worker
     if jobs is None:
         jobs = (os.cpu_count() or 1) if len(records) >= PARALLEL_FROM else 1
@@ -190,18 +220,27 @@ def run_plan(
         raise InputError(f"--jobs {jobs}: expected at least 1")
     if jobs == 1 or len(records) < 2:
         return local, local.run_many(records)
-    size = max(MIN_CHUNK, -(-len(records) // (jobs * CHUNKS_PER_JOB)))
-    # As tuples of plain values: a third of the time of pickling the dataclasses both ways.
-    chunks = [(i, [to_row(r) for r in records[i : i + size]]) for i in range(0, len(records), size)]
+    if workers is not None and workers.jobs == jobs:
+        return local, _run_on(workers, plan, records)
+    started = Workers(jobs)
+    try:
+        return local, _run_on(started, plan, records)
+    finally:
+        started.close()
+
+
+def _run_on(workers: Workers, plan: Plan, records: Sequence[TrafficRecord]) -> Result:
+    size = max(MIN_CHUNK, -(-len(records) // (workers.jobs * CHUNKS_PER_JOB)))
     merged = Result()
-    context = multiprocessing.get_context("spawn")  # no QuickJS state crosses a fork
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
-                             initargs=(plan,)) as pool:  # fmt: skip
-        futures = [pool.submit(_run_chunk, start, chunk) for start, chunk in chunks]
-        for future in futures:
-            part = future.result()
-            merged.diffs += part.diffs
-            merged.errors_before += part.errors_before
-            merged.errors_after += part.errors_after
-            merged.runs += part.runs
-    return local, merged
+    futures = [
+        # As tuples of plain values: a third of the time of pickling the dataclasses both ways.
+        workers.pool.submit(_run_chunk, plan, i, [to_row(r) for r in records[i : i + size]])
+        for i in range(0, len(records), size)
+    ]
+    for future in futures:
+        part = future.result()
+        merged.diffs += part.diffs
+        merged.errors_before += part.errors_before
+        merged.errors_after += part.errors_after
+        merged.runs += part.runs
+    return merged

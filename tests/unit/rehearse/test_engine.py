@@ -194,3 +194,17 @@ def test_bad_input_is_refused_with_the_flag_and_the_reason(traffic: Path) -> Non
         rehearse(traffic, CONFIG, function_after={"x": AB_AFTER})
     with pytest.raises(InputError, match="proposed version: function rewrites"):
         rehearse(traffic, CONFIG, function_after={"rewrites": Path("missing.js")})
+
+
+def test_workers_are_started_ahead_only_for_a_recording_large_enough_to_need_them() -> None:
+    from edgesim.rehearse.engine import PARALLEL_FROM, workers_for
+
+    assert workers_for(None, 1_000) is None  # a small recording runs in-process
+    assert workers_for(1, 10**9) is None  # --jobs 1: in-process whatever the size
+    workers = workers_for(2, 0)  # --jobs 2: asked for
+    assert workers is not None
+    try:
+        assert workers.jobs == 2
+    finally:
+        workers.close()
+    assert PARALLEL_FROM * 300 > 1_000
