@@ -69,6 +69,8 @@ origin_request = "rewrite"
 
 [edges]
 pops = ["IAD", "FRA"]
+# One region for both POPs: one set of Node workers per lambda (the tests stay quick).
+pop_regions = { FRA = "us-east-1" }
 """
 
 # The old code: /gone is answered with a redirect, /api/v1/… goes to /api/v2/…, every request
