@@ -301,11 +301,15 @@ async def _run(
         await after_version.check()
         for index, record in enumerate(records):
             request_id = f"rehearsal-swap-{index}"
-            before = await before_version.run(record, request_id)
-            after = before
-            result.runs += 1
             if select_behavior(current, record.uri).path in swapped:
-                after = await after_version.run(record, request_id)
+                # Side by side: each version has its own workers, and each still runs the
+                # requests one after another (a lambda's module state sees them in order).
+                before, after = await asyncio.gather(
+                    before_version.run(record, request_id), after_version.run(record, request_id)
+                )
+                result.runs += 2
+            else:
+                before = after = await before_version.run(record, request_id)
                 result.runs += 1
             result.before.append(before)
             result.after.append(after)
