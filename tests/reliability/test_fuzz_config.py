@@ -195,6 +195,9 @@ DISTCONFIG_FLAGS: dict[str, Any] = {
     ],
     "policies": ["policies/api-cache-policy.json", "policies/static-headers-policy.json"],
     "kvs": ["site-config=kvs/site-config.json"],
+    "lambdas": [
+        f"arn:aws:lambda:us-east-1:111122223333:function:api-auth:7={IMPORTS / 'lambda' / 'api-auth.js'}"
+    ],
 }
 
 

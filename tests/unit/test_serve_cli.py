@@ -304,6 +304,8 @@ FIXTURE_FLAGS = [
     "policies/static-headers-policy.json",
     "--kvs",
     "site-config=kvs/site-config.json",
+    "--lambda",
+    "arn:aws:lambda:us-east-1:111122223333:function:api-auth:7=../lambda/api-auth.js",
 ]
 
 
@@ -396,6 +398,7 @@ def test_import_writes_inline_code_to_the_files_dir(
     cfg = json.loads((DISTCONFIG / "distribution-config.json").read_text())["DistributionConfig"]
     for item in cfg["CacheBehaviors"]["Items"]:
         item["FunctionAssociations"] = {"Quantity": 0}
+        item["LambdaFunctionAssociations"] = {"Quantity": 0}
     cfg["DefaultCacheBehavior"]["FunctionAssociations"] = {
         "Quantity": 1,
         "Items": [{"EventType": "viewer-request", "FunctionARN": function_arn("inline")}],
