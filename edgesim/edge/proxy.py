@@ -188,7 +188,9 @@ class EdgeProxy:
         )
         hook = None
         if lambdas and (on_request is not None or on_response is not None):
-            hook = lambda_stage.origin_hook(flow, lambdas, on_request)
+            hook = lambda_stage.origin_hook(
+                flow, lambdas, on_request, keep_event=on_response is not None
+            )
         lambda_generated = False
         try:
             origin_response = await origin_stage.send(

@@ -170,7 +170,7 @@ async def run_origin_request(
     result = outcome.request
     assert result is not None
     new_origin = origin
-    if "origin" in result:
+    if result.get("origin") != event_request["origin"]:  # rebuilt only when the lambda changed it
         new_origin = lambda_codec.origin_from(origin, result["origin"])
     headers = lambda_codec.wire_headers(result["headers"])
     headers.append(("X-Amz-Cf-Id", flow.request_id))
@@ -193,7 +193,11 @@ async def run_origin_request(
 
 
 def origin_hook(
-    flow: Flow, lambdas: LambdaRegistry, association: LambdaAssociation | None
+    flow: Flow,
+    lambdas: LambdaRegistry,
+    association: LambdaAssociation | None,
+    *,
+    keep_event: bool = True,
 ) -> OriginRequestHook:
     """The hook the origin stage calls before each request it sends: runs the origin-request
     lambda (when there is one) and keeps the request, in the event's shape, for an
@@ -208,10 +212,11 @@ def origin_hook(
             outgoing, origin = await run_origin_request(
                 flow, lambdas, association, outgoing, origin, body
             )
-        flow.origin_event_request = lambda_codec.origin_request(
-            outgoing, origin, client_ip=flow.request.client_ip,
-            region=lambdas.region_for(flow.request.pop),
-        )  # fmt: skip
+        if keep_event:  # only an origin-response lambda reads it
+            flow.origin_event_request = lambda_codec.origin_request(
+                outgoing, origin, client_ip=flow.request.client_ip,
+                region=lambdas.region_for(flow.request.pop),
+            )  # fmt: skip
         return outgoing, origin
 
     return hook
