@@ -190,6 +190,7 @@ def apply_swap(dist: Distribution, swap: Swap) -> tuple[Distribution, list[Move]
             include_body = association.include_body if association is not None else False
             new_behavior = _with(new_behavior, swap, target, include_body)
             moves.append(Move(behavior.path, old_event, target))
+        _check_no_mix(new_behavior, swap)
         replaced[id(behavior)] = new_behavior
     functions = dict(dist.functions)
     lambdas = dict(dist.lambdas)
@@ -248,6 +249,27 @@ def _check_free(behavior: Behavior, swap: Swap, event: str) -> None:
         raise InputError(
             f"{where}, function {function!r} already runs at {event}: a behaviour has one "
             f"function or lambda per viewer event (move or remove it first)"
+        )
+
+
+def _check_no_mix(behavior: Behavior, swap: Swap) -> None:
+    """CloudFront Functions and Lambda@Edge cannot be combined on the viewer events of one
+    behaviour ("Restrictions on all edge functions" → Combining CloudFront Functions with
+    Lambda@Edge): a function on viewer request excludes a lambda on viewer response too."""
+    functions = [
+        (event, name)
+        for event, name in (("viewer-request", behavior.viewer_request),
+                            ("viewer-response", behavior.viewer_response))
+        if name
+    ]  # fmt: skip
+    lambdas = [(a.event_type, a.name) for a in behavior.lambdas if a.event_type in _VIEWER_EVENTS]
+    if functions and lambdas:
+        (f_event, f_name), (l_event, l_name) = functions[0], lambdas[0]
+        raise InputError(
+            f"{FLAG} {swap.text!r}: on behaviour {behavior.path!r}, the proposed version would "
+            f"run function {f_name!r} on {f_event} and lambda {l_name!r} on {l_event}: CloudFront "
+            "Functions and Lambda@Edge cannot be combined on the viewer events of one behaviour "
+            "(swapping both in one run is not supported yet)"
         )
 
 

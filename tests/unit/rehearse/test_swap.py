@@ -358,6 +358,21 @@ def test_a_taken_slot_is_refused(project: Path, capsys: pytest.CaptureFixture[st
     assert "function 'stamp-fn' already runs at viewer-request" in err, err
 
 
+def test_functions_and_lambdas_are_not_mixed_on_viewer_events(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = project / "mixed.toml"
+    # /static/* keeps its viewer-response lambda: a function at viewer request cannot join it.
+    config.write_text(CONFIG.replace('viewer_response = "stamp"',
+                                     'viewer_response = "stamp"\norigin_request = "rewrite"'))  # fmt: skip
+    code = main(["rehearse", "--config", str(config), "--generate", "5",
+                 "--swap", "lambda:rewrite=function:rewrite-fn"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "on behaviour '/static/*'" in err
+    assert "function 'rewrite-fn' on viewer-request and lambda 'stamp' on viewer-response" in err
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
