@@ -176,11 +176,13 @@ class Worker:
             await proc.stdin.drain()
         except (BrokenPipeError, ConnectionResetError):
             raise await self._crashed(phase) from None
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout_s
+        deadline = asyncio.get_running_loop().time() + timeout_s
         while True:
             try:
-                line = await asyncio.wait_for(proc.stdout.readline(), deadline - loop.time())
+                # One timeout scope per line read, without the task asyncio.wait_for makes on
+                # Python 3.11 (a worker's reply and each console line are one line each).
+                async with asyncio.timeout_at(deadline):
+                    line = await proc.stdout.readline()
             except TimeoutError:
                 self.kill()
                 raise WorkerFailure(
