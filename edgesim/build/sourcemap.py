@@ -9,6 +9,9 @@ Decoding is Node's: Node is present wherever a build runs, and its built-in ``So
 where every character of the built file comes from, and edgesim keeps the answer as a table (one
 row per mapping segment), so each lookup afterwards is a binary search in Python. Why this and
 not the npm ``source-map`` package or a Python library: docs/build.md, "Source maps" (measured).
+Tables are kept per process by the content of the built file and its map, so the build step's
+decoding serves later reports (coverage); :func:`load_source_maps` decodes several maps in one
+Node process.
 
 Lines and columns are 1-based and count characters (code points), as every position edgesim
 reports; source maps count UTF-16 code units, converted here on both sides.
