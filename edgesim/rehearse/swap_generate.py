@@ -4,7 +4,7 @@ behaviour's pattern, a method it allows, generated headers, cookies and query st
 address, a country and a POP — with a fixed seed, so a run repeats exactly (with the same
 hypothesis version).
 
-Behaviours are drawn evenly (the default one too), whatever their share of real traffic: the
+Every behaviour is drawn from (the default one too), whatever its share of real traffic: the
 point is to exercise every piece of code the swap touches.
 """
 
