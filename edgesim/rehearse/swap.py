@@ -115,7 +115,9 @@ def parse_swap(text: str, dist: Distribution) -> Swap:
         if not path.exists():
             raise bad(f"{new}: no such file")
         new_file = path
-        new = _free_name(path.stem, names)
+        # Names are unique across functions and lambdas (a behaviour's viewer_request names
+        # either kind), so the report never shows one name for two pieces of code.
+        new = _free_name(path.stem, {**dist.functions, **dist.lambdas})
     if (old_kind, old) == (new_kind, new):
         raise bad("OLD and NEW are the same: nothing would change")
     return Swap(text, old_kind, old, new_kind, new, new_file, event)
