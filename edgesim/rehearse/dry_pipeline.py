@@ -11,8 +11,9 @@ request as it reaches the origin, or the response generated instead, or the erro
 
 Normalisation (see docs/lambda-edge.md, "Migration check"): header names compared without
 case, headers of different names unordered (values of one name keep their order), cookies as a
-sorted list, CloudFront's per-request ``X-Amz-Cf-Id`` left out, the origin as the URL and path
-the request goes to (not the origin's id, which a lambda's ``request.origin`` does not keep).
+sorted list, ``Host`` without case and port, CloudFront's per-request ``X-Amz-Cf-Id`` left
+out, the origin as the URL and path the request goes to (not the origin's id, which a lambda's
+``request.origin`` does not keep).
 Both versions run a request with the same request id, time and viewer address.
 
 The path mirrors :class:`edgesim.edge.proxy.EdgeProxy` (``_process`` and ``_fetch``) minus the
@@ -28,6 +29,7 @@ from typing import cast
 
 from edgesim.distribution.model import Distribution, LambdaAssociation, Origin
 from edgesim.edge.compiled import compile_distribution
+from edgesim.edge.event_codec import function_host
 from edgesim.edge.flow import EdgeResponse, Flow, GeneratedBody, OriginBody, XCache
 from edgesim.edge.functions import FunctionRegistry
 from edgesim.edge.lambdas import LambdaRegistry
@@ -265,6 +267,12 @@ def _origin_call(outgoing: OriginRequest, origin: Origin) -> OriginCall:
             continue
         if lower == "cookie":
             cookies += [c.strip() for c in value.split(";") if c.strip()]
+        elif lower == "host":
+            # Without case and port: a CloudFront Function sees (and passes on) the Host so
+            # (edgesim.edge.event_codec.function_host), a lambda the viewer's spelling; a viewer
+            # of CloudFront reaches port 80 or 443 only, and a recording made through serve
+            # carries serve's local port.
+            headers.append((lower, function_host(value)))
         else:
             headers.append((lower, value))
     body = outgoing.body if isinstance(outgoing.body, bytes) else None
