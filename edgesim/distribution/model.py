@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from edgesim.kvs.propagation import PropagationSpec
+from edgesim.lambda_edge.limits import EMULATED_ROLE_CREDENTIALS
 
 ALL_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"})
 GET_HEAD = frozenset({"GET", "HEAD"})
@@ -194,11 +195,7 @@ class LambdaSettings:
     # The emulated execution role's temporary credentials handed to every lambda
     # (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN); the signature-checking
     # local S3 origins accept them besides their own keys.
-    credentials: tuple[str, str, str] = (
-        "ASIAEDGESIMLAMBDAROLE",
-        "edgesim+emulated+lambda+execution+role+key",
-        "edgesim-emulated-session-token",
-    )
+    credentials: tuple[str, str, str] = EMULATED_ROLE_CREDENTIALS
 
 
 @dataclass(frozen=True)

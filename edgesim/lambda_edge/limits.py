@@ -43,6 +43,15 @@ MAX_REPLACED_BASE64_BODY_BYTES = {"viewer": int(53.2 * KB), "origin": int(1.33 *
 # "The total size of the URI, including the query string, must be less than 8,192 characters."
 MAX_URI_AND_QUERY = 8_192
 
+# The emulated execution role's temporary credentials every lambda receives (AWS_ACCESS_KEY_ID,
+# AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) unless [lambda] credentials says otherwise; the
+# signature-checking local S3 origins accept them.
+EMULATED_ROLE_CREDENTIALS = (
+    "ASIAEDGESIMLAMBDAROLE",
+    "edgesim+emulated+lambda+execution+role+key",
+    "edgesim-emulated-session-token",
+)
+
 # Lambda defaults when a function does not say (AWS Lambda Developer Guide: 3 s, 128 MB).
 DEFAULT_TIMEOUT_S = 3.0
 DEFAULT_MEMORY_MB = 128

@@ -45,9 +45,7 @@ def role_credentials(
     if isinstance(given, Credentials):
         return given
     if given is None:
-        from edgesim.distribution.model import LambdaSettings
-
-        given = LambdaSettings().credentials
+        given = limits.EMULATED_ROLE_CREDENTIALS
     if not 2 <= len(given) <= 3 or not all(isinstance(part, str) for part in given):
         raise InputError(
             "credentials: expected (access key id, secret access key[, session token])"
