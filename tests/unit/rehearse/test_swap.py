@@ -23,7 +23,7 @@ from edgesim.distribution.config import load_config
 from edgesim.distribution.patterns import compile_pattern, select_behavior
 from edgesim.rehearse.swap import rehearse_swap
 from edgesim.rehearse.swap_generate import generate_records, pattern_paths
-from edgesim.rehearse.traffic import TrafficRecord, write_traffic
+from edgesim.rehearse.traffic import OriginStub, TrafficRecord, write_traffic
 
 needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
 
@@ -420,3 +420,31 @@ def test_on_an_access_log_the_report_says_what_the_new_code_reads_that_the_log_l
         "function reads_lang reads headers the log lacks: accept-language" in line
         for line in report["missing_inputs"]
     ), report["missing_inputs"]
+
+
+@needs_node
+def test_an_origin_response_lambda_becomes_a_viewer_response_function(tmp_path: Path) -> None:
+    # The same header, added at origin response by the lambda and at viewer response by the
+    # function: the same for the origin's 200s; but a viewer-response function does not run
+    # when the origin answers 400 or more, and an origin-response lambda does.
+    (tmp_path / "edgesim.toml").write_text(
+        '[[origins]]\nid = "app"\nurl = "http://127.0.0.1:9"\n\n'
+        '[[lambdas]]\nname = "stamp"\nfile = "stamp_lambda.js"\n\n'
+        '[default_behavior]\norigin = "app"\norigin_response = "stamp"\n'
+    )
+    (tmp_path / "stamp_lambda.js").write_text(STAMP_LAMBDA)
+    (tmp_path / "stamp_fn.js").write_text(STAMP_FN)
+    records = _records(30)
+    for i, record in enumerate(records):
+        record.origin = OriginStub(404 if i % 4 == 0 else 200, [("content-type", "text/plain")])
+    write_traffic(tmp_path / "traffic.jsonl", records)
+    report = rehearse_swap(tmp_path / "edgesim.toml", f"lambda:stamp=function:{tmp_path / 'stamp_fn.js'}",
+                           traffic=tmp_path / "traffic.jsonl")  # fmt: skip
+    errors = sum(1 for i in range(30) if i % 4 == 0)
+    assert report["proposed"]["swap"]["moves"] == [
+        {"behavior": "*", "from": "origin-response", "to": "viewer-response"}
+    ]
+    assert report["changed"] == errors
+    assert report["by_kind"]["response_changed"]["top"] == {
+        "header x-stamp removed (was v1)": errors
+    }
