@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 
 from edgesim.cli import main
 from edgesim.distribution.config import load_config
+from edgesim.distribution.model import LambdaAssociation
 from edgesim.distribution.patterns import compile_pattern, select_behavior
-from edgesim.rehearse.swap import rehearse_swap
+from edgesim.rehearse.swap import apply_swap, parse_swap, rehearse_swap
 from edgesim.rehearse.swap_generate import generate_records, pattern_paths
 from edgesim.rehearse.traffic import OriginStub, TrafficRecord, write_traffic
 
@@ -448,3 +449,48 @@ def test_an_origin_response_lambda_becomes_a_viewer_response_function(tmp_path: 
     assert report["by_kind"]["response_changed"]["top"] == {
         "header x-stamp removed (was v1)": errors
     }
+
+
+def test_the_proposed_distribution_moves_the_associations(tmp_path: Path) -> None:
+    # No Node.js needed: the swap's effect on the configuration alone.
+    (tmp_path / "rewrite.js").write_text(REWRITE_LAMBDA)
+    (tmp_path / "new.js").write_text(rewrite_function())
+    (tmp_path / "store.json").write_text('{"data": []}')
+    (tmp_path / "edgesim.toml").write_text(
+        '[[origins]]\nid = "app"\nurl = "http://127.0.0.1:9"\n\n'
+        '[[kvs]]\nname = "routes"\ndata = "store.json"\n\n'
+        '[[lambdas]]\nname = "rewrite"\nfile = "rewrite.js"\n\n'
+        '[[behaviors]]\npath = "/up*"\norigin = "app"\n'
+        'allowed_methods = ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"]\n'
+        'origin_request = { lambda = "rewrite", include_body = true }\n\n'
+        '[default_behavior]\norigin = "app"\norigin_request = "rewrite"\n'
+    )
+    dist = load_config(tmp_path / "edgesim.toml")
+    swap = parse_swap(f"lambda:rewrite=function:{tmp_path / 'new.js'}", dist)
+    proposed, moves, warnings = apply_swap(dist, swap)
+    assert (swap.new_kind, swap.new, swap.new_file) == ("function", "new", tmp_path / "new.js")
+    for behavior in (*proposed.behaviors, proposed.default_behavior):
+        assert behavior.lambdas == ()
+        assert behavior.viewer_request == "new"
+    assert proposed.lambdas == {}
+    # Declared on the fly, with the distribution's only store.
+    assert proposed.functions["new"].file == tmp_path / "new.js"
+    assert proposed.functions["new"].kvs == "routes"
+    assert [(m.behavior, m.old_event, m.new_event) for m in moves] == [
+        ("/up*", "origin-request", "viewer-request"),
+        ("*", "origin-request", "viewer-request"),
+    ]
+    # The lambda read the body there; a function cannot.
+    assert warnings == [
+        "lambda rewrite reads the request body on '/up*': a CloudFront Function cannot "
+        "(requests whose outcome depends on it change)"
+    ]
+    # Lambda for lambda: NEW keeps include_body where OLD had it (a request event).
+    again = parse_swap(f"lambda:rewrite=lambda:{tmp_path / 'rewrite.js'}@origin-request", dist)
+    assert again.new == "rewrite-2"  # a name no function or lambda has
+    proposed, _, warnings = apply_swap(dist, again)
+    assert warnings == []
+    assert [b.lambdas for b in (*proposed.behaviors, proposed.default_behavior)] == [
+        (LambdaAssociation("origin-request", "rewrite-2", include_body=True),),
+        (LambdaAssociation("origin-request", "rewrite-2", include_body=False),),
+    ]
