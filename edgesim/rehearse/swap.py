@@ -364,7 +364,10 @@ def rehearse_swap(
     from edgesim's hypothesis strategies for the distribution's behaviours (``seed`` fixes
     them), through the distribution as configured and with ``swap`` applied
     (``"lambda:OLD=function:NEW"``); returns the report (the shape of ``rehearse``'s: ``total``,
-    ``changed``, ``changed_pct``, ``new_errors``, ``by_kind``, ``by_pop``, …)."""
+    ``changed``, ``changed_pct``, ``new_errors``, ``by_kind``, ``by_pop``, …).
+
+    It runs its own event loop (the lambdas' workers): from async code, call it in a thread
+    (``await asyncio.to_thread(rehearse_swap, …)``)."""
     from edgesim.rehearse import load_traffic
     from edgesim.rehearse.swap_generate import generate_records
     from edgesim.rehearse.swap_report import build_swap_report

@@ -231,6 +231,8 @@ def render_swap_text(report: dict[str, Any]) -> str:
         f"   (errors: {report['errors']['current']:,} now, {report['errors']['proposed']:,} "
         "proposed)"
     )
+    if not report["changed"] and report["total"]:
+        lines.append("No change: every request reaches the origin, or is answered, as before.")
     if report["by_kind"]:
         lines.append("By kind:")
     for kind, entry in report["by_kind"].items():

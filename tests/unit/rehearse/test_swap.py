@@ -217,6 +217,7 @@ def test_equivalent_function_changes_nothing_on_generated_requests(
     assert code == 0, out + err
     assert "generated 50 requests (seed 0)" in out
     assert "Changed: 0 of 50" in out
+    assert "No change: every request reaches the origin, or is answered, as before." in out
 
 
 def test_generated_requests_repeat_with_their_seed(project: Path) -> None:
