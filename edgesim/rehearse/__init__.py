@@ -20,7 +20,7 @@ from edgesim.distribution.config import load_config
 from edgesim.distribution.model import Distribution
 from edgesim.errors import InputError
 from edgesim.rehearse.accesslog import ACCESS_LOG, LOG_HEADERS, is_access_log, read_access_log
-from edgesim.rehearse.engine import Plan, Workers, run_plan, workers_for
+from edgesim.rehearse.engine import Plan, Workers, no_collection, run_plan, workers_for
 from edgesim.rehearse.inputs import unseen_headers
 from edgesim.rehearse.report import Source, build_report, check_guards, render_text
 from edgesim.rehearse.traffic import FORMAT, OriginStub, TrafficRecord, read_traffic
@@ -101,7 +101,8 @@ def _rehearse(
     jobs: int | None,
     workers: Workers | None,
 ) -> dict[str, Any]:
-    records, source = load_traffic(traffic, dist.edges.pops)
+    with no_collection():
+        records, source = load_traffic(traffic, dist.edges.pops)
     write_ms: float | None = None
     if after and records:
         if write_at is None:
@@ -128,7 +129,8 @@ def _rehearse(
                 f"function {name} reads headers the log lacks: {', '.join(headers)} (its "
                 "decisions on them are not rehearsed)"
             )
-    return build_report(source, records, rehearsal, result)
+    with no_collection():
+        return build_report(source, records, rehearsal, result)
 
 
 def _assignments(value: Assignments, flag: str, names: list[str], what: str) -> dict[str, Path]:

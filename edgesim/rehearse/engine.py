@@ -7,10 +7,12 @@ differ, so what crosses the process boundary stays small.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -176,6 +178,7 @@ def _run_chunk(plan: Plan, start: int, rows: list[Row]) -> Result:
     global _worker
     if _worker is None or _worker.plan != plan:
         _worker = Rehearsal(plan)
+        gc.freeze()  # the versions stay for the worker's life: collections need not walk them
     return _worker.run_many([from_row(row) for row in rows], start)
 
 
@@ -229,7 +232,27 @@ def run_plan(
         started.close()
 
 
+@contextmanager
+def no_collection() -> Iterator[None]:
+    """Python's cyclic collector paused: while this process reads a recording, gathers the
+    workers' results or builds the report, it allocates millions of objects and keeps them, no
+    cycles among them, so each full collection would only walk them all again (40% of the time
+    of reading 100,000 requests). The collector runs again afterwards."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def _run_on(workers: Workers, plan: Plan, records: Sequence[TrafficRecord]) -> Result:
+    with no_collection():
+        return _gather(workers, plan, records)
+
+
+def _gather(workers: Workers, plan: Plan, records: Sequence[TrafficRecord]) -> Result:
     size = max(MIN_CHUNK, -(-len(records) // (workers.jobs * CHUNKS_PER_JOB)))
     merged = Result()
     futures = [
