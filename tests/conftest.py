@@ -1,5 +1,6 @@
 import os
 import shutil
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -40,3 +41,25 @@ def node():
     oracle = NodeOracle()
     yield oracle
     oracle.close()
+
+
+# The reliability tests' figures, sent by the pytest-xdist workers (tests/reliability/conftest.py),
+# printed by the controller in its terminal summary.
+_WORKER_FIGURES: list[tuple[str, dict[str, object]]] = []
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    from tests.reliability.conftest import WORKER_KEY
+
+    _WORKER_FIGURES.extend(
+        (nodeid, recorded)
+        for nodeid, recorded in getattr(node, "workeroutput", {}).get(WORKER_KEY, [])
+    )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _WORKER_FIGURES:
+        from tests.reliability.conftest import print_figures
+
+        print_figures(terminalreporter, sorted(_WORKER_FIGURES, key=lambda figure: figure[0]))

@@ -8,6 +8,7 @@ prints them in the terminal summary.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 
@@ -41,11 +42,29 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.soak)
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not _FIGURES:
+# Under pytest-xdist (make test) the figures are recorded in the workers: each hands its own to
+# the controller (tests/conftest.py prints them there; this conftest is not loaded in it).
+WORKER_KEY = "edgesim_reliability_figures"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None and _FIGURES:
+        # Plain JSON types: what execnet can send (a Counter or a tuple cannot cross as such).
+        output[WORKER_KEY] = json.loads(json.dumps(_FIGURES, default=str))
+
+
+def print_figures(
+    terminalreporter: pytest.TerminalReporter, figures: list[tuple[str, dict[str, object]]]
+) -> None:
+    if not figures:
         return
     terminalreporter.section(f"reliability figures ({'long' if LONG else 'short'} run)")
-    for nodeid, recorded in _FIGURES:
+    for nodeid, recorded in figures:
         terminalreporter.write_line(nodeid)
         for key, value in recorded.items():
             terminalreporter.write_line(f"    {key}: {value}")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    print_figures(terminalreporter, _FIGURES)
