@@ -210,6 +210,9 @@ def test_lru_eviction_over_the_budget_counts_once_across_workers(
 
 
 def test_stopping_serve_removes_the_shared_cache(serve: Serve) -> None:
+    # An admin answer: serve's loop is past its start-up (its SIGTERM handler is set then;
+    # under pytest-xdist this test may get a serve of its own, just started).
+    serve.admin_json("/status")
     pid = serve.process.pid
     directories = _shared_directories(pid)
     assert len(directories) == 1, directories
