@@ -531,6 +531,11 @@ async def _run(
     from edgesim.devloop.reloader import watch
 
     assert isinstance(server, EdgeServer)
+    # SIGTERM (docker stop, systemd, kill) stops serve as cleanly as Ctrl-C does — from the
+    # start: one arriving while serve starts or prints its banner stops it once it is up.
+    stopping = asyncio.Event()
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # no signals here (Windows)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
     try:
         await server.start(port=args.port, admin_port=args.admin_port)
     except BaseException:
@@ -550,10 +555,6 @@ async def _run(
         tasks.append(asyncio.create_task(watch(server, overrides=overrides, reimport=reimport)))
     if tour is not None:
         tasks.append(asyncio.create_task(tour()))  # type: ignore[operator]
-    # SIGTERM (docker stop, systemd, kill) stops serve as cleanly as Ctrl-C does.
-    stopping = asyncio.Event()
-    with contextlib.suppress(NotImplementedError, RuntimeError):  # no signals here (Windows)
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
     try:
         await stopping.wait()
     finally:
