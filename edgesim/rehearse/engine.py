@@ -163,7 +163,15 @@ class Rehearsal:
 
 
 def _dropped_on_arrival(name: str) -> bool:
-    return name in CONTROL_HEADERS or is_cloudfront_generated(name)
+    dropped = _DROPPED.get(name)
+    if dropped is None:
+        dropped = name in CONTROL_HEADERS or is_cloudfront_generated(name)
+        if len(_DROPPED) < 4096:  # the names a recording uses: a few dozen
+            _DROPPED[name] = dropped
+    return dropped
+
+
+_DROPPED: dict[str, bool] = {}
 
 
 # -- worker processes ---------------------------------------------------------------------------

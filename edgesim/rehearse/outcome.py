@@ -9,7 +9,6 @@ function always sees the origin's answer).
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import re
 from dataclasses import dataclass
@@ -94,8 +93,7 @@ def run(admitted: Admitted, version: Version, origin: OriginStub) -> Outcome:
     if admitted.refused is not None:
         return outcome_of(admitted.refused, None)
     base = admitted.flow
-    req = copy.copy(base.request)  # the stages may change it and its headers
-    req.headers = list(req.headers)
+    req = _copy_request(base.request)  # the stages may change it and its headers
     flow = Flow(
         req, version.dist, base.request_id, base.received_ms,
         viewer_request=base.viewer_request, behavior=base.behavior, origin=base.origin,
@@ -114,6 +112,15 @@ def run(admitted: Admitted, version: Version, origin: OriginStub) -> Outcome:
     if function_stage.viewer_response_applies(flow, response):
         response = function_stage.run_viewer_response(flow, functions, response, flow.received_ms)
     return outcome_of(response, forwarded)
+
+
+def _copy_request(request: EdgeRequest) -> EdgeRequest:
+    """A shallow copy with its own header list (what copy.copy and a new list give, in a
+    tenth of the time: the request is a plain dataclass, its fields in its __dict__)."""
+    req = object.__new__(EdgeRequest)
+    req.__dict__.update(request.__dict__)
+    req.headers = list(request.headers)
+    return req
 
 
 def outcome_of(response: EdgeResponse, forwarded: Forwarded | None) -> Outcome:
