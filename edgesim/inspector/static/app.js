@@ -301,7 +301,9 @@ async function showCache() {
       h("div", { id: "cache-pops" })));
   }
   const st = body.stats, rq = body.requests;
-  document.getElementById("cache-stats").textContent = `${st.entries} objects, ${st.bytes} bytes, ${st.evictions} evicted, ${st.invalidated} invalidated; requests: ${rq.hits} hits, ${rq.misses} misses (hit rate ${(rq.hit_rate * 100).toFixed(1)} %)`;
+  document.getElementById("cache-stats").textContent = `${st.entries} objects, ${st.bytes} bytes, ${st.evictions} evicted, ${st.invalidated} invalidated; requests: ${rq.hits} hits, ${rq.misses} misses (hit rate ${(rq.hit_rate * 100).toFixed(1)} %)` +
+    (st.per_worker ? "; each worker has its own cache: an object two workers hold is listed twice" : "") +
+    (st.shared ? "; one cache shared by the workers" : "");
   document.getElementById("cache-pops").replaceChildren(...body.pops.map((p) => card(`POP ${p.pop}`, p.objects.length ? table([
     { title: "Path", cell: (o) => h("code", null, o.path) }, { title: "Status", num: true, cell: (o) => o.status }, { title: "Size", num: true, cell: (o) => o.size },
     { title: "Age", num: true, cell: (o) => `${o.age_s} s` }, { title: "TTL left", num: true, cell: (o) => `${o.ttl_left_s.toFixed(0)} s`, cls: (o) => o.fresh ? "" : "stale" },
