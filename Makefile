@@ -27,9 +27,12 @@ test: $(STAMP)
 	HYPOTHESIS_PROFILE=ci $(BIN)/pytest -n $(JOBS) --dist worksteal --edgesim-cov=functions --edgesim-cov-report=term-missing --edgesim-cov-fail-under=100
 
 # The reliability suite at full length: a 10-minute soak, 1,000 SIGKILL trials, large fuzz
-# budgets. It prints its figures at the end (docs/reliability.md records them).
+# budgets; and every hypothesis property of the suite (marker `hypothesis`, which Hypothesis
+# gives them) with the soak profile's 2,000 examples instead of make test's 100. One process:
+# the soak measures serve's memory and latency. It prints its figures at the end
+# (docs/reliability.md records them).
 soak: $(STAMP)
-	EDGESIM_SOAK=long HYPOTHESIS_PROFILE=soak $(BIN)/pytest -m soak -p no:cacheprovider -rA
+	EDGESIM_SOAK=long HYPOTHESIS_PROFILE=soak $(BIN)/pytest -m "soak or hypothesis" -p no:cacheprovider -rA
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,6 +1,6 @@
 """benchmarks/serve.py runs end to end and prints issue 12's table (no timing is asserted).
 
-The whole script runs once with tiny settings (our load generator, 300 requests a run, one round);
+The whole script runs once with tiny settings (our load generator, 100 requests a run, one round);
 the pieces it relies on are checked on their own: the load generator's response framing (chunked,
 Content-Length, connection close), the CPU count of a process tree that includes a child, and the
 wrk report when wrk is installed.
@@ -104,7 +104,7 @@ module.exports = { Miniflare };
 
 
 def test_serve_benchmark_prints_the_table_with_every_row(tmp_path: Path) -> None:
-    argv = [sys.executable, str(BENCH / "serve.py"), "--loadgen", "python", "--requests", "300",
+    argv = [sys.executable, str(BENCH / "serve.py"), "--loadgen", "python", "--requests", "100",
             "--rounds", "1", "--connections", "4", "--reload-saves", "2", "--transfer-mb", "1",
             "--workers", "2"]  # fmt: skip
     env = dict(os.environ)
