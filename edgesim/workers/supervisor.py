@@ -590,6 +590,16 @@ class ControlServer(EdgeServer):
 
     def reload_config(self, dist: Distribution) -> None:
         before = self.proxy.state
+        if dist.lambdas:
+            # As at start-up (serve_cli): the workers run no Lambda@Edge functions, so a config
+            # that adds one is refused rather than served without it.
+            names = ", ".join(sorted(dist.lambdas))
+            self.say_error(
+                f"config not reloaded: it has Lambda@Edge functions ({names}), which serve runs "
+                "with one worker only for now (docs/lambda-edge.md); still serving the previous "
+                "configuration"
+            )
+            return
         if dist.cache.shared != before.dist.cache.shared:
             self.say_error(
                 f"[cache] shared = {str(dist.cache.shared).lower()} applies when serve starts: "
@@ -604,7 +614,7 @@ class ControlServer(EdgeServer):
         of them could not."""
 
         async def report() -> None:
-            for result in await done:
+            for _handle, result in await done:
                 errors = result.values() if isinstance(result, dict) else result or ()
                 for error in errors:
                     if error:

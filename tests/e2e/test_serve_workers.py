@@ -313,6 +313,33 @@ def test_a_worker_that_dies_is_restarted_with_the_current_state(serve: Serve) ->
     assert all(n > 0 for n in served), served
 
 
+def test_a_reload_that_adds_a_lambda_is_refused_not_served_without_it(serve: Serve) -> None:
+    # The workers run no Lambda@Edge functions: serve refuses them at start-up with --workers,
+    # and a reload that adds one must not leave an auth lambda silently skipped.
+    config = serve.folder / "edgesim.toml"
+    original = config.read_text()
+    (serve.folder / "gate.js").write_text(
+        "exports.handler = async () => ({ status: '403', body: 'no' });\n"
+    )
+    config.write_text(
+        original.replace(
+            "[default_behavior]",
+            '[[lambdas]]\nname = "gate"\nfile = "gate.js"\n\n[default_behavior]',
+        ).replace('origin = "app"\n', 'origin = "app"\nviewer_request = "gate"\n', 1)
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while "config not reloaded: it has Lambda@Edge functions (gate)" not in (
+            serve.log.read_text()
+        ):
+            assert time.monotonic() < deadline, serve.log.read_text()
+            time.sleep(0.1)
+        answers, _served = serve.spread("/fn?lambda")
+        assert all(a.get("X-Version") for a in answers)  # still the previous configuration
+    finally:
+        config.write_text(original)
+
+
 def test_sigterm_stops_the_workers_then_serve_with_exit_code_0(serve: Serve) -> None:
     pids = [w["pid"] for w in serve.admin_json("/status")["workers"]]
     serve.process.send_signal(signal.SIGTERM)
