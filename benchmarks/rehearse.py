@@ -9,7 +9,8 @@ requests on /checkout paths (85% with a uid cookie), the rest on paths with and 
 
     python benchmarks/rehearse.py [--count 100000] [--jobs N]
 
-Prints the rehearsal's wall time, its CPU time (this process and its workers), the runs it made
+Prints the rehearsal's wall time, its CPU time (this process's and its workers' apart), the
+machine's load average, the runs it made
 (a request whose function and KVS reads are unchanged runs once), and the plain rate: one
 process invoking the same functions on the same kind of events, without the pipeline around.
 """
