@@ -116,6 +116,20 @@ class EdgeResponse:
             source.fill = None
 
 
+def keep_filling(response: EdgeResponse, answer: EdgeResponse) -> None:
+    """``answer`` replaces ``response`` for the viewer: a cache fill ``response`` was making goes
+    on behind it (drained after the viewer got ``answer``); anything else is released."""
+    source = response.source
+    if (
+        isinstance(source, OriginBody)
+        and source.writer is not None
+        and isinstance(answer.source, GeneratedBody)
+    ):
+        answer.source.fill = source
+    else:
+        response.release()
+
+
 def generated(status: int, text: str, x_cache: XCache) -> EdgeResponse:
     """A plain-text response CloudFront makes itself."""
     body = text.encode()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import io
 import ssl
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
@@ -157,11 +158,14 @@ class OriginClient:
         last: OriginFailure | None = None
         for _ in range(max(1, origin.connection_attempts)):
             try:
+                body: AsyncIterator[bytes] | bytes | io.BytesIO | None = request.body
+                if isinstance(body, bytes) and len(body) > _IN_MEMORY_BODY:
+                    body = io.BytesIO(body)  # a body a lambda read whole: sent without blocking
                 return await self._client().request(
                     request.method,
                     url,
                     headers=request.headers,
-                    data=request.body,
+                    data=body,
                     allow_redirects=False,
                     timeout=timeout,
                 )
@@ -186,6 +190,10 @@ class OriginClient:
                 ) from None
         assert last is not None
         raise last
+
+
+# Over this, aiohttp would warn that writing the bytes at once may block the event loop.
+_IN_MEMORY_BODY = 1024 * 1024
 
 
 class _UnreadableHead(Exception):

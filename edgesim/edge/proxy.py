@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aiohttp import web
 
@@ -49,6 +49,7 @@ from edgesim.kvs.clock import Clock, RealClock
 log = logging.getLogger("edgesim.serve")
 BAD_REQUEST = "Bad Request: the request could not be parsed as HTTP/1.1."
 _NO_BODY = frozenset({"GET", "HEAD"})  # methods whose viewer body never goes to the origin
+_BODY_FRAMING = frozenset({"content-length", "transfer-encoding"})
 
 
 @dataclass
@@ -177,8 +178,13 @@ class EdgeProxy:
             return cache_stage.serve_fresh(cached, req, now)
         conditional = cache_stage.revalidation_headers(cached, req)
         body: AsyncIterator[bytes] | bytes | None = None
+        sent_req = req
         if flow.request_body is not None and req.method not in _NO_BODY:
             body = flow.request_body  # a viewer-request lambda read (or replaced) it
+            # Its length is the body's own now (a replacement's, or a chunked body's read whole).
+            sent_req = replace(
+                req, headers=[(n, v) for n, v in req.headers if n not in _BODY_FRAMING]
+            )
         elif request is not None and req.method not in _NO_BODY and request.can_read_body:
             body = request.content.iter_chunked(delivery.CHUNK)
         flow.mark("cache", result="stale" if cached is not None else "miss")
@@ -194,7 +200,7 @@ class EdgeProxy:
         lambda_generated = False
         try:
             origin_response = await origin_stage.send(
-                self.origins, dist, req, behavior, target, request_id=flow.request_id,
+                self.origins, dist, sent_req, behavior, target, request_id=flow.request_id,
                 via_id=self.via_id, body=body, conditional=conditional,
                 sent=flow.origin_requests, hook=hook,
             )  # fmt: skip
@@ -372,8 +378,12 @@ class EdgeProxy:
 
 async def _viewer_body(request: web.BaseRequest, flow: Flow) -> bytes:
     """The viewer's body, read whole for a request lambda with the include-body option (it is
-    then sent to the origin from memory)."""
-    data = await request.read() if request.can_read_body else b""
+    then sent to the origin from memory). Read from the stream: ``request.read()`` would refuse
+    a body over aiohttp's own 1 MiB limit, which CloudFront does not have."""
+    if not request.can_read_body:
+        flow.request_body = b""
+        return b""
+    data = b"".join([chunk async for chunk in request.content.iter_chunked(delivery.CHUNK)])
     flow.request_body = data
     return data
 

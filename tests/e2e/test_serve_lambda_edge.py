@@ -19,6 +19,9 @@ from tests.e2e.conftest import StartEdge
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
 
 CONFIG = """
+[lambda]
+max_workers = 8  # one per lambda: module state stays in one worker (a full budget evicts idle ones)
+
 [[origins]]
 id = "app"
 url = "{origin}"
@@ -51,6 +54,28 @@ origin = "app"
 allowed_methods = ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"]
 cache_policy = "CachingDisabled"
 origin_request = { lambda = "sign", include_body = true }
+
+[[lambdas]]
+name = "shout"
+file = "shout.js"
+
+[[lambdas]]
+name = "fragile"
+file = "fragile.js"
+
+[[behaviors]]
+path = "/post*"
+origin = "app"
+allowed_methods = ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"]
+cache_policy = "CachingDisabled"
+origin_request_policy = "AllViewer"
+viewer_request = { lambda = "shout", include_body = true }
+
+[[behaviors]]
+path = "/fragile/*"
+origin = "app"
+origin_response = "stamp"
+viewer_response = "fragile"
 
 [default_behavior]
 origin = "app"
@@ -129,7 +154,35 @@ exports.handler = async (event) => {
 };
 """
 
-FILES = {"gate.js": GATE_JS, "sign.js": SIGN_JS, "stamp.js": STAMP_JS, "finish.js": FINISH_JS}
+SHOUT_JS = """
+exports.handler = async (event) => {
+  const request = event.Records[0].cf.request;
+  const text = Buffer.from(request.body.data, 'base64').toString();
+  request.headers['x-seen'] = [{ value: String(text.length) + (request.body.inputTruncated ? '+' : '') }];
+  if (request.uri === '/post/replace') {
+    request.body = { action: 'replace', encoding: 'text', data: text.toUpperCase().repeat(3) };
+  }
+  return request;
+};
+"""
+
+FRAGILE_JS = """
+exports.handler = async () => { throw new Error('viewer response broke'); };
+"""
+
+STAMP_JS_WITH_LENGTH = STAMP_JS.replace(
+    "response.headers['x-stamp']",
+    "response.headers['content-length'] = [{ value: '5' }];\n  response.headers['x-stamp']",
+)
+
+FILES = {
+    "gate.js": GATE_JS,
+    "sign.js": SIGN_JS,
+    "stamp.js": STAMP_JS_WITH_LENGTH,
+    "finish.js": FINISH_JS,
+    "shout.js": SHOUT_JS,
+    "fragile.js": FRAGILE_JS,
+}
 
 
 async def test_the_four_events_run_where_cloudfront_runs_them(start_edge: StartEdge) -> None:
@@ -236,6 +289,44 @@ async def test_include_body_shows_and_replaces_the_body(start_edge: StartEdge) -
     seen = edge.origin.seen[-1]
     assert seen["body_len"] == len(b"QUIET WORDS")
     assert seen["headers"]["content-length"] == str(len(b"QUIET WORDS"))
+
+
+async def test_a_body_read_or_replaced_at_viewer_request_reaches_the_origin_whole(
+    start_edge: StartEdge,
+) -> None:
+    edge = await start_edge(CONFIG, files=FILES)
+    status, _, _ = await edge.get("/post/replace", method="POST", data=b"ab")
+    assert status == 200
+    seen = edge.origin.seen[-1]
+    assert seen["headers"]["x-seen"] == "2"
+    assert seen["body_len"] == 6  # "ABABAB", not the viewer's two bytes
+    assert seen["headers"]["content-length"] == "6"
+    big = bytes(range(256)) * 8_192  # 2 MiB: over aiohttp's own limit, under CloudFront's
+    status, _, _ = await edge.get("/post/read", method="POST", data=io.BytesIO(big))
+    assert status == 200
+    seen = edge.origin.seen[-1]
+    assert seen["headers"]["x-seen"].endswith("+")  # the function saw 40 KB, truncated
+    assert seen["body_len"] == len(big)  # the origin got all of it
+
+
+async def test_a_failing_viewer_response_still_lets_the_miss_be_cached(
+    start_edge: StartEdge,
+) -> None:
+    edge = await start_edge(CONFIG, files=FILES)
+    for _ in range(3):
+        status, headers, _ = await edge.get("/fragile/a")
+        assert status == 503
+        assert headers["X-Cache"] == "LambdaExecutionError from cloudfront"
+    assert len(edge.origin.seen) == 1  # cached after origin response, before viewer response
+
+
+async def test_a_content_length_from_the_function_never_cuts_the_body(
+    start_edge: StartEdge,
+) -> None:
+    edge = await start_edge(CONFIG, files=FILES)
+    status, headers, body = await edge.get("/gen/whole")
+    assert (status, body) == (200, b"hello from origin")
+    assert headers.getall("Content-Length") == [str(len(b"hello from origin"))]
 
 
 async def test_a_module_that_does_not_load_stops_serve(tmp_path: Path) -> None:

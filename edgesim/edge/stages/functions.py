@@ -32,6 +32,7 @@ from edgesim.edge.flow import (
     KvsReads,
     OriginBody,
     XCache,
+    keep_filling,
 )
 from edgesim.edge.functions import FunctionRegistry
 from edgesim.edge.message import Headers
@@ -161,11 +162,12 @@ def run_viewer_response(
     event = response_event(flow.event, response.status, headers, description)
     result = _invoke(flow, functions, flow.behavior.viewer_response, event, now_ms)
     if isinstance(result, EdgeResponse):
-        response.release()
+        keep_filling(response, result)
         return result
     if result.error is not None:
-        response.release()
-        return _failed(flow, result)
+        answer = _failed(flow, result)
+        keep_filling(response, answer)  # the miss is cached all the same (before this event)
+        return answer
     assert result.output is not None
     status, reason, new_headers, body = response_from_output(result.output, event["response"])
     if body is not None and _same_values(response.headers, new_headers, "content-encoding"):

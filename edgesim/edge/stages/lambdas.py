@@ -24,7 +24,15 @@ from typing import Any
 
 from edgesim.distribution.model import LambdaAssociation, Origin
 from edgesim.edge import error_pages, lambda_codec
-from edgesim.edge.flow import EdgeResponse, Flow, FunctionRun, GeneratedBody, OriginBody, XCache
+from edgesim.edge.flow import (
+    EdgeResponse,
+    Flow,
+    FunctionRun,
+    GeneratedBody,
+    OriginBody,
+    XCache,
+    keep_filling,
+)
 from edgesim.edge.lambdas import LambdaRegistry
 from edgesim.edge.message import Headers
 from edgesim.edge.origin import OriginRequest
@@ -256,6 +264,9 @@ async def run_origin_response(
     new_headers = lambda_codec.plain_headers(result.get("headers", {}))
     body = lambda_codec.response_body(result)
     kept = [(n, v) for n, v in headers if n in _UNSEEN_RESPONSE_HEADERS]
+    # The body's framing is the body's own: the origin's, or a replacement's (set on the way out),
+    # never a value the function wrote (two Content-Lengths would cut the body).
+    new_headers = [(n, v) for n, v in new_headers if n not in _UNSEEN_RESPONSE_HEADERS]
     if body is not None:
         kept = [(n, v) for n, v in kept if n not in _BODY_FRAMING]
         new_headers = [(n, v) for n, v in new_headers if n not in _BODY_FRAMING]
@@ -297,11 +308,15 @@ async def run_viewer_response(
     event_response = lambda_codec.response_event(response.status, response.reason, visible)
     outcome = await _invoke(flow, lambdas, association, request, event_response)
     if outcome.failure is not None:
-        response.release()
-        return failed(flow, outcome)
+        answer = failed(flow, outcome)
+        # The object is cached before viewer response runs (it runs on hits too): a miss still
+        # fills the cache while the viewer gets the error.
+        keep_filling(response, answer)
+        return answer
     result = outcome.response
     assert result is not None
     new_headers = lambda_codec.plain_headers(result.get("headers", {}))
+    new_headers = [(n, v) for n, v in new_headers if n not in _UNSEEN_RESPONSE_HEADERS]
     body = lambda_codec.response_body(result)
     kept = [(n, v) for n, v in response.headers if n in _UNSEEN_RESPONSE_HEADERS]
     if body is not None:
