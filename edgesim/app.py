@@ -12,6 +12,7 @@ object's state; watching files for them is ``edgesim.devloop.reloader``'s job.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 import sys
 from collections.abc import Coroutine
@@ -33,7 +34,7 @@ from edgesim.distribution.model import Distribution, LocalOrigin
 from edgesim.edge import listener, signed_urls
 from edgesim.edge.cache import HttpCache
 from edgesim.edge.functions import FunctionRegistry
-from edgesim.edge.lambdas import LambdaRegistry, LambdaSlot
+from edgesim.edge.lambdas import RETIRE_AFTER_S, LambdaRegistry, LambdaSlot
 from edgesim.edge.origin import OriginClient
 from edgesim.edge.proxy import EdgeProxy, EdgeState
 from edgesim.edge.stages.functions import record_runs
@@ -116,6 +117,7 @@ class EdgeServer:
         # Lambda@Edge functions: Node.js workers started on first use (checked in start()).
         self.lambdas = self._lambda_registry(dist)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._retired: list[LambdaRegistry] = []  # replaced versions, closed by stop() at last
         self.proxy = EdgeProxy(
             EdgeState(dist, functions, self.lambdas),
             cache=self.cache,
@@ -206,7 +208,11 @@ class EdgeServer:
     async def _swap_lambdas(
         self, current: LambdaRegistry, fresh: LambdaRegistry, names: list[str], path: Path
     ) -> None:
-        errors = await fresh.check({name: fresh.slots[name] for name in names})
+        try:
+            errors = await fresh.check({name: fresh.slots[name] for name in names})
+        except asyncio.CancelledError:  # serve is stopping: the new version's worker too
+            await fresh.close(keep=current)
+            raise
         failed = [name for name in names if fresh.slots[name].last_error]
         for error in errors:
             self.say_error(f"{error}\nnot reloaded: still serving the last good version")
@@ -215,12 +221,15 @@ class EdgeServer:
             await fresh.close(keep=current)
             return
         if self.lambdas is not current:
-            await fresh.close()  # a config reload replaced the registry meanwhile
+            # A config reload replaced the registry meanwhile: keep what it took over, and load
+            # the edit again on top of it.
+            await fresh.close(keep=self.lambdas)
+            self.reload_lambda_file(path)
             return
         self.lambdas = fresh
         state = self.proxy.state
         self.proxy.swap(EdgeState(state.dist, state.functions, fresh))
-        current.retire(fresh)
+        self._retire(current, fresh)
         for name in names:
             if name not in failed:
                 self.say(f"lambda {name}: reloaded from {path}")
@@ -380,7 +389,14 @@ class EdgeServer:
             self.tls.close()
             self.tls = None
         await self.origins.close()
-        await self.lambdas.close()
+        for task in list(self._tasks):  # reload checks and retirements still waiting
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for registry in [*self._retired, self.lambdas]:
+            await registry.close()
+        self._retired.clear()
         self.cache.close()
         self.request_log.close()
         if self.recorder is not None:
@@ -467,6 +483,7 @@ class EdgeServer:
         for error in failed:  # lenient functions: served, answering 503 until they load
             self.say_error(error)
         lambdas = self._reload_lambdas(dist)
+        self.buckets.role_keys_for(dist)  # the signing lambdas' keys, as they now are
         self.proxy.swap(EdgeState(self.buckets.resolve(dist), functions, lambdas))
         self.cache.set_limits(  # a smaller [cache] budget evicts now
             memory_limit_bytes=dist.cache.memory_limit_bytes,
@@ -484,8 +501,19 @@ class EdgeServer:
         self.lambdas = fresh
         if changed:
             self._background(self._check_reloaded(current, fresh, changed))
-        current.retire(fresh)
+        self._retire(current, fresh)
         return fresh
+
+    def _retire(self, old: LambdaRegistry, successor: LambdaRegistry) -> None:
+        """Stop ``old``'s workers (those ``successor`` did not take over) once no invocation
+        can be left in flight; at the latest when serve stops."""
+        self._retired.append(old)
+
+        async def later() -> None:
+            await asyncio.sleep(RETIRE_AFTER_S)
+            await old.close(keep=successor)
+
+        self._background(later())
 
     async def _check_reloaded(
         self, previous: LambdaRegistry, fresh: LambdaRegistry, changed: dict[str, LambdaSlot]

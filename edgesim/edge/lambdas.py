@@ -14,8 +14,6 @@ previous version keeps serving (as for CloudFront Functions).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,8 +26,9 @@ from edgesim.lambda_edge.pool import WorkerBudget
 from edgesim.lambda_edge.spec import HOME_REGION, Credentials, LambdaSpec, resolve_source
 from edgesim.lambda_edge.worker import WorkerFailure
 
-# A replaced version's workers are stopped after the longest invocation it may still be running.
-_RETIRE_AFTER_S = 31.0
+# A replaced version's workers are stopped after the longest invocation it may still be running
+# (an origin-request lambda of up to 30 s).
+RETIRE_AFTER_S = 31.0
 
 
 @dataclass
@@ -182,18 +181,3 @@ class LambdaRegistry:
         for slot in self.slots.values():
             if id(slot) not in kept:
                 await slot.close()
-
-    def retire(self, successor: LambdaRegistry) -> None:
-        """Stop this version's workers once it can have no invocation left in flight."""
-
-        async def later() -> None:
-            await asyncio.sleep(_RETIRE_AFTER_S)
-            await self.close(keep=successor)
-
-        with contextlib.suppress(RuntimeError):  # no running loop: nothing was started
-            task = asyncio.get_running_loop().create_task(later())
-            _retiring.add(task)
-            task.add_done_callback(_retiring.discard)
-
-
-_retiring: set[asyncio.Task[None]] = set()

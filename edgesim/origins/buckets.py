@@ -37,15 +37,15 @@ class LocalBuckets:
         # The emulated Lambda@Edge execution role's keys, accepted by every bucket that checks
         # signatures (so a signing lambda needs no keys of its own, as with a real role).
         self._role_keys: list[S3Credentials] = []
+        # Each signature-checking bucket's own keys, to combine with the role's when they change.
+        self._auths: list[tuple[S3RequestAuth, list[S3Credentials]]] = []
 
     @property
     def running(self) -> bool:
         return bool(self._served)
 
     async def serve(self, dist: Distribution) -> None:
-        if dist.lambdas and not self._role_keys:
-            key_id, secret, _token = dist.lambda_settings.credentials
-            self._role_keys = [S3Credentials(key_id, secret)]
+        self.role_keys_for(dist)
         for local in dist.origins_local.values():
             for _, key in _buckets(local):
                 if key not in self._served:
@@ -55,11 +55,10 @@ class LocalBuckets:
         directory, access = key
         auth = None
         if access is not None:
-            keys = [S3Credentials(akid, secret) for akid, secret in access.credentials]
-            keys += [
-                k for k in self._role_keys if k.access_key_id not in {c.access_key_id for c in keys}
-            ]
-            auth = S3RequestAuth(keys, access.region, self.now)
+            own = [S3Credentials(akid, secret) for akid, secret in access.credentials]
+            auth = S3RequestAuth(own, access.region, self.now)
+            self._auths.append((auth, own))
+            self._accept(auth, own)
         origin = S3DirectoryOrigin(directory, auth=auth)
         try:
             await origin.start(host="127.0.0.1", port=0)
@@ -68,6 +67,19 @@ class LocalBuckets:
                 f"[origins_local] {local.key}: {directory} is not a directory"
             ) from None
         return origin
+
+    def role_keys_for(self, dist: Distribution) -> None:
+        """The role keys of ``dist``'s lambdas (none without lambdas), at start-up and after each
+        reload: every running bucket accepts the new ones at once."""
+        key_id, secret, _token = dist.lambda_settings.credentials
+        self._role_keys = [S3Credentials(key_id, secret)] if dist.lambdas else []
+        for auth, own in self._auths:
+            self._accept(auth, own)
+
+    def _accept(self, auth: S3RequestAuth, own: list[S3Credentials]) -> None:
+        keys = {c.access_key_id: c for c in self._role_keys}
+        keys.update({c.access_key_id: c for c in own})  # a bucket's own key wins a clash
+        auth.keys = keys
 
     def resolve(self, dist: Distribution) -> Distribution:
         """``dist`` with each directory entry's local URL (its emulation's) filled in; an

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import shutil
 from pathlib import Path
 
@@ -371,3 +372,39 @@ async def _until(condition: object, timeout_s: float = 10.0) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError("condition not reached")
+
+
+async def test_stop_ends_the_workers_of_replaced_versions_too(start_edge: StartEdge) -> None:
+    edge = await start_edge(CONFIG, files=FILES)
+    await edge.get("/old/first")  # the gate's first version has a worker now
+    old_pids = _worker_pids(edge)
+    gate = edge.config.parent / "gate.js"
+    gate.write_text(GATE_JS.replace("'passed'", "'passed v2'"))
+    assert edge.server.reload_lambda_file(gate)
+    await _until(lambda: edge.server.lambdas.slots["gate"].version == 2)
+    await edge.get("/old/second")
+    pids = old_pids | _worker_pids(edge)
+    assert len(pids) > len(old_pids)  # the new version runs in a new worker
+    await edge.server.stop()  # well before the replaced version's retirement
+    for pid in pids:
+        await _until(lambda pid=pid: not _alive(pid))
+
+
+def _worker_pids(edge: object) -> set[int]:
+    registries = [edge.server.lambdas, *edge.server._retired]  # type: ignore[attr-defined]
+    return {
+        worker.pid
+        for registry in registries
+        for slot in registry.slots.values()
+        for fn in slot.pools.values()
+        for worker in fn.pool._idle
+        if worker.pid is not None
+    }
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
