@@ -168,6 +168,11 @@ class LambdaDecl:
     runtime: str = "nodejs20.x"
     timeout_s: float = 3.0  # Lambda's default (AWS Lambda Developer Guide)
     memory_mb: int = 128
+    # A build step, as FunctionDecl's: `file` (a file or a package directory) is its output.
+    build: str | None = None
+    watch: tuple[str, ...] = ()
+    build_dir: Path | None = None
+    build_timeout_s: float = 120.0
 
 
 @dataclass(frozen=True)
