@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from edgesim import limits
 from edgesim.build.globs import glob_problem
@@ -94,15 +94,30 @@ def read_functions(
             kvs=kvs,
             compat=_compat(t),
             rules=_rules(t),
-            build=build,
-            watch=_watch(t, build),
-            build_dir=ctx.base_dir if build is not None else None,
-            build_timeout_s=t.number("build_timeout_s", 120.0, above=0, hi=3600),
+            **build_keys(ctx, t, build),
         )
     return functions
 
 
-def _watch(t: Table, build: str | None) -> tuple[str, ...]:
+class BuildKeys(TypedDict):
+    build: str | None
+    watch: tuple[str, ...]
+    build_dir: Path | None
+    build_timeout_s: float
+
+
+def build_keys(ctx: Context, t: Table, build: str | None, what: str = "function") -> BuildKeys:
+    """``watch``, ``build_timeout_s`` and the build's directory, checked alike for
+    ``[[functions]]`` and ``[[lambdas]]`` (``what``): the decls' keyword arguments."""
+    return {
+        "build": build,
+        "watch": _watch(t, build, what),
+        "build_dir": ctx.base_dir if build is not None else None,
+        "build_timeout_s": t.number("build_timeout_s", 120.0, above=0, hi=3600),
+    }
+
+
+def _watch(t: Table, build: str | None, what: str) -> tuple[str, ...]:
     """``watch``: globs relative to the config directory; required with ``build``, and only
     meaningful with it (a function without a build reloads when its own file changes)."""
     globs = t.texts("watch")
@@ -116,7 +131,7 @@ def _watch(t: Table, build: str | None) -> tuple[str, ...]:
         if globs is None:
             t.error(
                 "watch",
-                'a function with build needs watch = ["GLOB", ...]: the source files whose '
+                f'a {what} with build needs watch = ["GLOB", ...]: the source files whose '
                 'changes rerun the build (for example watch = ["src/**/*.ts"])',
             )
         else:
