@@ -75,7 +75,7 @@ class EdgeServer:
         self.stream = stream or sys.stderr
         # Functions built from sources (edgesim.build): built before they load, rebuilt by the
         # reloader; positions serve prints are then given in the sources.
-        self.builds = ServeBuilds(dist.functions)
+        self.builds = ServeBuilds(dist.functions, dist.lambdas)
         self.stream = self.builds.wrap(self.stream)
         settings = dist.server
         self.capture = FlowCapture(
@@ -186,13 +186,15 @@ class EdgeServer:
         return LambdaRegistry(dist, clock_ms=clock_ms)
 
     def reload_lambda_file(self, path: Path) -> bool:
-        """A lambda's source file changed: load the new version in a worker first; it serves
-        once it loads, else the last good version keeps serving. True if a lambda uses it."""
+        """A lambda's source file changed (or a build rewrote its file or package directory):
+        load the new version in a worker first; it serves once it loads, else the last good
+        version keeps serving. True if a lambda uses it."""
         current = self.lambdas
         names = [
             name
             for name, slot in current.slots.items()
-            if slot.decl.file.is_file() and slot.decl.file.resolve() == path.resolve()
+            if (slot.decl.file.is_file() or slot.decl.build is not None)
+            and slot.decl.file.resolve() == path.resolve()
         ]
         if not names:
             return False
@@ -470,7 +472,8 @@ class EdgeServer:
             return
         for note in sync_kvs_seeds(self.kvs, dist):
             self.say(note)
-        self.builds.update(dist.functions)  # a changed build runs on the next watched change
+        # A changed build runs on the next watched change.
+        self.builds.update(dist.functions, dist.lambdas)
         functions = self._registry(dist)
         failed = functions.load_all()
         refused = functions.load_errors(strict_only=True)

@@ -6,7 +6,8 @@ checkout``, writes several files); a step runs one build at a time, and changes 
 queue exactly one more run. A build that fails, times out or writes what CloudFront would refuse
 leaves the functions as they were (the last good version keeps serving) and its own output is
 shown; one that passes reloads its functions as any changed function file is reloaded (strict
-compatibility check included).
+compatibility check included), and its Lambda@Edge functions as a changed lambda file is (loaded
+in a worker first). Functions and lambdas built by the same command share one step.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from edgesim.build.relabel import Relabeler, RelabelingStream
 from edgesim.build.step import BuildReport, BuildStep
 
 if TYPE_CHECKING:  # distribution reads the build keys with edgesim.build.globs: no cycle
-    from edgesim.distribution.model import FunctionDecl
+    from edgesim.distribution.model import FunctionDecl, LambdaDecl
 
 DEBOUNCE_S = 0.2
+
 
 Say = Callable[[str], None]
 
@@ -31,54 +33,83 @@ Say = Callable[[str], None]
 class _Slot:
     """A step's scheduling state in serve."""
 
-    def __init__(self, step: BuildStep, functions: list[str]) -> None:
+    def __init__(self, step: BuildStep, functions: list[str], lambdas: list[str]) -> None:
         self.step = step
         self.functions = functions
+        self.lambdas = lambdas
         self.task: asyncio.Task[None] | None = None
         self.again = False
         self.changed_at = 0.0
         self.finished_at: float | None = None
 
+    @property
+    def names(self) -> str:
+        """``a, b, c``: the functions and lambdas this step builds, as the console says."""
+        return ", ".join([*self.functions, *self.lambdas])
+
+    @property
+    def label(self) -> str:
+        """``function a, b; lambda c``: what this step builds."""
+        parts = [f"function {', '.join(self.functions)}"] if self.functions else []
+        if self.lambdas:
+            parts.append(f"lambda {', '.join(self.lambdas)}")
+        return "; ".join(parts)
+
 
 class ServeBuilds:
-    """Every build step of a distribution's functions."""
+    """Every build step of a distribution's functions and Lambda@Edge functions."""
 
-    def __init__(self, functions: Mapping[str, FunctionDecl]) -> None:
+    def __init__(
+        self,
+        functions: Mapping[str, FunctionDecl],
+        lambdas: Mapping[str, LambdaDecl] | None = None,
+    ) -> None:
         self.relabeler = Relabeler()
         self.slots: list[_Slot] = []
-        self.update(functions)
+        self.update(functions, lambdas)
 
     def __bool__(self) -> bool:
         return bool(self.slots)
 
-    def update(self, functions: Mapping[str, FunctionDecl]) -> None:
-        """Take a (re)loaded config's functions: one step per distinct command and directory;
-        a step that did not change keeps its state (last build, files it wrote)."""
+    def update(
+        self,
+        functions: Mapping[str, FunctionDecl],
+        lambdas: Mapping[str, LambdaDecl] | None = None,
+    ) -> None:
+        """Take a (re)loaded config's functions and lambdas: one step per distinct command and
+        directory; a step that did not change keeps its state (last build, files it wrote)."""
         old = {(s.step.command, s.step.cwd): s for s in self.slots}
-        groups: dict[tuple[str, Path], list[FunctionDecl]] = {}
-        for decl in functions.values():
-            if decl.build is not None:
-                groups.setdefault((decl.build, decl.build_dir or Path.cwd()), []).append(decl)
+        groups: dict[tuple[str, Path], tuple[list[FunctionDecl], list[LambdaDecl]]] = {}
+        for fn in functions.values():
+            if fn.build is not None:
+                groups.setdefault((fn.build, fn.build_dir or Path.cwd()), ([], []))[0].append(fn)
+        for lam in (lambdas or {}).values():
+            if lam.build is not None:
+                groups.setdefault((lam.build, lam.build_dir or Path.cwd()), ([], []))[1].append(lam)
         slots = []
-        for (command, cwd), decls in groups.items():
-            outputs = [d.file for d in decls]
+        for (command, cwd), (fns, lams) in groups.items():
+            decls: list[FunctionDecl | LambdaDecl] = [*fns, *lams]
+            outputs = [d.file for d in fns]
+            lambda_outputs = [d.file for d in lams]
             watch = [g for d in decls for g in d.watch]
             timeout = max(d.build_timeout_s for d in decls)
             kept = old.get((command, cwd))
             if (
                 kept is not None
                 and kept.step.outputs == outputs
+                and kept.step.lambda_outputs == lambda_outputs
                 and kept.step.globs.globs == tuple(watch)
             ):
-                kept.functions = [d.name for d in decls]
+                kept.functions = [d.name for d in fns]
+                kept.lambdas = [d.name for d in lams]
                 kept.step.timeout_s = timeout
                 slots.append(kept)
                 continue
             step = BuildStep(
-                command, cwd, outputs=outputs, watch=watch, timeout_s=timeout,
-                relabeler=self.relabeler,
+                command, cwd, outputs=outputs, lambda_outputs=lambda_outputs, watch=watch,
+                timeout_s=timeout, relabeler=self.relabeler,
             )  # fmt: skip
-            slots.append(_Slot(step, [d.name for d in decls]))
+            slots.append(_Slot(step, [d.name for d in fns], [d.name for d in lams]))
         self.slots = slots
 
     # -- start-up -----------------------------------------------------------------------------
@@ -87,7 +118,7 @@ class ServeBuilds:
         for slot in self.slots:
             watching = ", ".join(slot.step.globs.globs)
             say(
-                f"building {', '.join(slot.functions)}: `{slot.step.command}` in {slot.step.cwd}"
+                f"building {slot.names}: `{slot.step.command}` in {slot.step.cwd}"
                 f" (watch: {watching})"
             )
             self._report(slot, slot.step.run(), say, say_error)
@@ -96,7 +127,7 @@ class ServeBuilds:
         """One entry per step whose last build did not pass (serve refuses to start on them)."""
         # The build's output was printed as it finished: one line each here.
         return [
-            f"function {', '.join(s.functions)}: {s.step.last.describe().splitlines()[0]}"
+            f"{s.label}: {s.step.last.describe().splitlines()[0]}"
             for s in self.slots
             if s.step.last is not None and not s.step.last.ok
         ]
@@ -112,7 +143,7 @@ class ServeBuilds:
             for slot in self.slots
             for out in slot.step.outputs
             for path in (out, out.with_name(out.name + ".map"))
-        }
+        } | {out.resolve() for slot in self.slots for out in slot.step.lambda_outputs}
 
     def changed(
         self, paths: set[Path], reload: Callable[[Path], object], say: Say, say_error: Say
@@ -139,11 +170,11 @@ class ServeBuilds:
             while (wait := slot.changed_at + DEBOUNCE_S - time.monotonic()) > 0:  # noqa: ASYNC110
                 await asyncio.sleep(wait)
             slot.again = False
-            say(f"rebuilding {', '.join(slot.functions)}: `{slot.step.command}`")
+            say(f"rebuilding {slot.names}: `{slot.step.command}`")
             report = await slot.step.run_async()
             self._report(slot, report, say, say_error)
             if report.ok:
-                for output in slot.step.outputs:
+                for output in [*slot.step.outputs, *slot.step.lambda_outputs]:
                     reload(output)
             if not slot.again:
                 return
@@ -183,6 +214,7 @@ class ServeBuilds:
             rows.append(
                 {
                     "functions": slot.functions,
+                    "lambdas": slot.lambdas,
                     "command": slot.step.command,
                     "cwd": str(slot.step.cwd),
                     "watch": list(slot.step.globs.globs),

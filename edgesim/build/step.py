@@ -65,6 +65,7 @@ class BuildStep:
         cwd: Path,
         *,
         outputs: Iterable[Path],
+        lambda_outputs: Iterable[Path] = (),
         watch: Iterable[str] = (),
         timeout_s: float = 120.0,
         relabeler: Relabeler | None = None,
@@ -72,6 +73,10 @@ class BuildStep:
         self.command = command
         self.cwd = cwd
         self.outputs = list(dict.fromkeys(outputs))
+        # Lambda@Edge outputs (a file or a package directory): Node runs them with
+        # --enable-source-maps, so no map is read here, and CloudFront Functions' checks do not
+        # apply; the workers check that they load.
+        self.lambda_outputs = list(dict.fromkeys(lambda_outputs))
         self.globs = WatchGlobs(cwd, watch)
         self.timeout_s = timeout_s
         self.relabeler = relabeler if relabeler is not None else Relabeler()
@@ -100,6 +105,8 @@ class BuildStep:
         path = path.resolve()
         if path in {p.resolve() for p in self.outputs}:
             return False
+        if any(path.is_relative_to(p.resolve()) for p in self.lambda_outputs):
+            return False  # written by the build (a package directory's files included)
         if not self.globs.matches(path):
             return False
         written = self._written.get(path)
@@ -135,6 +142,11 @@ class BuildStep:
                 except SourceMapError as exc:
                     report.maps[output] = None
                     report.notes.append(f"{exc} (positions stay in the built file)")
+            for output in self.lambda_outputs:
+                if not output.exists():
+                    report.problems.append(
+                        f"{output}: the build passed but did not write this lambda's file"
+                    )
             if report.ok:
                 for output, source_map in report.maps.items():
                     self.relabeler.set_map(output, source_map)

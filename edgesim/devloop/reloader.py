@@ -7,8 +7,8 @@ applies). An imported distribution (``serve --from``) is watched through its
 overlay): any change re-imports it with the same arguments, and a source that no longer imports
 keeps the last good distribution. A function with a ``build`` is watched through its ``watch``
 globs instead of its file: a change runs the build (``edgesim.build.serve``), and a build that
-passes reloads the function. Uses watchfiles (Rust notify backend) rather than polling
-ourselves.
+passes reloads the function (a Lambda@Edge function with a ``build`` alike). Uses watchfiles
+(Rust notify backend) rather than polling ourselves.
 """
 
 from __future__ import annotations
@@ -40,7 +40,11 @@ def watched_files(server: EdgeServer) -> set[Path]:
     files = {decl.file.resolve() for decl in dist.functions.values() if decl.build is None}
     files |= {decl.data.resolve() for decl in dist.kvs.values() if decl.data is not None}
     # A Lambda@Edge function given as one file (a package directory or a .zip: restart).
-    files |= {decl.file.resolve() for decl in dist.lambdas.values() if decl.file.is_file()}
+    files |= {
+        decl.file.resolve()
+        for decl in dist.lambdas.values()
+        if decl.build is None and decl.file.is_file()
+    }
     if dist.config_path is not None:
         files.add(dist.config_path.resolve())
     return files
@@ -88,6 +92,16 @@ def apply_change(
     server.reload_seed_file(path)
 
 
+def _reload_built(server: EdgeServer) -> Callable[[Path], object]:
+    """What a build that passes calls for each file it wrote: it reloads the function, or the
+    Lambda@Edge function (whose file may be a package directory), built into that file."""
+
+    def reload(path: Path) -> bool:
+        return server.reload_function_file(path) or server.reload_lambda_file(path)
+
+    return reload
+
+
 async def watch(
     server: EdgeServer,
     *,
@@ -114,7 +128,7 @@ async def watch(
                     # Sources of built functions: their builds run (debounced, one at a time) and
                     # reload the functions they rebuild.
                     server.builds.changed(
-                        changed - touched, server.reload_function_file, server.say, server.say_error
+                        changed - touched, _reload_built(server), server.say, server.say_error
                     )
                 if watched_files(server) != files or server.builds.roots() != roots:
                     break  # the config changed which files matter: watch the new set

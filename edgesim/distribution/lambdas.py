@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from edgesim.distribution.model import FunctionDecl, LambdaDecl, LambdaSettings
+from edgesim.distribution.resources import build_keys
 from edgesim.distribution.tables import Context, Table, key_part, suggest, toml_type, unique
 from edgesim.errors import InputError
 from edgesim.lambda_edge import limits
@@ -33,7 +34,17 @@ from edgesim.lambda_edge.spec import (
     worker_environment,
 )
 
-LAMBDA_KEYS = ("name", "file", "handler", "runtime", "timeout_s", "memory_mb")
+LAMBDA_KEYS = (
+    "name",
+    "file",
+    "handler",
+    "runtime",
+    "timeout_s",
+    "memory_mb",
+    "build",
+    "watch",
+    "build_timeout_s",
+)
 SETTINGS_KEYS = (
     "node",
     "max_workers",
@@ -102,7 +113,8 @@ def read_lambdas(
                 f"{name!r} is also a [[functions]] name; names are unique across [[functions]] "
                 "and [[lambdas]] (viewer_request and viewer_response name either)",
             )
-        file, measurable = _file(ctx, t)
+        build = t.text("build")
+        file, measurable = _file(ctx, t, built=build is not None)
         declared.decls[name] = LambdaDecl(
             name=name,
             file=file or Path(),
@@ -110,6 +122,7 @@ def read_lambdas(
             runtime=_runtime(t),
             timeout_s=_timeout(t),
             memory_mb=_memory(t),
+            **build_keys(ctx, t, build, "lambda"),
         )
         declared.where[name] = t.where
         if measurable:
@@ -117,13 +130,16 @@ def read_lambdas(
     return declared
 
 
-def _file(ctx: Context, t: Table) -> tuple[Path | None, bool]:
+def _file(ctx: Context, t: Table, *, built: bool) -> tuple[Path | None, bool]:
     """``file``: a source file, a package directory or a ``.zip`` (unpacked once, checked now),
-    relative to the config directory; and whether it resolved."""
+    relative to the config directory; and whether it resolved. A ``build``'s output need not
+    exist before the start-up build: serve's workers check it when they load it."""
     written = t.text("file")
     if written is None:
         return None, False
     path = ctx.under(written)
+    if built:
+        return path, False
     if not path.exists():
         t.error("file", f"lambda file {written!r} does not exist (looked for {path})")
         return path, False
