@@ -1,0 +1,125 @@
+"""Lambda@Edge functions with a build step: the ``[[lambdas]]`` keys, a step building a lambda's
+file or package directory, and a command shared by a function and a lambda."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+import pytest
+
+from edgesim.build.serve import ServeBuilds
+from edgesim.build.step import BuildStep
+from edgesim.distribution.config import load_config
+from edgesim.distribution.model import Distribution, FunctionDecl, LambdaDecl
+from edgesim.errors import InputError
+
+BASE = """
+[[origins]]
+id = "app"
+url = "http://127.0.0.1:3000"
+
+[default_behavior]
+origin = "app"
+viewer_request = "tag"
+
+[[lambdas]]
+name = "tag"
+"""
+
+
+def _load(tmp_path: Path, keys: str) -> Distribution:
+    config = tmp_path / "edgesim.toml"
+    config.write_text(BASE + keys)
+    return load_config(config)
+
+
+def test_a_built_lambda_needs_no_file_before_its_first_build(tmp_path: Path) -> None:
+    dist = _load(
+        tmp_path,
+        'file = "dist"\nbuild = "npm run build"\nwatch = ["src/**/*.ts"]\nbuild_timeout_s = 30\n',
+    )
+    decl = dist.lambdas["tag"]
+    assert decl.file == tmp_path / "dist"
+    assert decl.build == "npm run build"
+    assert decl.watch == ("src/**/*.ts",)
+    assert decl.build_dir == tmp_path
+    assert decl.build_timeout_s == 30
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        ('build = "make"\n', r"lambdas\[0\]\.watch: a lambda with build needs watch"),
+        ('build = "make"\nwatch = []\n', r"lambdas\[0\]\.watch: must list at least one glob"),
+        ('build = "make"\nwatch = ["src/**.ts"]\n', r"watch\[0\]: 'src/\*\*\.ts': \*\* must be"),
+        ('watch = ["src/*.ts"]\n', r"lambdas\[0\]\.watch: watch needs build"),
+        ('build = "make"\nwatch = ["src/*.ts"]\nbuild_timeout_s = 0\n', r"build_timeout_s: 0 is"),
+    ],
+)
+def test_build_keys_are_checked_as_for_functions(tmp_path: Path, keys: str, message: str) -> None:
+    (tmp_path / "tag.js").write_text("exports.handler = async (e) => e.Records[0].cf.request;\n")
+    with pytest.raises(InputError, match=message):
+        _load(tmp_path, 'file = "tag.js"\n' + keys)
+
+
+def test_without_build_the_lambda_file_must_exist_as_before(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"lambda file 'dist' does not exist"):
+        _load(tmp_path, 'file = "dist"\n')
+
+
+def test_files_the_build_writes_in_a_package_directory_start_no_build(tmp_path: Path) -> None:
+    # The glob matches the package directory too: its files are the build's, not the user's.
+    step = BuildStep("true", tmp_path, outputs=[], lambda_outputs=[tmp_path / "dist"],
+                     watch=["**/*.js"])  # fmt: skip
+    assert not step.concerns(tmp_path / "dist/index.js")
+    assert not step.concerns(tmp_path / "dist/lib/util.js")
+    assert step.concerns(tmp_path / "src/index.js")
+
+
+def test_a_build_that_does_not_write_the_lambdas_file_fails(tmp_path: Path) -> None:
+    step = BuildStep("true", tmp_path, outputs=[], lambda_outputs=[tmp_path / "dist"])
+    report = step.run()
+    assert not report.ok
+    assert "did not write this lambda's file" in report.describe()
+    (tmp_path / "dist").mkdir()
+    assert step.run().ok
+
+
+def test_a_function_and_a_lambda_built_by_one_command_share_one_build(tmp_path: Path) -> None:
+    script = (
+        "from pathlib import Path\n"
+        "with open('runs.log', 'a') as log: log.write('run\\n')\n"
+        "Path('dist/pkg').mkdir(parents=True, exist_ok=True)\n"
+        "Path('dist/fn.js').write_text('function handler(e) { return e.request; }\\n')\n"
+        "Path('dist/pkg/index.js').write_text('exports.handler = async (e) => null;\\n')\n"
+    )
+    (tmp_path / "build.py").write_text(script)
+    command = f"{shlex.quote(sys.executable)} build.py"
+    watch = ("src/**/*.ts",)
+    fn = FunctionDecl("fn", tmp_path / "dist/fn.js", build=command, watch=watch, build_dir=tmp_path)
+    lam = LambdaDecl("lam", tmp_path / "dist/pkg", build=command, watch=watch, build_dir=tmp_path)
+    functions, lambdas = {"fn": fn}, {"lam": lam}
+    builds = ServeBuilds(functions, lambdas)
+    said: list[str] = []
+    builds.build_all(said.append, said.append)
+    assert (tmp_path / "runs.log").read_text() == "run\n"
+    [row] = builds.status()
+    assert (row["functions"], row["lambdas"], row["ok"]) == (["fn"], ["lam"], True)
+    assert said[0].startswith("building fn, lam: ")
+    assert (tmp_path / "dist/pkg").resolve() in builds.outputs()
+    # The lambda is gone from a reloaded config: the step now builds the function only.
+    builds.update(functions, {})
+    [row] = builds.status()
+    assert (row["functions"], row["lambdas"]) == (["fn"], [])
+
+
+def test_a_failed_lambda_build_is_named_as_a_lambda(tmp_path: Path) -> None:
+    decl = LambdaDecl(name="lam", file=tmp_path / "dist", build="exit 3", watch=("src/*.ts",),
+                      build_dir=tmp_path)  # fmt: skip
+    builds = ServeBuilds({}, {"lam": decl})
+    said: list[str] = []
+    builds.build_all(said.append, said.append)
+    [failure] = builds.failures()
+    assert failure.startswith("lambda lam: ")
