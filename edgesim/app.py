@@ -75,7 +75,7 @@ class EdgeServer:
         self.stream = stream or sys.stderr
         # Functions built from sources (edgesim.build): built before they load, rebuilt by the
         # reloader; positions serve prints are then given in the sources.
-        self.builds = ServeBuilds(dist.functions, dist.lambdas)
+        self.builds = ServeBuilds(dist.functions, dist.lambdas, dist.all_behaviors())
         self.stream = self.builds.wrap(self.stream)
         settings = dist.server
         self.capture = FlowCapture(
@@ -473,7 +473,7 @@ class EdgeServer:
         for note in sync_kvs_seeds(self.kvs, dist):
             self.say(note)
         # A changed build runs on the next watched change.
-        self.builds.update(dist.functions, dist.lambdas)
+        self.builds.update(dist.functions, dist.lambdas, dist.all_behaviors())
         functions = self._registry(dist)
         failed = functions.load_all()
         refused = functions.load_errors(strict_only=True)

@@ -14,20 +14,35 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from edgesim.build.relabel import Relabeler, RelabelingStream
 from edgesim.build.step import BuildReport, BuildStep
+from edgesim.lambda_edge.limits import VIEWER_EVENTS
 
 if TYPE_CHECKING:  # distribution reads the build keys with edgesim.build.globs: no cycle
-    from edgesim.distribution.model import FunctionDecl, LambdaDecl
+    from edgesim.distribution.model import Behavior, FunctionDecl, LambdaDecl
 
 DEBOUNCE_S = 0.2
 
 
 Say = Callable[[str], None]
+
+
+def strictest_events(behaviors: Iterable[Behavior]) -> dict[str, str]:
+    """Each associated lambda's strictest event (a viewer event's quotas are the smaller): the
+    one whose package quota a built lambda must fit, as the config check picks it."""
+    events: dict[str, str] = {}
+    for behavior in behaviors:
+        for association in behavior.lambdas:
+            seen = events.get(association.name)
+            if seen is None or (
+                association.event_type in VIEWER_EVENTS and seen not in VIEWER_EVENTS
+            ):
+                events[association.name] = association.event_type
+    return events
 
 
 class _Slot:
@@ -63,10 +78,11 @@ class ServeBuilds:
         self,
         functions: Mapping[str, FunctionDecl],
         lambdas: Mapping[str, LambdaDecl] | None = None,
+        behaviors: Iterable[Behavior] = (),
     ) -> None:
         self.relabeler = Relabeler()
         self.slots: list[_Slot] = []
-        self.update(functions, lambdas)
+        self.update(functions, lambdas, behaviors)
 
     def __bool__(self) -> bool:
         return bool(self.slots)
@@ -75,10 +91,13 @@ class ServeBuilds:
         self,
         functions: Mapping[str, FunctionDecl],
         lambdas: Mapping[str, LambdaDecl] | None = None,
+        behaviors: Iterable[Behavior] = (),
     ) -> None:
         """Take a (re)loaded config's functions and lambdas: one step per distinct command and
-        directory; a step that did not change keeps its state (last build, files it wrote)."""
+        directory; a step that did not change keeps its state (last build, files it wrote).
+        ``behaviors``' associations give each built lambda's package quota."""
         old = {(s.step.command, s.step.cwd): s for s in self.slots}
+        events = strictest_events(behaviors)
         groups: dict[tuple[str, Path], tuple[list[FunctionDecl], list[LambdaDecl]]] = {}
         for fn in functions.values():
             if fn.build is not None:
@@ -91,6 +110,7 @@ class ServeBuilds:
             decls: list[FunctionDecl | LambdaDecl] = [*fns, *lams]
             outputs = [d.file for d in fns]
             lambda_outputs = [d.file for d in lams]
+            package_events = {d.file: events[d.name] for d in lams if d.name in events}
             watch = [g for d in decls for g in d.watch]
             timeout = max(d.build_timeout_s for d in decls)
             kept = old.get((command, cwd))
@@ -103,11 +123,13 @@ class ServeBuilds:
                 kept.functions = [d.name for d in fns]
                 kept.lambdas = [d.name for d in lams]
                 kept.step.timeout_s = timeout
+                kept.step.package_events = package_events
                 slots.append(kept)
                 continue
             step = BuildStep(
-                command, cwd, outputs=outputs, lambda_outputs=lambda_outputs, watch=watch,
-                timeout_s=timeout, relabeler=self.relabeler,
+                command, cwd, outputs=outputs, lambda_outputs=lambda_outputs,
+                package_events=package_events, watch=watch, timeout_s=timeout,
+                relabeler=self.relabeler,
             )  # fmt: skip
             slots.append(_Slot(step, [d.name for d in fns], [d.name for d in lams]))
         self.slots = slots

@@ -11,7 +11,7 @@ version serving, and its positions keep the last good map.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from edgesim.build.globs import WatchGlobs
 from edgesim.build.relabel import Relabeler
 from edgesim.build.runner import BuildOutcome, run_build, run_build_async
 from edgesim.build.sourcemap import SourceMap, SourceMapError, load_source_map
+from edgesim.lambda_edge.package import check_package
 
 _SKIPPED_DIRS = frozenset({"node_modules", ".git", "__pycache__", ".venv"})
 
@@ -66,6 +67,7 @@ class BuildStep:
         *,
         outputs: Iterable[Path],
         lambda_outputs: Iterable[Path] = (),
+        package_events: Mapping[Path, str] | None = None,
         watch: Iterable[str] = (),
         timeout_s: float = 120.0,
         relabeler: Relabeler | None = None,
@@ -77,6 +79,8 @@ class BuildStep:
         # --enable-source-maps, so no map is read here, and CloudFront Functions' checks do not
         # apply; the workers check that they load.
         self.lambda_outputs = list(dict.fromkeys(lambda_outputs))
+        # Each lambda output's strictest event: its package must fit that event's quota.
+        self.package_events = dict(package_events or {})
         self.globs = WatchGlobs(cwd, watch)
         self.timeout_s = timeout_s
         self.relabeler = relabeler if relabeler is not None else Relabeler()
@@ -143,12 +147,23 @@ class BuildStep:
                     report.maps[output] = None
                     report.notes.append(f"{exc} (positions stay in the built file)")
             for output in self.lambda_outputs:
-                if not output.exists():
-                    report.problems.append(
-                        f"{output}: the build passed but did not write this lambda's file"
-                    )
+                report.problems += self._lambda_problems(output)
             if report.ok:
                 for output, source_map in report.maps.items():
                     self.relabeler.set_map(output, source_map)
         self.last = report
         return report
+
+    def _lambda_problems(self, output: Path) -> list[str]:
+        """What CloudFront would refuse in a built lambda: a missing file, or a package over the
+        quota of the strictest event it runs on (as checked for an unbuilt one at config time)."""
+        if not output.exists():
+            return [f"{output}: the build passed but did not write this lambda's file"]
+        event = self.package_events.get(output)
+        if event is None:
+            return []
+        try:
+            problem = check_package(output, event)
+        except OSError as exc:
+            return [f"{output}: cannot read the package: {exc}"]
+        return [] if problem is None else [f"{problem}; the lambda runs on {event}"]

@@ -12,7 +12,15 @@ import pytest
 from edgesim.build.serve import ServeBuilds
 from edgesim.build.step import BuildStep
 from edgesim.distribution.config import load_config
-from edgesim.distribution.model import Distribution, FunctionDecl, LambdaDecl
+from edgesim.distribution.model import (
+    Behavior,
+    CachePolicy,
+    Distribution,
+    FunctionDecl,
+    LambdaAssociation,
+    LambdaDecl,
+    LambdaEventType,
+)
 from edgesim.errors import InputError
 
 BASE = """
@@ -123,3 +131,36 @@ def test_a_failed_lambda_build_is_named_as_a_lambda(tmp_path: Path) -> None:
     builds.build_all(said.append, said.append)
     [failure] = builds.failures()
     assert failure.startswith("lambda lam: ")
+
+
+def test_a_built_package_over_its_viewer_quota_fails_the_build(tmp_path: Path) -> None:
+    # 1 MB compressed for viewer events, 50 MB for origin events (Quotas on Lambda@Edge):
+    # random bytes do not compress, so 1.2 MB of them is over the viewer quota only.
+    script = (
+        "import os\nfrom pathlib import Path\n"
+        "Path('dist').mkdir(exist_ok=True)\n"
+        "Path('dist/index.js').write_text('exports.handler = async (e) => null;\\n')\n"
+        "Path('dist/blob.bin').write_bytes(os.urandom(1_200_000))\n"
+    )
+    (tmp_path / "build.py").write_text(script)
+    command = f"{shlex.quote(sys.executable)} build.py"
+    lam = LambdaDecl("lam", tmp_path / "dist", build=command, watch=("src/*.ts",),
+                     build_dir=tmp_path)  # fmt: skip
+
+    def behavior(event: LambdaEventType) -> Behavior:
+        return Behavior(path="*", origin="app", cache_policy=CachePolicy(name="p"),
+                        lambdas=(LambdaAssociation(event, "lam"),))  # fmt: skip
+
+    said: list[str] = []
+    on_origin = ServeBuilds({}, {"lam": lam}, [behavior("origin-request")])
+    on_origin.build_all(said.append, said.append)
+    assert on_origin.failures() == []
+    on_viewer = ServeBuilds(
+        {}, {"lam": lam}, [behavior("origin-request"), behavior("viewer-request")]
+    )
+    on_viewer.build_all(said.append, said.append)
+    [failure] = on_viewer.failures()
+    assert failure.startswith("lambda lam: ")
+    problems = on_viewer.status()[0]["problems"]
+    assert "the quota for viewer events is 1,048,576" in problems[0]
+    assert "the lambda runs on viewer-request" in problems[0]
