@@ -47,6 +47,18 @@ def build_once(
     return step.relabeler
 
 
+def build_lambda_once(
+    command: str, output: str | Path, *, timeout_s: float = DEFAULT_TIMEOUT_S
+) -> None:
+    """Run ``command`` in the current directory; it must write ``output`` (a Lambda@Edge
+    function's file or package directory). Raises :class:`BuildFailed` with its output."""
+    step = BuildStep(command, Path.cwd(), outputs=[], lambda_outputs=[Path(output)],
+                     timeout_s=timeout_s)  # fmt: skip
+    report = step.run()
+    if not report.ok:
+        raise BuildFailed(report.describe())
+
+
 @contextlib.contextmanager
 def relabeled_output(relabeler: Relabeler) -> Iterator[None]:
     """Within the block, what is printed to stdout and stderr gives positions in the sources."""
@@ -70,6 +82,12 @@ def run_handler(args: argparse.Namespace) -> int:
     handler: Callable[[argparse.Namespace], int] = args.handler
     command = getattr(args, "build", None)
     function = getattr(args, "function", None)
+    lambda_file = getattr(args, "lambda_file", None)
+    if command and function is None and lambda_file is not None:
+        # `test --lambda FILE --build CMD`: Node gives positions in the sources itself
+        # (--enable-source-maps), so nothing is relabeled.
+        build_lambda_once(command, lambda_file, timeout_s=getattr(args, "build_timeout", 120.0))
+        return handler(args)
     if not command or function is None:
         return handler(args)
     relabeler = build_once(command, function, timeout_s=getattr(args, "build_timeout", 120.0))

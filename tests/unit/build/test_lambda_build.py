@@ -3,7 +3,9 @@ file or package directory, and a command shared by a function and a lambda."""
 
 from __future__ import annotations
 
+import json
 import shlex
+import shutil
 import sys
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 
 from edgesim.build.serve import ServeBuilds
 from edgesim.build.step import BuildStep
+from edgesim.cli import main
 from edgesim.distribution.config import load_config
 from edgesim.distribution.model import (
     Behavior,
@@ -164,3 +167,37 @@ def test_a_built_package_over_its_viewer_quota_fails_the_build(tmp_path: Path) -
     problems = on_viewer.status()[0]["problems"]
     assert "the quota for viewer events is 1,048,576" in problems[0]
     assert "the lambda runs on viewer-request" in problems[0]
+
+
+BUILD_JS = """
+const fs = require("fs");
+const src = fs.readFileSync("src/h.ts", "utf8");
+if (src.includes("@fail-build")) {
+  console.error("src/h.ts(1,7): error TS2304: Cannot find name 'oops'.");
+  process.exit(2);
+}
+fs.mkdirSync("dist", { recursive: true });
+fs.writeFileSync("dist/h.js", src.replace(/: any/g, "").replace("export const", "exports.handler ="));
+"""
+EVENTS = Path(__file__).parents[3] / "fixtures" / "lambda" / "events"
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+def test_edgesim_test_lambda_builds_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "build.js").write_text(BUILD_JS)
+    (tmp_path / "src").mkdir()
+    source = "export const async (event: any) => event.Records[0].cf.request;\n"
+    (tmp_path / "src/h.ts").write_text(source)
+    argv = ["test", "--lambda", "dist/h.js", "--build", "node build.js"]
+    argv += ["--event", str(EVENTS / "viewer-request.json")]
+    assert main(argv) == 0
+    assert json.loads(capsys.readouterr().out)["FunctionErrorMessage"] == ""
+    # A failing build: exit 1 with the build's own words, the function is not run.
+    (tmp_path / "src/h.ts").write_text(source + "// @fail-build\n")
+    assert main(argv) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "error TS2304: Cannot find name 'oops'" in err
