@@ -10,8 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from edgesim.build.serve import ServeBuilds
+from edgesim.build.serve import ServeBuilds, strictest_events
 from edgesim.build.step import BuildStep
 from edgesim.cli import main
 from edgesim.distribution.config import load_config
@@ -201,3 +203,31 @@ def test_edgesim_test_lambda_builds_first(
     out, err = capsys.readouterr()
     assert out == ""
     assert "error TS2304: Cannot find name 'oops'" in err
+
+
+_EVENTS: tuple[LambdaEventType, ...] = (
+    "viewer-request",
+    "origin-request",
+    "origin-response",
+    "viewer-response",
+)
+
+
+@given(st.lists(st.lists(st.tuples(st.sampled_from(_EVENTS), st.sampled_from("abc")), max_size=4)))
+def test_the_strictest_event_is_a_viewer_one_whenever_the_lambda_runs_on_one(
+    behaviors: list[list[tuple[LambdaEventType, str]]],
+) -> None:
+    built = [
+        Behavior(path="*", origin="app", cache_policy=CachePolicy(name="p"),
+                 lambdas=tuple(LambdaAssociation(event, name) for event, name in uses))
+        for uses in behaviors
+    ]  # fmt: skip
+    events = strictest_events(built)
+    for name in "abc":
+        uses = {event for uses in behaviors for event, used in uses if used == name}
+        if not uses:
+            assert name not in events
+        else:
+            assert events[name] in uses
+            viewer = {"viewer-request", "viewer-response"}
+            assert (events[name] in viewer) == bool(uses & viewer)
