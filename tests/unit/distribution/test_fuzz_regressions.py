@@ -35,3 +35,26 @@ def test_key_part_escapes_control_characters() -> None:
     assert key_part("a\x85b\u2028c\u2029") == '"a\\u0085b\\u2028c\\u2029"'
     assert key_part("a.b") == '"a.b"'
     assert key_part("ok_1") == "ok_1"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="edgesim/distribution/tables.py existing_file: '(looked for {path})' prints the path "
+    "raw, so a control character in a file name splits the problem (found by the config fuzzer)",
+)
+@pytest.mark.parametrize("name", ["0\x1e", "a\nb"])
+def test_a_missing_file_with_a_control_character_is_reported_on_one_line(
+    tmp_path: Path, name: str
+) -> None:
+    path = tmp_path / "edgesim.toml"
+    path.write_text(
+        '[[origins]]\nid = "app"\nurl = "http://127.0.0.1:3000"\n'
+        f'[[functions]]\nname = "geo"\nfile = "{name.encode("unicode_escape").decode()}"\n'
+        '[default_behavior]\norigin = "app"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as info:
+        load_config(path)
+    lines = str(info.value).splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"{path}: functions[0].file: function file "), lines
