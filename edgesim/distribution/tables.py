@@ -63,6 +63,9 @@ class Problems:
 
     def add(self, where: str, message: str) -> None:
         prefix = f"{self.source}: {where}" if where else self.source
+        if any(_breaks_lines(c) for c in message):
+            # A value quoted raw (a path "looked for") must not split the problem in two lines.
+            message = "".join(f"\\u{ord(c):04x}" if _breaks_lines(c) else c for c in message)
         self.messages.append(f"{prefix}: {message}")
 
     def raise_if_any(self) -> None:
