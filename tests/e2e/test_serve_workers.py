@@ -8,22 +8,17 @@ everything with exit code 0 (issue 12)."""
 from __future__ import annotations
 
 import http.client
-import json
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import pytest
 
 from edgesim.controlplane.client import ControlPlaneClient
+from tests.e2e.workers_serve import SPREAD, Serve, workers_serve
 
 FUNCTION = """
 import cf from 'cloudfront';
@@ -82,40 +77,6 @@ pops = ["IAD"]
 propagation = { model = "fixed", lag_ms = 2000 }
 """
 LAUNCH_MS = 1_893_488_400_000  # 2030-01-01T09:00:00Z
-SPREAD = 24  # requests on fresh connections: P(one worker gets them all) = 2 ** -23
-
-
-@dataclass
-class Serve:
-    process: subprocess.Popen[bytes]
-    log: Path
-    folder: Path
-    viewer: str
-    admin: str
-
-    def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
-        """One request on a fresh connection (the kernel picks the worker that accepts it)."""
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        with opener.open(self.viewer + path, timeout=10) as answer:
-            return answer.status, dict(answer.headers), answer.read()
-
-    def admin_json(self, path: str, body: object = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.admin + path, data=data)
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        with opener.open(request, timeout=20) as answer:
-            return json.loads(answer.read())
-
-    def per_worker(self) -> list[int]:
-        return [w["requests"] for w in self.admin_json("/status")["workers"]]
-
-    def spread(self, path: str) -> tuple[list[dict[str, str]], list[int]]:
-        """``SPREAD`` requests on fresh connections: their headers, and how many each worker
-        served of them."""
-        before = self.per_worker()
-        answers = [self.get(path)[1] for _ in range(SPREAD)]
-        after = self.per_worker()
-        return answers, [b - a for a, b in zip(before, after, strict=True)]
 
 
 @pytest.fixture(scope="module")
@@ -126,27 +87,8 @@ def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
     (folder / "edgesim.toml").write_text(CONFIG)
     (folder / "fn.js").write_text(FUNCTION.replace("VERSION", "v1"))
     (folder / "flags.json").write_text('{"data": [{"key": "greeting", "value": "hello"}]}')
-    argv = [sys.executable, "-m", "edgesim", "serve", "--workers", "2", "--log-format", "text"]
-    log = folder / "serve.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(argv, cwd=folder, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        text = ""
-        deadline = time.monotonic() + 90  # two workers start on a shared, busy machine
-        while "event loop:" not in text:
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, text
-            time.sleep(0.1)
-            text = log.read_text()
-        viewer = re.search(r"viewers: (http://127\.0\.0\.1:\d+)", text)
-        admin = re.search(r"admin \(KVS API, /status, /metrics\): (http://127\.0\.0\.1:\d+)", text)
-        assert viewer is not None, text
-        assert admin is not None, text
-        yield Serve(process, log, folder, viewer.group(1), admin.group(1))
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
+    with workers_serve(folder) as running:
+        yield running
 
 
 def test_both_workers_answer_and_the_log_and_metrics_count_every_request(serve: Serve) -> None:

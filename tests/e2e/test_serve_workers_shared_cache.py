@@ -6,11 +6,7 @@ as in one process; an invalidation and ``/status`` count each object once (issue
 from __future__ import annotations
 
 import http.server
-import re
-import subprocess
-import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from edgesim.controlplane.client import ControlPlaneClient
-from tests.e2e.test_serve_workers import Serve
+from tests.e2e.workers_serve import Serve, workers_serve
 
 CONFIG = """
 [server]
@@ -105,28 +101,9 @@ def serve(tmp_path_factory: pytest.TempPathFactory, origin: Origin) -> Iterator[
     folder = tmp_path_factory.mktemp("shared-cache")
     port = origin.server_address[1]
     (folder / "edgesim.toml").write_text(CONFIG.replace("ORIGIN_PORT", str(port)))
-    argv = [sys.executable, "-m", "edgesim", "serve", "--workers", "2", "--log-format", "text"]
-    log = folder / "serve.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(argv, cwd=folder, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        text = ""
-        deadline = time.monotonic() + 90  # two workers start on a shared, busy machine
-        while "event loop:" not in text:
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, text
-            time.sleep(0.1)
-            text = log.read_text()
-        assert "they share one cache" in text
-        viewer = re.search(r"viewers: (http://127\.0\.0\.1:\d+)", text)
-        admin = re.search(r"admin \(KVS API, /status, /metrics\): (http://127\.0\.0\.1:\d+)", text)
-        assert viewer is not None, text
-        assert admin is not None, text
-        yield Serve(process, log, folder, viewer.group(1), admin.group(1))
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
+    with workers_serve(folder) as running:
+        assert "they share one cache" in running.log.read_text()
+        yield running
 
 
 def x_cache(answers: list[dict[str, str]]) -> set[str]:

@@ -9,10 +9,8 @@ import http.client
 import json
 import os
 import random
-import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -20,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.test_serve_workers_shared_cache import BIG, Origin
+from tests.e2e.workers_serve import workers_serve
 from tests.reliability.conftest import LONG, budget
 
 CONFIG = """
@@ -54,24 +53,19 @@ def test_the_shared_cache_stays_right_under_load(
     threading.Thread(target=origin.serve_forever, daemon=True).start()
     config = CONFIG.replace("ORIGIN_PORT", str(origin.server_address[1]))
     (tmp_path / "edgesim.toml").write_text(config)
-    argv = [sys.executable, "-m", "edgesim", "serve", "--workers", "2", "--log-format", "text"]
-    log = tmp_path / "serve.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(argv, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
     try:
-        viewer, admin = _wait_for(process, log)
-        answers, problems = _load(viewer, admin, process, seconds=budget(1.5, 60))
-        status = _json(admin + "/status")
-        cache = status["cache"]
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(30) == 0, log.read_text()
+        with workers_serve(tmp_path) as serve:
+            answers, problems = _load(
+                serve.viewer, serve.admin, serve.process, seconds=budget(1.5, 60)
+            )
+            status = _json(serve.admin + "/status")
+            cache = status["cache"]
+            serve.process.send_signal(signal.SIGTERM)
+            assert serve.process.wait(30) == 0, serve.log.read_text()
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
         origin.shutdown()
         origin.server_close()
-    text = log.read_text()
+    text = serve.log.read_text()
     figures.update(answers=answers, evictions=cache["evictions"], entries=cache["entries"])
     assert problems == [], problems[:5]
     assert answers > 50
@@ -81,21 +75,6 @@ def test_the_shared_cache_stays_right_under_load(
     assert cache["pops"]["IAD"]["entries"] == cache["entries"]
     if LONG:  # the killed worker came back
         assert [(w["alive"], w["restarts"]) for w in status["workers"]] == [(True, 1), (True, 0)]
-
-
-def _wait_for(process: subprocess.Popen[bytes], log: Path) -> tuple[str, str]:
-    deadline = time.monotonic() + 90
-    text = ""
-    while "event loop:" not in text:
-        assert process.poll() is None, log.read_text()
-        assert time.monotonic() < deadline, text
-        time.sleep(0.1)
-        text = log.read_text()
-    viewer = re.search(r"viewers: (http://127\.0\.0\.1:\d+)", text)
-    admin = re.search(r"admin \(KVS API, /status, /metrics\): (http://127\.0\.0\.1:\d+)", text)
-    assert viewer is not None, text
-    assert admin is not None, text
-    return viewer.group(1), admin.group(1)
 
 
 def _load(
