@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -50,7 +51,7 @@ def _write_at(text: str | None) -> datetime | float | None:
 
 
 def cmd_rehearse(args: argparse.Namespace) -> int:
-    from edgesim.rehearse import check_guards, rehearse, render_text
+    from edgesim.rehearse import rehearse, render_text
     from edgesim.rehearse.swap_cli import check_args, cmd_swap
 
     check_args(args)  # --swap / --generate / --traffic go together (swap_cli)
@@ -67,12 +68,25 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
         write_at=_write_at(args.write_at),
         jobs=args.jobs,
     )
+    return emit_report(report, args, max_changed, render_text)
+
+
+def emit_report(
+    report: dict[str, Any],
+    args: argparse.Namespace,
+    max_changed: float | None,
+    render: Callable[[dict[str, Any]], str],
+) -> int:
+    """Checks the guards, prints the report (``--json`` or ``render``'s text) and each failed
+    guard; the exit code (the rehearsal's and the migration check's alike)."""
+    from edgesim.rehearse import check_guards
+
     failed = check_guards(report, max_changed_pct=max_changed, no_new_errors=args.no_new_errors)
     report["guards_failed"] = failed
     if args.json:
         sys.stdout.write(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
-        print(render_text(report))
+        print(render(report))
     for line in failed:
         print(f"edgesim: guard failed: {line}", file=sys.stderr)
     return EXIT_GUARD_FAILED if failed else EXIT_OK

@@ -8,7 +8,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from edgesim.rehearse.compare import KINDS, classify
 from edgesim.rehearse.engine import Diff, Rehearsal, Result
@@ -29,6 +29,75 @@ class Source:
     warnings: list[str] = field(default_factory=list)
 
 
+class Summarised(Protocol):
+    """An outcome of one request (the rehearsal's or the migration check's)."""
+
+    def summary(self) -> str: ...
+
+
+@dataclass
+class KindTally:
+    """The changed requests counted by kind and by POP, with a few examples and the most common
+    details of each kind: what the rehearsal and the migration check report alike."""
+
+    by_kind: dict[str, dict[str, Any]] = field(default_factory=dict)
+    details: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    changed_at: Counter[str] = field(default_factory=Counter)
+    errors_at: Counter[str] = field(default_factory=Counter)
+    changed: int = 0
+    new_errors: int = 0
+
+    def add(
+        self,
+        kinds: list[tuple[str, str]],
+        index: int,
+        pop: str,
+        record: TrafficRecord,
+        before: Summarised,
+        after: Summarised,
+    ) -> None:
+        """Counts request ``index`` under each of its ``(kind, detail)`` ([]: unchanged)."""
+        if not kinds:
+            return
+        self.changed += 1
+        self.changed_at[pop] += 1
+        if any(kind == "now_error" for kind, _ in kinds):
+            self.new_errors += 1
+            self.errors_at[pop] += 1
+        for kind in dict.fromkeys(kind for kind, _ in kinds):
+            entry = self.by_kind.setdefault(kind, {"count": 0, "examples": []})
+            entry["count"] += 1
+            detail = "; ".join(d for k, d in kinds if k == kind)
+            self.details[kind][detail] += 1
+            if len(entry["examples"]) < EXAMPLES_PER_KIND:
+                entry["examples"].append({
+                    "request": index, "pop": pop, "time": iso(record.time_ms),
+                    "method": record.method, "target": record.target,
+                    "before": before.summary(), "after": after.summary(), "detail": detail,
+                })  # fmt: skip
+
+    def by_kind_in(self, order: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The kinds seen, in ``order``, each with its most common transitions (e.g. "header
+        x-cohort: a → b": which cohorts move)."""
+        for kind, entry in self.by_kind.items():
+            entry["top"] = dict(self.details[kind].most_common(TOP_DETAILS))
+        return {kind: self.by_kind[kind] for kind in order if kind in self.by_kind}
+
+    def summary(self, source: Source, warnings: list[str], total: int) -> dict[str, Any]:
+        """The report's first fields: where the traffic came from and how much changed."""
+        return {
+            "traffic": source.path,
+            "format": source.format,
+            "partial": bool(source.missing_inputs),
+            "missing_inputs": source.missing_inputs,
+            "warnings": source.warnings + warnings,
+            "total": total,
+            "changed": self.changed,
+            "changed_pct": round(100 * self.changed / total, 2) if total else 0.0,
+            "new_errors": self.new_errors,
+        }
+
+
 def build_report(
     source: Source,
     records: Sequence[TrafficRecord],
@@ -37,44 +106,17 @@ def build_report(
 ) -> dict[str, Any]:
     plan = rehearsal.plan
     pops = [rehearsal.pops.map(r.pop) if r.pop else rehearsal.dist.edges.pops[0] for r in records]
-    by_kind: dict[str, dict[str, Any]] = {}
-    changed = new_errors = 0
-    changed_at: Counter[str] = Counter()
-    errors_at: Counter[str] = Counter()
-    details: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    tally = KindTally()
     for diff in sorted(result.diffs, key=lambda d: d.index):
+        index = diff.index
         kinds = classify(diff.before, diff.after)
-        if not kinds:
-            continue
-        changed += 1
-        changed_at[pops[diff.index]] += 1
-        if any(kind == "now_error" for kind, _ in kinds):
-            new_errors += 1
-            errors_at[pops[diff.index]] += 1
-        for kind in dict.fromkeys(kind for kind, _ in kinds):
-            entry = by_kind.setdefault(kind, {"count": 0, "examples": []})
-            entry["count"] += 1
-            detail = "; ".join(d for k, d in kinds if k == kind)
-            details[kind][detail] += 1
-            if len(entry["examples"]) < EXAMPLES_PER_KIND:
-                entry["examples"].append(_example(diff, records[diff.index], pops, detail))
-    for kind, entry in by_kind.items():
-        # The most common transitions (e.g. "header x-cohort: a → b": which cohorts move).
-        entry["top"] = dict(details[kind].most_common(TOP_DETAILS))
+        tally.add(kinds, index, pops[index], records[index], diff.before, diff.after)
     total = len(records)
     report: dict[str, Any] = {
-        "traffic": source.path,
-        "format": source.format,
-        "partial": bool(source.missing_inputs),
-        "missing_inputs": source.missing_inputs,
-        "warnings": source.warnings + sorted(rehearsal.pops.notes.values()),
-        "total": total,
-        "changed": changed,
-        "changed_pct": round(100 * changed / total, 2) if total else 0.0,
-        "new_errors": new_errors,
+        **tally.summary(source, sorted(rehearsal.pops.notes.values()), total),
         "errors": {"current": result.errors_before, "proposed": result.errors_after},
-        "by_kind": {kind: by_kind[kind] for kind in KINDS if kind in by_kind},
-        "by_pop": _by_pop(rehearsal, records, pops, result.diffs, changed_at, errors_at),
+        "by_kind": tally.by_kind_in(KINDS),
+        "by_pop": _by_pop(rehearsal, records, pops, result.diffs, tally),
         "proposed": {
             "kvs": {name: _kvs_change(rehearsal, name) for name in plan.kvs_after},
             "functions": {name: str(path) for name, path in plan.function_after.items()},
@@ -83,25 +125,12 @@ def build_report(
     }
     if plan.write_at_ms is not None:
         report["window"] = {
-            "write_at": _iso(plan.write_at_ms),
-            "all_landed_at": _iso(plan.write_at_ms + max(plan.lags_ms.values(), default=0.0)),
+            "write_at": iso(plan.write_at_ms),
+            "all_landed_at": iso(plan.write_at_ms + max(plan.lags_ms.values(), default=0.0)),
             "assumes": "the KVS write first; the function change (if any) published once every "
             "POP has the new data, so POPs that got it run the current code on the new data",
         }
     return report
-
-
-def _example(diff: Diff, record: TrafficRecord, pops: list[str], detail: str) -> dict[str, Any]:
-    return {
-        "request": diff.index,
-        "pop": pops[diff.index],
-        "time": _iso(record.time_ms),
-        "method": record.method,
-        "target": record.target,
-        "before": diff.before.summary(),
-        "after": diff.after.summary(),
-        "detail": detail,
-    }
 
 
 def _kvs_change(rehearsal: Rehearsal, name: str) -> dict[str, int]:
@@ -118,8 +147,7 @@ def _by_pop(
     records: Sequence[TrafficRecord],
     pops: list[str],
     diffs: list[Diff],
-    changed_at: Counter[str],
-    errors_at: Counter[str],
+    tally: KindTally,
 ) -> dict[str, dict[str, Any]]:
     plan = rehearsal.plan
     spec = rehearsal.dist.edges.propagation
@@ -128,14 +156,14 @@ def _by_pop(
     for pop in rehearsal.dist.edges.pops:
         entry: dict[str, Any] = {
             "requests": requests[pop],
-            "changed": changed_at[pop],
-            "new_errors": errors_at[pop],
+            "changed": tally.changed_at[pop],
+            "new_errors": tally.errors_at[pop],
         }
         if plan.write_at_ms is not None:
             lag = plan.lags_ms.get(pop, 0.0)
             entry["lag_ms"] = lag
             entry["lag_range_ms"] = list(lag_range_ms(spec, pop))
-            entry["new_data_at"] = _iso(plan.write_at_ms + lag)
+            entry["new_data_at"] = iso(plan.write_at_ms + lag)
             entry["window"] = {"requests": 0, "old_data": 0, "new_data": 0, "changed_early": 0,
                                "pending": 0, "errors_current_code_new_data": 0,
                                "examples": []}  # fmt: skip
@@ -166,7 +194,7 @@ def _by_pop(
             window["changed_early"] += 1
             if len(window["examples"]) < EXAMPLES_PER_KIND:
                 window["examples"].append(
-                    {"request": index, "time": _iso(record.time_ms), "target": record.target,
+                    {"request": index, "time": iso(record.time_ms), "target": record.target,
                      "before": diff.before.summary(), "after": seen.summary()}
                 )  # fmt: skip
             if seen.error is not None and diff.before.error is None:
@@ -176,7 +204,8 @@ def _by_pop(
     return out
 
 
-def _iso(ms: float) -> str:
+def iso(ms: float) -> str:
+    """``ms`` since the epoch as an ISO 8601 UTC time, to the millisecond."""
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
 
 
@@ -208,8 +237,18 @@ def render_text(report: dict[str, Any]) -> str:
         )
     for name, path in proposed["functions"].items():
         lines.append(f"  proposed function {name}: {path}")
+    lines += render_changes(report, reader="a function")
+    lines += render_kinds(report)
+    lines += _render_pops(report)
+    return "\n".join(lines)
+
+
+def render_changes(report: dict[str, Any], *, reader: str) -> list[str]:
+    """What the traffic cannot show (``reader``: what may read those inputs), the warnings and
+    the count of changed requests."""
+    lines = []
     if report["partial"]:
-        lines.append("PARTIAL: the traffic lacks inputs a function may read, so decisions made")
+        lines.append(f"PARTIAL: the traffic lacks inputs {reader} may read, so decisions made")
         lines.append("on them cannot be seen (a change there is not counted):")
         lines += [f"  - {item}" for item in report["missing_inputs"]]
     lines += [f"warning: {w}" for w in report["warnings"]]
@@ -219,8 +258,12 @@ def render_text(report: dict[str, Any]) -> str:
         f"   (errors: {report['errors']['current']:,} now, {report['errors']['proposed']:,} "
         "proposed)"
     )
-    if report["by_kind"]:
-        lines.append("By kind:")
+    return lines
+
+
+def render_kinds(report: dict[str, Any]) -> list[str]:
+    """The changes by kind: counts, the most common details and a few examples."""
+    lines = ["By kind:"] if report["by_kind"] else []
     for kind, entry in report["by_kind"].items():
         lines.append(f"  {kind:<24} {entry['count']:>8,}")
         if len(entry["top"]) > 1 or entry["count"] > len(entry["examples"]):
@@ -230,20 +273,21 @@ def render_text(report: dict[str, Any]) -> str:
             lines.append(f"      #{ex['request']} {ex['pop']} {ex['method']} {ex['target']}")
             lines.append(f"         {ex['before']}  →  {ex['after']}")
             lines.append(f"         {ex['detail']}")
-    lines += _render_pops(report)
-    return "\n".join(lines)
+    return lines
+
+
+def render_pop_counts(report: dict[str, Any]) -> list[str]:
+    """Requests, changed requests and new errors at each POP, as a table."""
+    lines = [f"  {'POP':<8} {'requests':>9} {'changed':>8} {'new errors':>10}"]
+    for pop, e in report["by_pop"].items():
+        lines.append(f"  {pop:<8} {e['requests']:>9,} {e['changed']:>8,} {e['new_errors']:>10,}")
+    return lines
 
 
 def _render_pops(report: dict[str, Any]) -> list[str]:
     window = report.get("window")
     if window is None:
-        lines = ["By POP (no KVS change: nothing propagates):"]
-        lines.append(f"  {'POP':<8} {'requests':>9} {'changed':>8} {'new errors':>10}")
-        for pop, e in report["by_pop"].items():
-            lines.append(
-                f"  {pop:<8} {e['requests']:>9,} {e['changed']:>8,} {e['new_errors']:>10,}"
-            )
-        return lines
+        return ["By POP (no KVS change: nothing propagates):", *render_pop_counts(report)]
     lines = [
         f"By POP (the KVS write at {window['write_at']}; every POP has it at "
         f"{window['all_landed_at']}):"

@@ -5,14 +5,10 @@ and exit codes as ``rehearse``: 0 every guard held, 1 a guard failed, 2 bad inpu
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
-
-import orjson
 
 from edgesim.errors import InputError
 
-EXIT_OK, EXIT_GUARD_FAILED = 0, 1
 # rehearse's flags that change KVS data or function code: not part of a swap (yet).
 _OTHER_CHANGES = (("kvs_after", "--kvs-after"), ("function_after", "--function-after"),
                   ("kvs_before", "--kvs-before"), ("write_at", "--write-at"))  # fmt: skip
@@ -40,9 +36,9 @@ def check_args(args: argparse.Namespace) -> None:
 
 
 def cmd_swap(args: argparse.Namespace, max_changed: float | None) -> int:
-    from edgesim.rehearse.report import check_guards
     from edgesim.rehearse.swap import rehearse_swap
     from edgesim.rehearse.swap_report import render_swap_text
+    from edgesim.rehearse_cli import emit_report
 
     report: dict[str, Any] = rehearse_swap(
         args.config,
@@ -52,12 +48,4 @@ def cmd_swap(args: argparse.Namespace, max_changed: float | None) -> int:
         seed=args.seed,
         default_origin_status=args.origin_status,
     )
-    failed = check_guards(report, max_changed_pct=max_changed, no_new_errors=args.no_new_errors)
-    report["guards_failed"] = failed
-    if args.json:
-        sys.stdout.write(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n")
-    else:
-        print(render_swap_text(report))
-    for line in failed:
-        print(f"edgesim: guard failed: {line}", file=sys.stderr)
-    return EXIT_GUARD_FAILED if failed else EXIT_OK
+    return emit_report(report, args, max_changed, render_swap_text)

@@ -19,14 +19,19 @@ Kinds (a request may show several):
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from edgesim.distribution.model import Distribution
 from edgesim.rehearse.dry_pipeline import DryOutcome, Grouped, OriginCall
-from edgesim.rehearse.report import Source
+from edgesim.rehearse.report import (
+    KindTally,
+    Source,
+    render_changes,
+    render_kinds,
+    render_pop_counts,
+)
 from edgesim.rehearse.swap import Move, Swap, SwapRun
 from edgesim.rehearse.traffic import TrafficRecord
 
@@ -40,8 +45,6 @@ KINDS = (
     "response_changed",
     "other",
 )
-EXAMPLES_PER_KIND = 3
-TOP_DETAILS = 5
 
 
 def same(before: DryOutcome, after: DryOutcome) -> bool:
@@ -135,57 +138,25 @@ def build_swap_report(
     *,
     generated: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
-    by_kind: dict[str, dict[str, Any]] = {}
-    details: defaultdict[str, Counter[str]] = defaultdict(Counter)
-    changed_at: Counter[str] = Counter()
-    errors_at: Counter[str] = Counter()
-    changed = new_errors = 0
+    tally = KindTally()
     for index, (before, after) in enumerate(zip(run.before, run.after, strict=True)):
         kinds = classify(before, after)
-        if not kinds:
-            continue
-        changed += 1
-        changed_at[run.pops[index]] += 1
-        if any(kind == "now_error" for kind, _ in kinds):
-            new_errors += 1
-            errors_at[run.pops[index]] += 1
-        for kind in dict.fromkeys(kind for kind, _ in kinds):
-            entry = by_kind.setdefault(kind, {"count": 0, "examples": []})
-            entry["count"] += 1
-            detail = "; ".join(d for k, d in kinds if k == kind)
-            details[kind][detail] += 1
-            if len(entry["examples"]) < EXAMPLES_PER_KIND:
-                record = records[index]
-                entry["examples"].append({
-                    "request": index, "pop": run.pops[index], "time": _iso(record.time_ms),
-                    "method": record.method, "target": record.target,
-                    "before": before.summary(), "after": after.summary(), "detail": detail,
-                })  # fmt: skip
-    for kind, entry in by_kind.items():
-        entry["top"] = dict(details[kind].most_common(TOP_DETAILS))
+        tally.add(kinds, index, run.pops[index], records[index], before, after)
     total = len(records)
     requests_at = Counter(run.pops)
     new_side = swap.new_file if swap.new_file is not None else swap.new
     return {
-        "traffic": source.path,
-        "format": source.format,
-        "partial": bool(source.missing_inputs),
-        "missing_inputs": source.missing_inputs,
-        "warnings": source.warnings + run.pop_notes,
-        "total": total,
-        "changed": changed,
-        "changed_pct": round(100 * changed / total, 2) if total else 0.0,
-        "new_errors": new_errors,
+        **tally.summary(source, run.pop_notes, total),
         "errors": {
             "current": sum(1 for o in run.before if o.error is not None),
             "proposed": sum(1 for o in run.after if o.error is not None),
         },
-        "by_kind": {kind: by_kind[kind] for kind in KINDS if kind in by_kind},
+        "by_kind": tally.by_kind_in(KINDS),
         "by_pop": {
             pop: {
                 "requests": requests_at[pop],
-                "changed": changed_at[pop],
-                "new_errors": errors_at[pop],
+                "changed": tally.changed_at[pop],
+                "new_errors": tally.errors_at[pop],
             }
             for pop in current.edges.pops
         },
@@ -205,10 +176,6 @@ def build_swap_report(
     }
 
 
-def _iso(ms: float) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
-
-
 def render_swap_text(report: dict[str, Any]) -> str:
     swap = report["proposed"]["swap"]
     generated = report["generated"]
@@ -220,32 +187,10 @@ def render_swap_text(report: dict[str, Any]) -> str:
     lines = [f"Migration check: {swap['old']} → {swap['new']} on {where}"]
     for move in swap["moves"]:
         lines.append(f"  behaviour {move['behavior']}: {move['from']} → {move['to']}")
-    if report["partial"]:
-        lines.append("PARTIAL: the traffic lacks inputs the code may read, so decisions made")
-        lines.append("on them cannot be seen (a change there is not counted):")
-        lines += [f"  - {item}" for item in report["missing_inputs"]]
-    lines += [f"warning: {w}" for w in report["warnings"]]
-    lines.append(
-        f"Changed: {report['changed']:,} of {report['total']:,} ({report['changed_pct']:g}%)"
-        f"   new errors: {report['new_errors']:,}"
-        f"   (errors: {report['errors']['current']:,} now, {report['errors']['proposed']:,} "
-        "proposed)"
-    )
+    lines += render_changes(report, reader="the code")
     if not report["changed"] and report["total"]:
         lines.append("No change: every request reaches the origin, or is answered, as before.")
-    if report["by_kind"]:
-        lines.append("By kind:")
-    for kind, entry in report["by_kind"].items():
-        lines.append(f"  {kind:<24} {entry['count']:>8,}")
-        if len(entry["top"]) > 1 or entry["count"] > len(entry["examples"]):
-            lines += [f"      {n:>8,} × {detail}" for detail, n in entry["top"].items()]
-        lines.append("    for example:")
-        for ex in entry["examples"]:
-            lines.append(f"      #{ex['request']} {ex['pop']} {ex['method']} {ex['target']}")
-            lines.append(f"         {ex['before']}  →  {ex['after']}")
-            lines.append(f"         {ex['detail']}")
+    lines += render_kinds(report)
     lines.append("By POP:")
-    lines.append(f"  {'POP':<8} {'requests':>9} {'changed':>8} {'new errors':>10}")
-    for pop, e in report["by_pop"].items():
-        lines.append(f"  {pop:<8} {e['requests']:>9,} {e['changed']:>8,} {e['new_errors']:>10,}")
+    lines += render_pop_counts(report)
     return "\n".join(lines)
