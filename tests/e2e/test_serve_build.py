@@ -4,17 +4,11 @@ changes, a failed build leaving the last good version serving and its output in 
 from __future__ import annotations
 
 import asyncio
-import io
 import time
 from pathlib import Path
 
-import pytest
-
-from edgesim.app import EdgeServer
-from edgesim.devloop.reloader import watch
-from edgesim.distribution.config import load_config
-from edgesim.errors import FunctionLoadError
-from tests.e2e.conftest import Edge, StartEdge
+from tests.e2e.conftest import StartEdge
+from tests.e2e.serve_build import refused_start, until, until_build_failed, version, watching
 from tests.unit.build.conftest import fake_build, needs_node
 
 CONFIG = """
@@ -51,38 +45,19 @@ def _config() -> str:
     )
 
 
-async def _version(edge: Edge) -> str | None:
-    status, _, _ = await edge.get("/")
-    assert status == 200
-    return edge.origin.seen[-1]["headers"].get("x-version")
-
-
-async def _until(edge: Edge, version: str, timeout_s: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while (seen := await _version(edge)) != version:
-        assert time.monotonic() < deadline, f"still serving version {seen}, waited for {version}"
-        await asyncio.sleep(0.1)
-
-
 async def test_built_at_start_rebuilt_on_change_last_good_kept_on_failure(
     start_edge: StartEdge, tmp_path: Path
 ) -> None:
     edge = await start_edge(_config(), files={"src/tag.ts": _source("1")})
-    assert await _version(edge) == "1"  # built before serving
-    stop = asyncio.Event()
-    watcher = asyncio.create_task(watch(edge.server, stop=stop))
-    try:
-        await asyncio.sleep(0.5)  # the watcher is set up
+    assert await version(edge) == "1"  # built before serving
+    async with watching(edge):
         (tmp_path / "src/tag.ts").write_text(_source("2"))
-        await _until(edge, "2")
+        await until(edge, "2")
 
         # A failing build: the last good version keeps serving, its output is in /status.
         (tmp_path / "src/tag.ts").write_text(_source("3") + "// @fail-build\n")
-        deadline = time.monotonic() + 15
-        while edge.server.builds.status()[0]["ok"] is not False:
-            assert time.monotonic() < deadline, "the failing build never finished"
-            await asyncio.sleep(0.1)
-        assert await _version(edge) == "2"
+        await until_build_failed(edge)
+        assert await version(edge) == "2"
         async with edge.session.get(edge.admin + "/status") as response:
             status = await response.json()
         [build] = status["builds"]
@@ -95,26 +70,14 @@ async def test_built_at_start_rebuilt_on_change_last_good_kept_on_failure(
 
         # Fixed: built and served again.
         (tmp_path / "src/tag.ts").write_text(_source("4"))
-        await _until(edge, "4")
-    finally:
-        stop.set()
-        await asyncio.wait_for(watcher, 10)
+        await until(edge, "4")
 
 
 async def test_serve_refuses_to_start_when_the_first_build_fails(tmp_path: Path) -> None:
     (tmp_path / "src").mkdir()
     (tmp_path / "src/tag.ts").write_text(_source("1") + "// @fail-build\n")
-    config = tmp_path / "edgesim.toml"
-    server_keys = "[server]\nport = 0\nadmin_port = 0\nhttps = false\nephemeral = true\n"
-    config.write_text(server_keys + _config().replace("{origin}", "http://127.0.0.1:9"))
-    stream = io.StringIO()
-    server = EdgeServer(load_config(config), stream=stream)
-    try:
-        with pytest.raises(FunctionLoadError, match=r"not serving: the build failed"):
-            await server.start()
-    finally:
-        await server.stop()
-    assert "error TS2304: Cannot find name 'oops'" in stream.getvalue()  # the build's own words
+    _, console = await refused_start(tmp_path, _config())
+    assert "error TS2304: Cannot find name 'oops'" in console  # the build's own words
 
 
 @needs_node
@@ -123,17 +86,14 @@ async def test_a_rebuilt_version_refused_by_the_strict_check_is_reported_in_the_
 ) -> None:
     config = CONFIG.replace("BUILD", fake_build("src/tag.ts", "dist/tag.js").replace('"', '\\"'))
     edge = await start_edge(config, files={"src/tag.ts": _source("1")})
-    stop = asyncio.Event()
-    watcher = asyncio.create_task(watch(edge.server, stop=stop))
-    try:
-        await asyncio.sleep(0.5)
+    async with watching(edge):
         # Line 5 of the source brings a class: the build passes, the strict check refuses it.
         (tmp_path / "src/tag.ts").write_text(_source("2") + "class Tagger {}\n")
         deadline = time.monotonic() + 15
         while edge.server.proxy.state.functions.slots["tag"].last_error is None:
             assert time.monotonic() < deadline, "the rebuilt version was never loaded"
             await asyncio.sleep(0.1)
-        assert await _version(edge) == "1"  # the last good version keeps serving
+        assert await version(edge) == "1"  # the last good version keeps serving
         built = tmp_path / "dist/tag.js"
         where = f"src/tag.ts:5:1 [{built}:7:1]: error [class]"
         lines = "\n".join(edge.server.stream.lines)  # type: ignore[attr-defined]
@@ -142,9 +102,6 @@ async def test_a_rebuilt_version_refused_by_the_strict_check_is_reported_in_the_
         async with edge.session.get(edge.admin + "/status") as response:
             [function] = (await response.json())["functions"]
         assert where in function["last_error"]
-    finally:
-        stop.set()
-        await asyncio.wait_for(watcher, 10)
 
 
 @needs_node

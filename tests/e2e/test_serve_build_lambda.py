@@ -5,19 +5,13 @@ build stopping serve. Skipped where Node.js is missing (it runs both the build a
 
 from __future__ import annotations
 
-import asyncio
-import io
 import shutil
-import time
 from pathlib import Path
 
 import pytest
 
-from edgesim.app import EdgeServer
-from edgesim.devloop.reloader import watch
-from edgesim.distribution.config import load_config
-from edgesim.errors import FunctionLoadError
-from tests.e2e.conftest import Edge, StartEdge
+from tests.e2e.conftest import StartEdge
+from tests.e2e.serve_build import refused_start, until, until_build_failed, version, watching
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
 
@@ -73,41 +67,21 @@ def _files(version: str) -> dict[str, str]:
     return {"build.js": BUILD_JS, "src/handler.ts": _source(version)}
 
 
-async def _version(edge: Edge) -> str | None:
-    status, _, _ = await edge.get("/")
-    assert status == 200
-    value = edge.origin.seen[-1]["headers"].get("x-version")
-    return None if value is None else str(value)
-
-
-async def _until(edge: Edge, version: str, timeout_s: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while (seen := await _version(edge)) != version:
-        assert time.monotonic() < deadline, f"still serving version {seen}, waited for {version}"
-        await asyncio.sleep(0.1)
-
-
 async def test_a_built_package_directory_is_rebuilt_on_change_last_good_kept_on_failure(
     start_edge: StartEdge, tmp_path: Path
 ) -> None:
     edge = await start_edge(PACKAGE, files=_files("1"))
-    assert await _version(edge) == "1"  # built at start-up, then checked and served
-    stop = asyncio.Event()
-    watcher = asyncio.create_task(watch(edge.server, stop=stop))
-    try:
-        await asyncio.sleep(0.5)  # the watcher is set up
+    assert await version(edge) == "1"  # built at start-up, then checked and served
+    async with watching(edge):
         (tmp_path / "src/handler.ts").write_text(_source("2"))
-        await _until(edge, "2")
+        await until(edge, "2")
         lines: list[str] = getattr(edge.server.stream, "lines")  # noqa: B009 (the test's sink)
         assert any("lambda tag: reloaded from" in line for line in lines)
 
         # A failing build: the last good version keeps serving, the build's output is shown.
         (tmp_path / "src/handler.ts").write_text(_source("3") + "// @fail-build\n")
-        deadline = time.monotonic() + 15
-        while edge.server.builds.status()[0]["ok"] is not False:
-            assert time.monotonic() < deadline, "the failing build never finished"
-            await asyncio.sleep(0.1)
-        assert await _version(edge) == "2"
+        await until_build_failed(edge)
+        assert await version(edge) == "2"
         assert any("error TS2304: Cannot find name 'oops'" in line for line in lines)
         assert any("still serving the last good version" in line for line in lines)
         async with edge.session.get(edge.admin + "/status") as response:
@@ -119,10 +93,7 @@ async def test_a_built_package_directory_is_rebuilt_on_change_last_good_kept_on_
 
         # Fixed: built, reloaded, served.
         (tmp_path / "src/handler.ts").write_text(_source("4"))
-        await _until(edge, "4")
-    finally:
-        stop.set()
-        await asyncio.wait_for(watcher, 10)
+        await until(edge, "4")
 
 
 async def test_a_built_single_file_lambda_is_rebuilt_on_change(
@@ -130,16 +101,10 @@ async def test_a_built_single_file_lambda_is_rebuilt_on_change(
 ) -> None:
     config = CONFIG.replace("FILE", "dist/tag.js").replace("OUTPUT", "dist/tag.js")
     edge = await start_edge(config, files=_files("1"))
-    assert await _version(edge) == "1"
-    stop = asyncio.Event()
-    watcher = asyncio.create_task(watch(edge.server, stop=stop))
-    try:
-        await asyncio.sleep(0.5)
+    assert await version(edge) == "1"
+    async with watching(edge):
         (tmp_path / "src/handler.ts").write_text(_source("2"))
-        await _until(edge, "2")
-    finally:
-        stop.set()
-        await asyncio.wait_for(watcher, 10)
+        await until(edge, "2")
 
 
 async def test_serve_refuses_to_start_when_the_first_lambda_build_fails(tmp_path: Path) -> None:
@@ -147,16 +112,7 @@ async def test_serve_refuses_to_start_when_the_first_lambda_build_fails(tmp_path
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
     (tmp_path / "src/handler.ts").write_text(_source("1") + "// @fail-build\n")
-    config = tmp_path / "edgesim.toml"
-    server_keys = "[server]\nport = 0\nadmin_port = 0\nhttps = false\nephemeral = true\n"
-    config.write_text(server_keys + PACKAGE.replace("{origin}", "http://127.0.0.1:9"))
-    stream = io.StringIO()
-    server = EdgeServer(load_config(config), stream=stream)
-    try:
-        with pytest.raises(FunctionLoadError, match=r"not serving: the build failed") as failed:
-            await server.start()
-    finally:
-        await server.stop()
-    assert "lambda tag:" in str(failed.value)
-    assert "error TS2304: Cannot find name 'oops'" in stream.getvalue()  # the build's own words
+    failed, console = await refused_start(tmp_path, PACKAGE)
+    assert "lambda tag:" in str(failed)
+    assert "error TS2304: Cannot find name 'oops'" in console  # the build's own words
     assert not (tmp_path / "dist").exists()
