@@ -34,7 +34,9 @@ ORIGIN_KEYS = (
     "response_timeout_s",
     "connection_attempts",
     "s3",
+    "type",
 )
+ORIGIN_TYPES = ("custom", "s3")
 ORIGIN_GROUP_KEYS = ("id", "primary", "secondary", "failover_status_codes")
 
 # CloudFront quota (Developer Guide "Quotas"; reference B.8).
@@ -102,8 +104,22 @@ def _origin(t: Table, origin_id: str) -> Origin:
         connection_attempts=t.integer(
             "connection_attempts", defaults.connection_attempts, lo=1, hi=3
         ),
-        s3=t.flag("s3", defaults.s3),
+        s3=_is_s3(t),
     )
+
+
+def _is_s3(t: Table) -> bool:
+    """``s3 = true``, or ``type = "s3"`` (``"custom"``: not S3): what a Lambda@Edge
+    origin-request event names ``origin.s3`` rather than ``origin.custom``."""
+    kind = t.text("type")
+    if kind is None:
+        return t.flag("s3", False)
+    if kind not in ORIGIN_TYPES:
+        t.error("type", f"{kind!r} is not one of {', '.join(ORIGIN_TYPES)}")
+        return False
+    if t.has("s3") and t.flag("s3", False) != (kind == "s3"):
+        t.error("s3", f"contradicts type = {kind!r}; give one of them")
+    return kind == "s3"
 
 
 def _origin_url(t: Table) -> str:

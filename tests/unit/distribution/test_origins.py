@@ -415,3 +415,19 @@ def test_local_origin_reports_without_a_place_for_the_command_line(project: Path
     assert str(info.value) == (
         "'x' is neither an origin id nor a domain name such as 'api.example.com'"
     )
+
+
+@pytest.mark.parametrize(
+    ("extra", "s3"),
+    [('type = "s3"', True), ('type = "custom"', False), ("s3 = true", True), ("", False)],
+)
+def test_an_origin_is_s3_by_type_or_flag(tmp_path: Path, extra: str, s3: bool) -> None:
+    # type = "s3" (issue 18's spelling) and s3 = true say the same: origin.s3 in a lambda's event.
+    assert parse(tmp_path, origin_with(extra)).origins["app"].s3 is s3
+
+
+def test_an_origin_type_that_is_unknown_or_contradicts_s3_is_refused(tmp_path: Path) -> None:
+    unknown = problems_of(tmp_path, origin_with('type = "ftp"'))
+    assert "origins[0].type: 'ftp' is not one of custom, s3" in unknown
+    both = problems_of(tmp_path, origin_with('type = "custom"\ns3 = true'))
+    assert "origins[0].s3: contradicts type = 'custom'" in both
