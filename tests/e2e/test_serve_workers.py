@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import pytest
 
 from edgesim.controlplane.client import ControlPlaneClient
-from tests.e2e.workers_serve import SPREAD, Serve, workers_serve
+from tests.e2e.workers_serve import SERVER_TOML, SPREAD, Serve, workers_serve
 
 FUNCTION = """
 import cf from 'cloudfront';
@@ -37,13 +37,9 @@ async function handler(event) {
 }
 """
 
-CONFIG = """
-[server]
-port = 0
-admin_port = 0
-https = false
-ephemeral = true
-now = "2030-01-01T09:00:00Z"
+CONFIG = (
+    SERVER_TOML
+    + """now = "2030-01-01T09:00:00Z"
 frozen = true
 
 [[origins]]
@@ -76,6 +72,7 @@ viewer_request = "fn"
 pops = ["IAD"]
 propagation = { model = "fixed", lag_ms = 2000 }
 """
+)
 LAUNCH_MS = 1_893_488_400_000  # 2030-01-01T09:00:00Z
 
 

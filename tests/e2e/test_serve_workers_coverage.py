@@ -9,7 +9,7 @@ import re
 import signal
 from pathlib import Path
 
-from tests.e2e.workers_serve import SPREAD, workers_serve
+from tests.e2e.workers_serve import SERVER_TOML, SPREAD, workers_serve
 
 FUNCTION = """function handler(event) {
   var side = event.request.querystring.side;
@@ -20,13 +20,9 @@ FUNCTION = """function handler(event) {
 }
 """
 
-CONFIG = """
-[server]
-port = 0
-admin_port = 0
-https = false
-ephemeral = true
-
+CONFIG = (
+    SERVER_TOML
+    + """
 [[origins]]
 id = "app"
 url = "http://app.example"
@@ -43,6 +39,7 @@ viewer_request = "sides"
 [edges]
 pops = ["IAD"]
 """
+)
 
 
 def test_the_workers_function_coverage_reaches_the_report(tmp_path: Path) -> None:

@@ -14,17 +14,10 @@ from pathlib import Path
 import pytest
 
 from edgesim.controlplane.client import ControlPlaneClient
-from tests.e2e.workers_serve import Serve, workers_serve
+from tests.e2e.workers_serve import SERVER_TOML, Serve, workers_serve
 
-CONFIG = """
-[server]
-port = 0
-admin_port = 0
-https = false
-ephemeral = true
-now = "2030-01-01T09:00:00Z"
-frozen = true
-
+# The shared cache and its origin (everything after the [server] keys; the reliability test's too).
+SHARED_CACHE = """
 [cache]
 shared = true
 memory_limit_mb = 1
@@ -40,6 +33,7 @@ cache_policy = "CachingOptimized"
 [edges]
 pops = ["IAD"]
 """
+CONFIG = SERVER_TOML + 'now = "2030-01-01T09:00:00Z"\nfrozen = true\n' + SHARED_CACHE
 BIG = 300_000  # three fit the 1 MiB budget with their overhead, four do not
 
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# A serve's [server] keys for the tests: ports the system picks, plain HTTP, nothing stored.
+SERVER_TOML = "[server]\nport = 0\nadmin_port = 0\nhttps = false\nephemeral = true\n"
 SPREAD = 24  # requests on fresh connections: P(one worker gets them all) = 2 ** -23
 
 

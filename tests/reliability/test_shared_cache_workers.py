@@ -17,32 +17,11 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.test_serve_workers_shared_cache import BIG, Origin
-from tests.e2e.workers_serve import workers_serve
+from tests.e2e.test_serve_workers_shared_cache import BIG, SHARED_CACHE, Origin
+from tests.e2e.workers_serve import SERVER_TOML, workers_serve
 from tests.reliability.conftest import LONG, budget
 
-CONFIG = """
-[server]
-port = 0
-admin_port = 0
-https = false
-ephemeral = true
-
-[cache]
-shared = true
-memory_limit_mb = 1
-
-[[origins]]
-id = "app"
-url = "http://127.0.0.1:ORIGIN_PORT"
-
-[default_behavior]
-origin = "app"
-cache_policy = "CachingOptimized"
-
-[edges]
-pops = ["IAD"]
-"""
+CONFIG = SERVER_TOML + SHARED_CACHE
 PATHS = 2_000
 
 
