@@ -372,12 +372,6 @@ def _edge_server(dist: Distribution, args: argparse.Namespace) -> EdgeServer:
     count = worker_count(getattr(args, "workers", None) or "1")
     if count == 1:
         return EdgeServer(dist, log_format=args.log_format, record=_record(args))
-    if dist.lambdas:
-        raise InputError(
-            f"--workers {count}: the distribution has Lambda@Edge functions "
-            f"({', '.join(sorted(dist.lambdas))}), which serve runs with one worker only for now "
-            "(docs/lambda-edge.md); start it without --workers"
-        )
     loop = getattr(args, "loop_name", "asyncio")
     return ControlServer(
         dist,

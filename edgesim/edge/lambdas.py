@@ -16,12 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Any, Protocol
 
 from edgesim.distribution.model import Distribution, LambdaDecl, LambdaSettings
 from edgesim.edge.regions import region_of
 from edgesim.errors import EdgesimError
-from edgesim.lambda_edge.function import LambdaEdgeFunction
+from edgesim.lambda_edge.function import LambdaEdgeFunction, LambdaOutcome
 from edgesim.lambda_edge.pool import WorkerBudget
 from edgesim.lambda_edge.spec import HOME_REGION, Credentials, LambdaSpec, resolve_source
 from edgesim.lambda_edge.worker import WorkerFailure
@@ -29,6 +31,22 @@ from edgesim.lambda_edge.worker import WorkerFailure
 # A replaced version's workers are stopped after the longest invocation it may still be running
 # (an origin-request lambda of up to 30 s).
 RETIRE_AFTER_S = 31.0
+
+
+class LambdaInvoker(Protocol):
+    """What the pipeline calls to run a lambda: a local pool (:class:`LambdaEdgeFunction`), or
+    with ``serve --workers`` the control process's pool reached over the worker's channel."""
+
+    async def invoke(
+        self,
+        event_type: str,
+        request: Mapping[str, Any],
+        response: Mapping[str, Any] | None = None,
+        *,
+        config: Mapping[str, Any] | None = None,
+        now: datetime | float | None = None,
+        request_id: str | None = None,
+    ) -> LambdaOutcome: ...
 
 
 @dataclass
@@ -106,7 +124,7 @@ class LambdaRegistry:
     def region_for(self, pop: str) -> str:
         return region_of(pop, self.pop_regions) if pop else HOME_REGION
 
-    def function(self, name: str, pop: str) -> LambdaEdgeFunction:
+    def function(self, name: str, pop: str) -> LambdaInvoker:
         return self.slots[name].function(self.region_for(pop))
 
     async def check(self, names: Mapping[str, LambdaSlot] | None = None) -> list[str]:

@@ -292,3 +292,27 @@ def _source(source: str, body: str | None, made_by_edge: bool) -> ResponseSource
     if source == "origin":
         return OriginBody(cast(Any, None))
     return GeneratedBody((body or "").encode("latin-1"), made_by_edge=made_by_edge)
+
+
+# -- Lambda@Edge: the workers' invocations run in the control process's one pool -----------------
+@dataclass(frozen=True)
+class LambdaCall:
+    """worker → control process: run lambda ``name`` for a request served at ``pop``."""
+
+    id: int
+    name: str
+    pop: str
+    event_type: str
+    request: dict[str, Any]
+    response: dict[str, Any] | None
+    config: dict[str, Any] | None
+    now: float | None
+
+
+@dataclass(frozen=True)
+class LambdaReply:
+    """control process → worker: the outcome of call ``id`` (``error``: it could not run)."""
+
+    id: int
+    outcome: Any = None  # a LambdaOutcome
+    error: str | None = None

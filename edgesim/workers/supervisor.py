@@ -34,6 +34,7 @@ from edgesim.edge.flow import Flow
 from edgesim.errors import InputError
 from edgesim.kvs.clock import SettableClock
 from edgesim.tls import certificates_for
+from edgesim.workers import remote_lambdas
 from edgesim.workers import worker as worker_main
 from edgesim.workers.caches import WorkersCache, merge_cache_stats
 from edgesim.workers.channel import Channel, ChannelClosed, encode
@@ -44,6 +45,7 @@ from edgesim.workers.messages import (
     CoverageData,
     FlowRebuilder,
     Flows,
+    LambdaCall,
     Listen,
     Loaded,
     Ready,
@@ -107,6 +109,7 @@ class Supervisor:
         self._base: WorkerConfig | None = None
         self.policy = RestartPolicy()
         self._restarts: set[asyncio.Task[None]] = set()  # referenced until done
+        self._lambda_tasks: set[asyncio.Task[None]] = set()  # workers' lambda calls running
 
     # -- start and stop ----------------------------------------------------------------------------
     async def start(self, listeners: list[Listen]) -> None:
@@ -202,6 +205,8 @@ class Supervisor:
                     collector = coverage.current()
                     if collector is not None:  # the reports are written when serve exits
                         collector.merge(message.data)
+                elif isinstance(message, LambdaCall):
+                    self._lambda_call(handle, message)
                 elif isinstance(message, Ack):
                     future = handle.pending.pop(message.seq, None)
                     if future is not None and not future.done():
@@ -222,6 +227,14 @@ class Supervisor:
                     f"{handle.process.exitcode})"
                 )
                 self._schedule_restart(handle)
+
+    def _lambda_call(self, handle: WorkerHandle, call: LambdaCall) -> None:
+        """A worker's Lambda@Edge invocation, run in this process's pool (remote_lambdas.py)."""
+        task = asyncio.get_running_loop().create_task(
+            remote_lambdas.answer(self.server, handle.channel, call)
+        )
+        self._lambda_tasks.add(task)
+        task.add_done_callback(self._lambda_tasks.discard)
 
     # -- restarts ---------------------------------------------------------------------------------
     def _schedule_restart(self, dead: WorkerHandle) -> None:
@@ -590,16 +603,6 @@ class ControlServer(EdgeServer):
 
     def reload_config(self, dist: Distribution) -> None:
         before = self.proxy.state
-        if dist.lambdas:
-            # As at start-up (serve_cli): the workers run no Lambda@Edge functions, so a config
-            # that adds one is refused rather than served without it.
-            names = ", ".join(sorted(dist.lambdas))
-            self.say_error(
-                f"config not reloaded: it has Lambda@Edge functions ({names}), which serve runs "
-                "with one worker only for now (docs/lambda-edge.md); still serving the previous "
-                "configuration"
-            )
-            return
         if dist.cache.shared != before.dist.cache.shared:
             self.say_error(
                 f"[cache] shared = {str(dist.cache.shared).lower()} applies when serve starts: "

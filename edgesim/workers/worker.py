@@ -41,6 +41,7 @@ from edgesim.workers.messages import (
     Command,
     CoverageData,
     Flows,
+    LambdaReply,
     Listen,
     Loaded,
     Ready,
@@ -48,6 +49,7 @@ from edgesim.workers.messages import (
     encode_flows,
 )
 from edgesim.workers.messages import record_of as flow_record
+from edgesim.workers.remote_lambdas import RemoteLambdas
 from edgesim.workers.shared_cache import SharedCache
 
 log = logging.getLogger("edgesim.workers")
@@ -162,8 +164,10 @@ class Worker:
         with _accepted_sources(config.sources):
             for error in functions.load_all():  # the control process printed it already
                 log.debug("worker %d: %s", config.index, error)
+        # Lambda@Edge: run by the control process's one pool (workers/remote_lambdas.py).
+        self.lambdas = RemoteLambdas(dist, channel, self._wall_ms)
         self.proxy = EdgeProxy(
-            EdgeState(dist, functions),
+            EdgeState(dist, functions, self.lambdas),
             cache=self.cache,
             origins=self.origins,
             clock=self.clock,
@@ -171,6 +175,9 @@ class Worker:
         )
         self.proxy.https_port = config.https_port
         self._runner: web.BaseRunner | None = None
+
+    def _wall_ms(self) -> float:
+        return self.clock.wall().timestamp() * 1000
 
     def _registry(self, dist: Distribution) -> FunctionRegistry:
         functions = FunctionRegistry(
@@ -199,6 +206,7 @@ class Worker:
             await self._runner.cleanup()  # in-flight requests finish (shutdown timeout)
         self.forwarder.flush()
         await self.origins.close()
+        await self.lambdas.close()
         self.cache.close()
 
     # -- the control process's commands ----------------------------------------------------------
@@ -227,7 +235,8 @@ class Worker:
     def _reload_config(self, dist: Distribution) -> list[str]:
         functions = self._registry(dist)
         errors = functions.load_all()
-        self.proxy.swap(EdgeState(dist, functions))
+        self.lambdas = RemoteLambdas(dist, self.lambdas.channel, self._wall_ms)
+        self.proxy.swap(EdgeState(dist, functions, self.lambdas))
         self.cache.set_limits(
             memory_limit_bytes=dist.cache.memory_limit_bytes,
             disk_limit_bytes=dist.cache.disk_limit_bytes,
@@ -311,7 +320,11 @@ async def _serve(config: WorkerConfig, sock: socket.socket) -> None:
         gc.set_threshold(*GC_THRESHOLDS)
         channel.send(Ready(config.index, os.getpid()))
         while True:
-            command: Command = await channel.recv()
+            message = await channel.recv()
+            if isinstance(message, LambdaReply):
+                worker.lambdas.resolve(message)
+                continue
+            command: Command = message
             if command.op == "stop":
                 break
             _apply(worker, channel, command)

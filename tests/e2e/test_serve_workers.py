@@ -252,31 +252,39 @@ def test_a_worker_that_dies_is_restarted_with_the_current_state(serve: Serve) ->
     assert all(n > 0 for n in served), served
 
 
-def test_a_reload_that_adds_a_lambda_is_refused_not_served_without_it(serve: Serve) -> None:
-    # The workers run no Lambda@Edge functions: serve refuses them at start-up with --workers,
-    # and a reload that adds one must not leave an auth lambda silently skipped.
+def test_a_reload_that_adds_a_lambda_runs_it_through_every_worker(serve: Serve) -> None:
+    # The workers' invocations run in the control process's pool (workers/remote_lambdas.py):
+    # a lambda a reload adds (here an auth gate) applies through every worker at once.
     config = serve.folder / "edgesim.toml"
     original = config.read_text()
+    function = serve.folder / "fn.js"  # an earlier test may have left it broken: a reload with
+    function_before = function.read_text()  # a function that does not load is refused
+    function.write_text(FUNCTION.replace("VERSION", "v3"))
     (serve.folder / "gate.js").write_text(
-        "exports.handler = async () => ({ status: '403', body: 'no' });\n"
+        "exports.handler = async () => ({ status: '200', body: 'gated' });\n"
     )
-    config.write_text(
-        original.replace(
-            "[default_behavior]",
-            '[[lambdas]]\nname = "gate"\nfile = "gate.js"\n\n[default_behavior]',
-        ).replace('origin = "app"\n', 'origin = "app"\nviewer_request = "gate"\n', 1)
-    )
+    gated = original.replace(
+        "[default_behavior]",
+        '[[lambdas]]\nname = "gate"\nfile = "gate.js"\n\n[default_behavior]',
+    ).replace('origin = "app"\n', 'origin = "app"\nviewer_request = "gate"\n', 1)
     try:
         deadline = time.monotonic() + 30
-        while "config not reloaded: it has Lambda@Edge functions (gate)" not in (
-            serve.log.read_text()
-        ):
+        while serve.get("/page.html")[2] != b"gated":
             assert time.monotonic() < deadline, serve.log.read_text()
-            time.sleep(0.1)
-        answers, _served = serve.spread("/fn?lambda")
-        assert all(a.get("X-Version") for a in answers)  # still the previous configuration
+            # Written again until applied: run first, this test may write before the file
+            # watcher watches.
+            config.write_text(gated)
+            time.sleep(0.5)
+        answers, served = serve.spread("/page.html")
+        assert all(n > 0 for n in served), served
+        assert {a["X-Cache"] for a in answers} == {"LambdaGeneratedResponse from cloudfront"}
     finally:
         config.write_text(original)
+        deadline = time.monotonic() + 30
+        while serve.get("/page.html")[2] == b"gated":  # the gate goes with its config
+            assert time.monotonic() < deadline, serve.log.read_text()
+            time.sleep(0.1)
+        function.write_text(function_before)
 
 
 def test_sigterm_stops_the_workers_then_serve_with_exit_code_0(serve: Serve) -> None:
