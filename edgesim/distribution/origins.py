@@ -108,12 +108,30 @@ def _origin(t: Table, origin_id: str) -> Origin:
     )
 
 
+# The S3 REST endpoint forms (S3 User Guide, "Virtual hosting of buckets"): <bucket>.s3.amazonaws
+# .com, <bucket>.s3.<region>.amazonaws.com, the legacy <bucket>.s3-<region>.amazonaws.com and
+# the dual-stack <bucket>.s3.dualstack.<region>.amazonaws.com. A website endpoint
+# (<bucket>.s3-website[-.]<region>.amazonaws.com) is a custom origin, not an S3 one.
+_S3_REST = re.compile(
+    r"^(?P<bucket>[a-z0-9][a-z0-9.-]*)\.s3(?:[.-](?!website)[a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?$"
+)
+
+
+def is_s3_rest_endpoint(domain: str) -> bool:
+    """Whether ``domain`` is an S3 bucket's REST endpoint (not a website endpoint)."""
+    return _S3_REST.match(domain.lower().rstrip(".")) is not None
+
+
 def _is_s3(t: Table) -> bool:
     """``s3 = true``, or ``type = "s3"`` (``"custom"``: not S3): what a Lambda@Edge
     origin-request event names ``origin.s3`` rather than ``origin.custom``."""
     kind = t.text("type")
     if kind is None:
-        return t.flag("s3", False)
+        if t.has("s3"):
+            return t.flag("s3", False)
+        # Unsaid: an S3 bucket's REST endpoint (or an MRAP host) is an S3 origin, as CloudFront
+        # treats a bucket endpoint given as the origin domain.
+        return is_s3_rest_endpoint(urlsplit(str(t.raw("url") or "")).hostname or "")
     if kind not in ORIGIN_TYPES:
         t.error("type", f"{kind!r} is not one of {', '.join(ORIGIN_TYPES)}")
         return False

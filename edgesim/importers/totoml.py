@@ -22,6 +22,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from edgesim.distribution.model import (
     Behavior,
@@ -33,7 +34,7 @@ from edgesim.distribution.model import (
     ResponseHeadersPolicy,
     Selection,
 )
-from edgesim.distribution.origins import ORIGIN_KEYS
+from edgesim.distribution.origins import ORIGIN_KEYS, is_s3_rest_endpoint
 from edgesim.distribution.server import SERVER_KEYS
 from edgesim.distribution.throttling import THROTTLING_KEYS
 from edgesim.importers.overlay import PORT_PLACEHOLDER, unmapped_origins
@@ -245,6 +246,9 @@ class _Writer:
             self.put("url", origin.url)
             if S3_KEY and origin.s3:
                 self.put("s3", True)
+            elif S3_KEY and is_s3_rest_endpoint(urlsplit(origin.url).hostname or ""):
+                self.put("s3", False)  # a bucket endpoint served as a custom origin: said, as
+                # edgesim.toml reads an unsaid bucket endpoint as S3
             if origin.origin_path:
                 self.put("origin_path", origin.origin_path)
             if origin.custom_headers:

@@ -18,27 +18,14 @@ from edgesim.distribution.origins import (
     FORBIDDEN_ORIGIN_HEADER_PREFIXES,
     FORBIDDEN_ORIGIN_HEADERS,
     MAX_ORIGIN_GROUPS,
+    is_s3_rest_endpoint,
 )
 from edgesim.distribution.tables import header_name_problem
 from edgesim.importers.apishape.notes import ACCEPTED, DIFFERS
 from edgesim.importers.apishape.shape import Node, as_int, known_names
 from edgesim.importers.apishape.state import ConverterState
 
-# The S3 REST endpoint forms (S3 User Guide, "Virtual hosting of buckets"): <bucket>.s3.amazonaws
-# .com, <bucket>.s3.<region>.amazonaws.com, the legacy <bucket>.s3-<region>.amazonaws.com and
-# the dual-stack <bucket>.s3.dualstack.<region>.amazonaws.com. A website endpoint
-# (<bucket>.s3-website[-.]<region>.amazonaws.com) is a custom origin, not an S3 one.
-_S3_REST = re.compile(
-    r"^(?P<bucket>[a-z0-9][a-z0-9.-]*)\.s3(?:[.-](?!website)[a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?$"
-)
-
-
 _HOST = re.compile(r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
-
-
-def is_s3_rest_endpoint(domain: str) -> bool:
-    """Whether ``domain`` is an S3 bucket's REST endpoint (not a website endpoint)."""
-    return _S3_REST.match(domain.lower().rstrip(".")) is not None
 
 
 class OriginsMixin(ConverterState):

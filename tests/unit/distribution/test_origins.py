@@ -426,6 +426,25 @@ def test_an_origin_is_s3_by_type_or_flag(tmp_path: Path, extra: str, s3: bool) -
     assert parse(tmp_path, origin_with(extra)).origins["app"].s3 is s3
 
 
+@pytest.mark.parametrize(
+    ("url", "s3"),
+    [
+        ("https://media.s3.us-east-1.amazonaws.com", True),
+        ("https://media.s3.amazonaws.com", True),
+        ("https://mfzwi23gnjvgw.mrap.accesspoint.s3-global.amazonaws.com", True),
+        ("http://media.s3-website-us-east-1.amazonaws.com", False),  # a website endpoint
+        ("http://127.0.0.1:3000", False),
+    ],
+)
+def test_an_s3_endpoint_is_an_s3_origin_unless_said_otherwise(
+    tmp_path: Path, url: str, s3: bool
+) -> None:
+    text = f'[[origins]]\nid = "app"\nurl = "{url}"\n' + DEFAULT
+    assert parse(tmp_path, text).origins["app"].s3 is s3
+    said = f'[[origins]]\nid = "app"\nurl = "{url}"\ntype = "custom"\n' + DEFAULT
+    assert parse(tmp_path, said).origins["app"].s3 is False
+
+
 def test_an_origin_type_that_is_unknown_or_contradicts_s3_is_refused(tmp_path: Path) -> None:
     unknown = problems_of(tmp_path, origin_with('type = "ftp"'))
     assert "origins[0].type: 'ftp' is not one of custom, s3" in unknown
