@@ -36,7 +36,7 @@ The modules, one job each:
 - ``distribution``: the distribution-wide members (custom errors, root object, geo restriction).
 """
 
+from edgesim.distribution.origins import is_s3_rest_endpoint
 from edgesim.importers.apishape.converter import Imported, to_distribution
-from edgesim.importers.apishape.origins import is_s3_rest_endpoint
 
 __all__ = ["Imported", "is_s3_rest_endpoint", "to_distribution"]
