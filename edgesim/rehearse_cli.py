@@ -9,16 +9,11 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-import orjson
-
 from edgesim.errors import InputError
-
-EXIT_OK, EXIT_GUARD_FAILED = 0, 1
+from edgesim.rehearse.emit import emit_report
 
 
 def _percent(text: str) -> float:
@@ -69,27 +64,6 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
         jobs=args.jobs,
     )
     return emit_report(report, args, max_changed, render_text)
-
-
-def emit_report(
-    report: dict[str, Any],
-    args: argparse.Namespace,
-    max_changed: float | None,
-    render: Callable[[dict[str, Any]], str],
-) -> int:
-    """Checks the guards, prints the report (``--json`` or ``render``'s text) and each failed
-    guard; the exit code (the rehearsal's and the migration check's alike)."""
-    from edgesim.rehearse import check_guards
-
-    failed = check_guards(report, max_changed_pct=max_changed, no_new_errors=args.no_new_errors)
-    report["guards_failed"] = failed
-    if args.json:
-        sys.stdout.write(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n")
-    else:
-        print(render(report))
-    for line in failed:
-        print(f"edgesim: guard failed: {line}", file=sys.stderr)
-    return EXIT_GUARD_FAILED if failed else EXIT_OK
 
 
 def register(sub: Any) -> None:

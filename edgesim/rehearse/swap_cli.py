@@ -36,9 +36,9 @@ def check_args(args: argparse.Namespace) -> None:
 
 
 def cmd_swap(args: argparse.Namespace, max_changed: float | None) -> int:
+    from edgesim.rehearse.emit import emit_report
     from edgesim.rehearse.swap import rehearse_swap
     from edgesim.rehearse.swap_report import render_swap_text
-    from edgesim.rehearse_cli import emit_report
 
     report: dict[str, Any] = rehearse_swap(
         args.config,
