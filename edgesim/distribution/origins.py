@@ -131,7 +131,11 @@ def _is_s3(t: Table) -> bool:
             return t.flag("s3", False)
         # Unsaid: an S3 bucket's REST endpoint (or an MRAP host) is an S3 origin, as CloudFront
         # treats a bucket endpoint given as the origin domain.
-        return is_s3_rest_endpoint(urlsplit(str(t.raw("url") or "")).hostname or "")
+        try:
+            host = urlsplit(str(t.raw("url") or "")).hostname or ""
+        except ValueError:  # a malformed URL: reported on its own key
+            return False
+        return is_s3_rest_endpoint(host)
     if kind not in ORIGIN_TYPES:
         t.error("type", f"{kind!r} is not one of {', '.join(ORIGIN_TYPES)}")
         return False

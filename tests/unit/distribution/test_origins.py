@@ -434,6 +434,7 @@ def test_an_origin_is_s3_by_type_or_flag(tmp_path: Path, extra: str, s3: bool) -
         ("https://mfzwi23gnjvgw.mrap.accesspoint.s3-global.amazonaws.com", True),
         ("http://media.s3-website-us-east-1.amazonaws.com", False),  # a website endpoint
         ("http://127.0.0.1:3000", False),
+        ("http://[::1]:3000", False),
     ],
 )
 def test_an_s3_endpoint_is_an_s3_origin_unless_said_otherwise(
@@ -443,6 +444,13 @@ def test_an_s3_endpoint_is_an_s3_origin_unless_said_otherwise(
     assert parse(tmp_path, text).origins["app"].s3 is s3
     said = f'[[origins]]\nid = "app"\nurl = "{url}"\ntype = "custom"\n' + DEFAULT
     assert parse(tmp_path, said).origins["app"].s3 is False
+
+
+def test_a_malformed_url_is_one_problem_not_a_crash(tmp_path: Path) -> None:
+    # Found by the config fuzzer: the S3-endpoint test read the URL before it was checked.
+    assert "origins[0].url" in problems_of(
+        tmp_path, origin_with("").replace("http://127.0.0.1:3000", "http://[::1")
+    )
 
 
 def test_an_origin_type_that_is_unknown_or_contradicts_s3_is_refused(tmp_path: Path) -> None:
