@@ -353,6 +353,9 @@ class Supervisor:
             if not handle.ready:  # catching up: applies it before it listens, not awaited
                 continue
             future: asyncio.Future[Any] = loop.create_future()
+            # A command nobody waits for (a sync) still ends in the worker's death when it dies:
+            # read that here, or asyncio logs "Future exception was never retrieved".
+            future.add_done_callback(_retrieve)
             handle.pending[seq] = future
             futures.append((handle, future))
         return futures
@@ -629,3 +632,8 @@ class ControlServer(EdgeServer):
 
 
 __all__ = ["ControlServer", "LeaderKvs", "Supervisor", "merge_cache_stats", "worker_count"]
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
