@@ -130,6 +130,17 @@ def keep_filling(response: EdgeResponse, answer: EdgeResponse) -> None:
         response.release()
 
 
+def replace_body(response: EdgeResponse, body: bytes) -> None:
+    """A viewer-response function or lambda gave the viewer ``body`` instead: a miss's origin
+    body is still drained into the cache behind it (the function runs on every response, cached
+    or not); an origin body nobody stores is let go."""
+    source = response.source
+    fill = source if isinstance(source, OriginBody) and source.writer is not None else None
+    if isinstance(source, OriginBody) and fill is None:
+        source.release()
+    response.source = GeneratedBody(body, made_by_edge=False, fill=fill)
+
+
 def generated(status: int, text: str, x_cache: XCache) -> EdgeResponse:
     """A plain-text response CloudFront makes itself."""
     body = text.encode()

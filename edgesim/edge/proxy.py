@@ -188,15 +188,14 @@ class EdgeProxy:
         elif request is not None and req.method not in _NO_BODY and request.can_read_body:
             body = request.content.iter_chunked(delivery.CHUNK)
         flow.mark("cache", result="stale" if cached is not None else "miss")
-        on_request = behavior.lambda_at("origin-request") if lambdas and behavior.lambdas else None
-        on_response = (
-            behavior.lambda_at("origin-response") if lambdas and behavior.lambdas else None
-        )
-        hook = None
-        if lambdas and (on_request is not None or on_response is not None):
-            hook = lambda_stage.origin_hook(
-                flow, lambdas, on_request, keep_event=on_response is not None
-            )
+        on_request = on_response = hook = None
+        if lambdas and behavior.lambdas:
+            on_request = behavior.lambda_at("origin-request")
+            on_response = behavior.lambda_at("origin-response")
+            if on_request is not None or on_response is not None:
+                hook = lambda_stage.origin_hook(
+                    flow, lambdas, on_request, keep_event=on_response is not None
+                )
         lambda_generated = False
         try:
             origin_response = await origin_stage.send(

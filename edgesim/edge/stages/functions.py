@@ -30,9 +30,9 @@ from edgesim.edge.flow import (
     FunctionRun,
     GeneratedBody,
     KvsReads,
-    OriginBody,
     XCache,
     keep_filling,
+    replace_body,
 )
 from edgesim.edge.functions import FunctionRegistry
 from edgesim.edge.message import Headers
@@ -182,13 +182,7 @@ def run_viewer_response(
         kept += [(n, v) for n, v in response.headers if n == "content-length"]
     response.headers = new_headers + kept
     if body is not None:
-        # The viewer gets the function's body, but the origin's response is still cached (the
-        # function runs on every response, cached or not).
-        source = response.source
-        fill = source if isinstance(source, OriginBody) and source.writer is not None else None
-        if isinstance(source, OriginBody) and fill is None:
-            source.release()
-        response.source = GeneratedBody(body, made_by_edge=False, fill=fill)
+        replace_body(response, body)
     return response
 
 

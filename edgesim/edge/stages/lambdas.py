@@ -29,9 +29,9 @@ from edgesim.edge.flow import (
     Flow,
     FunctionRun,
     GeneratedBody,
-    OriginBody,
     XCache,
     keep_filling,
+    replace_body,
 )
 from edgesim.edge.lambdas import LambdaRegistry
 from edgesim.edge.message import Headers
@@ -254,29 +254,48 @@ async def run_origin_response(
     """Run the origin-response lambda on the origin's status and headers (it cannot read the
     body); returns the response to go on with — a replacement body when it set one — or
     CloudFront's error answer."""
-    visible = [(n, v) for n, v in headers if n not in _UNSEEN_RESPONSE_HEADERS]
-    event_response = lambda_codec.response_event(status, reason, visible)
-    outcome = await _invoke(flow, lambdas, association, request, event_response)
+    outcome = await _invoke_on_response(
+        flow, lambdas, association, request, status, reason, headers
+    )
     if outcome.failure is not None:
         return failed(flow, outcome)
     result = outcome.response
     assert result is not None
-    new_headers = lambda_codec.plain_headers(result.get("headers", {}))
-    body = lambda_codec.response_body(result)
-    kept = [(n, v) for n, v in headers if n in _UNSEEN_RESPONSE_HEADERS]
-    # The body's framing is the body's own: the origin's, or a replacement's (set on the way out),
-    # never a value the function wrote (two Content-Lengths would cut the body).
-    new_headers = [(n, v) for n, v in new_headers if n not in _UNSEEN_RESPONSE_HEADERS]
-    if body is not None:
-        kept = [(n, v) for n, v in kept if n not in _BODY_FRAMING]
-        new_headers = [(n, v) for n, v in new_headers if n not in _BODY_FRAMING]
+    new_headers, body = _response_result(result, headers)
     new_reason = result.get("statusDescription") or reason
-    return int(result["status"]), new_reason, new_headers + kept, body
+    return int(result["status"]), new_reason, new_headers, body
 
 
 # Not shown to functions and kept as the origin sent them (framing of the body they cannot see).
 _UNSEEN_RESPONSE_HEADERS = frozenset({"transfer-encoding", "content-length"})
 _BODY_FRAMING = frozenset({"transfer-encoding", "content-length", "content-encoding"})
+
+
+async def _invoke_on_response(
+    flow: Flow,
+    lambdas: LambdaRegistry,
+    association: LambdaAssociation,
+    request: dict[str, Any],
+    status: int,
+    reason: str | None,
+    headers: Headers,
+) -> LambdaOutcome:
+    """Run a response-event lambda on a response as functions see it (without its framing)."""
+    visible = [(n, v) for n, v in headers if n not in _UNSEEN_RESPONSE_HEADERS]
+    event_response = lambda_codec.response_event(status, reason, visible)
+    return await _invoke(flow, lambdas, association, request, event_response)
+
+
+def _response_result(result: dict[str, Any], headers: Headers) -> tuple[Headers, bytes | None]:
+    """The headers and replacement body (None: the body stays) a response-event lambda left.
+    The body's framing is the body's own: the original's, or a replacement's (set on the way
+    out), never a value the function wrote (two Content-Lengths would cut the body)."""
+    new_headers = lambda_codec.plain_headers(result.get("headers", {}))
+    new_headers = [(n, v) for n, v in new_headers if n not in _UNSEEN_RESPONSE_HEADERS]
+    body = lambda_codec.response_body(result)
+    if body is not None:
+        return [(n, v) for n, v in new_headers if n not in _BODY_FRAMING], body
+    return new_headers + [(n, v) for n, v in headers if n in _UNSEEN_RESPONSE_HEADERS], None
 
 
 # -- viewer response -----------------------------------------------------------------------------
@@ -304,9 +323,9 @@ async def run_viewer_response(
 ) -> EdgeResponse:
     """Run the viewer-response lambda on ``response`` (it cannot change the status; a body it
     sets replaces the one the viewer gets, while a miss is still cached as the origin sent it)."""
-    visible = [(n, v) for n, v in response.headers if n not in _UNSEEN_RESPONSE_HEADERS]
-    event_response = lambda_codec.response_event(response.status, response.reason, visible)
-    outcome = await _invoke(flow, lambdas, association, request, event_response)
+    outcome = await _invoke_on_response(
+        flow, lambdas, association, request, response.status, response.reason, response.headers
+    )
     if outcome.failure is not None:
         answer = failed(flow, outcome)
         # The object is cached before viewer response runs (it runs on hits too): a miss still
@@ -315,18 +334,8 @@ async def run_viewer_response(
         return answer
     result = outcome.response
     assert result is not None
-    new_headers = lambda_codec.plain_headers(result.get("headers", {}))
-    new_headers = [(n, v) for n, v in new_headers if n not in _UNSEEN_RESPONSE_HEADERS]
-    body = lambda_codec.response_body(result)
-    kept = [(n, v) for n, v in response.headers if n in _UNSEEN_RESPONSE_HEADERS]
+    response.headers, body = _response_result(result, response.headers)
     if body is not None:
-        kept = []
-        new_headers = [(n, v) for n, v in new_headers if n not in _BODY_FRAMING]
-        source = response.source
-        fill = source if isinstance(source, OriginBody) and source.writer is not None else None
-        if isinstance(source, OriginBody) and fill is None:
-            source.release()
-        response.source = GeneratedBody(body, made_by_edge=False, fill=fill)
-    response.headers = new_headers + kept
+        replace_body(response, body)
     response.reason = result.get("statusDescription") or response.reason
     return response
