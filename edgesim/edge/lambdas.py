@@ -25,7 +25,7 @@ from edgesim.edge.regions import region_of
 from edgesim.errors import EdgesimError
 from edgesim.lambda_edge.function import LambdaEdgeFunction, LambdaOutcome
 from edgesim.lambda_edge.pool import WorkerBudget
-from edgesim.lambda_edge.spec import HOME_REGION, Credentials, LambdaSpec, resolve_source
+from edgesim.lambda_edge.spec import HOME_REGION, LambdaSpec, resolve_source, role_credentials
 from edgesim.lambda_edge.worker import WorkerFailure
 
 # A replaced version's workers are stopped after the longest invocation it may still be running
@@ -63,7 +63,6 @@ class LambdaSlot:
 
     def spec(self, region: str) -> LambdaSpec:
         decl, settings = self.decl, self.settings
-        key_id, secret, token = settings.credentials
         return LambdaSpec(
             decl.name,
             resolve_source(decl.file, what=f"lambda {decl.name}: file"),
@@ -73,7 +72,7 @@ class LambdaSlot:
             memory_mb=decl.memory_mb,
             version=str(self.version),
             region=region,
-            credentials=Credentials(key_id, secret, token or None),
+            credentials=role_credentials(settings.credentials),
             env=dict(settings.env),
         )
 
