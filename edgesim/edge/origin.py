@@ -25,6 +25,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from edgesim.distribution.model import Origin
 from edgesim.edge.message import Headers
+from edgesim.edge.origin_pool import NotHttp, OriginPool, OriginUnreachable
 
 # The longest response head (status line and headers) read from an origin answering HEAD.
 MAX_HEAD_BYTES = 64 * 1024
@@ -93,22 +94,30 @@ class _AsBuilt(aiohttp.ClientRequest):
         return None
 
 
+def origin_session() -> aiohttp.ClientSession:
+    """The aiohttp session origin requests go through (those the pool does not take)."""
+    return aiohttp.ClientSession(
+        # Bodies are streamed as the origin encoded them.
+        auto_decompress=False,
+        # Redirects go back to the viewer untouched, as CloudFront does.
+        cookie_jar=aiohttp.DummyCookieJar(),
+        request_class=_AsBuilt,
+    )
+
+
 class OriginClient:
-    """One aiohttp session for all origins (pooled connections, like CloudFront's keep-alive)."""
+    """Connections to all origins, kept alive (like CloudFront's): a GET without a body to a
+    plain-HTTP origin goes through :class:`OriginPool`, everything else through one aiohttp
+    session (see ``edgesim/edge/origin_pool.py`` for why two)."""
 
     def __init__(self) -> None:
         self._session: aiohttp.ClientSession | None = None
         self._timeouts: dict[tuple[float, float], aiohttp.ClientTimeout] = {}
+        self._pool = OriginPool()
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
-            self._session = aiohttp.ClientSession(
-                # Bodies are streamed as the origin encoded them.
-                auto_decompress=False,
-                # Redirects go back to the viewer untouched, as CloudFront does.
-                cookie_jar=aiohttp.DummyCookieJar(),
-                request_class=_AsBuilt,
-            )
+            self._session = origin_session()
         return self._session
 
     def _timeout(self, origin: Origin) -> aiohttp.ClientTimeout:
@@ -122,6 +131,8 @@ class OriginClient:
         return timeout
 
     async def close(self) -> None:
+        self._pool.close()
+        self._pool = OriginPool()
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -149,12 +160,14 @@ class OriginClient:
 
     async def _send(
         self, origin: Origin, request: OriginRequest, *, base_url: str | None = None
-    ) -> aiohttp.ClientResponse:
-        timeout = self._timeout(origin)
+    ) -> OriginResponse:
         # encoded=True: the path and query go out byte for byte as the pipeline has them (no dot
         # segment removal or unescaping), so the origin sees what the behaviour matched.
         target = origin_url(origin, request.path, request.query, base=base_url)
         url = yarl.URL(target, encoded=True)
+        if request.method == "GET" and request.body is None and url.scheme == "http":
+            return await self._get_pooled(origin, request, url)
+        timeout = self._timeout(origin)
         last: OriginFailure | None = None
         for _ in range(max(1, origin.connection_attempts)):
             try:
@@ -185,6 +198,32 @@ class OriginClient:
             except aiohttp.ClientError as exc:
                 raise OriginFailure(502, f"origin {origin.id}: {_one_line(exc)}") from None
             except ValueError as exc:  # e.g. a header value aiohttp refuses to send
+                raise OriginFailure(
+                    502, f"origin {origin.id}: invalid request: {_one_line(exc)}"
+                ) from None
+        assert last is not None
+        raise last
+
+    async def _get_pooled(
+        self, origin: Origin, request: OriginRequest, url: yarl.URL
+    ) -> OriginResponse:
+        """The pooled path: the same attempts and the same failures as the session's."""
+        last: OriginFailure | None = None
+        for _ in range(max(1, origin.connection_attempts)):
+            try:
+                return await self._pool.get(
+                    url, request.headers, connect_timeout=origin.connect_timeout_s,
+                    read_timeout=origin.response_timeout_s,
+                )  # fmt: skip
+            except (OriginUnreachable, aiohttp.ServerDisconnectedError) as exc:
+                last = OriginFailure(502, f"origin {origin.id} unreachable: {_one_line(exc)}")
+            except TimeoutError as exc:
+                raise OriginFailure(504, f"origin {origin.id} timed out: {exc!r}") from None
+            except aiohttp.ClientError as exc:
+                raise OriginFailure(502, f"origin {origin.id}: {_one_line(exc)}") from None
+            except NotHttp as exc:
+                raise OriginFailure(502, f"origin {origin.id}: {_one_line(exc)}") from None
+            except ValueError as exc:  # a header value aiohttp would refuse to send too
                 raise OriginFailure(
                     502, f"origin {origin.id}: invalid request: {_one_line(exc)}"
                 ) from None

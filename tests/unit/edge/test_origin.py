@@ -223,9 +223,9 @@ async def test_a_compressed_body_is_not_decompressed(
 ) -> None:
     url, _ = origin
     response = await client.send(make_origin(url), get("/gzip"))
-    body = await response.read()
+    body = await response.content.read()
     response.release()
-    assert response.headers["Content-Encoding"] == "gzip"
+    assert (b"Content-Encoding", b"gzip") in response.raw_headers
     assert body == gzip.compress(b"compressed at the origin")
 
 
@@ -236,7 +236,7 @@ async def test_a_redirect_goes_back_untouched(
     response = await client.send(make_origin(url), get("/redirect"))
     response.release()
     assert response.status == 301
-    assert response.headers["Location"] == "/moved/elsewhere"
+    assert (b"Location", b"/moved/elsewhere") in response.raw_headers
     assert [r["raw_path"] for r in seen.requests] == ["/redirect"]  # not followed
 
 

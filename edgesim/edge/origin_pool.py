@@ -1,0 +1,219 @@
+"""Kept-alive connections for the origin requests that need nothing else: a GET without a body
+to a plain-HTTP origin, which is nearly all of serve's traffic.
+
+aiohttp's ``ClientSession`` does this job for every request, but its generality (cookies,
+redirects, auth, proxies, tracing hooks, a ``ClientRequest`` and a ``ClientResponse`` built per
+request) costs about 55 µs of CPU per request on this path — a fifth of what serve spends on a
+request without a function (issue 12; ``benchmarks/plumbing_cost.py``). What this module writes
+itself is small: the request head (the bytes the session would send, held by a differential
+test) and a pool of idle connections per origin address. Reading the response — the parser,
+streaming the body with flow control, the read timeout, the exceptions raised — is aiohttp's
+own client protocol (``ResponseHandler``), so a response reads exactly as through the session.
+Requests with a body, HEAD and HTTPS origins still go through the session
+(:class:`edgesim.edge.origin.OriginClient` chooses).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterable
+
+import yarl
+from aiohttp.client_exceptions import ClientOSError, ServerDisconnectedError
+from aiohttp.client_proto import ResponseHandler
+from aiohttp.hdrs import HOST_ALL
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.streams import StreamReader
+
+# How long an idle connection is kept for reuse: aiohttp's connector default, which the session
+# path has always used. (CloudFront's own origin keep-alive timeout defaults to 5 s; what
+# matters locally is only that an idle connection is not reused after the origin dropped it.)
+KEEPALIVE_S = 15.0
+# Idle connections kept per origin address; more are closed when released.
+MAX_IDLE = 100
+# As aiohttp refuses them in a request head (``aiohttp.http_writer``): control characters
+# other than tab, which would let a header value smuggle another header or request.
+_FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# 1xx answers before the final one are skipped, as the session does (101 is final).
+_INTERIM = range(100, 200)
+
+
+class OriginUnreachable(OSError):
+    """No connection could be made to the origin's address (refused, no route, no such host)."""
+
+
+class NotHttp(ValueError):
+    """The origin's answer could not be parsed as an HTTP response."""
+
+
+class PooledResponse:
+    """An origin's response read through a pooled connection: what the pipeline reads of a
+    response (:class:`edgesim.edge.origin.OriginResponse`). Its connection goes back to the
+    pool once the body has been read to its end, or when released; a response released before
+    its body ended closes its connection (the rest of the body is still on it)."""
+
+    __slots__ = ("_give_back", "content", "content_length", "raw_headers", "reason", "status")
+
+    def __init__(
+        self,
+        status: int,
+        reason: str | None,
+        raw_headers: tuple[tuple[bytes, bytes], ...],
+        content: StreamReader,
+        content_length: int | None,
+        pool: OriginPool,
+        key: tuple[str, int],
+        protocol: ResponseHandler,
+    ) -> None:
+        self.status = status
+        self.reason = reason
+        self.raw_headers = raw_headers
+        self.content = content
+        self.content_length = content_length
+        self._give_back: tuple[OriginPool, tuple[str, int], ResponseHandler] | None = (
+            pool,
+            key,
+            protocol,
+        )
+        if content.is_eof():
+            self.release()
+        else:
+            content.on_eof(self.release)
+
+    def release(self) -> None:
+        taken, self._give_back = self._give_back, None
+        if taken is None:
+            return
+        pool, key, protocol = taken
+        if self.content.is_eof() and not protocol.should_close and protocol.is_connected():
+            pool.put(key, protocol)
+        else:
+            protocol.close()
+
+
+def request_head(method: str, url: yarl.URL, headers: Iterable[tuple[str, str]]) -> bytes:
+    """The request line and header block as aiohttp's session sends them for a request built
+    with exactly these headers and no body. Raises ValueError for a control character."""
+    # Host goes first, the last one given (in its spelling) or the URL's, as the session puts it.
+    host = f"Host: {url.host_port_subcomponent}"
+    lines = [f"{method} {url.raw_path_qs} HTTP/1.1", host]
+    for name, value in headers:
+        if name in HOST_ALL:
+            lines[1] = f"{name}: {value}"
+        else:
+            lines.append(f"{name}: {value}")
+    if _FORBIDDEN.search("\t".join(lines)) is not None:  # tab: the one allowed control
+        raise ValueError(
+            "Forbidden control character detected in headers. Potential header injection attack."
+        )
+    # A lone surrogate (from a function's string) is dropped, as the session's writer does.
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8", "ignore")
+
+
+class OriginPool:
+    """Idle kept-alive connections by origin address, most recently used first."""
+
+    def __init__(self) -> None:
+        self._idle: dict[tuple[str, int], list[tuple[ResponseHandler, float]]] = {}
+        self._closed = False
+
+    def put(self, key: tuple[str, int], protocol: ResponseHandler) -> None:
+        idle = self._idle.setdefault(key, [])
+        if self._closed or len(idle) >= MAX_IDLE:
+            protocol.close()
+            return
+        idle.append((protocol, asyncio.get_running_loop().time()))
+
+    def _take(self, key: tuple[str, int], now: float) -> ResponseHandler | None:
+        idle = self._idle.get(key)
+        while idle:
+            protocol, since = idle.pop()
+            if protocol.is_connected() and now - since < KEEPALIVE_S:
+                return protocol
+            protocol.close()
+        return None
+
+    async def get(
+        self,
+        url: yarl.URL,
+        headers: Iterable[tuple[str, str]],
+        *,
+        connect_timeout: float,
+        read_timeout: float,
+    ) -> PooledResponse:
+        """GET ``url`` (http) with exactly ``headers``; the response's head read, its body not
+        yet. Raises ValueError (a header aiohttp would refuse), :class:`OriginUnreachable`,
+        TimeoutError (connecting or waiting for the head), or aiohttp's client errors as the
+        session would (``ServerDisconnectedError``, ``ClientResponseError`` for an answer that
+        is not HTTP)."""
+        head = request_head("GET", url, headers)
+        host, port = url.raw_host or "", url.port or 80
+        key = (host, port)
+        loop = asyncio.get_running_loop()
+        while True:
+            protocol = self._take(key, loop.time())
+            reused = protocol is not None
+            if protocol is None:
+                protocol = await _connect(loop, host, port, connect_timeout)
+            # read_until_eof: an answer with neither length nor chunking ends when the origin
+            # closes, as the session reads it.
+            protocol.set_response_params(
+                read_until_eof=True, auto_decompress=False, read_timeout=read_timeout
+            )
+            assert protocol.transport is not None
+            protocol.transport.write(head)
+            protocol.start_timeout()
+            try:
+                return await self._final_response(protocol, key)
+            except (ServerDisconnectedError, ClientOSError):
+                protocol.close()
+                if reused:
+                    continue  # the origin had closed the idle connection: a new one, once more
+                raise
+            except BaseException:
+                protocol.close()
+                raise
+
+    async def _final_response(
+        self, protocol: ResponseHandler, key: tuple[str, int]
+    ) -> PooledResponse:
+        while True:
+            try:
+                message, payload = await protocol.read()
+            except HttpProcessingError as exc:
+                raise NotHttp(str(exc)) from exc
+            if message.code not in _INTERIM or message.code == 101:
+                break
+        length = message.headers.get("Content-Length")
+        return PooledResponse(
+            message.code,
+            message.reason,
+            message.raw_headers,
+            payload,
+            int(length) if length is not None and length.isdigit() else None,
+            self,
+            key,
+            protocol,
+        )
+
+    def close(self) -> None:
+        self._closed = True
+        for idle in self._idle.values():
+            for protocol, _ in idle:
+                protocol.close()
+        self._idle.clear()
+
+
+async def _connect(
+    loop: asyncio.AbstractEventLoop, host: str, port: int, limit_s: float
+) -> ResponseHandler:
+    try:
+        async with asyncio.timeout(limit_s):
+            _, protocol = await loop.create_connection(lambda: ResponseHandler(loop), host, port)
+    except TimeoutError:
+        raise TimeoutError(f"connecting to {host}:{port} took over {limit_s:g} s") from None
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise OriginUnreachable(f"cannot connect to {host}:{port} [{reason}]") from exc
+    return protocol
