@@ -19,6 +19,7 @@ entry, as CloudFront leaves them out of its standard logs.
 from __future__ import annotations
 
 import sys
+from asyncio import AbstractEventLoop, _get_running_loop
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,8 +89,27 @@ class RequestLog:
         self._access = access_log.open("a", encoding="utf-8") if access_log else None
         if self._access is not None and self._access.tell() == 0:
             self._access.write("#Version: 1.0\n#Fields: " + " ".join(ACCESS_LOG_FIELDS) + "\n")
+        # Lines not yet handed to the stream, and the loop whose next turn hands them over:
+        # under load many requests finish in one turn of the event loop, and their lines then
+        # share one write (a system call each before, on the console as on a file), while a
+        # person watching still sees every line as soon as the loop turns.
+        self._pending: list[str] = []
+        self._flush_on: AbstractEventLoop | None = None
+        self._stamp = _Stamp()
+
+    def flush(self) -> None:
+        """Hand the lines written so far to the stream (and the access log to its file)."""
+        self._flush_on = None
+        if self._pending:
+            text = "\n".join(self._pending) + "\n"
+            self._pending = []
+            self.stream.write(text)
+            self.stream.flush()
+        if self._access is not None:
+            self._access.flush()
 
     def close(self) -> None:
+        self.flush()
         if self._access is not None:
             self._access.close()
             self._access = None
@@ -106,7 +126,12 @@ class RequestLog:
                 self.function_log(run.name, f"{run.error_kind} error{where}: {run.error}")
                 for frame in run.error_stack:
                     self.function_log(run.name, f"    at {frame}")
-        self.request(record_of(flow))
+        if self.fmt == "text" and self._access is None:
+            # Only the console line is wanted: made from the flow, without the record
+            # (tests/unit/devloop/test_requestlog.py holds it equal to request(record_of(flow))).
+            self._emit(_text_line_of(flow))
+        else:
+            self.request(record_of(flow))
 
     def function_log(self, function: str, line: str) -> None:
         if self.fmt == "json":
@@ -119,59 +144,99 @@ class RequestLog:
             # orjson writes a dataclass as asdict() would, without copying it first.
             self._emit(orjson.dumps(record).decode())
         else:
-            functions = " ".join(
-                [
-                    f"{name}={util}%" + (f"({err})" if err else "")
-                    for name, util, err in record.functions
-                ]
-                + [
-                    f"λ{name}={ms:.1f}ms" + (f"({err})" if err else "")
-                    for name, _event, ms, err in record.lambdas
-                ]
-            )
-            origin = "-" if record.origin_status is None else str(record.origin_status)
-            result = record.x_cache
-            if record.failure:
-                result = f"Error/{record.failure}, sent as {record.x_cache}"
-            notes = [note for note in (record.error, record.failure_detail) if note]
             self._emit(
-                f"{record.pop} {record.method} {record.target} → {record.status:03d} "
-                f"[{result}] behavior={record.behavior} origin={origin} "
-                f"fn={functions or '-'} {record.bytes}B {record.duration_ms:.1f}ms"
-                + "".join(f"\n  ! {note}" for note in notes)
-            )
+                _text_line(
+                    record.pop, record.method, record.target, record.status, record.x_cache,
+                    record.failure, record.behavior, record.origin_status,
+                    _functions_text(record.functions, record.lambdas), record.bytes,
+                    record.duration_ms, record.error, record.failure_detail,
+                )
+            )  # fmt: skip
         if self._access is not None and record.standard_log:
-            self._access.write(_access_line(record) + "\n")
-            self._access.flush()
+            self._access.write(_access_line(record, self._stamp) + "\n")
+            if self._flush_on is None:
+                self._schedule_flush()
 
     def _emit(self, line: str) -> None:
-        self.stream.write(line + "\n")  # one write, where print() makes two
-        self.stream.flush()
+        self._pending.append(line)
+        if self._flush_on is None:
+            self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        loop = _get_running_loop()
+        if loop is None:  # not in serve's loop (a tool, a test): out at once
+            self.flush()
+        else:
+            self._flush_on = loop
+            loop.call_soon(self.flush)
+
+
+def _text_line(
+    pop: str,
+    method: str,
+    target: str,
+    status: int,
+    x_cache: str,
+    failure: str | None,
+    behavior: str,
+    origin_status: int | None,
+    functions: str,
+    size: int,
+    duration_ms: float,
+    error: str | None,
+    failure_detail: str | None,
+) -> str:
+    """The console line of a request (and the notes under it: why CloudFront answered with an
+    error, how the response broke off)."""
+    origin = "-" if origin_status is None else str(origin_status)
+    result = f"Error/{failure}, sent as {x_cache}" if failure else x_cache
+    line = (
+        f"{pop} {method} {target} → {status:03d} [{result}] behavior={behavior} origin={origin} "
+        f"fn={functions or '-'} {size}B {duration_ms:.1f}ms"
+    )
+    if error:
+        line += f"\n  ! {error}"
+    if failure_detail:
+        line += f"\n  ! {failure_detail}"
+    return line
+
+
+def _functions_text(
+    functions: list[tuple[str, int, str | None]], lambdas: list[tuple[str, str, float, str | None]]
+) -> str:
+    return " ".join(
+        [f"{name}={util}%" + (f"({err})" if err else "") for name, util, err in functions]
+        + [f"λ{name}={ms:.1f}ms" + (f"({err})" if err else "") for name, _, ms, err in lambdas]
+    )
+
+
+def _text_line_of(flow: Flow) -> str:
+    """:func:`_text_line` of ``record_of(flow)``, read from the flow directly."""
+    req, response, failure = flow.request, flow.response, flow.failure
+    behavior = flow.behavior
+    functions = _functions_text(*_runs_of(flow)) if flow.function_runs else ""
+    return _text_line(
+        req.pop, req.method, req.target, _status_of(flow),
+        str(response.x_cache) if response else "Error",
+        str(failure.kind) if failure is not None else None,
+        behavior.path if behavior else "-", flow.origin_status, functions, flow.bytes_sent,
+        flow.duration_ms, response.detail if response else None, _failure_note(flow),
+    )  # fmt: skip
 
 
 def record_of(flow: Flow) -> RequestRecord:
     req, response, failure = flow.request, flow.response, flow.failure
     custom = {run.event_type: run.custom_log_data for run in flow.function_runs}
-    status = response.status if response else 0
-    if failure is not None and not flow.response_started:
-        status = 0  # "000": the viewer closed the connection before the server could respond
+    functions, lambdas = _runs_of(flow)
     return RequestRecord(
         method=req.method,
         target=req.target,
         pop=req.pop,
         behavior=flow.behavior.path if flow.behavior else "-",
-        functions=[
-            (run.name, run.utilization, run.error_kind)
-            for run in flow.function_runs
-            if not run.lambda_edge
-        ],
-        lambdas=[
-            (run.name, run.event_type, run.duration_ms or 0.0, run.error_kind)
-            for run in flow.function_runs
-            if run.lambda_edge
-        ],
+        functions=functions,
+        lambdas=lambdas,
         x_cache=str(response.x_cache) if response else "Error",
-        status=status,
+        status=_status_of(flow),
         origin_status=flow.origin_status,
         bytes=flow.bytes_sent,
         duration_ms=flow.duration_ms,
@@ -186,21 +251,65 @@ def record_of(flow: Flow) -> RequestRecord:
     )
 
 
+def _status_of(flow: Flow) -> int:
+    response = flow.response
+    if response is None or (flow.failure is not None and not flow.response_started):
+        return 0  # "000": the viewer closed the connection before the server could respond
+    return response.status
+
+
+def _runs_of(
+    flow: Flow,
+) -> tuple[list[tuple[str, int, str | None]], list[tuple[str, str, float, str | None]]]:
+    """The functions' runs (name, utilization, error kind) and the lambdas' (name, event type,
+    milliseconds, error kind)."""
+    runs = flow.function_runs
+    return (
+        [(run.name, run.utilization, run.error_kind) for run in runs if not run.lambda_edge],
+        [
+            (run.name, run.event_type, run.duration_ms or 0.0, run.error_kind)
+            for run in runs
+            if run.lambda_edge
+        ],
+    )
+
+
 def _failure_note(flow: Flow) -> str | None:
     if flow.failure is None:
         return None
     return f"{flow.failure.kind}: {flow.failure.detail}; the viewer's connection was closed"
 
 
-def _access_line(record: RequestRecord) -> str:
-    if record.time_ms is not None:
-        now = datetime.fromtimestamp(record.time_ms / 1000, UTC)
-    else:
-        now = datetime.now(UTC)
+class _Stamp:
+    """The access log's ``date`` and ``time`` (UTC, to the second) of an epoch-milliseconds time,
+    remembered for the second last asked: formatting a datetime costs more than the rest of
+    the line, and requests come many to a second."""
+
+    def __init__(self) -> None:
+        self._low = self._high = 0.0
+        self._date_time = ("", "")
+
+    def __call__(self, time_ms: float | None) -> tuple[str, str]:
+        if time_ms is None:
+            now = datetime.now(UTC)
+            return now.strftime("%Y-%m-%d"), now.strftime("%H:%M:%S")
+        if self._low <= time_ms < self._high:
+            return self._date_time
+        now = datetime.fromtimestamp(time_ms / 1000, UTC)
+        self._date_time = now.strftime("%Y-%m-%d"), now.strftime("%H:%M:%S")
+        # The times that certainly fall in that second: fromtimestamp rounds to the microsecond,
+        # so a time within a microsecond of either end is formatted afresh.
+        second = now.replace(microsecond=0).timestamp() * 1000
+        self._low, self._high = second + 0.001, second + 999.999
+        return self._date_time
+
+
+def _access_line(record: RequestRecord, stamp: _Stamp | None = None) -> str:
+    date, time = (stamp or _Stamp())(record.time_ms)
     stem, _, query = record.target.partition("?")
     values = {
-        "date": now.strftime("%Y-%m-%d"),
-        "time": now.strftime("%H:%M:%S"),
+        "date": date,
+        "time": time,
         "x-edge-location": record.pop,
         "sc-bytes": str(record.bytes),
         "c-ip": record.client_ip,
