@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from edgesim.edge.flow import NOT_LOADED, THROTTLED
 
 if TYPE_CHECKING:
-    from edgesim.edge.flow import Flow
+    from edgesim.edge.flow import Flow, FunctionRun
 
 
 @dataclass
@@ -48,7 +48,27 @@ class Metrics:
     private_content: Counter[str] = field(default_factory=Counter)
 
     def flow_finished(self, flow: Flow) -> None:
-        for run in flow.function_runs:
+        runs = flow.function_runs
+        if runs:
+            self._record_runs(runs)
+        failure = flow.failure
+        if failure is not None:
+            self.failures[str(failure.kind)] += 1
+        response = flow.response
+        if response is not None:
+            # Status 0 ("000"): the viewer went away before the response started.
+            status = response.status if failure is None or flow.response_started else 0
+            # record_request, inlined: this runs once per request.
+            self.requests[flow.result_type] += 1
+            self.status[status] += 1
+            self.bytes_downloaded += flow.bytes_sent
+            if status == 403:  # only refusals can carry a private-content code
+                for event in flow.trace:
+                    if event.stage == "private-content" and event.detail.get("code") != "OK":
+                        self.private_content[str(event.detail.get("code"))] += 1
+
+    def _record_runs(self, runs: list[FunctionRun]) -> None:
+        for run in runs:
             if run.lambda_edge:
                 self.lambdas[(run.name, run.error_kind or "")] += 1
             elif run.error_kind == THROTTLED:
@@ -60,19 +80,9 @@ class Metrics:
                 self.record_function(
                     run.name, utilization=run.utilization, error_kind=run.error_kind
                 )
-        if flow.failure is not None:
-            self.failures[str(flow.failure.kind)] += 1
-        if flow.response is not None:
-            # Status 0 ("000"): the viewer went away before the response started.
-            started = flow.failure is None or flow.response_started
-            status = flow.response.status if started else 0
-            self.record_request(flow.result_type, status, flow.bytes_sent)
-            if status == 403:  # only refusals can carry a private-content code
-                for event in flow.trace:
-                    if event.stage == "private-content" and event.detail.get("code") != "OK":
-                        self.private_content[str(event.detail.get("code"))] += 1
 
     def record_request(self, result_type: str, status: int, size: int) -> None:
+        """One request by its final result type (``Flow.result_type``), status and size."""
         self.requests[result_type] += 1
         self.status[status] += 1
         self.bytes_downloaded += size
