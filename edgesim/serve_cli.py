@@ -535,6 +535,14 @@ async def _run(
     except BaseException:
         await server.stop()
         raise
+    tasks = []
+    if not args.no_reload:
+        overrides = functools.partial(_with_overrides, args=args, origin_flags=reimport is None)
+        tasks.append(asyncio.create_task(watch(server, overrides=overrides, reimport=reimport)))
+        # The watcher's first step sets up its file watches (synchronously, before it waits for
+        # changes): let it run before the banner, so an edit made as soon as serve says it is
+        # up is seen (it was missed when the watches came a moment after the banner).
+        await asyncio.sleep(0)
     for line in server.banner():
         server.say(line)
     server.say(f"event loop: {getattr(args, 'loop_name', 'asyncio')} (--loop to choose)")
@@ -543,10 +551,6 @@ async def _run(
     # unused lambda, a runtime unlike the Node.js that runs it), once.
     for note in notes:
         server.say(note)
-    tasks = []
-    if not args.no_reload:
-        overrides = functools.partial(_with_overrides, args=args, origin_flags=reimport is None)
-        tasks.append(asyncio.create_task(watch(server, overrides=overrides, reimport=reimport)))
     if tour is not None:
         tasks.append(asyncio.create_task(tour()))  # type: ignore[operator]
     try:
