@@ -148,25 +148,22 @@ class OriginClient:
         a malformed next response and fails the request; the HEAD is then read again with
         :func:`read_head`, which takes the header block and drops the connection, as proxies
         commonly do. (What CloudFront does with such an origin is not documented.)"""
-        try:
-            return await self._send(origin, request, base_url=base_url)
-        except _UnreadableHead:
-            deadlines = _Timeouts(origin.connect_timeout_s, origin.response_timeout_s)
-            target = origin_url(origin, request.path, request.query, base=base_url)
-            try:
-                return await read_head(yarl.URL(target, encoded=True), request.headers, deadlines)
-            except (OSError, TimeoutError, ValueError) as exc:
-                raise OriginFailure(502, f"origin {origin.id}: {_one_line(exc)}") from None
-
-    async def _send(
-        self, origin: Origin, request: OriginRequest, *, base_url: str | None = None
-    ) -> OriginResponse:
         # encoded=True: the path and query go out byte for byte as the pipeline has them (no dot
         # segment removal or unescaping), so the origin sees what the behaviour matched.
         target = origin_url(origin, request.path, request.query, base=base_url)
         url = yarl.URL(target, encoded=True)
         if request.method == "GET" and request.body is None and url.scheme == "http":
-            return await self._get_pooled(origin, request, url)
+            return await self._get_pooled(origin, request, url)  # the common case, called directly
+        try:
+            return await self._send(origin, request, url)
+        except _UnreadableHead:
+            deadlines = _Timeouts(origin.connect_timeout_s, origin.response_timeout_s)
+            try:
+                return await read_head(url, request.headers, deadlines)
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise OriginFailure(502, f"origin {origin.id}: {_one_line(exc)}") from None
+
+    async def _send(self, origin: Origin, request: OriginRequest, url: yarl.URL) -> OriginResponse:
         timeout = self._timeout(origin)
         last: OriginFailure | None = None
         for _ in range(max(1, origin.connection_attempts)):

@@ -144,9 +144,8 @@ class OriginPool:
     ) -> PooledResponse:
         """GET ``url`` (http) with exactly ``headers``; the response's head read, its body not
         yet. Raises ValueError (a header aiohttp would refuse), :class:`OriginUnreachable`,
-        TimeoutError (connecting or waiting for the head), or aiohttp's client errors as the
-        session would (``ServerDisconnectedError``, ``ClientResponseError`` for an answer that
-        is not HTTP)."""
+        TimeoutError (connecting or waiting for the head), :class:`NotHttp`, or aiohttp's client
+        errors as the session would (``ServerDisconnectedError``, …)."""
         head = request_head("GET", url, headers)
         host, port = url.raw_host or "", url.port or 80
         key = (host, port)
@@ -165,37 +164,31 @@ class OriginPool:
             protocol.transport.write(head)
             protocol.start_timeout()
             try:
-                return await self._final_response(protocol, key)
+                message, payload = await protocol.read()
+                while message.code in _INTERIM and message.code != 101:
+                    message, payload = await protocol.read()
+            except HttpProcessingError as exc:
+                protocol.close()
+                raise NotHttp(str(exc)) from exc
             except (ServerDisconnectedError, ClientOSError):
                 protocol.close()
                 if reused:
-                    continue  # the origin had closed the idle connection: a new one, once more
+                    continue  # the origin had closed that idle connection: take another, or a new one
                 raise
             except BaseException:
                 protocol.close()
                 raise
-
-    async def _final_response(
-        self, protocol: ResponseHandler, key: tuple[str, int]
-    ) -> PooledResponse:
-        while True:
-            try:
-                message, payload = await protocol.read()
-            except HttpProcessingError as exc:
-                raise NotHttp(str(exc)) from exc
-            if message.code not in _INTERIM or message.code == 101:
-                break
-        length = message.headers.get("Content-Length")
-        return PooledResponse(
-            message.code,
-            message.reason,
-            message.raw_headers,
-            payload,
-            int(length) if length is not None and length.isdigit() else None,
-            self,
-            key,
-            protocol,
-        )
+            length = message.headers.get("Content-Length")
+            return PooledResponse(
+                message.code,
+                message.reason,
+                message.raw_headers,
+                payload,
+                int(length) if length is not None and length.isdigit() else None,
+                self,
+                key,
+                protocol,
+            )
 
     def close(self) -> None:
         self._closed = True
