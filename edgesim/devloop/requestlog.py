@@ -19,7 +19,7 @@ entry, as CloudFront leaves them out of its standard logs.
 from __future__ import annotations
 
 import sys
-from asyncio import AbstractEventLoop, _get_running_loop
+from asyncio import AbstractEventLoop, get_running_loop
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -154,19 +154,21 @@ class RequestLog:
             )  # fmt: skip
         if self._access is not None and record.standard_log:
             self._access.write(_access_line(record, self._stamp) + "\n")
-            if self._flush_on is None:
-                self._schedule_flush()
+            self._flush_soon()
 
     def _emit(self, line: str) -> None:
         self._pending.append(line)
-        if self._flush_on is None:
-            self._schedule_flush()
+        self._flush_soon()
 
-    def _schedule_flush(self) -> None:
-        loop = _get_running_loop()
-        if loop is None:  # not in serve's loop (a tool, a test): out at once
+    def _flush_soon(self) -> None:
+        """Flush at the end of this turn of the running loop (at once without one). Asked of the
+        running loop each time: a loop closed before it turned again must not hold lines back."""
+        try:
+            loop = get_running_loop()
+        except RuntimeError:  # not in serve's loop (a tool, a test): out at once
             self.flush()
-        else:
+            return
+        if loop is not self._flush_on:
             self._flush_on = loop
             loop.call_soon(self.flush)
 
