@@ -15,7 +15,7 @@ from email.utils import formatdate
 
 import aiohttp
 from aiohttp import hdrs, web
-from aiohttp.http import HttpVersion10, HttpVersion11
+from aiohttp.http import HttpVersion, HttpVersion10, HttpVersion11
 
 from edgesim.edge.flow import (
     CachedBody,
@@ -34,20 +34,23 @@ CHUNK = 64 * 1024
 def viewer_request(request: web.BaseRequest) -> EdgeRequest:
     raw = request.raw_path
     path, mark, query = raw.partition("?")
-    peer = request.transport.get_extra_info("peername") if request.transport else None
+    transport = request.transport
+    peer = transport.get_extra_info("peername") if transport else None
     port = int(peer[1]) if isinstance(peer, tuple) and len(peer) > 1 else 0
     version = request.version
+    method = request.method
+    raw_headers = request.raw_headers
     return EdgeRequest(
-        method=request.method,
+        method=method,
         path=path or "/",
         query=query if mark else None,
-        headers=decode_headers(request.raw_headers),
+        headers=decode_headers(raw_headers),
         client_ip=request.remote or "127.0.0.1",
         client_port=port,
         http_version=_VERSIONS.get(version) or f"{version.major}.{version.minor}",
         scheme=request.scheme,
         has_body=request.body_exists,
-        head_bytes=head_size(request),
+        head_bytes=_head_size(method, raw, version, raw_headers),
     )
 
 
@@ -57,12 +60,24 @@ _VERSIONS = {HttpVersion11: "1.1", HttpVersion10: "1.0"}
 def head_size(request: web.BaseRequest) -> int:
     """The request line and header block's length in bytes, counting each header line as
     ``Name: value`` plus CRLF (the parser does not keep the exact spacing around the colon)."""
-    version = f"HTTP/{request.version.major}.{request.version.minor}"
-    target = request.raw_path.encode("utf-8", "surrogateescape")
-    line = len(request.method) + 1 + len(target) + 1 + len(version) + 2
-    raw = request.raw_headers
-    fields = sum([len(name) + len(value) for name, value in raw]) + 4 * len(raw)
-    return line + fields + 2
+    return _head_size(request.method, request.raw_path, request.version, request.raw_headers)
+
+
+def _head_size(
+    method: str, target: str, version: HttpVersion, raw: tuple[tuple[bytes, bytes], ...]
+) -> int:
+    # "HTTP/1.1" is 8 characters, as is any one-digit version; the target is counted in bytes
+    # (an ASCII target, the usual one, is as long in characters).
+    version_len = 8 if version.major < 10 and version.minor < 10 else len(
+        f"HTTP/{version.major}.{version.minor}"
+    )  # fmt: skip
+    target_len = len(target) if target.isascii() else len(
+        target.encode("utf-8", "surrogateescape")
+    )  # fmt: skip
+    size = len(method) + target_len + version_len + 6  # two spaces, CRLF, the blank line's CRLF
+    for name, value in raw:
+        size += len(name) + len(value) + 4  # ": " and CRLF
+    return size
 
 
 def decode_headers(raw_headers: tuple[tuple[bytes, bytes], ...]) -> Headers:
@@ -74,7 +89,16 @@ def decode_headers(raw_headers: tuple[tuple[bytes, bytes], ...]) -> Headers:
 
 
 def origin_headers(raw_headers: tuple[tuple[bytes, bytes], ...]) -> Headers:
-    return [(name, value) for name, value in decode_headers(raw_headers) if name not in HOP_BY_HOP]
+    """An origin response's header lines as :func:`decode_headers` gives them, without the
+    hop-by-hop ones (decoded and filtered in one pass: this runs on every origin response)."""
+    try:
+        return [
+            (lowered, value.decode())
+            for name, value in raw_headers
+            if (lowered := name.decode().lower()) not in HOP_BY_HOP
+        ]
+    except UnicodeDecodeError:
+        return [(n, v) for n, v in decode_headers(raw_headers) if n not in HOP_BY_HOP]
 
 
 def header_text(raw: bytes) -> str:
