@@ -467,12 +467,13 @@ class JsSession:
         self, event_json: str, options: dict[str, Any], resolve_kvs: KvsResolver, tick_limit: int
     ) -> RawOutcome:
         # The invocation's CPU time is the thread's, read (a system call, about 0.7 µs here)
-        # only where a section starts or ends: at the start and the end, and around the host's
-        # KVS lookups, which are not the function's. Within a section the time used is bounded
-        # by the wall clock (a cheap read), which a thread's CPU time cannot outrun: the CPU
-        # clock is read again only when that bound passes half the stop. The host's own work on the
-        # replies (decoding them, a few µs) is timed with the wall clock and left out, as it
-        # always was, unless it took implausibly long (then it is counted: a slight overcount).
+        # only where a section starts or ends: at the start and the end, and before the host's
+        # KVS lookups, which are not the function's (after them too when they took long).
+        # Within a section the time used is bounded by the wall clock (a cheap read), which a
+        # thread's CPU time cannot outrun: the CPU clock is read again only when that bound
+        # passes half the stop. The host's own work on the replies (decoding them, a few µs)
+        # is timed with the wall clock and left out, as it always was, unless it took
+        # implausibly long (then it is counted: a slight overcount).
         clock = time.thread_time_ns
         wall = time.perf_counter_ns
         ctx = self._ctx
@@ -508,9 +509,18 @@ class JsSession:
                 if decoded < _GLUE_PLAUSIBLE_NS:  # longer: the thread waited, it did not work
                     glue += decoded
                 if requests and head["s"] == "pending":
-                    closed += clock() - started - glue
+                    paused = clock()
+                    closed += paused - started - glue
+                    looking = wall()
                     answers = resolve_kvs(requests)  # Python time: not the function's compute
-                    started, opened, glue = clock(), wall(), 0
+                    opened = wall()
+                    looked = opened - looking
+                    # A lookup that took a plausible wall time (a few µs) used that much CPU
+                    # time at most: the section restarts that far past the pause, without a
+                    # second read of the CPU clock (a system call). A longer one may have been
+                    # real work (a large replica to bring up to date) or a wait: the clock says.
+                    started = paused + looked if looked < _GLUE_PLAUSIBLE_NS else clock()
+                    glue = 0
                     arm(max(stop - closed, 0) / 1e9)
                     self._settle(orjson.dumps(answers).decode())
                 progress = False

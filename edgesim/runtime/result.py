@@ -183,6 +183,10 @@ def _read_only_entries(
     headers: dict[str, Any], read_only: frozenset[str]
 ) -> dict[str, dict[str, Any]]:
     """The entries of ``headers`` whose lowercase names are read-only, by that name."""
+    if all(map(str.islower, headers)):
+        # Every name is lowercase already (the usual case, checked in C): a read-only entry is
+        # found under its own name, with no pass over the others.
+        return {name: {name: headers[name]} for name in read_only if name in headers}
     found: dict[str, dict[str, Any]] = {}
     for key, value in headers.items():
         if key in read_only:
