@@ -60,6 +60,9 @@ class FunctionRegistry:
         self._budget = budget or BudgetPolicy()
         self._throttling = throttling or Throttling()
         self._clock = clock
+        # Whether invocations are recorded in detail for the inspector (see
+        # edgesim.edge.stages.functions.record_runs).
+        self.recording = False
         self.slots: dict[str, FunctionSlot] = {
             name: FunctionSlot(decl, self._new_throttle()) for name, decl in decls.items()
         }

@@ -10,7 +10,6 @@ do not run when the origin returned 400 or more, nor for CloudFront's own answer
 
 from __future__ import annotations
 
-import weakref
 from http import HTTPStatus
 from typing import Any
 
@@ -45,19 +44,13 @@ from edgesim.runtime.function import InvocationResult
 
 DISTRIBUTION_ID = "EDFDVBD6EXAMPLE"
 
-# Registries whose invocations are recorded in detail for the inspector (event in and out, KVS
-# reads). A weak set keyed by registry, so that two servers in one process (tests) and a reload
-# (a new registry) each decide for themselves; nobody else pays more than one membership test.
-_recorded: weakref.WeakSet[FunctionRegistry] = weakref.WeakSet()
-
 
 def record_runs(functions: FunctionRegistry, on: bool = True) -> None:
     """Record what each invocation of ``functions`` received, returned and read from its KVS
-    store, on its :class:`FunctionRun` (for the inspector)."""
-    if on:
-        _recorded.add(functions)
-    else:
-        _recorded.discard(functions)
+    store, on its :class:`FunctionRun` (for the inspector). Each registry decides for itself
+    (two servers in one process, a reload's new registry); nobody else pays more than reading
+    one attribute."""
+    functions.recording = on
 
 
 class RecordingReader:
@@ -241,7 +234,7 @@ def _invoke(
         run.warnings, slot.warned = list(slot.findings), True  # once per loaded version
     req = flow.request
     replica = functions.replica(name, req.pop)
-    if functions in _recorded:
+    if functions.recording:
         run.received = event["response" if "response" in event else "request"]
         if replica is not None:
             version = getattr(replica, "version", None)
