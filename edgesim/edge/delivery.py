@@ -11,7 +11,9 @@ viewer receives").
 
 from __future__ import annotations
 
+import math
 from email.utils import formatdate
+from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp import hdrs, web
@@ -27,6 +29,9 @@ from edgesim.edge.flow import (
     OriginBody,
 )
 from edgesim.edge.message import HOP_BY_HOP, EdgeRequest, Headers
+
+if TYPE_CHECKING:
+    from edgesim.edge.cache import CacheWriter
 
 CHUNK = 64 * 1024
 
@@ -201,13 +206,14 @@ class ViewerResponse(web.StreamResponse):
     """
 
     async def _prepare_headers(self) -> None:
-        chosen = {name for name in _DEFAULTED if name in self.headers}
+        headers = self.headers
+        had_type = hdrs.CONTENT_TYPE in headers
+        had_server = hdrs.SERVER in headers
         await super()._prepare_headers()
-        for name in _DEFAULTED - chosen:
-            self.headers.popall(name, None)
-
-
-_DEFAULTED = frozenset({hdrs.CONTENT_TYPE, hdrs.SERVER})
+        if not had_type:
+            headers.popall(hdrs.CONTENT_TYPE, None)
+        if not had_server:
+            headers.popall(hdrs.SERVER, None)
 
 
 def as_viewer_response(out: web.StreamResponse) -> web.StreamResponse:
@@ -221,7 +227,23 @@ def as_viewer_response(out: web.StreamResponse) -> web.StreamResponse:
 
 def http_date(epoch_ms: float) -> str:
     """An HTTP ``Date`` value (RFC 9110 §5.6.7, IMF-fixdate) for an edge-clock time."""
-    return formatdate(epoch_ms / 1000, usegmt=True)
+    global _last_date
+    seconds = epoch_ms / 1000
+    start, text = _last_date
+    if start <= seconds < start + _SAME_SECOND:
+        return text  # most responses in a second share its Date: formatted once
+    text = formatdate(seconds, usegmt=True)
+    start = math.floor(seconds)
+    if seconds < start + _SAME_SECOND:
+        _last_date = (start, text)
+    return text
+
+
+# formatdate rounds the time to microseconds, so a time in the last microsecond of a second can be
+# dated the next one; only times well before that share a cached value (the margin also covers
+# the float's precision, under 0.3 µs for epoch times before 2106).
+_SAME_SECOND = 0.999998
+_last_date: tuple[float, str] = (math.inf, "")
 
 
 async def _prepare(request: web.BaseRequest, out: web.StreamResponse, flow: Flow) -> None:
@@ -285,17 +307,6 @@ async def pump(
     "Canceled requests": such objects are not cached)."""
     writer, encoder = body.writer, body.encoder
     size = read = 0
-
-    async def emit(chunk: bytes) -> None:
-        nonlocal size
-        if not chunk:
-            return
-        if writer is not None:
-            writer.write(chunk)
-        if viewer is not None:
-            await _write(viewer, chunk, flow)
-        size += len(chunk)
-
     chunks = body.response.content.iter_chunked(CHUNK).__aiter__()
     try:
         while True:
@@ -310,9 +321,16 @@ async def pump(
                     f"the origin's body broke off after {read}{of} bytes: {_one_line(exc)}"
                 ) from exc
             read += len(chunk)
-            await emit(encoder.feed(chunk) if encoder is not None else chunk)
+            if encoder is not None:
+                chunk = encoder.feed(chunk)
+            if chunk:
+                if writer is not None:
+                    writer.write(chunk)
+                if viewer is not None:
+                    await _write(viewer, chunk, flow)
+                size += len(chunk)
         if encoder is not None:
-            await emit(encoder.finish())
+            size += await _emit(encoder.finish(), writer, viewer, flow)
     except BaseException:
         if writer is not None:
             writer.abort()
@@ -324,6 +342,19 @@ async def pump(
         writer.commit()
         body.writer = None
     return size
+
+
+async def _emit(
+    chunk: bytes, writer: CacheWriter | None, viewer: web.StreamResponse | None, flow: Flow | None
+) -> int:
+    """Produced bytes to the cache writer and the viewer (the loop in :func:`pump` does the
+    same inline for each chunk); returns how many."""
+    if chunk:
+        if writer is not None:
+            writer.write(chunk)
+        if viewer is not None:
+            await _write(viewer, chunk, flow)
+    return len(chunk)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Iterator
+from email.utils import formatdate
 from typing import cast
 
 import pytest
+from aiohttp.http import HttpVersion
 from aiohttp.test_utils import make_mocked_request
+from hypothesis import given
+from hypothesis import strategies as st
 from multidict import CIMultiDict
 
 from edgesim.distribution.model import Distribution
@@ -24,6 +28,7 @@ from edgesim.edge.flow import (
     OriginBody,
     XCache,
 )
+from edgesim.edge.message import HOP_BY_HOP
 from edgesim.edge.ttl import TtlDecision
 from tests.unit.edge.stages.conftest import FakeOriginResponse, make_request
 
@@ -339,3 +344,54 @@ async def test_head_size_counts_the_request_line_and_header_lines() -> None:
     fields = len("Host: ex.com\r\n") + len("X-A: 1\r\n") + len("\r\n")
     assert delivery.head_size(request) == line + fields
     assert delivery.viewer_request(request).head_bytes == line + fields
+
+
+# -- the viewer's side, computed cheaply: same results as the plain computation ---------------
+@given(
+    second=st.integers(min_value=0, max_value=4_000_000_000),
+    offsets_ms=st.lists(
+        st.one_of(
+            st.floats(min_value=0, max_value=1000, exclude_max=True),
+            # the end of a second, where formatdate's rounding to microseconds dates the next one
+            st.floats(min_value=999.999, max_value=1000, exclude_max=True),
+        ),
+        min_size=1,
+        max_size=10,
+    ),
+)
+def test_http_date_is_formatdate_of_the_time_whatever_came_before(
+    second: int, offsets_ms: list[float]
+) -> None:
+    for offset in offsets_ms:
+        epoch_ms = second * 1000 + offset
+        assert delivery.http_date(epoch_ms) == formatdate(epoch_ms / 1000, usegmt=True)
+
+
+_HEADER_BYTES = st.binary(min_size=1, max_size=20)
+
+
+@given(
+    method=st.sampled_from(["GET", "HEAD", "OPTIONS", "DELETE"]),
+    target=st.text(min_size=1, max_size=40),
+    version=st.tuples(st.integers(0, 12), st.integers(0, 12)),
+    raw=st.lists(st.tuples(_HEADER_BYTES, st.binary(max_size=30)), max_size=8).map(tuple),
+)
+def test_head_size_is_the_length_of_the_head_as_written(
+    method: str, target: str, version: tuple[int, int], raw: tuple[tuple[bytes, bytes], ...]
+) -> None:
+    head = (
+        f"{method} {target} HTTP/{version[0]}.{version[1]}\r\n".encode("utf-8", "surrogateescape")
+        + b"".join(name + b": " + value + b"\r\n" for name, value in raw)
+        + b"\r\n"
+    )
+    assert delivery._head_size(method, target, HttpVersion(*version), raw) == len(head)
+
+
+@given(raw=st.lists(st.tuples(_HEADER_BYTES, st.binary(max_size=30)), max_size=8).map(tuple))
+def test_origin_headers_are_the_decoded_lines_without_hop_by_hop(
+    raw: tuple[tuple[bytes, bytes], ...],
+) -> None:
+    expected = [
+        (name, value) for name, value in delivery.decode_headers(raw) if name not in HOP_BY_HOP
+    ]
+    assert delivery.origin_headers(raw) == expected
