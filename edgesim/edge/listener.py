@@ -100,9 +100,13 @@ def one_line(text: str, limit: int = 300) -> str:
     return flat if len(flat) <= limit else flat[:limit] + "…"
 
 
-# Where a request whose version the port does not speak keeps that version (its message says
-# HTTP/1.1, so the refusal's status line is one the viewer can read).
-_UNSUPPORTED_VERSION = web.RequestKey("edgesim.unsupported_http_version", str)
+class _UnsupportedVersion(web.BaseRequest):
+    """A request whose version the port does not speak. Its message says HTTP/1.1, so the
+    refusal's status line is one the viewer can read; the version it came with is kept here.
+    (A class of its own: telling such a request apart costs one type check per request.)"""
+
+    ATTRS = web.BaseRequest.ATTRS | frozenset({"unsupported"})
+    unsupported = ""
 
 
 class ViewerServer(web.Server):
@@ -125,34 +129,45 @@ class ViewerServer(web.Server):
         task: asyncio.Task[None],
     ) -> web.BaseRequest:
         version = message.version
-        unsupported = None
+        # The parser hands out its own HttpVersion11 / HttpVersion10 for these two versions.
+        if version is HttpVersion11 or version is HttpVersion10 or version in _SPOKEN:
+            return web.BaseRequest(message, payload, protocol, writer, task, self._running_loop)
         if version.major == 1 and version.minor > 1:
             message = message._replace(version=HttpVersion11)  # RFC 9110 §2.5
-        elif version not in (HttpVersion10, HttpVersion11):
-            unsupported = "HTTP/0.9 (no version)" if version < HttpVersion10 else (
-                f"HTTP/{version.major}.{version.minor}"
-            )  # fmt: skip
-            message = message._replace(version=HttpVersion11, should_close=True)
-        request = web.BaseRequest(message, payload, protocol, writer, task, self._running_loop)
-        if unsupported is not None:
-            request[_UNSUPPORTED_VERSION] = unsupported
+            return web.BaseRequest(message, payload, protocol, writer, task, self._running_loop)
+        message = message._replace(version=HttpVersion11, should_close=True)
+        request = _UnsupportedVersion(message, payload, protocol, writer, task, self._running_loop)
+        request.unsupported = "HTTP/0.9 (no version)" if version < HttpVersion10 else (
+            f"HTTP/{version.major}.{version.minor}"
+        )  # fmt: skip
         return request
 
-    async def _checked(self, request: web.BaseRequest) -> web.StreamResponse:
-        unsupported = request.get(_UNSUPPORTED_VERSION)
-        if unsupported is not None:
-            return self._refuse(
-                request,
-                False,
-                f"{unsupported} in the request line: this port speaks HTTP/1.0 and HTTP/1.1 "
-                "(CloudFront takes HTTP/2 only over TLS; edgesim does not emulate it)",
+    def _checked(self, request: web.BaseRequest) -> Awaitable[web.StreamResponse]:
+        # Not a coroutine itself: the handler's coroutine is handed to aiohttp as it is (one
+        # coroutine less per request).
+        if type(request) is _UnsupportedVersion:
+            return _answered(
+                self._refuse(
+                    request,
+                    False,
+                    f"{request.unsupported} in the request line: this port speaks HTTP/1.0 and "
+                    "HTTP/1.1 (CloudFront takes HTTP/2 only over TLS; edgesim does not emulate "
+                    "it)",
+                )
             )
-        return await self._handler(request)
+        return self._handler(request)
 
     def __call__(self) -> web.RequestHandler:
         return ViewerProtocol(
             self, refuse=self._refuse, loop=self._running_loop, **self._protocol_kwargs
         )
+
+
+_SPOKEN = frozenset({HttpVersion10, HttpVersion11})
+
+
+async def _answered(response: web.StreamResponse) -> web.StreamResponse:
+    return response
 
 
 def viewer_runner(
