@@ -80,8 +80,8 @@ def _check_entries(
     if not isinstance(section, dict):
         problems.append(f"{where} must be an object")
         return
-    texts = _plain_texts(section)
-    if texts is not None and not (line_breaks and _LINE_BREAK.search("".join(texts))):
+    plain = _plain_texts(section)
+    if plain is not None and not (line_breaks and _LINE_BREAK.search("".join(plain))):
         return  # every entry is {value: '…'} and no text holds a line break: nothing to say
     for name, entry in section.items():
         if type(entry) is dict and len(entry) == 1:
