@@ -135,8 +135,45 @@ def select_behavior(dist: Distribution, path: str) -> Behavior:
     Call this with the path the viewer sent, before any viewer-request function runs: a function
     that rewrites ``uri`` does not change the behaviour (reference B.1).
     """
-    target = path_only(path)
-    for behavior in dist.behaviors:
-        if compile_pattern(behavior.path)(target):
-            return behavior
-    return dist.default_behavior
+    # The answer depends only on the (frozen) distribution and the path, and it is asked on
+    # every request: each distribution keeps its answers by path. Looked up by the
+    # distribution's identity (hashing a frozen distribution would hash all of it); a reload
+    # makes a new distribution, hence a new memo.
+    selector = _SELECTORS.get(id(dist))
+    if selector is None or selector.dist is not dist:
+        if len(_SELECTORS) >= _SELECTORS_LIMIT:
+            _SELECTORS.clear()
+        selector = _SELECTORS[id(dist)] = _Selector(dist)
+    found = selector.memo.get(path)
+    if found is None:
+        found = selector.select(path)
+    return found
+
+
+class _Selector:
+    """One distribution's behaviours with their compiled patterns, and its answers by path."""
+
+    __slots__ = ("dist", "matchers", "memo")
+
+    def __init__(self, dist: Distribution) -> None:
+        self.dist = dist
+        self.matchers = tuple((compile_pattern(b.path), b) for b in dist.behaviors)
+        self.memo: dict[str, Behavior] = {}
+
+    def select(self, path: str) -> Behavior:
+        target = path_only(path)
+        behavior = next(
+            (candidate for matches, candidate in self.matchers if matches(target)),
+            self.dist.default_behavior,
+        )
+        if len(self.memo) >= _PATHS_LIMIT:  # a viewer can ask for any number of paths
+            self.memo.clear()
+        self.memo[path] = behavior
+        return behavior
+
+
+# Distributions with a memo (serve has one, a reload or a test makes more), and paths remembered
+# per distribution.
+_SELECTORS_LIMIT = 16
+_PATHS_LIMIT = 4096
+_SELECTORS: dict[int, _Selector] = {}

@@ -209,3 +209,27 @@ def test_selection_is_the_first_matching_pattern(path: str) -> None:
         (f"o{i}" for i, p in enumerate(patterns) if reference_match(p, path)), "default"
     )
     assert select_behavior(dist, path).origin == expected
+
+
+def test_each_distribution_answers_for_itself_when_asked_in_turn() -> None:
+    first, second = _dist("/a/*"), _dist("/b/*")
+    for _ in range(3):  # the second time on, answers come from each distribution's memo
+        assert select_behavior(first, "/a/x").origin == "o0"
+        assert select_behavior(second, "/a/x").origin == "default"
+        assert select_behavior(second, "/b/x").origin == "o0"
+
+
+def test_a_new_distribution_is_never_answered_for_by_a_collected_one() -> None:
+    # More distributions than the memo keeps, each dropped at once: a new one may get the
+    # identity of a collected one, and must still be answered from its own behaviours.
+    for i in range(40):
+        dist = _dist("/a/*" if i % 2 else "/b/*")
+        assert select_behavior(dist, "/a/x").origin == ("o0" if i % 2 else "default")
+        del dist
+
+
+@given(paths=st.lists(st.text(alphabet="ab/.j?", max_size=8), max_size=30))
+def test_asking_again_gives_the_same_behaviour(paths: list[str]) -> None:
+    dist = _dist("/a*", "*b", "/?", "*.j*")
+    first = [select_behavior(dist, path) for path in paths]
+    assert [select_behavior(dist, path) for path in reversed(paths)] == first[::-1]
