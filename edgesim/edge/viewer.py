@@ -257,6 +257,11 @@ class ViewerResolver:
         )
         self._default_country = normalise_country(edges.default_country, "edges.default_country")
         self._geoip = GeoIpDatabase(edges.geoip_database) if edges.geoip_database else None
+        # Decided once: without CIDR tables (or a database) the address decides nothing, and
+        # requests skip parsing it.
+        self._first_pop = edges.pops[0]
+        self._pops_by_address = bool(edges.pop_cidrs)
+        self._countries_by_address = bool(edges.country_cidrs) or self._geoip is not None
 
     def _pop_rules(self, rules: Sequence[CidrRule]) -> list[tuple[str, str]]:
         checked: list[tuple[str, str]] = []
@@ -291,15 +296,29 @@ class ViewerResolver:
                     f"configured POPs: {self._pop_list()}"
                 )
             return pop
-        found = self._pop_table.lookup(parse_client_ip(req.client_ip))
-        return found if found is not None else self.edges.pops[0]
+        return self.pop_at(req.client_ip)
+
+    def pop_at(self, client_ip: str) -> str:
+        """The POP for a viewer at ``client_ip`` (no control header): client CIDR, else the
+        first POP."""
+        if not self._pops_by_address:
+            return self._first_pop
+        found = self._pop_table.lookup(parse_client_ip(client_ip))
+        return found if found is not None else self._first_pop
 
     def country_for(self, req: EdgeRequest) -> str:
         """The viewer country: control header, CIDR table, GeoIP database, default country."""
         requested = req.header(COUNTRY_HEADER)
         if requested is not None:
             return normalise_country(requested, f"request header {COUNTRY_HEADER}")
-        address = parse_client_ip(req.client_ip)
+        return self.country_at(req.client_ip)
+
+    def country_at(self, client_ip: str) -> str:
+        """The country of a viewer at ``client_ip`` (no control header): CIDR table, GeoIP
+        database, default country."""
+        if not self._countries_by_address:
+            return self._default_country
+        address = parse_client_ip(client_ip)
         found = self._country_table.lookup(address)
         if found is None and self._geoip is not None and address is not None:
             found = self._geoip.country(address)

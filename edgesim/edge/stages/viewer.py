@@ -11,7 +11,7 @@ from edgesim.distribution.patterns import select_behavior
 from edgesim.edge import signed_urls
 from edgesim.edge.compiled import compiled
 from edgesim.edge.flow import EdgeResponse, Flow, XCache, generated
-from edgesim.edge.message import EdgeRequest
+from edgesim.edge.message import EdgeRequest, Headers
 from edgesim.edge.viewer import CONTROL_HEADERS, ViewerResolver, cloudfront_viewer_headers
 from edgesim.errors import InputError
 
@@ -43,35 +43,43 @@ def place(flow: Flow, resolver: ViewerResolver) -> EdgeResponse | None:
     over 20,480 bytes or a URL of 8,192 characters or more: 413; a target that is not a path:
     400)."""
     req = flow.request
-    try:
-        req.pop = resolver.pop_for(req)
-        req.country = resolver.country_for(req)
-    except InputError as exc:
-        req.pop = flow.dist.edges.pops[0]
-        return generated(400, str(exc), XCache.ERROR)
+    edge_headers = _has_edge_headers(req.headers)
+    if edge_headers:
+        try:
+            req.pop = resolver.pop_for(req)
+            req.country = resolver.country_for(req)
+        except InputError as exc:
+            req.pop = flow.dist.edges.pops[0]
+            return generated(400, str(exc), XCache.ERROR)
+    else:  # the usual request: no control header to read, nothing to drop
+        req.pop = resolver.pop_at(req.client_ip)
+        req.country = resolver.country_at(req.client_ip)
     if req.head_bytes > MAX_REQUEST_BYTES:
         return too_large(flow, f"the request line and headers are {req.head_bytes:,} bytes")
     if not req.path.startswith("/"):
         response = generated(400, NOT_A_PATH, XCache.ERROR)
         response.detail = f"request target {_clip(req.target)!r} is not a path"
         return response
-    if len(req.target) >= limits.MAX_URI_AND_QUERY_CHARS:
+    target_length = len(req.path) if req.query is None else len(req.path) + 1 + len(req.query)
+    if target_length >= limits.MAX_URI_AND_QUERY_CHARS:
         # 413 as for the request's length: the Developer Guide ("Maximum length of a request and
         # maximum length of a URL") names 413 when "a request or a URL" exceeds its maximum.
         return too_large(
             flow,
-            f"the URL is {len(req.target):,} characters",
+            f"the URL is {target_length:,} characters",
             f"under {limits.MAX_URI_AND_QUERY_CHARS:,} characters",
         )
-    # Control headers never go further; CloudFront-* viewer headers are CloudFront's to set, so a
-    # viewer cannot spoof them (their values come from add_cloudfront_headers only).
-    req.headers = [
-        (n, v)
-        for n, v in req.headers
-        if not (
-            n.startswith(_EDGE_PREFIXES) and (n in CONTROL_HEADERS or is_cloudfront_generated(n))
-        )
-    ]
+    if edge_headers:
+        # Control headers never go further; CloudFront-* viewer headers are CloudFront's to set,
+        # so a viewer cannot spoof them (their values come from add_cloudfront_headers only).
+        req.headers = [
+            (n, v)
+            for n, v in req.headers
+            if not (
+                n.startswith(_EDGE_PREFIXES)
+                and (n in CONTROL_HEADERS or is_cloudfront_generated(n))
+            )
+        ]
     flow.viewer_request = req
     return None
 
@@ -105,7 +113,7 @@ def admit(flow: Flow, *, https_port: int | None = None) -> EdgeResponse | None:
         # the behaviour is chosen, so behaviours and functions see the object's path
         # (unverified: CloudFront does not document the order).
         req = flow.request = dataclasses.replace(req, path="/" + dist.default_root_object)
-    if not _country_allowed(dist, req.country):
+    if dist.geo_restriction.restriction_type != "none" and not _country_allowed(dist, req.country):
         # Developer Guide, "Restrict the geographic distribution of your content": CloudFront
         # answers 403 (Forbidden); a custom error page for 403 applies.
         response = generated(403, "The request could not be satisfied.", XCache.ERROR)
@@ -188,6 +196,14 @@ def add_cloudfront_headers(req: EdgeRequest, behavior: Behavior) -> None:
 # Every name the viewer may not send on: edgesim's control headers and CloudFront-* ones (a
 # cheap first test, made on every header of every request).
 _EDGE_PREFIXES = ("x-edgesim-", "cloudfront-")
+
+
+def _has_edge_headers(headers: Headers) -> bool:
+    """Whether any header is a control or CloudFront-* one (rarely: one cheap test a line)."""
+    for name, _ in headers:  # noqa: SIM110 - a loop: no generator made per request
+        if name.startswith(_EDGE_PREFIXES):
+            return True
+    return False
 
 
 def is_cloudfront_generated(name: str) -> bool:

@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from edgesim.distribution.model import CidrRule, Edges
 from edgesim.edge import viewer
@@ -451,3 +453,35 @@ def test_edge_location_region_follows_the_configured_pop_regions() -> None:
     assert edge_location_info("FRA", "x", (("FRA", "eu-central-1"),))["region"] == "eu-central-1"
     assert edge_location_info("fra56-p1", "x", (("FRA", "eu-west-3"),))["region"] == "eu-west-3"
     assert edge_location_info("FRA", "x", (("IAD", "us-west-2"),))["region"] == "eu-central-1"
+
+
+# ------------------------------------------------------------------------------------------
+# Without control headers: the address alone decides (pop_at / country_at, the usual request)
+
+_ADDRESSES = st.one_of(
+    st.ip_addresses(v=4).map(str),
+    st.ip_addresses(v=6).map(str),
+    st.sampled_from(["10.1.2.3", "10.9.9.9", "::ffff:10.1.2.3", "2001:db8:1::5", "not-an-ip"]),
+)
+
+
+@given(client_ip=_ADDRESSES)
+def test_without_tables_every_address_gets_the_first_pop_and_the_default_country(
+    client_ip: str,
+) -> None:
+    resolver = ViewerResolver(Edges(pops=("LHR", "IAD"), default_country="gb"))
+    req = make_request(client_ip, [("user-agent", "x")])
+    assert resolver.pop_for(req) == resolver.pop_at(client_ip) == "LHR"
+    assert resolver.country_for(req) == resolver.country_at(client_ip) == "GB"
+
+
+@given(client_ip=_ADDRESSES)
+def test_with_tables_the_address_decides_through_them(client_ip: str) -> None:
+    resolver = ViewerResolver(EDGES)
+    address = viewer.parse_client_ip(client_ip)
+    pops = viewer.CidrTable([(r.network, r.value.upper()) for r in EDGES.pop_cidrs], what="t")
+    countries = viewer.CidrTable(
+        [(r.network, r.value.upper()) for r in EDGES.country_cidrs], what="t"
+    )
+    assert resolver.pop_at(client_ip) == (pops.lookup(address) or "IAD")
+    assert resolver.country_at(client_ip) == (countries.lookup(address) or "US")
