@@ -102,12 +102,23 @@ def cloudfront_response_headers(
     *, x_cache: str, pop: str, request_id: str, http_version: str, via_id: str
 ) -> Headers:
     """The headers CloudFront appends to every viewer response, in the order they are observed."""
-    return [
-        ("X-Cache", x_cache_value(x_cache)),
-        ("Via", via_value(http_version, via_id)),
-        ("X-Amz-Cf-Pop", pop_label(pop)),
-        ("X-Amz-Cf-Id", request_id),
-    ]
+    key = (x_cache, pop, http_version, via_id)
+    lines = _OWN_LINES.get(key)
+    if lines is None:
+        # All but the request id depend on these four values only: made once for each.
+        lines = (
+            ("X-Cache", x_cache_value(x_cache)),
+            ("Via", via_value(http_version, via_id)),
+            ("X-Amz-Cf-Pop", pop_label(pop)),
+        )
+        if len(_OWN_LINES) >= _OWN_LINES_LIMIT:
+            _OWN_LINES.clear()
+        _OWN_LINES[key] = lines
+    return [*lines, ("X-Amz-Cf-Id", request_id)]
+
+
+_OWN_LINES: dict[tuple[str, str, str, str], tuple[tuple[str, str], ...]] = {}
+_OWN_LINES_LIMIT = 1024  # results x POPs x HTTP versions x distributions: a handful in practice
 
 
 # --------------------------------------------------------------------------------------------
