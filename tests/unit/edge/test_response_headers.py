@@ -6,8 +6,11 @@ import base64
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from edgesim.distribution.model import CorsConfig, CustomHeader, ResponseHeadersPolicy
+from edgesim.edge.flow import XCache
 from edgesim.edge.message import EdgeRequest
 from edgesim.edge.response_headers import (
     allowed_origin,
@@ -229,3 +232,32 @@ def test_cors_origin_override(override: bool, expected: str) -> None:
     origin = [("access-control-allow-origin", "https://origin.set")]
     out = apply_response_headers_policy(origin, cors_policy(cors), request=req)
     assert values(out, "access-control-allow-origin") == [expected]
+
+
+@given(
+    calls=st.lists(
+        st.tuples(
+            st.sampled_from([*XCache, "Hit from cloudfront"]),
+            st.sampled_from(["IAD", "NRT", "FRA12-C1"]),
+            st.sampled_from(["1.0", "1.1", "2"]),
+            st.sampled_from(["0" * 32, "f" * 32]),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_cloudfront_response_headers_are_their_parts_whatever_came_before(
+    calls: list[tuple[str, str, str, str]],
+) -> None:
+    for x_cache, pop, version, via_id in calls:
+        request_id = new_request_id()
+        headers = cloudfront_response_headers(
+            x_cache=x_cache, pop=pop, request_id=request_id, http_version=version, via_id=via_id
+        )
+        assert headers == [
+            ("X-Cache", x_cache_value(x_cache)),
+            ("Via", via_value(version, via_id)),
+            ("X-Amz-Cf-Pop", pop_label(pop)),
+            ("X-Amz-Cf-Id", request_id),
+        ]
+        headers.append(("X-Changed", "by the caller"))  # a list of the caller's own
