@@ -72,16 +72,20 @@ def wire_headers(
         http_version=req.http_version,
         via_id=via_id,
     )
-    wire: list[tuple[str, str]] = []
+    # Response headers are lower-case (a policy's as configured). The usual response has no Via
+    # of its own: its lines are only renamed (and any CloudFront replaces dropped).
+    wire = [(wire_name(name), value) for name, value in headers if name not in _NOT_AS_SENT]
     via: list[str] = []  # the response's own Via values (an origin behind another proxy)
-    for name, value in headers:
-        if name in _NOT_AS_SENT:  # response headers are lower-case (a policy's as configured)
-            if name == "via":
-                if not via:
-                    wire.append(_VIA_SLOT)
-                via.append(value)
-            continue
-        wire.append((wire_name(name), value))
+    if len(wire) != len(headers) and any(name == "via" for name, _ in headers):
+        wire = []
+        for name, value in headers:
+            if name in _NOT_AS_SENT:
+                if name == "via":
+                    if not via:
+                        wire.append(_VIA_SLOT)
+                    via.append(value)
+                continue
+            wire.append((wire_name(name), value))
     if via:
         # One Via line where the response had its first, CloudFront's entry appended (as seen
         # through two CloudFront hops; see edgesim.edge.removed_headers).

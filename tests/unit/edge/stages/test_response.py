@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from edgesim.distribution.model import Behavior, Distribution
 from edgesim.distribution.patterns import select_behavior
@@ -292,3 +294,39 @@ def test_debug_header_only_on_responses_with_a_detail() -> None:
         origin_response([]), make_request(), None, request_id="r", via_id=VIA_ID, debug=True
     )
     assert "X-Edgesim-Error" not in [n for n, _ in out]
+
+
+_LINE_NAMES = st.sampled_from(
+    ["content-type", "via", "x-cache", "x-amz-cf-id", "connection", "etag", "x-a-b", "server"]
+)
+
+
+@given(
+    lines=st.lists(st.tuples(_LINE_NAMES, st.text(alphabet="ab ,1.", max_size=6)), max_size=8),
+    made_by_edge=st.booleans(),
+)
+def test_wire_lines_are_the_responses_renamed_then_cloudfronts(
+    lines: list[tuple[str, str]], made_by_edge: bool
+) -> None:
+    source = GeneratedBody(b"", made_by_edge=True) if made_by_edge else None
+    response = origin_response(list(lines))
+    if source is not None:
+        response.source = source
+    out = wire(response)
+    own_via = f"1.1 {VIA_ID}.cloudfront.net (CloudFront)"
+    dropped = {"via", "x-cache", "x-amz-cf-id", "connection"}
+    vias = [v.strip() for n, v in lines if n == "via" and v.strip()]
+    kept = [("-".join(p.capitalize() for p in n.split("-")), v) for n, v in lines]
+    expected: list[tuple[str, str]] = []
+    for (name, _), line in zip(lines, kept, strict=True):
+        if name == "via" and not any(n == "Via" for n, _ in expected):
+            expected.append(("Via", ", ".join([*vias, own_via])))  # where the first Via stood
+        elif name not in dropped:
+            expected.append(line)
+    if made_by_edge and not any(n == "Server" for n, _ in expected):
+        expected.append(("Server", "CloudFront"))
+    own = [("X-Cache", "Miss from cloudfront"), ("Via", own_via)]
+    own += [("X-Amz-Cf-Pop", pop_label("IAD")), ("X-Amz-Cf-Id", REQUEST_ID)]
+    if vias or any(n == "via" for n, _ in lines):
+        own = [line for line in own if line[0] != "Via"]
+    assert out == expected + own
