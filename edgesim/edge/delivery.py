@@ -337,7 +337,7 @@ async def pump(
         body.writer = None
         raise
     finally:
-        body.response.release()
+        body.release_connection()
     if writer is not None:
         writer.commit()
         body.writer = None

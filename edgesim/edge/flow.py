@@ -71,10 +71,18 @@ class OriginBody:
     response: OriginResponse
     writer: CacheWriter | None = None
     encoder: StreamEncoder | None = None
+    # The response was released: the body is read (or given up), the connection given back.
+    # Several steps release it on their way out; only the first call reaches the response.
+    released: bool = field(default=False, init=False, repr=False, compare=False)
+
+    def release_connection(self) -> None:
+        if not self.released:
+            self.released = True
+            self.response.release()
 
     def release(self) -> None:
         """Give the connection back and abandon an unfinished cache write (no-op when done)."""
-        self.response.release()
+        self.release_connection()
         if self.writer is not None:
             self.writer.abort()
             self.writer = None

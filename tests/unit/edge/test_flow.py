@@ -153,3 +153,14 @@ def test_flow_pop_trace_and_duration(tmp_path: Path) -> None:
     ]
     assert 0 <= flow.trace[0].at <= flow.trace[1].at
     assert flow.duration_ms >= flow.trace[1].at * 1000
+
+
+def test_an_origin_body_reaches_its_response_once_however_often_released() -> None:
+    fake = FakeOriginResponse(200)
+    body = OriginBody(fake)  # type: ignore[arg-type]
+    response = EdgeResponse(200, [], XCache.MISS, body)
+    body.release_connection()  # the body was read to its end
+    response.release()  # then the steps on the way out let it go
+    body.release()
+    assert fake.released == 1
+    assert body.released
