@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import operator
 import re
 from enum import Enum, StrEnum
 from typing import Any
@@ -80,9 +79,6 @@ def _check_entries(
     if not isinstance(section, dict):
         problems.append(f"{where} must be an object")
         return
-    plain = _plain_texts(section)
-    if plain is not None and not (line_breaks and _LINE_BREAK.search("".join(plain))):
-        return  # every entry is {value: '…'} and no text holds a line break: nothing to say
     for name, entry in section.items():
         if type(entry) is dict and len(entry) == 1:
             # The common shape, {value: '…'}: only its text can be wrong.
@@ -118,25 +114,6 @@ def _check_entries(
             problems.append(f"{path}.multiValue must be an array of {{value: '…'}} objects")
 
 
-_VALUE = operator.itemgetter("value")
-
-
-def _plain_texts(section: dict[str, Any]) -> list[str] | None:
-    """The texts of a section whose entries all have the common shape, ``{value: '…'}`` (a
-    dict of exactly that one key, holding a string); None when any entry has another shape.
-    Checked with C-level passes (map, set), not a Python loop per entry."""
-    entries = list(section.values())
-    if not entries:
-        return []
-    if set(map(type, entries)) != {dict} or set(map(len, entries)) != {1}:
-        return None
-    try:
-        texts = list(map(_VALUE, entries))
-    except KeyError:  # a single key, but not "value"
-        return None
-    return texts if set(map(type, texts)) == {str} else None
-
-
 def _check_headers(
     headers: Any, original: dict[str, Any], read_only: frozenset[str], where: str,
     problems: list[str], warnings: list[str], *, missing_is_empty: bool = False,
@@ -149,8 +126,7 @@ def _check_headers(
     if not isinstance(headers, dict):
         return
     kinds = _NAME_KINDS
-    names = () if set(map(kinds.get, headers)) <= _ALL_LOWERCASE else headers
-    for name in names:  # only when a name is not yet known as a plain lowercase one
+    for name in headers:
         kind = kinds.get(name) or _name_kind(name)  # known names without a call
         if kind is _NameKind.LOWERCASE:
             continue
@@ -184,7 +160,6 @@ class _NameKind(Enum):
 
 # Header names repeat from one request to the next: what each one is, kept for a bounded number.
 _NAME_KINDS: dict[str, _NameKind] = {}
-_ALL_LOWERCASE = frozenset({_NameKind.LOWERCASE})
 _NAME_KINDS_KEPT = 4096
 
 
@@ -208,10 +183,6 @@ def _read_only_entries(
     headers: dict[str, Any], read_only: frozenset[str]
 ) -> dict[str, dict[str, Any]]:
     """The entries of ``headers`` whose lowercase names are read-only, by that name."""
-    if all(map(str.islower, headers)):
-        # Every name is lowercase already (the usual case, checked in C): a read-only entry is
-        # found under its own name, with no pass over the others.
-        return {name: {name: headers[name]} for name in read_only.intersection(headers)}
     found: dict[str, dict[str, Any]] = {}
     for key, value in headers.items():
         if key in read_only:
