@@ -128,7 +128,7 @@ class RequestLog:
                     self.function_log(run.name, f"    at {frame}")
         if self.fmt == "text" and self._access is None:
             # Only the console line is wanted: made from the flow, without the record
-            # (tests/unit/devloop/test_requestlog.py holds it equal to request(record_of(flow))).
+            # (tests/unit/devloop/test_requestlog_output.py holds it equal to the record's line).
             self._emit(_text_line_of(flow))
         else:
             self.request(record_of(flow))
