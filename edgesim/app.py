@@ -265,14 +265,23 @@ class EdgeServer:
         return self.proxy.state.dist
 
     def say(self, line: str) -> None:
+        self._flush_request_lines()
         print(f"edgesim: {line}", file=self.stream, flush=True)
 
     def say_error(self, text: str) -> None:
         """An error the developer must act on, set apart from ordinary notes."""
+        self._flush_request_lines()
         lines = text.splitlines() or [""]
         print(f"edgesim: ERROR {lines[0]}", file=self.stream, flush=True)
         for line in lines[1:]:
             print(f"    {line}", file=self.stream, flush=True)
+
+    def _flush_request_lines(self) -> None:
+        """The request log holds its lines until the event loop turns (one write for many):
+        they go out first, so the console keeps the order things happened in."""
+        request_log = getattr(self, "request_log", None)  # say() runs in __init__ before it
+        if request_log is not None:
+            request_log.flush()
 
     # -- lifecycle -----------------------------------------------------------------------------
     async def start(

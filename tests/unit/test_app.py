@@ -123,3 +123,25 @@ def test_record_attaches_a_traffic_recorder_named_in_the_banner(tmp_path: Path) 
         assert plain.recorder is None
     finally:
         plain.kvs.close()
+
+
+def test_a_note_printed_after_a_request_comes_after_its_line(tmp_path: Path) -> None:
+    # The request log holds its lines until the loop turns; a note serve prints meanwhile (a
+    # reload, a worker restart) must not jump ahead of the requests that finished before it.
+    import asyncio
+
+    from edgesim.edge.flow import Flow, XCache, generated
+    from edgesim.edge.message import EdgeRequest
+
+    server = server_for(tmp_path)
+    flow = Flow(EdgeRequest("GET", "/before", None, [], pop="IAD"), server.dist, "rid", 0.0)
+    flow.response = generated(200, "ok", XCache.MISS)
+    flow.response_started = True
+
+    async def turn() -> None:
+        server.request_log.flow_finished(flow)
+        server.say("function fn: reloaded")
+
+    asyncio.run(turn())
+    console = server.stream.getvalue()  # type: ignore[attr-defined]
+    assert console.index("GET /before") < console.index("function fn: reloaded")
