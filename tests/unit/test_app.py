@@ -143,5 +143,5 @@ def test_a_note_printed_after_a_request_comes_after_its_line(tmp_path: Path) -> 
         server.say("function fn: reloaded")
 
     asyncio.run(turn())
-    console = server.stream.getvalue()  # type: ignore[attr-defined]
+    console = server.stream.getvalue()  # type: ignore[union-attr]
     assert console.index("GET /before") < console.index("function fn: reloaded")
