@@ -16,7 +16,7 @@ import functools
 from collections.abc import Iterable
 from typing import Any
 
-from edgesim.edge.message import HOP_BY_HOP, EdgeRequest, Headers, parse_cookie_headers
+from edgesim.edge.message import HOP_BY_HOP, EdgeRequest, Headers
 from edgesim.runtime.result import is_disallowed
 
 Entries = dict[str, dict[str, Any]]
@@ -64,10 +64,20 @@ def hidden_from_functions(name: str) -> bool:
 def request_event(req: EdgeRequest, *, event_type: str, context: dict[str, str]) -> dict[str, Any]:
     """The event a viewer-request function gets (and the ``request`` part of a response event)."""
     headers: Entries = {}
-    cookies: list[tuple[str, str]] = []
+    cookies: Entries = {}
     for name, value in req.headers:
         if name == "cookie":
-            cookies += parse_cookie_headers((value,))
+            # The pairs message.parse_cookie_headers gives, collapsed as they are split (no
+            # list of pairs in between; a property test holds the two together).
+            for part in value.split(";"):
+                part = part.strip()
+                if part:
+                    cookie, _, text = part.partition("=")
+                    cookie, text = cookie.strip(), text.strip()
+                    if cookie in cookies:
+                        _add(cookies, cookie, text)
+                    else:
+                        cookies[cookie] = {"value": text}
         elif not hidden_from_functions(name):
             if name == "host":
                 value = function_host(value)
@@ -93,7 +103,7 @@ def request_event(req: EdgeRequest, *, event_type: str, context: dict[str, str])
             "uri": req.path,
             "querystring": query,
             "headers": headers,
-            "cookies": _collapse(cookies),
+            "cookies": cookies,
         },
     }
 
