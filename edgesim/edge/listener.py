@@ -41,6 +41,7 @@ from aiohttp.http import HttpVersion10, HttpVersion11, RawRequestMessage
 from aiohttp.http_exceptions import HttpProcessingError, LineTooLong
 from aiohttp.streams import StreamReader
 
+from edgesim.edge.delivery import ViewerAddress, ViewerRequest, viewer_address
 from edgesim.edge.stages.viewer import MAX_REQUEST_BYTES
 
 # Idle keep-alive connections, and the deadline for a request's head, in seconds (edgesim's
@@ -67,6 +68,14 @@ class ViewerProtocol(web.RequestHandler):
     def __init__(self, manager: web.Server, *, refuse: Refuse, **kwargs: Any) -> None:
         super().__init__(manager, **kwargs)
         self._refuse = refuse
+        self._viewer: ViewerAddress | None = None
+
+    def viewer(self) -> ViewerAddress:
+        """The viewer's address and scheme: one per connection, worked out for its first
+        request."""
+        if self._viewer is None:
+            self._viewer = viewer_address(self.peername, bool(self.ssl_context))
+        return self._viewer
 
     def handle_error(
         self,
@@ -131,15 +140,32 @@ class ViewerServer(web.Server):
         version = message.version
         # The parser hands out its own HttpVersion11 / HttpVersion10 for these two versions.
         if version is HttpVersion11 or version is HttpVersion10 or version in _SPOKEN:
-            return web.BaseRequest(message, payload, protocol, writer, task, self._running_loop)
+            return self._request(message, payload, protocol, writer, task)
         if version.major == 1 and version.minor > 1:
             message = message._replace(version=HttpVersion11)  # RFC 9110 §2.5
-            return web.BaseRequest(message, payload, protocol, writer, task, self._running_loop)
+            return self._request(message, payload, protocol, writer, task)
         message = message._replace(version=HttpVersion11, should_close=True)
         request = _UnsupportedVersion(message, payload, protocol, writer, task, self._running_loop)
         request.unsupported = "HTTP/0.9 (no version)" if version < HttpVersion10 else (
             f"HTTP/{version.major}.{version.minor}"
         )  # fmt: skip
+        return request
+
+    def _request(
+        self,
+        message: RawRequestMessage,
+        payload: StreamReader,
+        protocol: web.RequestHandler,
+        writer: AbstractStreamWriter,
+        task: asyncio.Task[None],
+    ) -> web.BaseRequest:
+        request = ViewerRequest(message, payload, protocol, writer, task, self._running_loop)
+        request.raw_message = message
+        request.viewer = (
+            protocol.viewer()
+            if isinstance(protocol, ViewerProtocol)
+            else viewer_address(protocol.peername, bool(protocol.ssl_context))
+        )
         return request
 
     def _checked(self, request: web.BaseRequest) -> Awaitable[web.StreamResponse]:
