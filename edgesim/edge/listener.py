@@ -22,7 +22,9 @@ viewers, HTTP/2 only over TLS (AWS knowledge center, "Which protocols can I use 
 distribution?"), so a request line naming another version (``HTTP/2.0``, ``HTTP/3.0``, or none:
 HTTP/0.9) is refused like a request the parser cannot read (400, connection closed) instead of
 being answered with a status line in that version. A higher HTTP/1 minor version (``HTTP/1.2``)
-is served as HTTP/1.1 and answered as HTTP/1.1 (RFC 9110 §2.5).
+is refused the same way by aiohttp's C parser (llhttp, the one serve runs with); only under the
+pure-Python parser (``AIOHTTP_NO_EXTENSIONS=1``) does it reach the listener, which serves it as
+HTTP/1.1 (RFC 9110 §2.5).
 
 Everything a client causes (a malformed request, a connection that goes away) ends as one log
 line through the request log, never as a traceback from ``aiohttp.server``.
