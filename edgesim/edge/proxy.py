@@ -314,7 +314,7 @@ class EdgeProxy:
         self, flow: Flow, request: web.BaseRequest, response: EdgeResponse
     ) -> web.StreamResponse:
         flow.response = response
-        out = web.StreamResponse(status=response.status, reason=response.reason)
+        out = delivery.ViewerResponse(status=response.status, reason=response.reason)
         try:
             out.headers.extend(
                 response_stage.wire_headers(
