@@ -70,6 +70,15 @@ async def raw_origin(answer: Callable[[bytes], tuple[bytes, bool]]) -> AsyncIter
         await server.wait_closed()
 
 
+async def closed_by_client(origin: RawOrigin) -> int:
+    """How many connections the client closed, once it has closed one (or after 0.2 s)."""
+    for _ in range(20):
+        if origin.closed_by_client:
+            break
+        await asyncio.sleep(0.01)
+    return origin.closed_by_client
+
+
 @pytest.fixture
 async def client() -> AsyncIterator[OriginClient]:
     origin_client = OriginClient()
@@ -168,11 +177,7 @@ async def test_a_response_released_before_its_body_ended_closes_its_connection(
             origin_at(origin.url), OriginRequest("GET", "/", None, [("Host", "h")])
         )
         response.release()  # 99,990 bytes still to come on that connection
-        for _ in range(20):
-            if origin.closed_by_client:
-                break
-            await asyncio.sleep(0.01)
-        assert origin.closed_by_client == 1
+        assert await closed_by_client(origin) == 1
 
 
 async def test_a_body_without_length_ends_when_the_origin_closes(client: OriginClient) -> None:
@@ -201,8 +206,4 @@ async def test_closing_the_client_closes_idle_connections() -> None:
     async with raw_origin(lambda _: (OK, False)) as origin:
         assert await fetch(origin_client, origin_at(origin.url)) == (200, b"ok")
         await origin_client.close()
-        for _ in range(20):
-            if origin.closed_by_client:
-                break
-            await asyncio.sleep(0.01)
-        assert origin.closed_by_client == 1
+        assert await closed_by_client(origin) == 1
