@@ -173,7 +173,7 @@ class OriginPool:
             except (ServerDisconnectedError, ClientOSError):
                 protocol.close()
                 if reused:
-                    continue  # the origin had closed that idle connection: take another, or a new one
+                    continue  # the origin closed that idle one: take another, or a new one
                 raise
             except BaseException:
                 protocol.close()
