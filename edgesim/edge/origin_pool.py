@@ -20,7 +20,11 @@ import re
 from collections.abc import Iterable
 
 import yarl
-from aiohttp.client_exceptions import ClientOSError, ServerDisconnectedError
+from aiohttp.client_exceptions import (
+    ClientOSError,
+    ConnectionTimeoutError,
+    ServerDisconnectedError,
+)
 from aiohttp.client_proto import ResponseHandler
 from aiohttp.hdrs import HOST_ALL
 from aiohttp.http_exceptions import HttpProcessingError
@@ -29,7 +33,12 @@ from aiohttp.streams import StreamReader
 # How long an idle connection is kept for reuse: aiohttp's connector default, which the session
 # path has always used. (CloudFront's own origin keep-alive timeout defaults to 5 s; what
 # matters locally is only that an idle connection is not reused after the origin dropped it.)
+# Idle connections older than this are closed by a timer, as the connector closes them.
 KEEPALIVE_S = 15.0
+# Connections in use at once, all origins together: aiohttp's connector default (the session
+# path's limit too). A request beyond it waits for one to be released, not for the connect
+# timeout, instead of opening sockets without bound.
+MAX_IN_USE = 100
 # Idle connections kept per origin address; more are closed when released.
 MAX_IDLE = 100
 # As aiohttp refuses them in a request head (``aiohttp.http_writer``): control characters
@@ -40,11 +49,13 @@ _INTERIM = range(100, 200)
 
 
 class OriginUnreachable(OSError):
-    """No connection could be made to the origin's address (refused, no route, no such host)."""
+    """No connection could be made to the origin's address (refused, no route, no such host);
+    worded as the session words it (aiohttp's ``ClientConnectorError``)."""
 
 
 class NotHttp(ValueError):
-    """The origin's answer could not be parsed as an HTTP response."""
+    """The origin's answer could not be parsed as an HTTP response; worded as the session
+    words it (aiohttp's ``ClientResponseError``)."""
 
 
 class PooledResponse:
@@ -90,6 +101,7 @@ class PooledResponse:
             pool.put(key, protocol)
         else:
             protocol.close()
+        pool.in_use.release()
 
 
 def request_head(method: str, url: yarl.URL, headers: Iterable[tuple[str, str]]) -> bytes:
@@ -117,13 +129,36 @@ class OriginPool:
     def __init__(self) -> None:
         self._idle: dict[tuple[str, int], list[tuple[ResponseHandler, float]]] = {}
         self._closed = False
+        self._sweep: asyncio.TimerHandle | None = None
+        self.in_use = asyncio.BoundedSemaphore(MAX_IN_USE)
 
     def put(self, key: tuple[str, int], protocol: ResponseHandler) -> None:
         idle = self._idle.setdefault(key, [])
         if self._closed or len(idle) >= MAX_IDLE:
             protocol.close()
             return
-        idle.append((protocol, asyncio.get_running_loop().time()))
+        loop = asyncio.get_running_loop()
+        idle.append((protocol, loop.time()))
+        if self._sweep is None:
+            self._sweep = loop.call_later(KEEPALIVE_S, self._close_expired)
+
+    def _close_expired(self) -> None:
+        """Close the connections idle for KEEPALIVE_S (the list is oldest first); look again
+        while any stay idle."""
+        self._sweep = None
+        now = asyncio.get_running_loop().time()
+        oldest: float | None = None
+        for idle in self._idle.values():
+            fresh = 0
+            while fresh < len(idle) and now - idle[fresh][1] >= KEEPALIVE_S:
+                idle[fresh][0].close()
+                fresh += 1
+            del idle[:fresh]
+            if idle and (oldest is None or idle[0][1] < oldest):
+                oldest = idle[0][1]
+        if oldest is not None and not self._closed:
+            delay = max(0.0, oldest + KEEPALIVE_S - now)
+            self._sweep = asyncio.get_running_loop().call_later(delay, self._close_expired)
 
     def _take(self, key: tuple[str, int], now: float) -> ResponseHandler | None:
         idle = self._idle.get(key)
@@ -150,11 +185,27 @@ class OriginPool:
         host, port = url.raw_host or "", url.port or 80
         key = (host, port)
         loop = asyncio.get_running_loop()
+        await self.in_use.acquire()  # given back by the response's release, or below
+        try:
+            return await self._get(loop, url, key, head, connect_timeout, read_timeout)
+        except BaseException:
+            self.in_use.release()
+            raise
+
+    async def _get(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        url: yarl.URL,
+        key: tuple[str, int],
+        head: bytes,
+        connect_timeout: float,
+        read_timeout: float,
+    ) -> PooledResponse:
         while True:
             protocol = self._take(key, loop.time())
             reused = protocol is not None
             if protocol is None:
-                protocol = await _connect(loop, host, port, connect_timeout)
+                protocol = await _connect(loop, url, connect_timeout)
             # read_until_eof: an answer with neither length nor chunking ends when the origin
             # closes, as the session reads it.
             protocol.set_response_params(
@@ -169,7 +220,7 @@ class OriginPool:
                     message, payload = await protocol.read()
             except HttpProcessingError as exc:
                 protocol.close()
-                raise NotHttp(str(exc)) from exc
+                raise NotHttp(f"{exc.code}, message={exc.message!r}, url={str(url)!r}") from exc
             except (ServerDisconnectedError, ClientOSError):
                 protocol.close()
                 if reused:
@@ -192,6 +243,9 @@ class OriginPool:
 
     def close(self) -> None:
         self._closed = True
+        if self._sweep is not None:
+            self._sweep.cancel()
+            self._sweep = None
         for idle in self._idle.values():
             for protocol, _ in idle:
                 protocol.close()
@@ -199,14 +253,17 @@ class OriginPool:
 
 
 async def _connect(
-    loop: asyncio.AbstractEventLoop, host: str, port: int, limit_s: float
+    loop: asyncio.AbstractEventLoop, url: yarl.URL, limit_s: float
 ) -> ResponseHandler:
+    host, port = url.raw_host or "", url.port or 80
     try:
         async with asyncio.timeout(limit_s):
             _, protocol = await loop.create_connection(lambda: ResponseHandler(loop), host, port)
     except TimeoutError:
-        raise TimeoutError(f"connecting to {host}:{port} took over {limit_s:g} s") from None
+        raise ConnectionTimeoutError(f"Connection timeout to host {url}") from None
     except OSError as exc:
         reason = exc.strerror or str(exc) or type(exc).__name__
-        raise OriginUnreachable(f"cannot connect to {host}:{port} [{reason}]") from exc
+        raise OriginUnreachable(
+            f"Cannot connect to host {host}:{port} ssl:default [{reason}]"
+        ) from exc
     return protocol

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
@@ -19,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from edgesim.distribution.model import Origin
+from edgesim.edge import origin_pool
 from edgesim.edge.origin import OriginClient, OriginFailure, OriginRequest, origin_session
 from edgesim.edge.origin_pool import request_head
 
@@ -35,6 +37,9 @@ class RawOrigin:
     connections: int = 0
     closed_by_client: int = 0
     url: str = ""
+    delay_s: float = 0.0  # before each answer
+    open_now: int = 0
+    open_most: int = 0
 
 
 @contextlib.asynccontextmanager
@@ -43,6 +48,8 @@ async def raw_origin(answer: Callable[[bytes], tuple[bytes, bool]]) -> AsyncIter
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         state.connections += 1
+        state.open_now += 1
+        state.open_most = max(state.open_most, state.open_now)
         try:
             while True:
                 try:
@@ -51,6 +58,8 @@ async def raw_origin(answer: Callable[[bytes], tuple[bytes, bool]]) -> AsyncIter
                     state.closed_by_client += 1
                     return
                 state.heads.append(head)
+                if state.delay_s:
+                    await asyncio.sleep(state.delay_s)
                 data, close = state.answer(head)
                 writer.write(data)
                 await writer.drain()
@@ -59,6 +68,7 @@ async def raw_origin(answer: Callable[[bytes], tuple[bytes, bool]]) -> AsyncIter
         except ConnectionError:
             return
         finally:
+            state.open_now -= 1
             writer.close()
 
     server = await asyncio.start_server(serve, "127.0.0.1", 0)
@@ -207,3 +217,56 @@ async def test_closing_the_client_closes_idle_connections() -> None:
         assert await fetch(origin_client, origin_at(origin.url)) == (200, b"ok")
         await origin_client.close()
         assert await closed_by_client(origin) == 1
+
+
+async def test_idle_connections_are_closed_after_the_keep_alive_time(
+    monkeypatch: pytest.MonkeyPatch, client: OriginClient
+) -> None:
+    monkeypatch.setattr(origin_pool, "KEEPALIVE_S", 0.05)
+    async with raw_origin(lambda _: (OK, False)) as origin:
+        origin.delay_s = 0.02  # three requests at once: three connections, then all idle
+        answers = await asyncio.gather(*(fetch(client, origin_at(origin.url)) for _ in range(3)))
+        assert answers == [(200, b"ok")] * 3
+        assert origin.connections == 3
+        for _ in range(50):
+            if origin.closed_by_client == 3:
+                break
+            await asyncio.sleep(0.01)
+        assert origin.closed_by_client == 3  # none left open until the origin drops it
+
+
+async def test_connections_in_use_are_limited_and_the_rest_wait(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(origin_pool, "MAX_IN_USE", 2)
+    limited = OriginClient()
+    try:
+        async with raw_origin(lambda _: (OK, False)) as origin:
+            origin.delay_s = 0.3  # two at a time: the second pair waits 0.3 s for a slot
+            answers = await asyncio.gather(
+                *(fetch(limited, origin_at(origin.url, connect_timeout_s=0.25)) for _ in range(4))
+            )
+            assert answers == [(200, b"ok")] * 4  # waiting for a slot is not a connect timeout
+            assert origin.open_most == 2
+    finally:
+        await limited.close()
+
+
+@pytest.mark.parametrize("answer", [None, b"SPAM\r\n\r\n"], ids=["refused", "not-http"])
+async def test_failures_read_the_same_through_the_pool_and_the_session(
+    client: OriginClient, answer: bytes | None
+) -> None:
+    async def reason(method: str, url: str) -> tuple[int, str]:
+        with pytest.raises(OriginFailure) as caught:
+            await client.send(origin_at(url), OriginRequest(method, "/x", None, [("Host", "h")]))
+        return caught.value.status, caught.value.reason
+
+    if answer is None:
+        with socket.socket() as sock:  # a loopback port nothing listens on
+            sock.bind(("127.0.0.1", 0))
+            url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        # GET goes through the pool, OPTIONS through the session.
+        assert await reason("GET", url) == await reason("OPTIONS", url)
+    else:
+        async with raw_origin(lambda _: (answer, True)) as origin:
+            assert await reason("GET", origin.url) == await reason("OPTIONS", origin.url)
