@@ -180,24 +180,18 @@ class OriginClient:
                     timeout=timeout,
                 )
             except (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError) as exc:
-                last = OriginFailure(502, f"origin {origin.id} unreachable: {exc}")
+                last = _unreachable(origin, exc)
                 streamed = request.body is not None and not isinstance(request.body, bytes)
                 if streamed and not isinstance(exc, aiohttp.ClientConnectorError):
                     # The connection was made and part of a streamed body may be gone with it;
                     # a refused connection read nothing, so it is retried like any other.
                     break
-            except TimeoutError as exc:
-                raise OriginFailure(504, f"origin {origin.id} timed out: {exc!r}") from None
             except aiohttp.ClientResponseError as exc:
                 if request.method == "HEAD" and isinstance(exc.__cause__, HttpProcessingError):
                     raise _UnreadableHead from exc
-                raise OriginFailure(502, f"origin {origin.id}: {_one_line(exc)}") from None
-            except aiohttp.ClientError as exc:
-                raise OriginFailure(502, f"origin {origin.id}: {_one_line(exc)}") from None
-            except ValueError as exc:  # e.g. a header value aiohttp refuses to send
-                raise OriginFailure(
-                    502, f"origin {origin.id}: invalid request: {_one_line(exc)}"
-                ) from None
+                raise _failure(origin, exc) from None
+            except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
+                raise _failure(origin, exc) from None
         assert last is not None
         raise last
 
@@ -213,19 +207,29 @@ class OriginClient:
                     read_timeout=origin.response_timeout_s,
                 )  # fmt: skip
             except (OriginUnreachable, aiohttp.ServerDisconnectedError) as exc:
-                last = OriginFailure(502, f"origin {origin.id} unreachable: {_one_line(exc)}")
-            except TimeoutError as exc:
-                raise OriginFailure(504, f"origin {origin.id} timed out: {exc!r}") from None
-            except aiohttp.ClientError as exc:
-                raise OriginFailure(502, f"origin {origin.id}: {_one_line(exc)}") from None
-            except NotHttp as exc:
-                raise OriginFailure(502, f"origin {origin.id}: {_one_line(exc)}") from None
-            except ValueError as exc:  # a header value aiohttp would refuse to send too
-                raise OriginFailure(
-                    502, f"origin {origin.id}: invalid request: {_one_line(exc)}"
-                ) from None
+                last = _unreachable(origin, exc)
+            except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
+                raise _failure(origin, exc) from None
         assert last is not None
         raise last
+
+
+def _unreachable(origin: Origin, exc: BaseException) -> OriginFailure:
+    """A connection that could not be made (or was dropped before an answer): a 502, and the
+    attempt counts towards ``connection_attempts``. Both paths word it the same."""
+    return OriginFailure(502, f"origin {origin.id} unreachable: {exc}")
+
+
+def _failure(origin: Origin, exc: BaseException) -> OriginFailure:
+    """Any other failure of either path, as CloudFront answers it: no answer in time is a
+    504; an answer that is not HTTP, or a request that cannot be sent (a header value aiohttp
+    refuses, a ValueError), a 502. ``TimeoutError`` is tested first: aiohttp's read timeout is
+    also one of its client errors."""
+    if isinstance(exc, TimeoutError):
+        return OriginFailure(504, f"origin {origin.id} timed out: {exc!r}")
+    if isinstance(exc, aiohttp.ClientError | NotHttp):
+        return OriginFailure(502, f"origin {origin.id}: {_one_line(exc)}")
+    return OriginFailure(502, f"origin {origin.id}: invalid request: {_one_line(exc)}")
 
 
 # Over this, aiohttp would warn that writing the bytes at once may block the event loop.
