@@ -3,10 +3,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from edgesim.runtime.result import (
     ResultKind,
+    _request_problems,
     classify,
     is_disallowed,
     normalise,
@@ -228,3 +233,87 @@ def test_an_unchanged_query_with_valueless_entries_counts_as_the_viewer_spelled_
     }
     problems = validate_request(changed, original, [])
     assert problems == ["request.uri plus query string must stay under 8192 characters"]
+
+
+# -- validate_request's one-pass check of the common case must agree with the full checks ------
+_NAMES = st.sampled_from(
+    ["host", "Host", "HOST", "accept", "x-ab", "X-Ab", "content-length", "Content-Length", "via",
+     "cdn-loop", "transfer-encoding", "connection", "x-amz-cf-id", "x-edge-a", "bad name", "",
+     "user-agent", "1", "é"]
+)  # fmt: skip
+_TEXTS = st.sampled_from(["a", "", "a\r\nb", "x\x00", "/p", "a b", "#", "%20", "é", "v" * 40])
+_ENTRIES = st.one_of(
+    st.builds(lambda v: {"value": v}, _TEXTS),
+    st.builds(lambda v, m: {"value": v, "multiValue": [{"value": t} for t in m]}, _TEXTS,
+              st.lists(_TEXTS, max_size=2)),
+    st.builds(lambda m: {"multiValue": [{"value": t} for t in m]}, st.lists(_TEXTS, max_size=2)),
+    st.builds(lambda v, a: {"value": v, "attributes": a}, _TEXTS, _TEXTS),
+    st.sampled_from([{}, None, "text", {"value": 1}, {"multiValue": "x"}]),
+)  # fmt: skip
+_PLAIN = st.dictionaries(
+    st.sampled_from(["host", "accept", "x-ab", "via", "user-agent", "1"]),
+    st.builds(lambda v: {"value": v}, st.sampled_from(["a", "", "/p", "%20", "é"])),
+    max_size=4,
+)  # the usual shape, so that the one-pass check often has the last word
+_SECTIONS = st.one_of(
+    _PLAIN,
+    _PLAIN,
+    st.dictionaries(_NAMES, _ENTRIES, max_size=5),
+    st.sampled_from([None, "a=b", "a b", [], 3]),
+)
+
+
+@st.composite
+def _request_pairs(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An original request and what a function returned: each part either the original's, a
+    copy with one entry changed, added or removed, a new one, or absent."""
+    original: dict[str, Any] = {
+        "method": draw(st.sampled_from(["GET", "POST"])),
+        "uri": draw(st.sampled_from(["/", "/a/b", "a", "/" + "u" * 8200])),
+        "querystring": draw(_SECTIONS),
+        "headers": draw(_SECTIONS),
+        "cookies": draw(_SECTIONS),
+    }
+    returned: dict[str, Any] = {}
+    for key, value in original.items():
+        how = draw(st.sampled_from(["same", "same", "edit", "new", "absent"]))
+        if how == "same":
+            returned[key] = value
+        elif how == "edit" and isinstance(value, dict):
+            edited = dict(value)
+            if edited and draw(st.booleans()):
+                del edited[draw(st.sampled_from(sorted(edited)))]
+            else:
+                edited[draw(_NAMES)] = draw(_ENTRIES)
+            returned[key] = edited
+        elif how in ("edit", "new"):
+            parts: st.SearchStrategy[Any] = (
+                st.sampled_from(["GET", "/x", "x", 5]) if key in ("method", "uri") else _SECTIONS
+            )
+            returned[key] = draw(parts)
+    return original, returned
+
+
+@given(_request_pairs(), st.booleans())
+def test_the_common_case_check_agrees_with_the_full_checks(
+    pair: tuple[dict[str, Any], dict[str, Any]], line_breaks: bool
+) -> None:
+    original, returned = pair
+    fast_warnings: list[str] = []
+    full_warnings: list[str] = []
+    fast = validate_request(returned, original, fast_warnings, line_breaks=line_breaks)
+    full = _request_problems(returned, original, full_warnings, line_breaks)
+    assert (fast, fast_warnings) == (full, full_warnings)
+
+
+def test_a_viewers_request_returned_as_it_came_takes_the_one_pass_check() -> None:
+    from edgesim.runtime import result
+
+    original = {
+        "method": "GET", "uri": "/a", "querystring": {"id": {"value": "7"}},
+        "headers": {"host": {"value": "example.com"}, "accept": {"value": "*/*"}},
+        "cookies": {"uid": {"value": "u1"}},
+    }  # fmt: skip
+    assert result._plainly_valid_request(original, original, True)
+    changed = dict(original, headers={"host": {"value": "evil.example"}})
+    assert not result._plainly_valid_request(changed, original, True)
