@@ -12,6 +12,10 @@ replica), with fresh state per invocation as always.
         itself twice under `valgrind --tool=callgrind` (N and 5N invocations after the same
         warm-up) and prints (Ir(5N) - Ir(N)) / 4N. The periodic memory check (about 30 µs once
         per 2 ms of invocations) is left out.
+    python benchmarks/invoke_cost.py --floor [--count N]
+        The same count for handlers that do less and less (return event.request; the same,
+        async; the same after one KVS read) next to the A/B router: the runtime's fixed cost per
+        invocation and what each layer adds.
     python benchmarks/invoke_cost.py --profile [--count N]
         cProfile of N invocations, the 25 costliest functions by own time.
     --on-loop (with any of them): each invocation is made from a running asyncio loop after
@@ -29,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import os
 import pstats
 import re
 import shutil
@@ -179,7 +184,7 @@ def cold(path: Path, count: int, kilobytes: int) -> None:
     )
 
 
-def callgrind(path: Path, count: int) -> None:
+def callgrind(path: Path, count: int) -> float:
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         raise SystemExit("valgrind is not installed")
@@ -193,7 +198,7 @@ def callgrind(path: Path, count: int) -> None:
                     sys.executable, __file__, "--function", str(path), "--bare", str(n),
                     *(["--on-loop"] if ON_LOOP else []),
                 ],
-                check=True, capture_output=True,
+                check=True, capture_output=True, env={**os.environ, "PYTHONHASHSEED": "0"},
             )  # fmt: skip
             match = re.search(r"^summary:\s*(\d+)", out.read_text(), re.MULTILINE)
             if match is None:
@@ -204,6 +209,42 @@ def callgrind(path: Path, count: int) -> None:
         f"{path.name}: {per:,.0f} instructions per invocation "
         f"(Ir({5 * count}) - Ir({count})) / {4 * count}"
     )
+    return per
+
+
+# --floor: what every invocation costs before the function does anything, layer by layer.
+FLOOR = (
+    (
+        "returns event.request (a plain handler)",
+        "function handler(event) {\n  return event.request;\n}\n",
+    ),
+    ("the same, async", "async function handler(event) {\n  return event.request;\n}\n"),
+    (
+        "the same, after one KVS read",
+        "import cf from 'cloudfront';\nconst kvs = cf.kvs();\n"
+        "async function handler(event) {\n  await kvs.get('ab:config');\n"
+        "  return event.request;\n}\n",
+    ),
+)
+
+
+def floor(count: int) -> None:
+    """Instructions per invocation of handlers that do less and less than the A/B router: the
+    runtime's fixed cost (event in, request out, isolation check, validation), then what an
+    async handler, a KVS read and the router's own logic add."""
+    rows: list[tuple[str, float]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for index, (label, source) in enumerate(FLOOR):
+            path = Path(tmp) / f"floor{index}.js"
+            path.write_text(source)
+            rows.append((label, callgrind(path, count)))
+    rows.append(("the A/B router (benchmarks/functions/ab_router.js)", callgrind(AB_ROUTER, count)))
+    print("\n| handler | instructions per invocation | added by this layer |\n|---|---:|---:|")
+    previous = 0.0
+    for label, per in rows:
+        added = f"{per - previous:+,.0f}" if previous else ""
+        print(f"| {label} | {per:,.0f} | {added} |")
+        previous = per
 
 
 def profile(path: Path, count: int) -> None:
@@ -221,6 +262,9 @@ def main() -> None:
     parser.add_argument("--function", type=Path, default=AB_ROUTER)
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--callgrind", action="store_true")
+    parser.add_argument(
+        "--floor", action="store_true", help="callgrind: the per-invocation floor, layer by layer"
+    )
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--on-loop", action="store_true", help="invoke from an asyncio loop")
     parser.add_argument("--cold", type=int, default=None, metavar="KB")
@@ -239,6 +283,8 @@ def main() -> None:
         run(fn, event, replica, args.bare)
     elif args.cold is not None:
         cold(args.function, args.count, args.cold)
+    elif args.floor:
+        floor(args.count)
     elif args.callgrind:
         callgrind(args.function, args.count)
     elif args.profile:

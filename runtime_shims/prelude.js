@@ -557,7 +557,7 @@ function begin(eventJson, now, seed, eventType, edgeJson, kvsId, rawQuery, limit
   } catch (e) {
     fail(e);
   }
-  return poll();
+  return poll(true);
 }
 
 // Bound to one invocation's state: a settlement can never land in a later invocation.
@@ -614,7 +614,9 @@ function serialiseValue() {
   st.valueText = typeof text === 'string' ? text : 'null';
 }
 
-function poll() {
+// first: the poll at the end of begin(), before the host has run any pending job (a promise
+// still unsettled then is only waiting for its jobs).
+function poll(first) {
   var t0 = perfNow();
   var head;
   var tail = '';
@@ -631,7 +633,7 @@ function poll() {
     var q = st.kvsQueue;
     st.kvsQueue = [];
     head = '{"s":"pending","kvs":[' + arrayJoin(q, ',') + ']';
-    if (q.length === 0 && st.promise !== null && !st.rechecked) {
+    if (q.length === 0 && st.promise !== null && !st.rechecked && !first) {
       // Nothing left to wait for, yet no outcome: when the handler's promise settled while
       // memory was exhausted, the engine could not queue the reaction. Reacting once more now
       // tells a lost settlement from a promise that never settles.
