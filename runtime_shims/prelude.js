@@ -650,21 +650,34 @@ function poll(first) {
     ']}', tail], '');
 }
 
-// Settle queued KVS calls: answers is [[id, found, value-or-meta], ...].
+// Settle queued KVS calls: answers is [[id, status, value-or-meta], ...].
 function settle(answersJson) {
   var t0 = perfNow();
   try {
     var answers = jsonParse(answersJson);
     for (var i = 0; i < answers.length; i++) {
       var a = answers[i];
-      var w = st.kvsWaiting[a[0]];
-      if (!w) continue;
-      delete st.kvsWaiting[a[0]];
-      shims.cloudfront.settleKvs(host, w, a[1], a[2]);
+      answerKvs(a[0], a[1], a[2]);
     }
   } finally {
     plumbed(t0);
   }
+}
+// The common case, one answer whose payload is text or null (a get, an exists, an error),
+// passed as plain arguments: no JSON text to make on the host and parse here.
+function settleOne(id, status, payload) {
+  var t0 = perfNow();
+  try {
+    answerKvs(id, status, payload);
+  } finally {
+    plumbed(t0);
+  }
+}
+function answerKvs(id, status, payload) {
+  var w = st.kvsWaiting[id];
+  if (!w) return;
+  delete st.kvsWaiting[id];
+  shims.cloudfront.settleKvs(host, w, status, payload);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1012,5 +1025,6 @@ return {
   begin: begin,
   poll: poll,
   settle: settle,
+  settleOne: settleOne,
   snapshot: snapshot,
 };

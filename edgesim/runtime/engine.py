@@ -93,6 +93,9 @@ _GLUE_PLAUSIBLE_NS = 50_000
 
 # Answers the host gives to queued KVS calls: (id, "ok" | "missing" | "error", payload).
 KvsAnswer = tuple[int, str, Any]
+# Payloads the binding hands to JavaScript as they are (a get's text, a miss's None); a store's
+# metadata (a dict) goes as JSON.
+_PLAIN_PAYLOADS = (str, type(None))
 KvsResolver = Callable[[list[dict[str, Any]]], list[KvsAnswer]]
 
 
@@ -405,6 +408,7 @@ class JsSession:
         self._begin = ctx.eval("__edgesim_internals.begin")
         self._poll = ctx.eval("__edgesim_internals.poll")
         self._settle = ctx.eval("__edgesim_internals.settle")
+        self._settle_one = ctx.eval("__edgesim_internals.settleOne")
         snapshot = ctx.eval("__edgesim_internals.snapshot")
         yield
         try:
@@ -522,7 +526,10 @@ class JsSession:
                     started = paused + looked if looked < _GLUE_PLAUSIBLE_NS else clock()
                     glue = 0
                     arm(max(stop - closed, 0) / 1e9)
-                    self._settle(orjson.dumps(answers).decode())
+                    if len(answers) == 1 and type(answers[0][2]) in _PLAIN_PAYLOADS:
+                        self._settle_one(*answers[0])  # no JSON round trip for one read
+                    else:
+                        self._settle(orjson.dumps(answers).decode())
                 progress = False
                 while True:
                     bound = closed + wall() - opened
