@@ -267,3 +267,17 @@ def test_unknown_module_fails() -> None:
     result = run("var fs = require('fs');\nfunction handler(e) { return e.request; }")
     assert result.error.kind == "execution"
     assert "fs" in result.error.message
+
+
+def test_a_value_reads_the_same_alone_or_with_other_reads() -> None:
+    # One read is answered with plain arguments, several at once as JSON: the function sees the
+    # same text either way, NUL, astral characters, U+2028, quotes and backslashes included.
+    value = 'a\x00b\U0001f600\u00e9\u2028"\\'
+    store = {"k": value, "other": "x"}
+    alone = header(kvs_probe("kvs.get('k')", kvs=store), "out")
+    together = header(
+        kvs_probe("Promise.all([kvs.get('k'), kvs.get('other')]).then((v) => v[0])", kvs=store),
+        "out",
+    )
+    assert alone == together
+    assert json.loads(alone) == value
