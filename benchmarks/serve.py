@@ -247,6 +247,7 @@ class Settings:
     quick: bool = False
     workers: int | None = None  # also serve --workers N (issue 12's multi-worker targets)
     inspector: bool = True  # also the inspector capture rows (issue 13)
+    memory_requests: int = 0  # then serve's memory over this many A/B requests (0: not measured)
 
 
 def measure(target: Target, s: Settings) -> None:
@@ -629,6 +630,30 @@ def transfers(setup: Setup, s: Settings) -> None:
         print(f"  {label:<40} {rate:>7.0f} MB/s   peak RSS +{growth:.0f} MB")
 
 
+def memory_over_requests(setup: Setup, s: Settings, total: int) -> None:
+    """Issue 12: a worker's memory stays flat over 100k requests. ``total`` A/B requests (the
+    function, its KVS read, the inspector's capture ring: serve's per-request state) in ten
+    slices of loaded runs; serve's resident memory after each slice."""
+    target = next(t for t in setup.targets if t.name == "edgesim serve, A/B function")
+    rate = median(target.rates) if target.rates else 1000.0
+    samples: list[tuple[int, float]] = [(0, setup.edge.rss_mb())]
+    done = 0
+    while done < total:
+        slice_requests = min(total // 10, total - done)
+        result = _load.run(target.url, loadgen=s.loadgen, connections=s.connections,
+                           duration=max(1.0, slice_requests / rate), headers=HEADERS)  # fmt: skip
+        done += result.requests
+        samples.append((done, setup.edge.rss_mb()))
+    first_tenth = next(mb for n, mb in samples if n >= total // 10)
+    growth = (samples[-1][1] - first_tenth) / first_tenth * 100
+    print(
+        f"serve's resident memory over {done:,} A/B requests: "
+        + ", ".join(f"{mb:.0f}" for _, mb in samples)
+        + f" MB (every slice of about {total // 10:,}); from the first slice to the end "
+        f"{growth:+.1f}% (issue 12: flat)"
+    )
+
+
 def run(s: Settings, bare_loop: str) -> int:
     print(f"edgesim serve benchmark (issue 12), {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print(f"machine: {machine()}")
@@ -643,6 +668,8 @@ def run(s: Settings, bare_loop: str) -> int:
             rounds(setup, s)
             report(setup, s)
             hot_reload(setup, s)
+            if s.memory_requests:
+                memory_over_requests(setup, s, s.memory_requests)
             if s.transfer_mb:
                 transfers(setup, s)
         finally:
@@ -744,6 +771,12 @@ def main() -> int:
         action="store_true",
         help="skip the rows that measure the inspector's capture (capture off, a client on)",
     )
+    parser.add_argument(
+        "--memory-requests",
+        type=int,
+        default=0,
+        help="after the rounds, serve's memory over this many A/B requests (e.g. 100000)",
+    )
     parser.add_argument("--reload-saves", type=int)
     parser.add_argument("--transfer-mb", type=int, help="size of the transfers (0: none)")
     parser.add_argument(
@@ -769,6 +802,7 @@ def main() -> int:
         quick=quick or options.requests is not None,
         workers=options.workers,
         inspector=not options.no_inspector_rows,
+        memory_requests=options.memory_requests,
     )
     # SIGTERM (a make or CI job stopped) unwinds like Ctrl-C, so that the servers are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
