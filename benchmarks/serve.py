@@ -649,8 +649,8 @@ def memory_over_requests(setup: Setup, s: Settings, total: int) -> None:
     print(
         f"serve's resident memory over {done:,} A/B requests: "
         + ", ".join(f"{mb:.0f}" for _, mb in samples)
-        + f" MB (every slice of about {total // 10:,}); from the first slice to the end "
-        f"{growth:+.1f}% (issue 12: flat)"
+        + f" MB (at the start and after each of {len(samples) - 1} slices); from the first "
+        f"slice to the end {growth:+.1f}% (issue 12: flat)"
     )
 
 
