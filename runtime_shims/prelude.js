@@ -641,6 +641,11 @@ function poll(first) {
       watchPromise(st);
       head += ',"recheck":true';
     }
+    // A pending reply carries no timing: the host reads it from the final one, which counts
+    // this poll too.
+    st.plumbCalls += 1;
+    st.plumbMs += perfNow() - t0;
+    return arrayJoin([head, '}'], '');
   }
   st.plumbCalls += 1;
   // JSON.stringify escapes a lone surrogate as \udxxx, which strict JSON decoders (and UTF-8)
