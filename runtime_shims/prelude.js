@@ -620,6 +620,7 @@ function poll(first) {
   var t0 = perfNow();
   var head;
   var tail = '';
+  st.plumbCalls += 1;
   if (st.done) {
     // The value is serialised once: jobs the function left behind may still run (and log)
     // after it returned, but cannot change what it returned.
@@ -643,11 +644,9 @@ function poll(first) {
     }
     // A pending reply carries no timing: the host reads it from the final one, which counts
     // this poll too.
-    st.plumbCalls += 1;
     st.plumbMs += perfNow() - t0;
     return arrayJoin([head, '}'], '');
   }
-  st.plumbCalls += 1;
   // JSON.stringify escapes a lone surrogate as \udxxx, which strict JSON decoders (and UTF-8)
   // reject: the host turns such escapes into U+FFFD when it decodes this (engine.py, _loads),
   // rather than every text being searched for them here.
