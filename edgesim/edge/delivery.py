@@ -62,8 +62,12 @@ def viewer_address(peer: Any, secure: bool) -> ViewerAddress:
         remote = str(peer[0])
     else:
         remote = str(peer)
-    port = int(peer[1]) if isinstance(peer, tuple) and len(peer) > 1 else 0
-    return ViewerAddress(remote or "127.0.0.1", port, "https" if secure else "http")
+    return ViewerAddress(remote or "127.0.0.1", _peer_port(peer), "https" if secure else "http")
+
+
+def _peer_port(peer: Any) -> int:
+    """The port of a connection's ``peername`` (0 for a Unix socket or none)."""
+    return int(peer[1]) if isinstance(peer, tuple) and len(peer) > 1 else 0
 
 
 def viewer_request(request: web.BaseRequest) -> EdgeRequest:
@@ -77,8 +81,7 @@ def viewer_request(request: web.BaseRequest) -> EdgeRequest:
             request.raw_path, request.method, request.version, request.raw_headers
         )  # fmt: skip
         transport = request.transport
-        peer = transport.get_extra_info("peername") if transport else None
-        port = int(peer[1]) if isinstance(peer, tuple) and len(peer) > 1 else 0
+        port = _peer_port(transport.get_extra_info("peername") if transport else None)
         client_ip, scheme = request.remote or "127.0.0.1", request.scheme
     path, mark, query = raw.partition("?")
     return EdgeRequest(

@@ -141,26 +141,18 @@ class ViewerServer(web.Server):
     ) -> web.BaseRequest:
         version = message.version
         # The parser hands out its own HttpVersion11 / HttpVersion10 for these two versions.
-        if version is HttpVersion11 or version is HttpVersion10 or version in _SPOKEN:
-            return self._request(message, payload, protocol, writer, task)
-        if version.major == 1 and version.minor > 1:
-            message = message._replace(version=HttpVersion11)  # RFC 9110 §2.5
-            return self._request(message, payload, protocol, writer, task)
-        message = message._replace(version=HttpVersion11, should_close=True)
-        request = _UnsupportedVersion(message, payload, protocol, writer, task, self._running_loop)
-        request.unsupported = "HTTP/0.9 (no version)" if version < HttpVersion10 else (
-            f"HTTP/{version.major}.{version.minor}"
-        )  # fmt: skip
-        return request
-
-    def _request(
-        self,
-        message: RawRequestMessage,
-        payload: StreamReader,
-        protocol: web.RequestHandler,
-        writer: AbstractStreamWriter,
-        task: asyncio.Task[None],
-    ) -> web.BaseRequest:
+        if not (version is HttpVersion11 or version is HttpVersion10 or version in _SPOKEN):
+            if version.major == 1 and version.minor > 1:
+                message = message._replace(version=HttpVersion11)  # RFC 9110 §2.5
+            else:
+                message = message._replace(version=HttpVersion11, should_close=True)
+                refused = _UnsupportedVersion(
+                    message, payload, protocol, writer, task, self._running_loop
+                )
+                refused.unsupported = "HTTP/0.9 (no version)" if version < HttpVersion10 else (
+                    f"HTTP/{version.major}.{version.minor}"
+                )  # fmt: skip
+                return refused
         request = ViewerRequest(message, payload, protocol, writer, task, self._running_loop)
         request.raw_message = message
         request.viewer = (
