@@ -29,6 +29,7 @@ from aiohttp.client_proto import ResponseHandler
 from aiohttp.hdrs import HOST_ALL
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.streams import StreamReader
+from multidict import CIMultiDict
 
 # How long an idle connection is kept for reuse: aiohttp's connector default, which the session
 # path has always used. (CloudFront's own origin keep-alive timeout defaults to 5 s; what
@@ -107,6 +108,22 @@ class PooledResponse:
 def request_head(method: str, url: yarl.URL, headers: Iterable[tuple[str, str]]) -> bytes:
     """The request line and header block as aiohttp's session sends them for a request built
     with exactly these headers and no body. Raises ValueError for a control character."""
+    headers = list(headers)
+    names = [name for name, _ in headers]
+    if len(set(map(str.lower, names))) != len(set(names)):
+        # One name in two spellings (X-A and x-a): the session keeps only the lines of the last
+        # spelling given first (its _prepare_headers sets each new spelling, which replaces the
+        # others case-insensitively, and adds repeats of it). The same steps, on the same kind of
+        # multidict, so that both paths send the same lines.
+        prepared: CIMultiDict[str] = CIMultiDict()
+        spellings: set[str] = set()
+        for name, value in headers:
+            if name in spellings:
+                prepared.add(name, value)
+            else:
+                prepared[name] = value
+                spellings.add(name)
+        headers = list(prepared.items())
     # Host goes first, the last one given (in its spelling) or the URL's, as the session puts it.
     host = f"Host: {url.host_port_subcomponent}"
     lines = [f"{method} {url.raw_path_qs} HTTP/1.1", host]
