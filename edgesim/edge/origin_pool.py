@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 import yarl
 from aiohttp.client_exceptions import (
@@ -105,39 +105,50 @@ class PooledResponse:
         pool.in_use.release()
 
 
-def request_head(method: str, url: yarl.URL, headers: Iterable[tuple[str, str]]) -> bytes:
+def request_head(method: str, url: yarl.URL, headers: Sequence[tuple[str, str]]) -> bytes:
     """The request line and header block as aiohttp's session sends them for a request built
     with exactly these headers and no body. Raises ValueError for a control character."""
-    headers = list(headers)
-    names = [name for name, _ in headers]
-    if len(set(map(str.lower, names))) != len(set(names)):
-        # One name in two spellings (X-A and x-a): the session keeps only the lines of the last
-        # spelling given first (its _prepare_headers sets each new spelling, which replaces the
-        # others case-insensitively, and adds repeats of it). The same steps, on the same kind of
-        # multidict, so that both paths send the same lines.
-        prepared: CIMultiDict[str] = CIMultiDict()
-        spellings: set[str] = set()
-        for name, value in headers:
-            if name in spellings:
-                prepared.add(name, value)
-            else:
-                prepared[name] = value
-                spellings.add(name)
-        headers = list(prepared.items())
     # Host goes first, the last one given (in its spelling) or the URL's, as the session puts it.
     host = f"Host: {url.host_port_subcomponent}"
     lines = [f"{method} {url.raw_path_qs} HTTP/1.1", host]
+    mixed_case = False
     for name, value in headers:
         if name in HOST_ALL:
             lines[1] = f"{name}: {value}"
         else:
             lines.append(f"{name}: {value}")
+        if not mixed_case and not name.islower():
+            mixed_case = True
+    if mixed_case and _spelled_twice(headers):
+        return request_head(method, url, _as_the_session_keeps(headers))
     if _FORBIDDEN.search("\t".join(lines)) is not None:  # tab: the one allowed control
         raise ValueError(
             "Forbidden control character detected in headers. Potential header injection attack."
         )
     # A lone surrogate (from a function's string) is dropped, as the session's writer does.
     return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8", "ignore")
+
+
+def _spelled_twice(headers: Sequence[tuple[str, str]]) -> bool:
+    """Whether one name is given in two spellings (X-A and x-a)."""
+    names = [name for name, _ in headers]
+    return len(set(map(str.lower, names))) != len(set(names))
+
+
+def _as_the_session_keeps(headers: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The lines aiohttp's session keeps of headers that give a name in two spellings: only
+    those of the spelling set last (its _prepare_headers sets each new spelling, which replaces
+    the others case-insensitively, and adds repeats of it). The same steps on the same kind of
+    multidict, so that both paths send the same lines."""
+    prepared: CIMultiDict[str] = CIMultiDict()
+    spellings: set[str] = set()
+    for name, value in headers:
+        if name in spellings:
+            prepared.add(name, value)
+        else:
+            prepared[name] = value
+            spellings.add(name)
+    return list(prepared.items())
 
 
 class OriginPool:
@@ -189,7 +200,7 @@ class OriginPool:
     async def get(
         self,
         url: yarl.URL,
-        headers: Iterable[tuple[str, str]],
+        headers: Sequence[tuple[str, str]],
         *,
         connect_timeout: float,
         read_timeout: float,
