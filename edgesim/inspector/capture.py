@@ -209,6 +209,10 @@ def _by_name(headers: Headers) -> dict[str, str]:
     return {name: ", ".join(values) for name, values in joined.items()}
 
 
+def _parsed(text: str | None) -> Any:
+    return None if text is None else orjson.loads(text)
+
+
 def run_json(run: FunctionRun) -> dict[str, Any]:
     kvs = run.kvs
     return {
@@ -224,8 +228,8 @@ def run_json(run: FunctionRun) -> dict[str, Any]:
         "logs": list(run.logs),
         "custom_log_data": run.custom_log_data,
         "warnings": list(run.warnings),
-        "received": run.received,
-        "returned": run.returned,
+        "received": _parsed(run.received),
+        "returned": _parsed(run.returned),
         "kvs": None
         if kvs is None
         else {

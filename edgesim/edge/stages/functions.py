@@ -30,6 +30,7 @@ from edgesim.edge.flow import (
     GeneratedBody,
     KvsReads,
     XCache,
+    json_text,
     keep_filling,
     replace_body,
 )
@@ -235,7 +236,7 @@ def _invoke(
     req = flow.request
     replica = functions.replica(name, req.pop)
     if functions.recording:
-        run.received = event["response" if "response" in event else "request"]
+        run.received = json_text(event["response" if "response" in event else "request"])
         if replica is not None:
             version = getattr(replica, "version", None)
             run.kvs = KvsReads(str(slot.decl.kvs), version if isinstance(version, int) else None)
@@ -247,8 +248,8 @@ def _invoke(
         raw_query=req.query,
         replica=replica,
     )
-    if run.received is not None:
-        run.returned = result.output
+    if functions.recording:
+        run.returned = json_text(result.output)
     run.utilization = result.compute_utilization
     run.logs = result.logs
     run.custom_log_data = result.custom_log_data

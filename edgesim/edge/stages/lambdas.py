@@ -30,6 +30,7 @@ from edgesim.edge.flow import (
     FunctionRun,
     GeneratedBody,
     XCache,
+    json_text,
     keep_filling,
     replace_body,
 )
@@ -86,8 +87,8 @@ async def _invoke(
     run.logs = list(outcome.logs)
     run.warnings = list(outcome.warnings)
     run.duration_ms = outcome.duration_ms
-    run.received = response if response is not None else request
-    run.returned = outcome.result if isinstance(outcome.result, dict) else None
+    run.received = json_text(response if response is not None else request)
+    run.returned = json_text(outcome.result) if isinstance(outcome.result, dict) else None
     failure = outcome.failure
     if failure is not None:
         run.error_kind = "validation" if failure.error_type == VALIDATION_ERROR else "execution"

@@ -31,6 +31,7 @@ from edgesim.edge.flow import (
     OriginBody,
     SentToOrigin,
     XCache,
+    json_text,
 )
 from edgesim.edge.message import EdgeRequest
 from edgesim.errors import InputError
@@ -68,7 +69,7 @@ def _flow(dist: Distribution, source: str, *, failed: bool = False) -> Flow:
     flow.origin = "app"
     run = FunctionRun("fn", "viewer-request", utilization=12, logs=["hello"])
     run.kvs = KvsReads("flags", 3, [("k", "v"), ("gone", None)])
-    run.received = {"request": {"uri": "/api/x"}}
+    run.received = json_text({"uri": "/api/x"})
     flow.function_runs.append(run)
     flow.cache_key = "key"
     flow.mark("cache", result="miss")
