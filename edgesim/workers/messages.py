@@ -252,9 +252,9 @@ class FlowRebuilder:
         if failure is not None:
             flow.failure = FlowFailure(Failure(failure["kind"]), failure["detail"])
         flow.standard_log = doc["standard_log"]
-        flow.trace = [TraceEvent(*event) for event in doc["trace"]]
+        flow.trace = list(map(TraceEvent._make, doc["trace"]))
         flow.origin_requests = [
-            SentToOrigin(url, method, path, query, [(n, v) for n, v in headers])
+            SentToOrigin(url, method, path, query, list(map(tuple, headers)))
             for url, method, path, query, headers in doc["origin_requests"]
         ]
         response = doc["response"]
@@ -262,7 +262,7 @@ class FlowRebuilder:
             status, headers, x_cache, reason, detail, source, body, made_by_edge = response
             flow.response = EdgeResponse(
                 status,
-                [(n, v) for n, v in headers],
+                list(map(tuple, headers)),
                 XCache(x_cache),
                 _source(source, body, made_by_edge),
                 reason=reason,
@@ -272,7 +272,7 @@ class FlowRebuilder:
 
 
 def _request(doc: dict[str, Any]) -> EdgeRequest:
-    doc["headers"] = [(n, v) for n, v in doc["headers"]]
+    doc["headers"] = list(map(tuple, doc["headers"]))  # each [name, value] as a pair again
     return EdgeRequest(**doc)
 
 
