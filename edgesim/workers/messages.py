@@ -202,6 +202,13 @@ def encode_flows(records: list[dict[str, Any]]) -> bytes:
     return orjson.dumps(records, default=_jsonable, option=orjson.OPT_NON_STR_KEYS)
 
 
+def decode_flows(data: bytes) -> list[dict[str, Any]]:
+    """The records :func:`encode_flows` made (:meth:`FlowRebuilder.flow_of` turns each into a
+    flow)."""
+    records: list[dict[str, Any]] = orjson.loads(data)
+    return records
+
+
 def _jsonable(value: object) -> object:
     """What orjson does not know (a value a stage put in a trace mark): its text."""
     if isinstance(value, tuple):
@@ -226,7 +233,7 @@ class FlowRebuilder:
         self._behaviors: dict[str, Behavior] = {b.path: b for b in dist.all_behaviors()}
 
     def flows_of(self, data: bytes) -> list[Flow]:
-        return [self.flow_of(doc) for doc in orjson.loads(data)]
+        return [self.flow_of(doc) for doc in decode_flows(data)]
 
     def flow_of(self, doc: dict[str, Any]) -> Flow:
         request = _request(doc["request"])
