@@ -232,9 +232,6 @@ class FlowRebuilder:
         self.dist = dist
         self._behaviors: dict[str, Behavior] = {b.path: b for b in dist.all_behaviors()}
 
-    def flows_of(self, data: bytes) -> list[Flow]:
-        return [self.flow_of(doc) for doc in decode_flows(data)]
-
     def flow_of(self, doc: dict[str, Any]) -> Flow:
         request = _request(doc["request"])
         flow = Flow(

@@ -59,15 +59,11 @@ log = logging.getLogger("edgesim.serve")
 INSPECTOR_CACHE = "/inspector/api/cache"  # the Cache view's data (edgesim.inspector.api)
 START_TIMEOUT_S = 60.0  # a worker imports edgesim and loads every function before it is ready
 COMMAND_TIMEOUT_S = 10.0
-# The control process gives its CPU up (sched_yield) after every few finished requests it hands
-# to the observers: a worker, the origin or the load generator woken on this CPU then runs at
-# once instead of waiting out the control process's slice. Measured (benchmarks/serve.py's site,
-# two workers on this project's 2-core machine, one connection, medians of 4 runs): p99 latency
-# without a function 2.06 → 0.59 ms, with the A/B function 4.3 → 0.97 ms (with the workers'
-# batches of 16, worker.py), and less CPU per request in the control process, not more.
+STOP_TIMEOUT_S = 5.0
+# The control process gives its CPU up after every few requests it hands to the observers, so a
+# worker woken on this CPU runs at once (one-connection p99 2–4 ms → under 1 ms; workers.md).
 YIELD_EVERY = 4
 _yield_cpu: Callable[[], None] = getattr(os, "sched_yield", lambda: None)  # not on every OS
-STOP_TIMEOUT_S = 5.0
 
 
 def worker_count(text: str) -> int:

@@ -67,8 +67,8 @@ LISTED = 1000
 
 # Finished requests go to the control process in batches: at most this many, or this late.
 # Small batches keep the control process's work on each one short (it runs on a CPU a worker
-# may need next): 64 → 16 took the p99 latency at one connection from 1–2 ms to 0.6–1 ms, for
-# no more CPU per request (supervisor.py, YIELD_EVERY, has the figures).
+# may need next): with supervisor.py's YIELD_EVERY, 64 → 16 cut the one-connection p99 latency
+# of two workers by half again, for no more CPU per request (figures in docs/workers.md).
 BATCH_FLOWS = 16
 BATCH_DELAY_S = 0.05
 

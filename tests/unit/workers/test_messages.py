@@ -37,7 +37,7 @@ from edgesim.edge.message import EdgeRequest
 from edgesim.errors import InputError
 from edgesim.inspector.capture import FlowCapture
 from edgesim.workers.channel import Channel, ChannelClosed
-from edgesim.workers.messages import FlowRebuilder, Flows, encode_flows, record_of
+from edgesim.workers.messages import FlowRebuilder, Flows, decode_flows, encode_flows, record_of
 from edgesim.workers.supervisor import worker_count
 
 
@@ -100,7 +100,7 @@ def test_the_observers_see_the_same_flow_in_the_control_process(source: str, fai
     dist = _dist()
     flow = _flow(dist, source, failed=failed)
     sent = pickle.loads(pickle.dumps(Flows(encode_flows([record_of(flow, body_limit=4096)]))))
-    (rebuilt,) = FlowRebuilder(dist).flows_of(sent.data)
+    (rebuilt,) = [FlowRebuilder(dist).flow_of(record) for record in decode_flows(sent.data)]
 
     ours, theirs = asdict(log_record(flow)), asdict(log_record(rebuilt))
     assert abs(ours.pop("duration_ms") - theirs.pop("duration_ms")) < 50
