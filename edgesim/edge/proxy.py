@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
+from typing import TypeVar
 
 from aiohttp import web
 
 from edgesim.distribution.model import Behavior, Distribution
 from edgesim.distribution.patterns import select_behavior
 from edgesim.edge import delivery
+from edgesim.edge.batch import StageBatch
 from edgesim.edge.cache import HttpCache
 from edgesim.edge.compiled import compile_distribution
 from edgesim.edge.flow import (
@@ -50,6 +53,8 @@ log = logging.getLogger("edgesim.serve")
 BAD_REQUEST = "Bad Request: the request could not be parsed as HTTP/1.1."
 _NO_BODY = frozenset({"GET", "HEAD"})  # methods whose viewer body never goes to the origin
 _BODY_FRAMING = frozenset({"content-length", "transfer-encoding"})
+_REBUILDING = object()  # a batched function stage that must wait for its context first
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -79,6 +84,8 @@ class EdgeProxy:
         self._wall_ns = getattr(self.clock, "wall_ns", None)
         self.https_port: int | None = None  # where HTTP viewers are redirected to, once listening
         self.observers = list(observers)
+        # Function stages of requests arriving together run back to back (edge/batch.py).
+        self.batch = StageBatch()
         self.swap(state)
 
     def swap(self, state: EdgeState) -> None:
@@ -119,9 +126,10 @@ class EdgeProxy:
                 return await self._custom_error(flow, 403)
             return refused
         assert flow.behavior is not None
-        await _context_ready(functions, flow.behavior.viewer_request)
         # The function runs as the request arrives: its Date.now() is the arrival time.
-        answered = function_stage.run_viewer_request(flow, functions, flow.received_ms)
+        stage = partial(function_stage.run_viewer_request, flow, functions, flow.received_ms)
+        name = flow.behavior.viewer_request
+        answered = await self._in_batch(functions, name, stage) if name else stage()
         if answered is not None:
             return answered
         behavior = flow.behavior
@@ -140,8 +148,13 @@ class EdgeProxy:
             flow, flow.request, flow.behavior, flow.origin, request, lambdas=lambdas
         )
         if function_stage.viewer_response_applies(flow, response):
-            await _context_ready(functions, flow.behavior.viewer_response)
-            response = function_stage.run_viewer_response(flow, functions, response, self.now_ms())
+            response = await self._in_batch(
+                functions,
+                flow.behavior.viewer_response,
+                partial(
+                    function_stage.run_viewer_response, flow, functions, response, self.now_ms()
+                ),
+            )
         elif lambdas:
             association = lambda_stage.viewer_response_applies(flow, response)
             if association is not None:
@@ -150,6 +163,18 @@ class EdgeProxy:
                     lambda_stage.viewer_event_request(flow),
                 )  # fmt: skip
         return response
+
+    async def _in_batch(
+        self, functions: FunctionRegistry, name: str | None, stage: Callable[[], _T]
+    ) -> _T:
+        """``stage`` (a function stage of ``name``), run in this loop turn's batch once the
+        function's context is ready; again in a later batch when a runaway earlier in its batch
+        took the context away (its spare is then built in steps while other requests go on)."""
+        while True:
+            await _context_ready(functions, name)
+            result = await self.batch.run(partial(_unless_rebuilding, functions, name, stage))
+            if result is not _REBUILDING:
+                return result  # type: ignore[return-value]
 
     async def _fetch(
         self,
@@ -387,10 +412,24 @@ async def _viewer_body(request: web.BaseRequest, flow: Flow) -> bytes:
     return data
 
 
+def _unless_rebuilding(
+    functions: FunctionRegistry, name: str | None, stage: Callable[[], _T]
+) -> _T | object:
+    return _REBUILDING if _rebuilding(functions, name) else stage()
+
+
+def _rebuilding(functions: FunctionRegistry, name: str | None) -> bool:
+    """Whether ``name``'s context is gone and its spare is still being built: the request
+    waits for it (the invocation would otherwise build one on the event loop in one go)."""
+    slot = functions.slots.get(name) if name else None
+    return bool(
+        slot and slot.function and not slot.throttle.throttled() and slot.function.awaits_spare
+    )
+
+
 async def _context_ready(functions: FunctionRegistry, name: str | None) -> None:
     """Wait (without blocking the event loop) for a function whose QuickJS context is being
     rebuilt after a runaway: the spare is built in small steps between other requests, so one
     looping function does not stall everyone else's (issue 11)."""
-    slot = functions.slots.get(name) if name else None
-    if slot and slot.function and not slot.throttle.throttled() and not slot.function.context_ready:
-        await slot.function.until_ready()
+    if _rebuilding(functions, name):
+        await functions.slots[name].function.until_ready()  # type: ignore[index,union-attr]

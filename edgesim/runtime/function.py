@@ -340,6 +340,13 @@ class LoadedFunction:
         """Whether the next invocation finds a context without building one on its path."""
         return self._session is not None or (self._spare is not None and self._spare.ready)
 
+    @property
+    def awaits_spare(self) -> bool:
+        """Whether :meth:`until_ready` would wait: the context is gone and a spare is being
+        built in steps (not when contexts are not built ahead, or building one failed: then
+        :meth:`invoke` builds one, or reports why it cannot)."""
+        return not self.context_ready and self.spare_contexts and not self._spare_failed
+
     async def until_ready(self) -> None:
         """Wait, without holding the event loop, until :attr:`context_ready`.
 
@@ -350,7 +357,7 @@ class LoadedFunction:
         when contexts are not built ahead (``spare_contexts`` off; then :meth:`invoke` builds
         one).
         """
-        while not self.context_ready and self.spare_contexts and not self._spare_failed:
+        while self.awaits_spare:
             waiter = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
             self._schedule_spare()

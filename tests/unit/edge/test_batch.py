@@ -1,0 +1,101 @@
+"""Function stages of requests arriving together run back to back (edgesim/edge/batch.py)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from edgesim.edge.batch import StageBatch
+
+
+class Refused(Exception):
+    pass
+
+
+async def _callers(batch: StageBatch, fails: list[bool]) -> tuple[list[object], list[str]]:
+    """One caller per entry, all reaching the batch in the same loop turn; what each got back
+    and the order of events (calls run, callers resumed)."""
+    events: list[str] = []
+
+    def stage(i: int) -> int:
+        events.append(f"run {i}")
+        if fails[i]:
+            raise Refused(i)
+        return i * 10
+
+    async def caller(i: int) -> object:
+        try:
+            result: object = await batch.run(lambda: stage(i))
+        except Refused as exc:
+            result = exc
+        events.append(f"resumed {i}")
+        return result
+
+    results = await asyncio.gather(*(caller(i) for i in range(len(fails))))
+    return results, events
+
+
+@given(fails=st.lists(st.booleans(), min_size=1, max_size=12))
+def test_each_caller_gets_its_own_result_and_the_batch_runs_before_anyone_resumes(
+    fails: list[bool],
+) -> None:
+    results, events = asyncio.run(_callers(StageBatch(), fails))
+    for i, (failed, result) in enumerate(zip(fails, results, strict=True)):
+        if failed:
+            assert isinstance(result, Refused)
+            assert result.args == (i,)
+        else:
+            assert result == i * 10
+    n = len(fails)
+    # In arrival order, back to back: no caller goes on between two calls of its batch.
+    assert events[:n] == [f"run {i}" for i in range(n)]
+    assert sorted(events[n:]) == sorted(f"resumed {i}" for i in range(n))
+
+
+async def test_a_cancelled_caller_s_stage_does_not_run() -> None:
+    batch = StageBatch()
+    ran: list[str] = []
+    gone = asyncio.ensure_future(batch.run(lambda: ran.append("gone")))
+    kept = batch.run(lambda: ran.append("kept") or "kept")
+    gone.cancel()
+    assert await kept == "kept"
+    with pytest.raises(asyncio.CancelledError):
+        await gone
+    assert ran == ["kept"]
+
+
+async def test_a_stage_that_raises_does_not_stop_the_rest_of_its_batch() -> None:
+    batch = StageBatch()
+
+    def broken() -> None:
+        raise RuntimeError("stage bug")
+
+    bad = batch.run(broken)
+    good = batch.run(lambda: "answered")
+    assert await good == "answered"
+    with pytest.raises(RuntimeError, match="stage bug"):
+        await bad
+
+
+async def test_one_caller_alone_waits_only_for_its_own_stage() -> None:
+    """A request alone (one connection) is not held for others: its stage runs in the next
+    loop turn and it resumes right after."""
+    batch = StageBatch()
+    for n in range(3):  # one batch after another, each of one call (a call made while a batch
+        # runs goes to a new one: nothing waits on a batch that has already run)
+        assert await asyncio.wait_for(batch.run(lambda n=n: n), timeout=1) == n
+
+
+async def test_a_stage_queued_while_a_batch_runs_still_runs() -> None:
+    batch = StageBatch()
+    queued: list[asyncio.Future[str]] = []
+
+    def stage() -> str:
+        queued.append(batch.run(lambda: "queued meanwhile"))
+        return "first"
+
+    assert await batch.run(stage) == "first"
+    assert await asyncio.wait_for(queued[0], timeout=1) == "queued meanwhile"
