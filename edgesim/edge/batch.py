@@ -12,17 +12,26 @@ snapshot rules; only the order of unrelated requests' work within one loop turn 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+# A batch stops after this long and leaves the rest to a later loop turn, so a request is not
+# held behind slow invocations queued after its own (a function looping to its runaway limit):
+# about one invocation's compute budget.
+BATCH_BUDGET_S = 0.001
 
 
 class StageBatch:
-    """Queues synchronous stage calls and runs them all in one loop callback."""
+    """Queues synchronous stage calls and runs them in one loop callback, in arrival order."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, *, budget_s: float = BATCH_BUDGET_S, clock: Callable[[], float] = time.perf_counter
+    ) -> None:
         self._pending: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
+        self._budget_s = budget_s
+        self._clock = clock
 
     def run(self, call: Callable[[], T]) -> asyncio.Future[T]:
         """``call``'s result (or exception), once the batch it joined has run."""
@@ -37,7 +46,8 @@ class StageBatch:
 
     def _run_all(self) -> None:
         pending, self._pending = self._pending, []
-        for call, future in pending:
+        ends = self._clock() + self._budget_s
+        for i, (call, future) in enumerate(pending):
             if future.cancelled():
                 continue  # the viewer went away while waiting: nothing to run for it
             try:
@@ -46,3 +56,9 @@ class StageBatch:
                 future.set_exception(exc)
             else:
                 future.set_result(result)
+            if self._clock() >= ends and i + 1 < len(pending):
+                # The rest go first in the next batch; the callers resumed so far go on meanwhile.
+                if not self._pending:
+                    asyncio.get_running_loop().call_soon(self._run_all)
+                self._pending[:0] = pending[i + 1 :]
+                return

@@ -281,6 +281,9 @@ class Flow:
     # let go to an origin, in the event's shape (an origin-response lambda's event request).
     request_body: bytes | None = None
     origin_event_request: dict[str, Any] | None = None
+    # The flow as a serve --workers worker sent it (edge/flow_record.py), on the flows the
+    # control process rebuilds: the inspector keeps these bytes instead of encoding them again.
+    record: bytes | None = None
 
     def mark(self, stage: str, **detail: Any) -> None:
         # tuple.__new__ is what TraceEvent(...) calls, without its Python-level __new__ frame.

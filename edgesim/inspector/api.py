@@ -179,10 +179,10 @@ class Inspector:
                 if self._closing:
                     break
                 chunks = []
-                for captured in self.capture.since(last):
-                    chunks.append(b"id: %d\nevent: flow\ndata: " % captured.seq)
-                    chunks.append(captured.summary_json() + b"\n\n")
-                    last = captured.seq
+                for kept in self.capture.kept_since(last):
+                    chunks.append(b"id: %d\nevent: flow\ndata: " % kept.seq)
+                    chunks.append(kept.summary_json() + b"\n\n")
+                    last = kept.seq
                 state = self._kvs_state()
                 if state != kvs_state:
                     kvs_state = state

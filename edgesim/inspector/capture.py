@@ -1,24 +1,24 @@
 """The inspector's memory of recent requests: a bounded ring of finished flows.
 
-:class:`FlowCapture` is a flow observer (``flow_finished``). On the request path it only keeps
-references to what the flow already holds (requests, function runs, trace marks, response
-headers) in a small slotted record, so capture costs next to nothing while nobody looks;
-turning a record into JSON happens when the API or the live stream asks for it, once per record.
-Bodies are not kept, except a response body edgesim or a function generated, cut to
-``body_limit`` bytes (origin bodies stream through and are never held).
+:class:`FlowCapture` is a flow observer (``flow_finished``). On the request path it keeps each
+flow as one record in bytes (``edge/flow_record.py``: what serve --workers' workers send the
+control process, kept as they sent it); the view of a flow (:class:`CapturedFlow`) and its JSON
+are made when the API or the live stream asks for them. Bodies are not kept, except a response
+body edgesim or a function generated, cut to ``body_limit`` bytes (origin bodies stream through
+and are never held).
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import deque
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from edgesim.edge.flow import FlowFailure, FunctionRun, GeneratedBody, SentToOrigin, TraceEvent
+from edgesim.edge.flow import Failure, FlowFailure, FunctionRun, SentToOrigin, TraceEvent
+from edgesim.edge.flow_record import decode_record, encode_record, record_of, request_of, run_of
 
 if TYPE_CHECKING:
     from edgesim.edge.flow import Flow
@@ -26,14 +26,14 @@ if TYPE_CHECKING:
 
 DEFAULT_FLOWS = 1_000
 DEFAULT_BODY_BYTES = 4_096
+RunBrief = tuple[str, str | None, int]  # a function run's name, error kind and utilization
 
 
 class CapturedFlow:
-    """One finished request, as the inspector shows it. Built on the request path: only
-    references and a few scalars; :meth:`summary` and :meth:`detail` do the work later."""
+    """One finished request, as the inspector shows it: rebuilt from the ring's record when the
+    API or the live stream asks for it; :meth:`summary` and :meth:`detail` make its JSON."""
 
     __slots__ = (
-        "_summary_json",
         "behavior",
         "body",
         "body_size",
@@ -57,40 +57,50 @@ class CapturedFlow:
         "x_cache",
     )
 
-    def __init__(self, seq: int, flow: Flow, body_limit: int) -> None:
+    def __init__(self, seq: int, record: dict[str, Any]) -> None:
+        """``record``: a flow as :func:`~edgesim.edge.flow_record.record_of` makes it, decoded."""
         self.seq = seq
-        self.request_id = flow.request_id
-        self.received_ms = flow.received_ms
-        self.duration_ms = (time.perf_counter() - flow.started) * 1000
-        self.request: EdgeRequest = flow.request
-        self.viewer_request: EdgeRequest | None = flow.viewer_request
-        self.behavior = flow.behavior.path if flow.behavior is not None else None
-        origin = flow.origin
-        self.origin: object = origin
-        self.runs: list[FunctionRun] = flow.function_runs
-        self.cache_key = flow.cache_key
-        self.origin_status = flow.origin_status
-        self.origin_requests: list[SentToOrigin] = flow.origin_requests
-        self.trace: list[TraceEvent] = flow.trace
-        self.failure: FlowFailure | None = flow.failure
-        self.bytes_sent = flow.bytes_sent
-        self._summary_json: bytes | None = None
-        response = flow.response
+        self.request_id: str = record["request_id"]
+        self.received_ms: float = record["received_ms"]
+        self.duration_ms: float = record["duration_ms"]
+        self.request: EdgeRequest = request_of(record["request"])
+        viewer = record["viewer_request"]
+        self.viewer_request: EdgeRequest | None = (
+            self.request if viewer is True else viewer and request_of(viewer)
+        )
+        self.behavior: str | None = record["behavior"]
+        self.origin: str = record["origin"]
+        self.runs: list[FunctionRun] = [run_of(run) for run in record["runs"]]
+        self.cache_key: str | None = record["cache_key"]
+        self.origin_status: int | None = record["origin_status"]
+        self.origin_requests = [
+            SentToOrigin(url, method, path, query, list(map(tuple, headers)))
+            for url, method, path, query, headers in record["origin_requests"]
+        ]
+        self.trace: list[TraceEvent] = list(map(TraceEvent._make, record["trace"]))
+        failure = record["failure"]
+        self.failure = (
+            None if failure is None else FlowFailure(Failure(failure["kind"]), failure["detail"])
+        )
+        self.bytes_sent: int = record["bytes_sent"]
         self.body: bytes | None = None
         self.body_size = 0
+        self.status: int = 0
+        self.x_cache: str = "Error"
+        self.detail_text: str | None = None
+        self.response_headers: Headers = []
+        response = record["response"]
         if response is None:
-            self.status, self.x_cache, self.detail_text = 0, "Error", None
-            self.response_headers: Headers = []
             return
-        started = flow.failure is None or flow.response_started
-        self.status = response.status if started else 0
-        self.x_cache = str(response.x_cache)
-        self.detail_text = response.detail
-        self.response_headers = response.headers
-        source = response.source
-        if isinstance(source, GeneratedBody) and body_limit > 0:
-            self.body_size = len(source.data)
-            self.body = source.data[:body_limit]
+        status, headers, x_cache, _, detail, source, body, body_size, _ = response
+        started = failure is None or record["response_started"]
+        self.status = status if started else 0
+        self.x_cache = x_cache
+        self.detail_text = detail
+        self.response_headers = list(map(tuple, headers))
+        if source == "generated" and body is not None:
+            self.body_size = body_size
+            self.body = body.encode("latin-1")
 
     # -- JSON, built on demand ---------------------------------------------------------------
     @property
@@ -123,12 +133,6 @@ class CapturedFlow:
                 for run in self.runs
             ],
         }
-
-    def summary_json(self) -> bytes:
-        """:meth:`summary` as JSON, computed once (every stream client shares it)."""
-        if self._summary_json is None:
-            self._summary_json = orjson.dumps(self.summary())
-        return self._summary_json
 
     def detail(self) -> dict[str, Any]:
         """Everything the One request view shows (docs/inspector.md lists the fields)."""
@@ -304,6 +308,31 @@ def _first_error(
     return None
 
 
+class KeptFlow:
+    """A ring entry: the flow's record as bytes, with what is read without decoding it."""
+
+    __slots__ = ("record", "request_id", "runs", "seq", "summary")
+
+    def __init__(
+        self, seq: int, request_id: str, record: bytes, runs: tuple[RunBrief, ...]
+    ) -> None:
+        self.seq = seq
+        self.request_id = request_id
+        self.record = record
+        self.runs = runs
+        self.summary: bytes | None = None  # the summary's JSON, once a stream client asked
+
+    def captured(self) -> CapturedFlow:
+        return CapturedFlow(self.seq, decode_record(self.record))
+
+    def summary_json(self) -> bytes:
+        """The flow's :meth:`CapturedFlow.summary` as JSON, made once (every stream client
+        shares it)."""
+        if self.summary is None:
+            self.summary = orjson.dumps(self.captured().summary())
+        return self.summary
+
+
 class FlowCapture:
     """The ring buffer of the last ``size`` finished flows (a flow observer), and the wake-up
     of live-stream clients."""
@@ -314,7 +343,7 @@ class FlowCapture:
         self.size = size
         self.body_limit = body_limit
         self.enabled = True
-        self.flows: deque[CapturedFlow] = deque(maxlen=size)
+        self.flows: deque[KeptFlow] = deque(maxlen=size)
         self.last_seq = 0
         self._waiters: set[asyncio.Event] = set()
 
@@ -322,19 +351,30 @@ class FlowCapture:
         if not self.enabled:
             return
         self.last_seq += 1
-        self.flows.append(CapturedFlow(self.last_seq, flow, self.body_limit))
+        # One bytes object per flow, not the flow's objects: kept objects are freed a thousand
+        # requests later, cold in the CPU's caches, and new requests' objects then land in
+        # that cold memory instead of the memory just freed (measured: docs/inspector.md).
+        record = flow.record  # what a worker sent, as it sent it
+        if record is None:
+            record = encode_record(record_of(flow, self.body_limit))
+        runs = tuple([(r.name, r.error_kind, r.utilization) for r in flow.function_runs])
+        self.flows.append(KeptFlow(self.last_seq, flow.request_id, record, runs))
         if self._waiters:
             for waiter in self._waiters:
                 waiter.set()
 
     # -- reading ------------------------------------------------------------------------------
-    def since(self, seq: int) -> Iterator[CapturedFlow]:
-        """The flows after ``seq``, oldest first (those still in the ring)."""
+    def kept_since(self, seq: int) -> Iterator[KeptFlow]:
+        """The ring's entries after ``seq``, oldest first (those still in the ring)."""
         flows = self.flows
         if not flows or flows[-1].seq <= seq:
             return iter(())
         start = max(0, len(flows) - (flows[-1].seq - seq))
         return (flows[i] for i in range(start, len(flows)))
+
+    def since(self, seq: int) -> Iterator[CapturedFlow]:
+        """The flows after ``seq``, oldest first (those still in the ring)."""
+        return (kept.captured() for kept in self.kept_since(seq))
 
     def find(self, ref: str) -> CapturedFlow | None:
         """A flow by request id (``x-amz-cf-id``) or sequence number."""
@@ -342,12 +382,17 @@ class FlowCapture:
             seq = int(ref)
             flows = self.flows
             if flows and flows[0].seq <= seq <= flows[-1].seq:
-                return flows[seq - flows[0].seq]
+                return flows[seq - flows[0].seq].captured()
             return None
-        for captured in reversed(self.flows):
-            if captured.request_id == ref:
-                return captured
+        for kept in reversed(self.flows):
+            if kept.request_id == ref:
+                return kept.captured()
         return None
+
+    def recent_runs(self) -> Iterator[RunBrief]:
+        """(function, error kind, utilization) of every function run of the kept flows."""
+        for kept in self.flows:
+            yield from kept.runs
 
     def clear(self) -> None:
         self.flows.clear()

@@ -43,10 +43,9 @@ def histogram(values: Iterable[int]) -> list[dict[str, Any]]:
 
 def functions_view(server: EdgeServer, capture: FlowCapture) -> dict[str, Any]:
     recent: dict[str, list[int]] = {}
-    for captured in capture.flows:
-        for run in captured.runs:
-            if run.error_kind not in (NOT_LOADED, THROTTLED):
-                recent.setdefault(run.name, []).append(run.utilization)
+    for name, error_kind, utilization in capture.recent_runs():
+        if error_kind not in (NOT_LOADED, THROTTLED):
+            recent.setdefault(name, []).append(utilization)
     builds = {fn: row for row in server.builds.status() for fn in row["functions"]}
     rows = []
     for name, slot in server.proxy.state.functions.slots.items():

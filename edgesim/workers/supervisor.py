@@ -31,6 +31,7 @@ from edgesim import coverage
 from edgesim.app import EdgeServer
 from edgesim.distribution.model import Distribution
 from edgesim.edge.flow import Flow
+from edgesim.edge.flow_record import FlowRebuilder, decode_record
 from edgesim.errors import InputError
 from edgesim.kvs.clock import SettableClock
 from edgesim.tls import certificates_for
@@ -43,14 +44,12 @@ from edgesim.workers.messages import (
     Ack,
     Command,
     CoverageData,
-    FlowRebuilder,
     Flows,
     LambdaCall,
     Listen,
     Loaded,
     Ready,
     WorkerConfig,
-    decode_flows,
 )
 from edgesim.workers.restart import RestartPolicy
 from edgesim.workers.shared_cache import SharedCache, create_directory
@@ -324,11 +323,13 @@ class Supervisor:
         if self._rebuilder is None or self._rebuilder.dist is not dist:
             self._rebuilder = FlowRebuilder(dist)
         rebuilder = self._rebuilder
-        records = decode_flows(message.data)
+        records = message.records
         for i, record in enumerate(records):
             if i % YIELD_EVERY == YIELD_EVERY - 1:
                 _yield_cpu()
-            self.server.proxy_finished(rebuilder.flow_of(record))
+            flow = rebuilder.flow_of(decode_record(record))
+            flow.record = record  # the inspector keeps it as it came
+            self.server.proxy_finished(flow)
         return len(records)
 
     # -- to the workers ---------------------------------------------------------------------------

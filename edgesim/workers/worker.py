@@ -27,6 +27,7 @@ from edgesim.edge import functions as edge_functions
 from edgesim.edge import listener
 from edgesim.edge.cache import HttpCache
 from edgesim.edge.flow import Flow
+from edgesim.edge.flow_record import encode_record, record_of
 from edgesim.edge.functions import FunctionRegistry
 from edgesim.edge.origin import OriginClient
 from edgesim.edge.proxy import EdgeProxy, EdgeState
@@ -46,9 +47,7 @@ from edgesim.workers.messages import (
     Loaded,
     Ready,
     WorkerConfig,
-    encode_flows,
 )
-from edgesim.workers.messages import record_of as flow_record
 from edgesim.workers.remote_lambdas import RemoteLambdas
 from edgesim.workers.shared_cache import SharedCache
 
@@ -100,13 +99,17 @@ class FlowForwarder:
     def __init__(self, channel: Channel, body_limit: int) -> None:
         self._channel = channel
         self._body_limit = body_limit
-        self._batch: list[dict[str, Any]] = []
+        self._batch: list[bytes] = []
         self._timer: asyncio.TimerHandle | None = None
         self.requests = 0
 
     def flow_finished(self, flow: Flow) -> None:
         self.requests += 1
-        self._batch.append(flow_record(flow, self._body_limit))
+        try:
+            self._batch.append(encode_record(record_of(flow, self._body_limit)))
+        except (TypeError, ValueError):  # neither encoder could hold something a stage marked
+            log.exception("a finished request could not be sent to the control process")
+            return
         if len(self._batch) >= BATCH_FLOWS:
             self.flush()
         elif self._timer is None:
@@ -119,24 +122,8 @@ class FlowForwarder:
         if not self._batch:
             return
         batch, self._batch = self._batch, []
-        try:
-            data = encode_flows(batch)
-        except TypeError:  # something a flow holds does not encode: send the others
-            data = self._one_by_one(batch)
         with contextlib.suppress(ChannelClosed):  # the control process is gone: nobody to log for
-            self._channel.send(Flows(data))
-
-    @staticmethod
-    def _one_by_one(batch: list[dict[str, Any]]) -> bytes:
-        kept = []
-        for record in batch:
-            try:
-                encode_flows([record])
-            except TypeError:
-                log.exception("a finished request could not be sent to the control process")
-                continue
-            kept.append(record)
-        return encode_flows(kept)
+            self._channel.send(Flows(batch))
 
 
 class Worker:

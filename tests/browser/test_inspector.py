@@ -86,7 +86,7 @@ async def test_a_kvs_put_from_the_page_lands_pop_by_pop(page: Any, edge: Edge) -
     await landed("IAD", "FRA", "NRT")
     # A visitor at each POP now gets the new value from the function.
     assert await edge.get("/x", pop="NRT") == 200
-    flow = edge.server.capture.flows[-1].detail()
+    flow = edge.server.capture.flows[-1].captured().detail()
     assert flow["function_runs"][0]["kvs"]["reads"][0]["value"] == "bonjour"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 import pytest
 from hypothesis import given
@@ -58,8 +59,13 @@ def test_each_caller_gets_its_own_result_and_the_batch_runs_before_anyone_resume
 async def test_a_cancelled_caller_s_stage_does_not_run() -> None:
     batch = StageBatch()
     ran: list[str] = []
-    gone = asyncio.ensure_future(batch.run(lambda: ran.append("gone")))
-    kept = batch.run(lambda: ran.append("kept") or "kept")
+
+    def stage(name: str) -> str:
+        ran.append(name)
+        return name
+
+    gone = asyncio.ensure_future(batch.run(lambda: stage("gone")))
+    kept = batch.run(lambda: stage("kept"))
     gone.cancel()
     assert await kept == "kept"
     with pytest.raises(asyncio.CancelledError):
@@ -86,7 +92,7 @@ async def test_one_caller_alone_waits_only_for_its_own_stage() -> None:
     batch = StageBatch()
     for n in range(3):  # one batch after another, each of one call (a call made while a batch
         # runs goes to a new one: nothing waits on a batch that has already run)
-        assert await asyncio.wait_for(batch.run(lambda n=n: n), timeout=1) == n
+        assert await asyncio.wait_for(batch.run(partial(int, n)), timeout=1) == n
 
 
 async def test_a_stage_queued_while_a_batch_runs_still_runs() -> None:
@@ -99,3 +105,41 @@ async def test_a_stage_queued_while_a_batch_runs_still_runs() -> None:
 
     assert await batch.run(stage) == "first"
     assert await asyncio.wait_for(queued[0], timeout=1) == "queued meanwhile"
+
+
+@given(costs=st.lists(st.integers(0, 3), min_size=1, max_size=10))
+def test_a_batch_over_its_budget_leaves_the_rest_to_a_later_turn(costs: list[int]) -> None:
+    """Each stage costs some ticks of a fake clock; a batch stops once it has spent its budget
+    (2 ticks), and the stages it left run first in the next turn: every stage still runs once,
+    in arrival order, and no batch runs a stage after its budget was spent."""
+    now = [0.0]
+    batch = StageBatch(budget_s=2, clock=lambda: now[0])
+    ran: list[tuple[int, int]] = []  # (stage, loop turn it ran in)
+    turn = [0]
+
+    async def main() -> list[int]:
+        loop = asyncio.get_running_loop()
+
+        def tick() -> None:  # counts loop turns
+            turn[0] += 1
+            loop.call_soon(tick)
+
+        loop.call_soon(tick)
+
+        def stage(i: int) -> int:
+            ran.append((i, turn[0]))
+            now[0] += costs[i]
+            return i
+
+        return list(
+            await asyncio.gather(*(batch.run(partial(stage, i)) for i in range(len(costs))))
+        )
+
+    assert asyncio.run(main()) == list(range(len(costs)))
+    assert [i for i, _ in ran] == list(range(len(costs)))
+    by_turn: dict[int, list[int]] = {}
+    for i, t in ran:
+        by_turn.setdefault(t, []).append(i)
+    for stages in by_turn.values():
+        spent = sum(costs[i] for i in stages[:-1])
+        assert spent < 2  # only a batch's last stage may start once the budget is spent

@@ -49,8 +49,23 @@ def test_the_ring_keeps_the_last_n_in_order(size: int, count: int, after: int) -
         found = capture.find(str(seq))
         assert found is not None
         assert found.request_id == f"id-{seq}"
-        assert capture.find(f"id-{seq}") is found
+        by_id = capture.find(f"id-{seq}")
+        assert by_id is not None
+        assert by_id.seq == seq
     assert capture.last_seq == count
+
+
+def test_a_mark_json_cannot_hold_is_kept_as_text() -> None:
+    """A stage's mark with a value orjson refuses (an integer over 64 bits) does not cost the
+    inspector the flow: the record takes the standard library's path."""
+    capture = FlowCapture(5)
+    flow = _flow(None, 1)
+    flow.mark("origin", huge=2**70, pair=("a", 1))
+    capture.flow_finished(flow)
+    (kept,) = capture.flows
+    (mark,) = kept.captured().detail()["trace"]
+    assert mark["detail"]["huge"] == 2**70
+    assert mark["detail"]["pair"] == "['a', 1]"
 
 
 def test_capture_off_keeps_nothing() -> None:
@@ -66,8 +81,8 @@ async def test_a_request_shows_kvs_reads_logs_and_the_functions_event(
 ) -> None:
     response = await viewer.get("/page", headers={"x-edgesim-pop": "IAD"})
     assert await response.text() == "colour=red size=missing"
-    (captured,) = server.capture.flows
-    doc = captured.detail()
+    (kept,) = server.capture.flows
+    doc = kept.captured().detail()
     assert (doc["method"], doc["path"], doc["pop"], doc["status"]) == ("GET", "/page", "IAD", 200)
     assert doc["x_cache"] == "FunctionGeneratedResponse"
     (run,) = doc["function_runs"]
@@ -96,19 +111,20 @@ async def test_each_pop_reads_the_replica_version_it_holds(
     server.kvs.put_key("site", "colour", "blue", if_match=etag)  # FRA gets it 5 s later
     for pop in ("IAD", "FRA"):
         await viewer.get("/", headers={"x-edgesim-pop": pop})
-    reads = {c.pop: c.detail()["function_runs"][0]["kvs"] for c in server.capture.flows}
+    captured = [kept.captured() for kept in server.capture.flows]
+    reads = {c.pop: c.detail()["function_runs"][0]["kvs"] for c in captured}
     assert (reads["IAD"]["version"], reads["IAD"]["reads"][0]["value"]) == (2, "blue")
     assert (reads["FRA"]["version"], reads["FRA"]["reads"][0]["value"]) == (1, "red")
     clock.advance(5.0)
     await viewer.get("/", headers={"x-edgesim-pop": "FRA"})
-    last = server.capture.flows[-1].detail()["function_runs"][0]["kvs"]
+    last = server.capture.flows[-1].captured().detail()["function_runs"][0]["kvs"]
     assert (last["version"], last["reads"][0]["value"]) == (2, "blue")
 
 
 async def test_an_error_carries_file_line_and_column(viewer: Client, server: EdgeServer) -> None:
     response = await viewer.get("/boom")
     assert response.status == 503
-    doc = server.capture.flows[-1].detail()
+    doc = server.capture.flows[-1].captured().detail()
     assert doc["x_cache"] == "FunctionExecutionError"
     error = doc["error"]
     assert error["source"] == "function hello"
@@ -128,7 +144,7 @@ async def test_the_request_before_and_after_the_function(
     app.router.add_route("*", "/{tail:.*}", server.proxy.handle)
     client = await aiohttp_client(app)
     await client.get("/a", headers={"x-drop": "1", "x-keep": "2"})  # the origin is unreachable
-    doc = server.capture.flows[-1].detail()
+    doc = server.capture.flows[-1].captured().detail()
     changes = {(c["part"], c["name"]): (c["before"], c["after"]) for c in doc["changes"]}
     assert changes[("uri", None)] == ("/a", "/rewritten/a")
     assert changes[("header", "x-added")] == (None, "yes")
@@ -159,7 +175,7 @@ async def test_generated_bodies_are_cut_to_the_limit(make_server: Any, aiohttp_c
     app.router.add_route("*", "/{tail:.*}", server.proxy.handle)
     client = await aiohttp_client(app)
     await client.get("/")
-    response = server.capture.flows[-1].detail()["response"]
+    response = server.capture.flows[-1].captured().detail()["response"]
     assert response["body"] == "colour"
     assert response["body_size"] == len("colour=red size=missing")
     assert response["body_truncated"] is True
