@@ -3,7 +3,7 @@
 Under load, several requests reach their function stage in the same turn of the event loop.
 Run one by one between their other steps, each invocation finds the engine's memory (its heap,
 the shared objects the isolation check walks) pushed out of the CPU's caches by the previous
-request's plumbing; run back to back, all but the first find it warm (docs/workers.md,
+request's plumbing; run back to back, all but the first find it warm (docs/serve.md,
 "Invocations in batches", has the measurements). Each request's stage runs exactly as it would
 alone: same event, same clock reading (taken when the request reached the stage), same replica
 snapshot rules; only the order of unrelated requests' work within one loop turn changes.

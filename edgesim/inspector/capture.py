@@ -145,7 +145,7 @@ class CapturedFlow:
         doc["trace"] = trace_json(self.trace)
         doc["cache"] = {"key": self.cache_key, "decision": _cache_decision(self.trace)}
         doc["origin"] = {
-            "target": _origin_label(self.origin),
+            "target": self.origin or None,  # the record holds its label (flow_record.py)
             "status": self.origin_status,
             "failure": _mark_value(self.trace, "origin", "failure"),
             # As sent, for each origin tried (a group's secondary after a failover).
@@ -275,18 +275,6 @@ def _cache_decision(trace: list[TraceEvent]) -> str:
     reached" when the request ended before the cache (a function answered, a refusal)."""
     result = _mark_value(trace, "cache", "result")
     return str(result) if result is not None else "not reached"
-
-
-def _origin_label(origin: object) -> str | None:
-    if not origin:
-        return None
-    if isinstance(origin, str):
-        return origin
-    for attr in ("id", "url", "domain_name"):
-        value = getattr(origin, attr, None)
-        if isinstance(value, str) and value:
-            return value
-    return str(origin)
 
 
 def _first_error(
