@@ -34,6 +34,7 @@ class CapturedFlow:
     API or the live stream asks for it; :meth:`summary` and :meth:`detail` make its JSON."""
 
     __slots__ = (
+        "_record",
         "behavior",
         "body",
         "body_size",
@@ -60,6 +61,7 @@ class CapturedFlow:
     def __init__(self, seq: int, record: dict[str, Any]) -> None:
         """``record``: a flow as :func:`~edgesim.edge.flow_record.record_of` makes it, decoded."""
         self.seq = seq
+        self._record = record
         self.request_id: str = record["request_id"]
         self.received_ms: float = record["received_ms"]
         self.duration_ms: float = record["duration_ms"]
@@ -109,30 +111,7 @@ class CapturedFlow:
 
     def summary(self) -> dict[str, Any]:
         """The row of the Requests list."""
-        req = self.viewer_request or self.request
-        return {
-            "seq": self.seq,
-            "id": self.request_id,
-            "time_ms": self.received_ms,
-            "pop": req.pop,
-            "method": req.method,
-            "path": req.target,
-            "behavior": self.behavior,
-            "x_cache": self.x_cache,
-            "status": self.status,
-            "duration_ms": round(self.duration_ms, 3),
-            "bytes": self.bytes_sent,
-            "failure": str(self.failure.kind) if self.failure is not None else None,
-            "functions": [
-                {
-                    "name": run.name,
-                    "event_type": run.event_type,
-                    "utilization": run.utilization,
-                    "error_kind": run.error_kind,
-                }
-                for run in self.runs
-            ],
-        }
+        return summary_of(self.seq, self._record)
 
     def detail(self) -> dict[str, Any]:
         """Everything the One request view shows (docs/inspector.md lists the fields)."""
@@ -171,6 +150,44 @@ class CapturedFlow:
         }
         doc["error"] = _first_error(self.runs, self.detail_text, self.failure)
         return doc
+
+
+def summary_of(seq: int, record: dict[str, Any]) -> dict[str, Any]:
+    """The row of the Requests list, read from a decoded record without rebuilding the request
+    (the live stream makes one per request while a page is open)."""
+    viewer = record["viewer_request"]
+    req = record["request"] if viewer is None or viewer is True else viewer
+    query = req["query"]
+    response = record["response"]
+    failure = record["failure"]
+    if response is None:
+        status, x_cache = 0, "Error"
+    else:
+        started = failure is None or record["response_started"]
+        status, x_cache = (response[0] if started else 0), response[2]
+    return {
+        "seq": seq,
+        "id": record["request_id"],
+        "time_ms": record["received_ms"],
+        "pop": req["pop"],
+        "method": req["method"],
+        "path": req["path"] if query is None else f"{req['path']}?{query}",
+        "behavior": record["behavior"],
+        "x_cache": x_cache,
+        "status": status,
+        "duration_ms": round(record["duration_ms"], 3),
+        "bytes": record["bytes_sent"],
+        "failure": failure["kind"] if failure is not None else None,
+        "functions": [
+            {
+                "name": run["name"],
+                "event_type": run["event_type"],
+                "utilization": run["utilization"],
+                "error_kind": run["error_kind"],
+            }
+            for run in record["runs"]
+        ],
+    }
 
 
 def request_json(req: EdgeRequest) -> dict[str, Any]:
@@ -317,7 +334,7 @@ class KeptFlow:
         """The flow's :meth:`CapturedFlow.summary` as JSON, made once (every stream client
         shares it)."""
         if self.summary is None:
-            self.summary = orjson.dumps(self.captured().summary())
+            self.summary = orjson.dumps(summary_of(self.seq, decode_record(self.record)))
         return self.summary
 
 

@@ -11,11 +11,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
 from edgesim.app import EdgeServer
-from edgesim.edge.flow import Flow
+from edgesim.edge.flow import (
+    EdgeResponse,
+    Failure,
+    Flow,
+    FlowFailure,
+    FunctionRun,
+    GeneratedBody,
+    XCache,
+)
 from edgesim.edge.message import EdgeRequest
 from edgesim.inspector.capture import FlowCapture, request_changes
 from edgesim.kvs.clock import VirtualClock
@@ -207,3 +216,40 @@ def test_the_ring_size_comes_from_the_argument(make_server: Any) -> None:
     server: EdgeServer = make_server(capture_flows=3)
     assert server.capture.size == 3
     assert make_server(CONFIG).capture.size == 1_000
+
+
+@given(
+    query=st.one_of(st.none(), st.text("ab=&", max_size=6)),
+    rewritten=st.booleans(),
+    outcome=st.sampled_from(["answered", "broke off before", "broke off after", "none"]),
+    runs=st.lists(st.sampled_from(["a", "b"]), max_size=2),
+)
+def test_the_stream_s_row_says_what_the_flow_says(
+    query: str | None, rewritten: bool, outcome: str, runs: list[str]
+) -> None:
+    """The live stream's row (made from the record without rebuilding the request) names the
+    request as the viewer sent it, and the status, cache result, failure and functions."""
+    viewer = EdgeRequest("GET", "/seen", query, [("host", "d.example")], pop="FRA")
+    flow = Flow(viewer, None, "rid", 5.0)  # type: ignore[arg-type]
+    flow.viewer_request = viewer
+    if rewritten:
+        flow.request = EdgeRequest("POST", "/rewritten", None, [], pop="FRA")
+    for name in runs:
+        flow.function_runs.append(FunctionRun(name, "viewer-request", utilization=7))
+    if outcome != "none":
+        flow.response = EdgeResponse(502, [], XCache.ERROR, GeneratedBody(b"x"))
+        flow.response_started = outcome == "broke off after"
+        if outcome.startswith("broke off"):
+            flow.failure = FlowFailure(Failure.CLIENT_COMM, "gone")
+    capture = FlowCapture(3)
+    capture.flow_finished(flow)
+    (kept,) = capture.flows
+    row = orjson.loads(kept.summary_json())
+    assert row == kept.captured().summary()
+    assert (row["method"], row["path"], row["pop"]) == ("GET", viewer.target, "FRA")
+    answered = outcome in ("answered", "broke off after")
+    assert row["status"] == (502 if answered else 0)
+    assert row["x_cache"] == ("Error" if outcome == "none" else str(XCache.ERROR))
+    assert row["failure"] == (str(Failure.CLIENT_COMM) if outcome.startswith("broke") else None)
+    assert [f["name"] for f in row["functions"]] == runs
+    assert all(f["utilization"] == 7 for f in row["functions"])
