@@ -30,6 +30,7 @@ class StageBatch:
         self, *, budget_s: float = BATCH_BUDGET_S, clock: Callable[[], float] = time.perf_counter
     ) -> None:
         self._pending: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop the next batch runs on
         self._budget_s = budget_s
         self._clock = clock
 
@@ -37,6 +38,10 @@ class StageBatch:
         """``call``'s result (or exception), once the batch it joined has run."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
+        if loop is not self._loop:
+            # Calls queued on a loop that stopped before their batch ran (a test's loop, with
+            # the server kept for the next test) have nobody waiting any more.
+            self._pending, self._loop = [], loop
         if not self._pending:
             # Scheduled behind the callbacks already queued: the requests woken in this turn
             # reach their stage before the batch runs.

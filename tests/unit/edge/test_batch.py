@@ -143,3 +143,22 @@ def test_a_batch_over_its_budget_leaves_the_rest_to_a_later_turn(costs: list[int
     for stages in by_turn.values():
         spent = sum(costs[i] for i in stages[:-1])
         assert spent < 2  # only a batch's last stage may start once the budget is spent
+
+
+def test_calls_left_on_a_loop_that_stopped_do_not_hold_up_the_next_loop() -> None:
+    """A server kept across tests, each with its own event loop: calls queued on a loop that
+    stopped before their batch ran must not keep the next loop's calls from running."""
+    batch = StageBatch()
+    first = asyncio.new_event_loop()
+
+    async def queue_and_stop() -> None:
+        batch.run(lambda: "never run")
+        asyncio.get_running_loop().stop()  # the loop ends before the batch's turn
+
+    first.run_until_complete(queue_and_stop())
+    first.close()
+
+    async def next_test() -> str:
+        return await asyncio.wait_for(batch.run(lambda: "answered"), timeout=1)
+
+    assert asyncio.run(next_test()) == "answered"
