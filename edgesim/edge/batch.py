@@ -43,9 +43,11 @@ class StageBatch:
             # the server kept for the next test) have nobody waiting any more.
             self._pending, self._loop = [], loop
         if not self._pending:
-            # Scheduled behind the callbacks already queued: the requests woken in this turn
-            # reach their stage before the batch runs.
-            loop.call_soon(self._run_all)
+            # Run one turn later than the callbacks already queued: the requests woken in this
+            # turn, and those the next poll of the sockets wakes, reach their stage before the
+            # batch runs (measured: 2.7 % less CPU per A/B request than running it next turn,
+            # and no gain from waiting one turn more; docs/serve.md).
+            loop.call_soon(loop.call_soon, self._run_all)
         self._pending.append((call, future))
         return future
 
