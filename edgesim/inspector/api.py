@@ -20,7 +20,7 @@ from aiohttp import web
 from edgesim.controlplane.guard import TOKEN_HEADER
 from edgesim.errors import KvsError
 from edgesim.inspector import views
-from edgesim.inspector.capture import CapturedFlow, FlowCapture
+from edgesim.inspector.capture import FlowCapture, KeptFlow
 
 if TYPE_CHECKING:
     from edgesim.app import EdgeServer
@@ -117,7 +117,7 @@ class Inspector:
         except ValueError:
             return _error(400, "InvalidArgument", "after and limit must be integers")
         match = _filter(query)
-        rows = [c.summary() for c in self.capture.since(after) if match(c)]
+        rows = [row for row in map(KeptFlow.summary, self.capture.kept_since(after)) if match(row)]
         return _json(
             {
                 "flows": rows[-limit:] if limit > 0 else [],
@@ -299,16 +299,17 @@ def _filter(query: Any) -> Any:
     caches = {x.lower() for x in query.get("x_cache", "").split(",") if x}
     text = query.get("q", "")
 
-    def match(captured: CapturedFlow) -> bool:
-        if pops and captured.pop.upper() not in pops:
+    def match(row: dict[str, Any]) -> bool:
+        """On a flow's summary row: its POP, status, cache result and the path as the viewer
+        sent it."""
+        status = row["status"]
+        if pops and row["pop"].upper() not in pops:
             return False
-        if statuses and not (
-            str(captured.status) in statuses or f"{captured.status // 100}xx" in statuses
-        ):
+        if statuses and not (str(status) in statuses or f"{status // 100}xx" in statuses):
             return False
-        if caches and captured.x_cache.lower() not in caches:
+        if caches and row["x_cache"].lower() not in caches:
             return False
-        return not text or text in (captured.viewer_request or captured.request).target
+        return not text or text in row["path"]
 
     return match
 

@@ -316,7 +316,7 @@ def _first_error(
 class KeptFlow:
     """A ring entry: the flow's record as bytes, with what is read without decoding it."""
 
-    __slots__ = ("record", "request_id", "runs", "seq", "summary")
+    __slots__ = ("record", "request_id", "runs", "seq", "summary_text")
 
     def __init__(
         self, seq: int, request_id: str, record: bytes, runs: tuple[RunBrief, ...]
@@ -325,17 +325,20 @@ class KeptFlow:
         self.request_id = request_id
         self.record = record
         self.runs = runs
-        self.summary: bytes | None = None  # the summary's JSON, once a stream client asked
+        self.summary_text: bytes | None = None  # the row's JSON, once a stream client asked
 
     def captured(self) -> CapturedFlow:
         return CapturedFlow(self.seq, decode_record(self.record))
 
+    def summary(self) -> dict[str, Any]:
+        """The flow's row of the Requests list (:func:`summary_of`), without rebuilding it."""
+        return summary_of(self.seq, decode_record(self.record))
+
     def summary_json(self) -> bytes:
-        """The flow's :meth:`CapturedFlow.summary` as JSON, made once (every stream client
-        shares it)."""
-        if self.summary is None:
-            self.summary = orjson.dumps(summary_of(self.seq, decode_record(self.record)))
-        return self.summary
+        """:meth:`summary` as JSON, made once (every stream client shares it)."""
+        if self.summary_text is None:
+            self.summary_text = orjson.dumps(self.summary())
+        return self.summary_text
 
 
 class FlowCapture:
