@@ -262,16 +262,30 @@ def _kept(seq: int) -> KeptFlow:
     return kept
 
 
-@given(count=st.integers(0, 200), per_chunk=st.integers(1, 64))
-def test_flow_events_send_every_flow_once_in_order_a_slice_per_chunk(
-    count: int, per_chunk: int
+@given(count=st.integers(0, 200), step=st.integers(0, 5), slice_ticks=st.integers(0, 20))
+def test_flow_events_send_every_flow_once_in_order_a_time_slice_per_chunk(
+    count: int, step: int, slice_ticks: int
 ) -> None:
+    """A clock that moves ``step`` ticks each time it is read: a chunk ends once the flows in it
+    took ``slice_ticks`` or more, and holds at least one."""
+    now = [0]
+
+    def clock() -> float:
+        now[0] += step
+        return now[0]
+
     kept = [_kept(seq) for seq in range(1, count + 1)]
-    chunks = list(flow_events(kept, per_chunk))
-    assert all(0 < chunk.count(b"event: flow\n") <= per_chunk for chunk in chunks)
-    assert len(chunks) == -(-count // per_chunk)
+    chunks = list(flow_events(kept, slice_ticks, clock))
     expected = (b'id: %d\nevent: flow\ndata: {"seq":%d}\n\n' % (n, n) for n in range(1, count + 1))
     assert b"".join(chunks) == b"".join(expected)
+    sizes = [chunk.count(b"event: flow\n") for chunk in chunks]
+    assert all(size > 0 for size in sizes)
+    # Reading the clock after each flow: a chunk is full after ceil(slice / step) flows.
+    full = (
+        1 if step == 0 and slice_ticks == 0 else (-(-slice_ticks // step) or 1) if step else count
+    )
+    assert all(size == full for size in sizes[:-1])
+    assert not sizes or sizes[-1] <= full
 
 
 async def test_a_backlog_streams_whole_while_new_requests_push_old_ones_out(
@@ -289,8 +303,8 @@ async def test_a_backlog_streams_whole_while_new_requests_push_old_ones_out(
     record = server.capture.flows[-1].record
     slices = api.flow_events
 
-    def with_requests_between(kept: list[KeptFlow], per_chunk: int) -> Iterator[bytes]:
-        for chunk in slices(kept, 1):
+    def with_requests_between(kept: list[KeptFlow], slice_s: float) -> Iterator[bytes]:
+        for chunk in slices(kept, 0.0):  # a flow to a chunk
             yield chunk
             for _ in range(2):  # two requests finish while this slice is on its way
                 done = SimpleNamespace(record=record, request_id="r", function_runs=[])
