@@ -50,15 +50,21 @@ def _json(doc: Any, status: int = 200) -> web.Response:
 
 
 def flow_events(
-    kept: list[KeptFlow], slice_s: float, clock: Callable[[], float] = time.perf_counter
+    kept: list[KeptFlow],
+    slice_s: float,
+    clock: Callable[[], float] = time.perf_counter,
+    *,
+    shared: bool = True,
 ) -> Iterator[bytes]:
     """The live stream's ``event: flow`` messages for ``kept``, in order, as chunks: each holds
     the flows rendered within about ``slice_s`` (at least one); the caller writes a chunk and lets
-    the event loop turn before asking for the next."""
+    the event loop turn before asking for the next. ``shared``: other clients will want the same
+    rows (each row is then kept on its flow)."""
     parts: list[bytes] = []
     started = clock()
     for flow in kept:
-        parts.append(b"id: %d\nevent: flow\ndata: %b\n\n" % (flow.seq, flow.summary_json()))
+        row = flow.summary_json(keep=shared)
+        parts.append(b"id: %d\nevent: flow\ndata: %b\n\n" % (flow.seq, row))
         if clock() - started >= slice_s:
             yield b"".join(parts)
             parts = []
@@ -208,7 +214,8 @@ class Inspector:
                 # A list, not the ring's live view: requests finishing while this client's
                 # slices wait their turn shift the ring's positions.
                 pending = list(self.capture.kept_since(last))
-                for chunk in flow_events(pending, STREAM_SLICE_S):
+                shared = self.capture.clients > 1
+                for chunk in flow_events(pending, STREAM_SLICE_S, shared=shared):
                     await response.write(chunk)
                     await asyncio.sleep(0)  # requests go on between slices
                 if pending:

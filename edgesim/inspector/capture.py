@@ -334,11 +334,18 @@ class KeptFlow:
         """The flow's row of the Requests list (:func:`summary_of`), without rebuilding it."""
         return summary_of(self.seq, decode_record(self.record))
 
-    def summary_json(self) -> bytes:
-        """:meth:`summary` as JSON, made once (every stream client shares it)."""
-        if self.summary_text is None:
-            self.summary_text = orjson.dumps(self.summary())
-        return self.summary_text
+    def summary_json(self, *, keep: bool = True) -> bytes:
+        """:meth:`summary` as JSON, made once when ``keep`` (stream clients share it). One
+        client does not keep it: rows kept while requests go on are scattered among short-lived
+        objects, and the allocator's arenas cannot be given back (measured: serve's resident
+        memory under load with one client connected 90 MB kept, 85 MB not, 81 MB before the
+        stream rendered in slices)."""
+        text = self.summary_text
+        if text is None:
+            text = orjson.dumps(self.summary())
+            if keep:
+                self.summary_text = text
+        return text
 
 
 class FlowCapture:

@@ -303,8 +303,10 @@ async def test_a_backlog_streams_whole_while_new_requests_push_old_ones_out(
     record = server.capture.flows[-1].record
     slices = api.flow_events
 
-    def with_requests_between(kept: list[KeptFlow], slice_s: float) -> Iterator[bytes]:
-        for chunk in slices(kept, 0.0):  # a flow to a chunk
+    def with_requests_between(
+        kept: list[KeptFlow], slice_s: float, **options: Any
+    ) -> Iterator[bytes]:
+        for chunk in slices(kept, 0.0, **options):  # a flow to a chunk
             yield chunk
             for _ in range(2):  # two requests finish while this slice is on its way
                 done = SimpleNamespace(record=record, request_id="r", function_runs=[])

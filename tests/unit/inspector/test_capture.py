@@ -253,3 +253,18 @@ def test_the_stream_s_row_says_what_the_flow_says(
     assert row["failure"] == (str(Failure.CLIENT_COMM) if outcome.startswith("broke") else None)
     assert [f["name"] for f in row["functions"]] == runs
     assert all(f["utilization"] == 7 for f in row["functions"])
+
+
+def test_a_row_is_kept_on_its_flow_only_when_clients_share_it() -> None:
+    """One stream client renders a row and drops it; with several, the first keeps it for the
+    others. Either way the row is the same."""
+    flow = Flow(EdgeRequest("GET", "/a", None, [], pop="IAD"), None, "rid", 5.0)  # type: ignore[arg-type]
+    capture = FlowCapture(3)
+    capture.flow_finished(flow)
+    (kept,) = capture.flows
+    alone = kept.summary_json(keep=False)
+    assert kept.summary_text is None
+    shared = kept.summary_json()
+    assert kept.summary_text is shared
+    assert alone == shared
+    assert kept.summary_json(keep=False) is shared  # kept once: every client reads that one
