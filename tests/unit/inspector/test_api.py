@@ -29,6 +29,23 @@ async def _traffic(viewer: Client) -> None:
         await viewer.get(path, headers={"x-edgesim-pop": pop})
 
 
+async def _stream_ids(response: Any, count: int) -> list[int]:
+    """The ``id:`` of the first ``count`` events a live stream sends; the stream is closed."""
+    ids: list[int] = []
+
+    async def read() -> None:
+        async for raw in response.content:
+            line = raw.decode()
+            if line.startswith("id: "):
+                ids.append(int(line[4:]))
+                if len(ids) == count:
+                    return
+
+    await asyncio.wait_for(read(), timeout=10)
+    response.close()
+    return ids
+
+
 async def test_flows_lists_summaries_and_filters(admin: Client, viewer: Client) -> None:
     await _traffic(viewer)
     doc = await (await admin.get("/inspector/api/flows")).json()
@@ -103,19 +120,7 @@ async def test_the_stream_sends_new_flows_as_server_sent_events(
 async def test_the_stream_resumes_after_a_sequence(admin: Client, viewer: Client) -> None:
     await _traffic(viewer)
     response = await admin.get("/inspector/api/stream?after=2")
-    seen: list[str] = []
-
-    async def read() -> None:
-        async for raw in response.content:
-            line = raw.decode()
-            if line.startswith("id: "):
-                seen.append(line[4:].strip())
-                if len(seen) == 2:
-                    return
-
-    await asyncio.wait_for(read(), timeout=10)
-    response.close()
-    assert seen == ["3", "4"]
+    assert await _stream_ids(response, 2) == [3, 4]
 
 
 async def test_functions_show_invocations_errors_utilization_and_reloads(
@@ -314,18 +319,7 @@ async def test_a_backlog_streams_whole_while_new_requests_push_old_ones_out(
 
     monkeypatch.setattr(api, "flow_events", with_requests_between)
     response = await admin.get("/inspector/api/stream?after=0")
-    seen: list[int] = []
-
-    async def read() -> None:
-        async for raw in response.content:
-            line = raw.decode()
-            if line.startswith("id: "):
-                seen.append(int(line[4:]))
-                if len(seen) == 8:
-                    return
-
-    await asyncio.wait_for(read(), timeout=10)
-    response.close()
+    seen = await _stream_ids(response, 8)
     # 1-5 as they were at connection, though the ring dropped them since; then the five the
     # ring held once that backlog was out (seq 11-15 of the ten captured during it), and so on.
     assert seen == [1, 2, 3, 4, 5, 11, 12, 13]
